@@ -1,0 +1,57 @@
+package executor
+
+import (
+	"io"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/record"
+)
+
+// Attempt is everything needed to run one task attempt.
+type Attempt struct {
+	Command string   // run by `sh -c`; already rendered and quoted
+	Dir     string   // working directory; "" = the current one
+	Env     []string // KEY=VALUE added to the parent's environment
+	// Timeout is the attempt's deadline; 0 = none. The caller may also
+	// pass a context with a deadline (the run timeout); both end the
+	// attempt as timed out.
+	Timeout time.Duration
+	// KillGrace is how long SIGTERM is given before SIGKILL; 0 = 5s.
+	KillGrace   time.Duration
+	MemoryLimit int64 // bytes; 0 = none
+	MilliCPU    int64 // 0 = none
+	LogPath     string    // combined stdout and stderr are appended here
+	OutputPath  string    // handed to the task as GANTRY_OUTPUT; created empty
+	Follow      io.Writer // when set, every log line is also written here...
+	Prefix      string    // ...after this prefix
+	Redact      []string  // values replaced by <redacted> in the log
+	// Started, when set, is called once the process exists.
+	Started func(pid int, at time.Time)
+}
+
+// Outcome is how an attempt ended.
+type Outcome string
+
+// Outcomes, matching record task states.
+const (
+	Succeeded      Outcome = Outcome(record.TaskSucceeded)
+	Failed         Outcome = Outcome(record.TaskFailed)
+	TimedOut       Outcome = Outcome(record.TaskTimedOut)
+	MemoryExceeded Outcome = Outcome(record.TaskMemoryExceeded)
+	Cancelled      Outcome = Outcome(record.TaskCancelled)
+)
+
+// Result is what happened to one attempt.
+type Result struct {
+	Outcome      Outcome
+	ExitCode     int    // -1 when killed by a signal or never started
+	Signal       string // "killed", "terminated", ... ; "" when it exited
+	PID          int
+	StartedAt    time.Time
+	FinishedAt   time.Time
+	PeakMemory   int64 // bytes, of the whole process tree where measurable
+	CPUTime      time.Duration
+	Outputs      []record.Output
+	OutputErrors []string // e.g. `line 3: "rows 12": want key=value`
+	Error        string   // one line, for people: "exit status 3", "timed out after 2s", ...
+}

@@ -1,0 +1,129 @@
+package record
+
+import "time"
+
+// RunState is the state of a whole run.
+type RunState string
+
+// Run states. A run is created queued, becomes running when its first task
+// is dispatched, and ends in exactly one of the final states.
+const (
+	RunQueued    RunState = "queued"
+	RunRunning   RunState = "running"
+	RunSucceeded RunState = "succeeded"
+	RunFailed    RunState = "failed"
+	RunCancelled RunState = "cancelled"
+)
+
+// Final reports whether no further change can happen to a run in state s.
+func (s RunState) Final() bool {
+	return s == RunSucceeded || s == RunFailed || s == RunCancelled
+}
+
+// TaskState is the state of one task within a run, or of one attempt of it.
+type TaskState string
+
+// Task and attempt states.
+const (
+	TaskPending        TaskState = "pending"  // waiting for its needs
+	TaskQueued         TaskState = "queued"   // ready, waiting for a parallelism slot
+	TaskRunning        TaskState = "running"  // an attempt is in flight
+	TaskRetrying       TaskState = "retrying" // an attempt failed; the next waits for its back-off
+	TaskSucceeded      TaskState = "succeeded"
+	TaskFailed         TaskState = "failed"          // exited non-zero or could not start
+	TaskTimedOut       TaskState = "timed_out"       // killed by the attempt or run timeout
+	TaskMemoryExceeded TaskState = "memory_exceeded" // killed for going over its memory limit
+	TaskCancelled      TaskState = "cancelled"
+	TaskUpstreamFailed TaskState = "upstream_failed" // a need failed; never started
+	TaskLost           TaskState = "lost"            // its process died with Gantry
+)
+
+// Final reports whether no further change can happen to a task in state s.
+func (s TaskState) Final() bool {
+	switch s {
+	case TaskSucceeded, TaskFailed, TaskTimedOut, TaskMemoryExceeded,
+		TaskCancelled, TaskUpstreamFailed, TaskLost:
+		return true
+	}
+	return false
+}
+
+// Trigger says why a run was created.
+type Trigger string
+
+// Triggers.
+const (
+	TriggerManual   Trigger = "manual"
+	TriggerSchedule Trigger = "schedule"
+	TriggerUpstream Trigger = "upstream"
+	TriggerBackfill Trigger = "backfill"
+	TriggerStaging  Trigger = "staging_test"
+	TriggerReplay   Trigger = "replay"
+)
+
+// Run is one execution of a pipeline for one logical interval.
+type Run struct {
+	ID            int64
+	Pipeline      string
+	Env           string // environment name; "" for a local run
+	Revision      string // content hash of the spec it runs; "" for a local run
+	IntervalStart time.Time
+	IntervalEnd   time.Time
+	Trigger       Trigger
+	State         RunState
+	Params        map[string]string
+	CreatedAt     time.Time
+	StartedAt     time.Time // zero until the first task starts
+	FinishedAt    time.Time // zero until final
+	Error         string    // why it failed or was cancelled
+}
+
+// RunTask is the current state of one task in a run.
+type RunTask struct {
+	RunID       int64
+	Task        string
+	State       TaskState
+	Attempts    int       // attempts started so far
+	NextAttempt time.Time // when a retrying task may start again; zero otherwise
+	UpdatedAt   time.Time
+}
+
+// Output is one key=value figure a task reported through $GANTRY_OUTPUT.
+type Output struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// TaskAttempt is one try of one task.
+type TaskAttempt struct {
+	ID         int64 // also handed to the task as GANTRY_ATTEMPT_ID
+	RunID      int64
+	Task       string
+	Attempt    int // 1-based
+	State      TaskState
+	QueuedAt   time.Time
+	StartedAt  time.Time
+	FinishedAt time.Time
+	PID        int
+	ExitCode   int    // -1 when killed by a signal or never started
+	Signal     string // e.g. "killed", "terminated"; "" when it exited
+	PeakMemory int64  // bytes
+	CPUTime    time.Duration
+	LogPath    string
+	Outputs    []Output
+	Error      string // a one-line reason when not succeeded
+}
+
+// DeadLetter is a task whose retries are exhausted; it can be replayed.
+type DeadLetter struct {
+	ID         int64
+	RunID      int64
+	Pipeline   string
+	Task       string
+	AttemptID  int64 // the last attempt
+	Attempts   int
+	Error      string
+	CreatedAt  time.Time
+	ReplayedAt time.Time // zero until replayed
+	ReplayedBy string
+}

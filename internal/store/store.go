@@ -1,0 +1,73 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/record"
+)
+
+// Sentinel errors every driver maps its own errors to.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+)
+
+// Store is everything Gantry persists.
+type Store interface {
+	// CreateRun inserts r (its ID is set) and one RunTask per name in tasks,
+	// in state pending, in one transaction.
+	CreateRun(ctx context.Context, r *record.Run, tasks []string) error
+	// GetRun returns the run with that ID, or ErrNotFound.
+	GetRun(ctx context.Context, id int64) (record.Run, error)
+	// ListRuns returns runs newest first.
+	ListRuns(ctx context.Context, f RunFilter) ([]record.Run, error)
+	// ListRunTasks returns the run's tasks in the order they were created.
+	ListRunTasks(ctx context.Context, runID int64) ([]record.RunTask, error)
+	// ListAttempts returns a run's attempts ordered by ID; task "" means all.
+	ListAttempts(ctx context.Context, runID int64, task string) ([]record.TaskAttempt, error)
+	// GetAttempt returns one attempt, or ErrNotFound.
+	GetAttempt(ctx context.Context, id int64) (record.TaskAttempt, error)
+	// Apply commits every change in b in one transaction, or none of them.
+	Apply(ctx context.Context, b *Batch) error
+	// ListDeadLetters returns dead letters newest first.
+	ListDeadLetters(ctx context.Context, f DeadLetterFilter) ([]record.DeadLetter, error)
+	// GetDeadLetter returns one dead letter, or ErrNotFound.
+	GetDeadLetter(ctx context.Context, id int64) (record.DeadLetter, error)
+	// Close releases the store's connections.
+	Close() error
+}
+
+// Batch is a set of changes committed together.
+type Batch struct {
+	// Run, when set, overwrites the mutable fields of the run with its ID:
+	// State, StartedAt, FinishedAt, Error.
+	Run *record.Run
+	// Tasks overwrite State, Attempts, NextAttempt and UpdatedAt of the
+	// RunTask keyed by (RunID, Task).
+	Tasks []record.RunTask
+	// Insert adds new attempts and sets their IDs.
+	Insert []*record.TaskAttempt
+	// Update overwrites every field but ID, RunID, Task and Attempt of the
+	// attempts with these IDs.
+	Update []*record.TaskAttempt
+	// DeadLetters are inserted and their IDs set.
+	DeadLetters []*record.DeadLetter
+}
+
+// RunFilter narrows ListRuns. Zero fields do not filter.
+type RunFilter struct {
+	Pipeline string
+	States   []record.RunState
+	Limit    int   // 0 means 50
+	BeforeID int64 // only runs with ID < BeforeID (pagination)
+	Since    time.Time
+}
+
+// DeadLetterFilter narrows ListDeadLetters. Zero fields do not filter.
+type DeadLetterFilter struct {
+	Pipeline   string
+	Unreplayed bool
+	Limit      int // 0 means 50
+}
