@@ -18,8 +18,8 @@ type Attempt struct {
 	Timeout time.Duration
 	// KillGrace is how long SIGTERM is given before SIGKILL; 0 = 5s.
 	KillGrace   time.Duration
-	MemoryLimit int64 // bytes; 0 = none
-	MilliCPU    int64 // 0 = none
+	MemoryLimit int64     // bytes; 0 = none
+	MilliCPU    int64     // 0 = none
 	LogPath     string    // combined stdout and stderr are appended here
 	OutputPath  string    // handed to the task as GANTRY_OUTPUT; created empty
 	Follow      io.Writer // when set, every log line is also written here...
