@@ -98,7 +98,7 @@ type Task struct {
 	ID        string
 	Needs     []string
 	Run       string // a shell command; may hold templates, see Render
-	Workdir   string // relative to the pipeline file's folder, or absolute
+	Workdir   string // relative to the project folder, or absolute; see Pipeline.WorkDir
 	Env       []EnvVar
 	Retries   *Retries // nil: neither the task nor the defaults set it
 	Timeout   time.Duration
@@ -156,7 +156,8 @@ type Approval struct {
 
 // Project is the parsed gantry.yaml.
 type Project struct {
-	File         string
+	File         string // "" when the project has no gantry.yaml
+	Dir          string // the project folder: tasks run here by default
 	Name         string
 	Store        string // a path (SQLite) or postgres:// URL; "" = .gantry/gantry.db
 	Environments []ProjectEnvironment

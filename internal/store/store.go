@@ -35,6 +35,11 @@ type Store interface {
 	ListDeadLetters(ctx context.Context, f DeadLetterFilter) ([]record.DeadLetter, error)
 	// GetDeadLetter returns one dead letter, or ErrNotFound.
 	GetDeadLetter(ctx context.Context, id int64) (record.DeadLetter, error)
+	// MarkDeadLetterReplayed records that by replayed the dead letter at at
+	// (now when at is zero). It returns ErrNotFound when there is no such dead
+	// letter and ErrConflict when it was already replayed, so two replays
+	// racing for one dead letter cannot both win.
+	MarkDeadLetterReplayed(ctx context.Context, id int64, by string, at time.Time) error
 	// Close releases the store's connections.
 	Close() error
 }

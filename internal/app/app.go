@@ -1,0 +1,116 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gantryhq/gantry/internal/spec"
+	"github.com/gantryhq/gantry/internal/store"
+	"github.com/gantryhq/gantry/internal/store/storepg"
+	"github.com/gantryhq/gantry/internal/store/storesqlite"
+)
+
+// StateDir is the folder, under a project, where Gantry keeps its embedded
+// store and task logs.
+const StateDir = ".gantry"
+
+// DefaultStore returns the embedded store's path for a project folder.
+func DefaultStore(projectDir string) string {
+	return filepath.Join(projectDir, StateDir, "gantry.db")
+}
+
+// LogDir returns where a project's task logs go.
+func LogDir(projectDir string) string {
+	return filepath.Join(projectDir, StateDir, "logs")
+}
+
+// OpenStore opens the store named by url: a postgres:// URL, or a SQLite
+// file path (optionally prefixed sqlite://).
+func OpenStore(ctx context.Context, url string) (store.Store, error) {
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		s, err := storepg.Open(ctx, url)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres store: %w", err)
+		}
+		return s, nil
+	default:
+		path := strings.TrimPrefix(url, "sqlite://")
+		s, err := storesqlite.Open(ctx, path)
+		if err != nil {
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+		return s, nil
+	}
+}
+
+// StoreURL picks the store for a project: the flag, else $GANTRY_STORE,
+// else gantry.yaml's store:, else the embedded default.
+func StoreURL(flag string, projectDir string, p *spec.Project) string {
+	switch {
+	case flag != "":
+		return flag
+	case os.Getenv("GANTRY_STORE") != "":
+		return os.Getenv("GANTRY_STORE")
+	case p != nil && p.Store != "":
+		if strings.Contains(p.Store, "://") || filepath.IsAbs(p.Store) {
+			return p.Store
+		}
+		return filepath.Join(projectDir, p.Store)
+	default:
+		return DefaultStore(projectDir)
+	}
+}
+
+// LoadProjectFile reads dir/gantry.yaml; a missing file is no error and
+// gives nil.
+func LoadProjectFile(dir string) (*spec.Project, error) {
+	path := filepath.Join(dir, "gantry.yaml")
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return spec.ParseProject(path, data)
+}
+
+// Secrets returns a resolver for `{secret: NAME}` references: a file NAME
+// in the project's secrets dir, else the environment variable
+// <prefix><NAME in upper case>.
+func Secrets(projectDir string, p *spec.Project) func(name string) (string, error) {
+	prefix, dir := "GANTRY_SECRET_", ""
+	if p != nil {
+		if p.Secrets.EnvPrefix != "" {
+			prefix = p.Secrets.EnvPrefix
+		}
+		if p.Secrets.Dir != "" {
+			dir = p.Secrets.Dir
+			if !filepath.IsAbs(dir) {
+				dir = filepath.Join(projectDir, dir)
+			}
+		}
+	}
+	return func(name string) (string, error) {
+		if dir != "" {
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			if err == nil {
+				return strings.TrimRight(string(b), "\r\n"), nil
+			}
+		}
+		key := prefix + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(name))
+		if v, ok := os.LookupEnv(key); ok {
+			return v, nil
+		}
+		where := "$" + key
+		if dir != "" {
+			where = filepath.Join(dir, name) + " or " + where
+		}
+		return "", fmt.Errorf("not found: set %s", where)
+	}
+}

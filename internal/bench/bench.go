@@ -1,0 +1,228 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/engine"
+	"github.com/gantryhq/gantry/internal/executor"
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/spec"
+	"github.com/gantryhq/gantry/internal/store/storesqlite"
+)
+
+// Command is what every task runs, and what the raw loops exec.
+const Command = "true"
+
+// Options tune a benchmark session.
+type Options struct {
+	Dir     string // scratch folder for stores and logs
+	Repeats int    // measurements per figure; the median is kept
+	Scale   []int  // task counts for the flatness test
+}
+
+// Figure is one measured comparison.
+type Figure struct {
+	Name   string
+	Tasks  int
+	Gantry time.Duration // median
+	Raw    time.Duration // median; 0 when there is no raw counterpart
+	Limit  float64       // the ratio promised; 0 when none
+}
+
+// Ratio is Gantry's time over the raw loop's.
+func (f Figure) Ratio() float64 {
+	if f.Raw == 0 {
+		return 0
+	}
+	return float64(f.Gantry) / float64(f.Raw)
+}
+
+// PerTask is Gantry's time per task.
+func (f Figure) PerTask() time.Duration { return f.Gantry / time.Duration(f.Tasks) }
+
+// Run measures every scenario and writes a report to w as it goes.
+func Run(ctx context.Context, w io.Writer, o Options) ([]Figure, error) {
+	if o.Repeats < 1 {
+		o.Repeats = 3
+	}
+	if len(o.Scale) == 0 {
+		o.Scale = []int{100, 1000, 10000}
+	}
+	exe, err := executor.New(executor.Options{})
+	if err != nil {
+		return nil, err
+	}
+	b := &bencher{dir: o.Dir, exe: exe}
+	var figs []Figure
+	add := func(f Figure, err error) error {
+		if err != nil {
+			return err
+		}
+		figs = append(figs, f)
+		report(w, f)
+		return nil
+	}
+	fmt.Fprintf(w, "gantry bench: %d CPU(s), %s, median of %d\n", runtime.NumCPU(), runtime.Version(), o.Repeats)
+	if err := add(b.compare(ctx, "chain of 100, durable SQLite vs raw sequential loop", 100, 1, true, o.Repeats, 1.2)); err != nil {
+		return nil, err
+	}
+	if err := add(b.compare(ctx, "200 independent, parallelism 4 vs raw loop 4 in flight", 200, 4, false, o.Repeats, 1.25)); err != nil {
+		return nil, err
+	}
+	var flat []Figure
+	for _, n := range o.Scale {
+		f, err := b.compare(ctx, fmt.Sprintf("%d independent, parallelism 4", n), n, 4, false, 1, 0)
+		if err := add(f, err); err != nil {
+			return nil, err
+		}
+		flat = append(flat, f)
+	}
+	if len(flat) > 1 {
+		lo, hi := flat[0].PerTask(), flat[0].PerTask()
+		for _, f := range flat {
+			lo, hi = min(lo, f.PerTask()), max(hi, f.PerTask())
+		}
+		mid := (lo + hi) / 2
+		fmt.Fprintf(w, "time per task across %v tasks: %s … %s (±%.0f%% around the midpoint; want ≤ ±25%%)\n",
+			o.Scale, lo, hi, 100*float64(hi-mid)/float64(mid))
+	}
+	if rss, ok := peakRSS(); ok {
+		fmt.Fprintf(w, "peak RSS of this process: %.1f MiB (want < 100 MiB)\n", float64(rss)/(1<<20))
+	}
+	return figs, nil
+}
+
+func report(w io.Writer, f Figure) {
+	if f.Raw == 0 {
+		fmt.Fprintf(w, "%-58s gantry %9s  (%s/task)\n", f.Name, f.Gantry.Round(time.Millisecond), f.PerTask().Round(time.Microsecond))
+		return
+	}
+	verdict := ""
+	if f.Limit > 0 {
+		verdict = "ok"
+		if f.Ratio() > f.Limit {
+			verdict = "OVER"
+		}
+		verdict = fmt.Sprintf("  (want ≤ %.2f×: %s)", f.Limit, verdict)
+	}
+	fmt.Fprintf(w, "%-58s gantry %9s  raw %9s  ratio %.3f×%s\n", f.Name,
+		f.Gantry.Round(time.Millisecond), f.Raw.Round(time.Millisecond), f.Ratio(), verdict)
+}
+
+type bencher struct {
+	dir string
+	exe *executor.Executor
+	seq int
+}
+
+// compare times Gantry and the raw loop, interleaved, repeats times each.
+func (b *bencher) compare(ctx context.Context, name string, n, par int, chain bool, repeats int, limit float64) (Figure, error) {
+	var gs, rs []time.Duration
+	for range repeats {
+		r, err := rawLoop(ctx, n, par)
+		if err != nil {
+			return Figure{}, err
+		}
+		g, err := b.gantry(ctx, n, par, chain)
+		if err != nil {
+			return Figure{}, err
+		}
+		rs, gs = append(rs, r), append(gs, g)
+	}
+	return Figure{Name: name, Tasks: n, Gantry: median(gs), Raw: median(rs), Limit: limit}, nil
+}
+
+// gantry runs one pipeline of n `true` tasks through the engine on a fresh
+// durable SQLite store.
+func (b *bencher) gantry(ctx context.Context, n, par int, chain bool) (time.Duration, error) {
+	b.seq++
+	dir := filepath.Join(b.dir, "run"+strconv.Itoa(b.seq))
+	defer os.RemoveAll(dir)
+	st, err := storesqlite.Open(ctx, filepath.Join(dir, "gantry.db"))
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	p := &spec.Pipeline{Name: "bench", Concurrency: spec.Concurrency{Parallelism: par}}
+	p.Tasks = make([]spec.Task, n)
+	for i := range p.Tasks {
+		p.Tasks[i] = spec.Task{ID: "t" + strconv.Itoa(i), Run: Command}
+		if chain && i > 0 {
+			p.Tasks[i].Needs = []string{p.Tasks[i-1].ID}
+		}
+	}
+	eng := engine.New(engine.Config{Store: st, Exec: b.exe, LogDir: filepath.Join(dir, "logs")})
+	start := time.Now()
+	run, err := eng.Run(ctx, engine.Request{Pipeline: p, Dir: dir, Start: start, End: start.Add(time.Hour)})
+	d := time.Since(start)
+	if err != nil {
+		return 0, err
+	}
+	if run.State != record.RunSucceeded {
+		return 0, fmt.Errorf("bench run %d ended %s: %s", run.ID, run.State, run.Error)
+	}
+	return d, nil
+}
+
+// rawLoop execs `sh -c true` n times with par in flight.
+func rawLoop(ctx context.Context, n, par int) (time.Duration, error) {
+	start := time.Now()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		next  = make(chan struct{}, n)
+	)
+	for range n {
+		next <- struct{}{}
+	}
+	close(next)
+	for range par {
+		wg.Go(func() {
+			for range next {
+				if err := exec.CommandContext(ctx, "sh", "-c", Command).Run(); err != nil {
+					mu.Lock()
+					first = err
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start), first
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// peakRSS reads the process's high-water resident set size.
+func peakRSS() (int64, bool) {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				return 0, false
+			}
+			return kb << 10, true
+		}
+	}
+	return 0, false
+}

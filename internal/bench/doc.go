@@ -1,0 +1,5 @@
+// Package bench measures the engine's overhead against the cost of the
+// processes it runs. Fork and exec cost milliseconds and vary from machine
+// to machine, so every figure is a ratio against a raw loop that execs the
+// same command in the same process, interleaved with it.
+package bench

@@ -1,0 +1,39 @@
+package cli
+
+import (
+	"os"
+
+	"github.com/gantryhq/gantry/internal/bench"
+	"github.com/spf13/cobra"
+)
+
+func newBenchCmd() *cobra.Command {
+	var (
+		repeats int
+		scale   []int
+	)
+	c := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure the engine's overhead against raw process execution",
+		Long: `Bench runs pipelines of 'true' tasks through the engine on a durable SQLite
+store and compares each with a raw loop that execs the same command in the
+same process, interleaved. It prints ratios, time per task at growing
+scale, and this process's peak memory.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			dir, err := os.MkdirTemp("", "gantry-bench-")
+			if err != nil {
+				return failed(err)
+			}
+			defer os.RemoveAll(dir)
+			_, err = bench.Run(c.Context(), c.OutOrStdout(), bench.Options{Dir: dir, Repeats: repeats, Scale: scale})
+			if err != nil {
+				return failed(err)
+			}
+			return nil
+		},
+	}
+	c.Flags().IntVar(&repeats, "repeats", 5, "measurements per figure (the median is kept)")
+	c.Flags().IntSliceVar(&scale, "scale", []int{100, 1000, 10000}, "task counts for the flatness test")
+	return c
+}

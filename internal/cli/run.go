@@ -1,0 +1,219 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/app"
+	"github.com/gantryhq/gantry/internal/engine"
+	"github.com/gantryhq/gantry/internal/executor"
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/spec"
+	"github.com/spf13/cobra"
+)
+
+type runFlags struct {
+	params        []string
+	date          string
+	intervalStart string
+	intervalEnd   string
+	follow        bool
+	store         string
+	quiet         bool
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	c := &cobra.Command{
+		Use:   "run FILE",
+		Short: "Run a pipeline once, locally, to completion",
+		Long: `Run executes every task of a pipeline once for one logical interval,
+recording each attempt in the project's store (.gantry/gantry.db by default).
+
+The interval is the day given by --date in the pipeline's time zone, or
+--interval-start/--interval-end, or by default yesterday.
+
+Exit status: 0 when the run succeeded, 1 when it failed, 2 on a usage
+error, 130 when it was cancelled (Ctrl-C).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runPipeline(c.Context(), c.OutOrStdout(), c.ErrOrStderr(), args[0], f)
+		},
+	}
+	fl := c.Flags()
+	fl.StringArrayVarP(&f.params, "param", "p", nil, "set a parameter, `key=value` (repeatable)")
+	fl.StringVar(&f.date, "date", "", "run for this day, `YYYY-MM-DD`, in the pipeline's time zone")
+	fl.StringVar(&f.intervalStart, "interval-start", "", "interval start (RFC 3339 or YYYY-MM-DD)")
+	fl.StringVar(&f.intervalEnd, "interval-end", "", "interval end, exclusive (RFC 3339 or YYYY-MM-DD)")
+	fl.BoolVarP(&f.follow, "follow", "f", false, "print task output as it happens, prefixed by task id")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the summary")
+	fl.StringVar(&f.store, "store", "", "store: a SQLite file or postgres:// URL (default <project>/.gantry/gantry.db)")
+	return c
+}
+
+func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f runFlags) error {
+	if err := exists(file); err != nil {
+		return err
+	}
+	params, err := parseParams(f.params)
+	if err != nil {
+		return err
+	}
+	p, err := spec.LoadPipelineFile(file)
+	if err != nil {
+		var errs spec.Errors
+		if errors.As(err, &errs) {
+			fmt.Fprintln(stderr, errs.Error())
+			return failed(fmt.Errorf("%s is not valid: nothing was run", file))
+		}
+		return failed(err)
+	}
+	loc := time.UTC
+	if p.Schedule != nil && p.Schedule.Location != nil {
+		loc = p.Schedule.Location
+	}
+	start, end, err := interval(f, loc, time.Now())
+	if err != nil {
+		return err
+	}
+	projectDir := spec.ProjectDir(file)
+	project, err := app.LoadProjectFile(projectDir)
+	if err != nil {
+		var errs spec.Errors
+		if errors.As(err, &errs) {
+			fmt.Fprintln(stderr, errs.Error())
+		}
+		return failed(fmt.Errorf("project file is not valid: nothing was run"))
+	}
+	st, err := app.OpenStore(ctx, app.StoreURL(f.store, projectDir, project))
+	if err != nil {
+		return failed(err)
+	}
+	defer st.Close()
+	exe, err := executor.New(executor.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return failed(err)
+	}
+	pr := newProgress(stdout, !f.quiet)
+	if note := limitsNote(p, exe); note != "" {
+		fmt.Fprintf(stdout, "note: %s\n", note)
+	}
+	eng := engine.New(engine.Config{
+		Store:   st,
+		Exec:    exe,
+		LogDir:  app.LogDir(projectDir),
+		Secrets: app.Secrets(projectDir, project),
+		Observe: pr.event,
+	})
+	req := engine.Request{
+		Pipeline: p, Params: params, Start: start, End: end,
+		Trigger: record.TriggerManual, Dir: projectDir,
+	}
+	if f.follow {
+		req.Follow = stdout
+	}
+	fmt.Fprintf(stdout, "run %s for [%s, %s)\n", p.Name, start.Format(time.RFC3339), end.Format(time.RFC3339))
+	run, err := eng.Run(ctx, req)
+	if err != nil {
+		if errors.Is(err, engine.ErrRequest) {
+			return usageErr("%v: nothing was run", err)
+		}
+		return failed(err)
+	}
+	if err := printSummary(ctx, stdout, st, run); err != nil {
+		return failed(err)
+	}
+	logsHint := "gantry logs " + fmt.Sprint(run.ID)
+	if projectDir != "." {
+		logsHint += " --project " + projectDir
+	}
+	switch run.State {
+	case record.RunSucceeded:
+		fmt.Fprintf(stdout, "run %d succeeded in %s\n", run.ID, human(run.FinishedAt.Sub(run.StartedAt)))
+		return nil
+	case record.RunCancelled:
+		fmt.Fprintf(stdout, "run %d cancelled; logs: %s\n", run.ID, logsHint)
+		return silent(ExitCancelled)
+	default:
+		fmt.Fprintf(stdout, "run %d failed: %s\nlogs: %s\n", run.ID, run.Error, logsHint)
+		return silent(ExitFailed)
+	}
+}
+
+// limitsNote says once when a pipeline asks for limits the host cannot
+// enforce.
+func limitsNote(p *spec.Pipeline, exe *executor.Executor) string {
+	wantCPU := false
+	for _, t := range p.Tasks {
+		if t.Resources.MilliCPU > 0 {
+			wantCPU = true
+		}
+	}
+	ls := exe.Limits()
+	if wantCPU && !ls.CPU {
+		return ls.Note
+	}
+	return ""
+}
+
+func parseParams(kvs []string) (map[string]string, error) {
+	out := make(map[string]string, len(kvs))
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usageErr("--param %q: want key=value", kv)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// interval works out the run's logical interval from the flags.
+func interval(f runFlags, loc *time.Location, now time.Time) (time.Time, time.Time, error) {
+	if f.date != "" && (f.intervalStart != "" || f.intervalEnd != "") {
+		return time.Time{}, time.Time{}, usageErr("--date cannot be combined with --interval-start/--interval-end")
+	}
+	if (f.intervalStart == "") != (f.intervalEnd == "") {
+		return time.Time{}, time.Time{}, usageErr("--interval-start and --interval-end go together")
+	}
+	switch {
+	case f.date != "":
+		d, err := time.ParseInLocation("2006-01-02", f.date, loc)
+		if err != nil {
+			return time.Time{}, time.Time{}, usageErr("--date %q: want YYYY-MM-DD", f.date)
+		}
+		return d, d.AddDate(0, 0, 1), nil
+	case f.intervalStart != "":
+		s, err := parseInstant(f.intervalStart, loc)
+		if err != nil {
+			return time.Time{}, time.Time{}, usageErr("--interval-start: %v", err)
+		}
+		e, err := parseInstant(f.intervalEnd, loc)
+		if err != nil {
+			return time.Time{}, time.Time{}, usageErr("--interval-end: %v", err)
+		}
+		if !e.After(s) {
+			return time.Time{}, time.Time{}, usageErr("--interval-end %s is not after --interval-start %s", f.intervalEnd, f.intervalStart)
+		}
+		return s, e, nil
+	default:
+		n := now.In(loc)
+		today := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, loc)
+		return today.AddDate(0, 0, -1), today, nil
+	}
+}
+
+func parseInstant(s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q: want RFC 3339 (2026-11-21T00:00:00Z) or YYYY-MM-DD", s)
+}

@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/app"
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/store"
+	"github.com/spf13/cobra"
+)
+
+// openProjectStore opens the store of the project named by f.
+func openProjectStore(ctx context.Context, f storeFlags) (store.Store, error) {
+	if err := exists(f.project); err != nil {
+		return nil, err
+	}
+	project, err := app.LoadProjectFile(f.project)
+	if err != nil {
+		return nil, failed(fmt.Errorf("project file: %w", err))
+	}
+	url := app.StoreURL(f.store, f.project, project)
+	if f.store == "" && os.Getenv("GANTRY_STORE") == "" && (project == nil || project.Store == "") {
+		if _, err := os.Stat(url); errors.Is(err, os.ErrNotExist) {
+			return nil, failed(fmt.Errorf("no runs yet: %s does not exist (run a pipeline first, or pass --project/--store)", url))
+		}
+	}
+	st, err := app.OpenStore(ctx, url)
+	if err != nil {
+		return nil, failed(err)
+	}
+	return st, nil
+}
+
+func newRunsCmd() *cobra.Command {
+	var (
+		sf       storeFlags
+		pipeline string
+		limit    int
+	)
+	c := &cobra.Command{
+		Use:   "runs",
+		Short: "List recent runs, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if limit < 1 {
+				return usageErr("--limit must be at least 1")
+			}
+			st, err := openProjectStore(c.Context(), sf)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			runs, err := st.ListRuns(c.Context(), store.RunFilter{Pipeline: pipeline, Limit: limit})
+			if err != nil {
+				return failed(fmt.Errorf("list runs: %w", err))
+			}
+			return printRuns(c.OutOrStdout(), runs)
+		},
+	}
+	sf.add(c)
+	c.Flags().StringVar(&pipeline, "pipeline", "", "only runs of this pipeline")
+	c.Flags().IntVar(&limit, "limit", 20, "at most this many runs")
+	return c
+}
+
+func printRuns(w io.Writer, runs []record.Run) error {
+	if len(runs) == 0 {
+		fmt.Fprintln(w, "no runs")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tPIPELINE\tSTATE\tTRIGGER\tINTERVAL START\tSTARTED\tDURATION\tERROR")
+	for _, r := range runs {
+		dur := "-"
+		if !r.FinishedAt.IsZero() && !r.StartedAt.IsZero() {
+			dur = human(r.FinishedAt.Sub(r.StartedAt))
+		}
+		started := "-"
+		if !r.StartedAt.IsZero() {
+			started = r.StartedAt.Local().Format("2006-01-02 15:04:05")
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Pipeline, r.State, r.Trigger,
+			r.IntervalStart.Format(time.RFC3339), started, dur, r.Error)
+	}
+	return tw.Flush()
+}
+
+func newLogsCmd() *cobra.Command {
+	var (
+		sf      storeFlags
+		attempt int
+	)
+	c := &cobra.Command{
+		Use:   "logs RUN [TASK]",
+		Short: "Print the logs of a run's task attempts",
+		Long: `Logs prints the captured output of every task attempt of a run, or of
+one task; --attempt picks one attempt (default: all).`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil || id < 1 {
+				return usageErr("RUN %q: want a run number (see gantry runs)", args[0])
+			}
+			task := ""
+			if len(args) == 2 {
+				task = args[1]
+			}
+			st, err := openProjectStore(c.Context(), sf)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			return printLogs(c.Context(), c.OutOrStdout(), st, id, task, attempt)
+		},
+	}
+	sf.add(c)
+	c.Flags().IntVar(&attempt, "attempt", 0, "only this attempt number")
+	return c
+}
+
+func printLogs(ctx context.Context, w io.Writer, st store.Store, id int64, task string, attempt int) error {
+	if _, err := st.GetRun(ctx, id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return failed(fmt.Errorf("run %d not found", id))
+		}
+		return failed(err)
+	}
+	atts, err := st.ListAttempts(ctx, id, task)
+	if err != nil {
+		return failed(err)
+	}
+	shown := 0
+	for _, a := range atts {
+		if attempt > 0 && a.Attempt != attempt {
+			continue
+		}
+		shown++
+		fmt.Fprintf(w, "==> run %d task %s attempt %d: %s", id, a.Task, a.Attempt, a.State)
+		if a.Error != "" {
+			fmt.Fprintf(w, " (%s)", a.Error)
+		}
+		fmt.Fprintln(w, " <==")
+		if err := copyFile(w, a.LogPath); err != nil {
+			fmt.Fprintf(w, "(log unavailable: %v)\n", err)
+		}
+	}
+	if shown == 0 {
+		switch {
+		case task != "" && attempt > 0:
+			return failed(fmt.Errorf("run %d has no attempt %d of task %q", id, attempt, task))
+		case task != "":
+			return failed(fmt.Errorf("run %d has no attempts of task %q", id, task))
+		default:
+			return failed(fmt.Errorf("run %d has no attempts", id))
+		}
+	}
+	return nil
+}
+
+func copyFile(w io.Writer, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(w, f)
+	return err
+}

@@ -1,0 +1,254 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/executor"
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/spec"
+	"github.com/gantryhq/gantry/internal/store"
+)
+
+// Executor runs one task attempt to its end.
+type Executor interface {
+	Run(ctx context.Context, a executor.Attempt) executor.Result
+}
+
+// SecretFunc returns the value of the named secret.
+type SecretFunc func(name string) (string, error)
+
+// Config wires an Engine. Store and Exec are required.
+type Config struct {
+	Store  store.Store
+	Exec   Executor
+	Clock  Clock        // nil: the system clock
+	Logger *slog.Logger // nil: discard
+	// LogDir holds attempt logs and output files: LogDir/<run>/<task>.<n>.log.
+	LogDir  string
+	Secrets SecretFunc // nil: every secret reference fails the run request
+	// Observe, when set, receives every state change, after it is persisted,
+	// from the run's own goroutine.
+	Observe   func(Event)
+	Rand      func() float64 // jitter source in [0, 1); nil: math/rand/v2
+	KillGrace time.Duration  // SIGTERM → SIGKILL; 0: the executor's default
+}
+
+// Engine runs pipelines.
+type Engine struct {
+	cfg Config
+}
+
+// New returns an Engine for cfg.
+func New(cfg Config) *Engine {
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Float64
+	}
+	if cfg.LogDir == "" {
+		cfg.LogDir = filepath.Join(os.TempDir(), "gantry-logs")
+	}
+	// Tasks run in their own folders and are handed paths under LogDir.
+	if abs, err := filepath.Abs(cfg.LogDir); err == nil {
+		cfg.LogDir = abs
+	}
+	return &Engine{cfg: cfg}
+}
+
+// Request asks for one run.
+type Request struct {
+	Pipeline *spec.Pipeline
+	Params   map[string]string // overrides of the pipeline's defaults
+	Start    time.Time         // logical interval [Start, End)
+	End      time.Time
+	Trigger  record.Trigger
+	Env      string
+	// Dir is the folder tasks run in when they set no workdir, and the
+	// base of relative workdirs.
+	Dir    string
+	Follow io.Writer // when set, task output is copied here, prefixed
+}
+
+// Event is one state change of a run or one of its tasks.
+type Event struct {
+	Time    time.Time
+	RunID   int64
+	Task    string // "" for the run itself
+	Attempt int
+	State   string // a record.TaskState, or a record.RunState when Task is ""
+	Detail  string // "retrying in 4s", "exit status 3", "rows=1042", ...
+	Warning bool   // a problem worth showing that changes no state
+}
+
+// ErrRequest marks a request refused before anything was persisted.
+var ErrRequest = errors.New("invalid run request")
+
+// Run executes req to completion and returns the final run record. A
+// request error (unknown parameter, missing secret) is returned wrapping
+// ErrRequest before anything is persisted. Cancelling ctx cancels the run:
+// running attempts are killed and the run is recorded cancelled.
+func (e *Engine) Run(ctx context.Context, req Request) (record.Run, error) {
+	r, err := e.prepare(req)
+	if err != nil {
+		return record.Run{}, err
+	}
+	names := make([]string, len(r.tasks))
+	for i, t := range r.tasks {
+		names[i] = t.spec.ID
+	}
+	if err := e.cfg.Store.CreateRun(context.WithoutCancel(ctx), &r.run, names); err != nil {
+		return record.Run{}, fmt.Errorf("create run: %w", err)
+	}
+	for _, t := range r.tasks {
+		t.logDir = filepath.Join(e.cfg.LogDir, fmt.Sprint(r.run.ID))
+	}
+	err = r.loop(ctx)
+	return r.run, err
+}
+
+// prepare resolves parameters and secrets and builds the run's task graph.
+func (e *Engine) prepare(req Request) (*runner, error) {
+	p := req.Pipeline
+	if p == nil || len(p.Tasks) == 0 {
+		return nil, fmt.Errorf("%w: pipeline has no tasks", ErrRequest)
+	}
+	params, err := resolveParams(p, req.Params)
+	if err != nil {
+		return nil, err
+	}
+	now := e.cfg.Clock.Now()
+	r := &runner{
+		e:    e,
+		req:  req,
+		byID: make(map[string]int, len(p.Tasks)),
+		run: record.Run{
+			Pipeline:      p.Name,
+			Env:           req.Env,
+			IntervalStart: req.Start,
+			IntervalEnd:   req.End,
+			Trigger:       req.Trigger,
+			State:         record.RunQueued,
+			Params:        params,
+			CreatedAt:     now,
+		},
+		results: make(chan attemptDone, len(p.Tasks)),
+		wake:    make(chan int, len(p.Tasks)),
+		done:    make(chan struct{}),
+	}
+	if r.run.Trigger == "" {
+		r.run.Trigger = record.TriggerManual
+	}
+	for i := range p.Tasks {
+		r.byID[p.Tasks[i].ID] = i
+	}
+	var missing []string
+	for i := range p.Tasks {
+		st := &p.Tasks[i]
+		t := &task{spec: st, idx: i, state: record.TaskPending, waiting: len(st.Needs)}
+		for _, ev := range st.Env {
+			if ev.Secret == "" {
+				t.env = append(t.env, ev.Name+"="+ev.Value)
+				continue
+			}
+			v, err := e.secret(ev.Secret)
+			if err != nil {
+				missing = append(missing, fmt.Sprintf("task %s: env %s: secret %q: %v", st.ID, ev.Name, ev.Secret, err))
+				continue
+			}
+			t.env = append(t.env, ev.Name+"="+v)
+			if v != "" {
+				t.redact = append(t.redact, v)
+			}
+		}
+		r.tasks = append(r.tasks, t)
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrRequest, strings.Join(missing, "; "))
+	}
+	for i, t := range r.tasks {
+		for _, n := range t.spec.Needs {
+			j, ok := r.byID[n]
+			if !ok {
+				return nil, fmt.Errorf("%w: task %s needs unknown task %q", ErrRequest, t.spec.ID, n)
+			}
+			r.tasks[j].dependents = append(r.tasks[j].dependents, i)
+		}
+	}
+	return r, nil
+}
+
+func (e *Engine) secret(name string) (string, error) {
+	if e.cfg.Secrets == nil {
+		return "", errors.New("no secret source configured")
+	}
+	return e.cfg.Secrets(name)
+}
+
+// resolveParams applies overrides to the pipeline's declared defaults.
+func resolveParams(p *spec.Pipeline, over map[string]string) (map[string]string, error) {
+	out := make(map[string]string, len(p.Params))
+	declared := make(map[string]bool, len(p.Params))
+	for _, pr := range p.Params {
+		declared[pr.Name] = true
+		if pr.HasDefault {
+			out[pr.Name] = pr.Default
+		}
+	}
+	var unknown []string
+	for k, v := range over {
+		if !declared[k] {
+			unknown = append(unknown, k)
+			continue
+		}
+		out[k] = v
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		names := make([]string, 0, len(p.Params))
+		for _, pr := range p.Params {
+			names = append(names, pr.Name)
+		}
+		return nil, fmt.Errorf("%w: unknown param %s (pipeline %s declares: %s)",
+			ErrRequest, quoteList(unknown), p.Name, orNone(names))
+	}
+	var required []string
+	for _, pr := range p.Params {
+		if _, ok := out[pr.Name]; !ok {
+			required = append(required, pr.Name)
+		}
+	}
+	if len(required) > 0 {
+		return nil, fmt.Errorf("%w: param %s required: pass --param %s=VALUE",
+			ErrRequest, quoteList(required), required[0])
+	}
+	return out, nil
+}
+
+func quoteList(s []string) string {
+	q := make([]string, len(s))
+	for i, v := range s {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	return strings.Join(q, ", ")
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,334 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/executor"
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/spec"
+	"github.com/gantryhq/gantry/internal/store"
+)
+
+// task is the loop's view of one task of the run.
+type task struct {
+	spec       *spec.Task
+	idx        int
+	state      record.TaskState
+	attempts   int
+	waiting    int   // needs not yet succeeded
+	dependents []int // tasks that need this one
+	queuedAt   time.Time
+	next       time.Time // when a retrying task may start
+	cur        *record.TaskAttempt
+	env        []string // literal and secret env, resolved once
+	redact     []string // secret values to hide from logs
+	logDir     string
+	dirty      bool // state changed since the last commit
+}
+
+type attemptDone struct {
+	idx int
+	res executor.Result
+}
+
+// runner owns one run's state; only its loop goroutine touches it.
+type runner struct {
+	e     *Engine
+	req   Request
+	run   record.Run
+	tasks []*task
+	byID  map[string]int
+
+	queue    []int // ready tasks, FIFO in the order they became ready
+	running  int
+	timers   int // retry back-offs pending
+	final    int // tasks in a final state
+	stopping string
+	failure  string // the first task failure, for the run's error
+
+	batch   store.Batch
+	dirty   []int
+	starts  []int
+	events  []Event
+	results chan attemptDone
+	wake    chan int
+	done    chan struct{}
+}
+
+func (r *runner) parallelism() int {
+	if p := r.req.Pipeline.Concurrency.Parallelism; p > 0 {
+		return p
+	}
+	return 4
+}
+
+// loop drives the run to a final state.
+func (r *runner) loop(ctx context.Context) error {
+	defer close(r.done)
+	runCtx, cancel := r.runContext(ctx)
+	defer cancel()
+	// Store writes outlive cancellation: a cancelled run must still be
+	// recorded as cancelled.
+	wctx := context.WithoutCancel(ctx)
+
+	now := r.e.cfg.Clock.Now()
+	r.run.State = record.RunRunning
+	r.run.StartedAt = now
+	r.batch.Run = &r.run
+	r.emit(Event{State: string(record.RunRunning)})
+	for _, t := range r.tasks {
+		if t.waiting == 0 {
+			r.ready(t, now)
+		}
+	}
+	ctxDone := runCtx.Done()
+	for {
+		r.dispatch()
+		if err := r.commit(wctx); err != nil {
+			cancel()
+			r.drain()
+			return err
+		}
+		r.start(runCtx, wctx)
+		if r.final == len(r.tasks) {
+			break
+		}
+		if r.running == 0 && r.timers == 0 && len(r.queue) == 0 {
+			return fmt.Errorf("run %d: no task can make progress (%d of %d final)", r.run.ID, r.final, len(r.tasks))
+		}
+		select {
+		case d := <-r.results:
+			if ctxDone != nil && runCtx.Err() != nil {
+				// The attempt ended because the run did: stop first, so
+				// it is not retried.
+				ctxDone = nil
+				r.stop(ctx, runCtx)
+			}
+			r.finish(d)
+			for more := true; more; {
+				select {
+				case d := <-r.results:
+					r.finish(d)
+				default:
+					more = false
+				}
+			}
+		case idx := <-r.wake:
+			r.timers--
+			if t := r.tasks[idx]; t.state == record.TaskRetrying {
+				r.ready(t, r.e.cfg.Clock.Now())
+			}
+		case <-ctxDone:
+			ctxDone = nil
+			r.stop(ctx, runCtx)
+		}
+	}
+	r.settle(ctx)
+	return r.commit(wctx)
+}
+
+func (r *runner) runContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d := r.req.Pipeline.Timeout; d > 0 {
+		return context.WithTimeout(ctx, d)
+	}
+	return context.WithCancel(ctx)
+}
+
+// ready queues t: all its needs succeeded, or its back-off ended.
+func (r *runner) ready(t *task, now time.Time) {
+	t.queuedAt = now
+	t.next = time.Time{}
+	r.set(t, record.TaskQueued)
+	r.queue = append(r.queue, t.idx)
+}
+
+// set changes t's state and marks it for the next commit.
+func (r *runner) set(t *task, s record.TaskState) {
+	t.state = s
+	if !t.dirty {
+		t.dirty = true
+		r.dirty = append(r.dirty, t.idx)
+	}
+	if s.Final() {
+		r.final++
+	}
+}
+
+// dispatch turns queued tasks into attempts, up to the parallelism.
+func (r *runner) dispatch() {
+	if r.stopping != "" {
+		return
+	}
+	now := r.e.cfg.Clock.Now()
+	par := r.parallelism()
+	for r.running < par && len(r.queue) > 0 {
+		idx := r.queue[0]
+		r.queue = r.queue[1:]
+		t := r.tasks[idx]
+		t.attempts++
+		t.cur = &record.TaskAttempt{
+			RunID:     r.run.ID,
+			Task:      t.spec.ID,
+			Attempt:   t.attempts,
+			State:     record.TaskRunning,
+			QueuedAt:  t.queuedAt,
+			StartedAt: now,
+			ExitCode:  -1,
+			LogPath:   filepath.Join(t.logDir, fmt.Sprintf("%s.%d.log", t.spec.ID, t.attempts)),
+		}
+		r.batch.Insert = append(r.batch.Insert, t.cur)
+		r.set(t, record.TaskRunning)
+		r.starts = append(r.starts, idx)
+		r.running++
+		r.emit(Event{Task: t.spec.ID, Attempt: t.attempts, State: string(record.TaskRunning)})
+	}
+}
+
+// commit persists everything changed since the last commit, then reports it.
+func (r *runner) commit(ctx context.Context) error {
+	now := r.e.cfg.Clock.Now()
+	for _, idx := range r.dirty {
+		t := r.tasks[idx]
+		t.dirty = false
+		r.batch.Tasks = append(r.batch.Tasks, record.RunTask{
+			RunID: r.run.ID, Task: t.spec.ID, State: t.state,
+			Attempts: t.attempts, NextAttempt: t.next, UpdatedAt: now,
+		})
+	}
+	r.dirty = r.dirty[:0]
+	b := &r.batch
+	if b.Run != nil || len(b.Tasks) > 0 || len(b.Insert) > 0 || len(b.Update) > 0 || len(b.DeadLetters) > 0 {
+		if err := r.e.cfg.Store.Apply(ctx, b); err != nil {
+			return fmt.Errorf("persist run %d: %w", r.run.ID, err)
+		}
+	}
+	r.batch = store.Batch{Tasks: b.Tasks[:0]}
+	if obs := r.e.cfg.Observe; obs != nil {
+		for _, ev := range r.events {
+			obs(ev)
+		}
+	}
+	r.events = r.events[:0]
+	return nil
+}
+
+func (r *runner) emit(ev Event) {
+	ev.Time = r.e.cfg.Clock.Now()
+	ev.RunID = r.run.ID
+	r.events = append(r.events, ev)
+}
+
+// start launches the attempts committed by the last commit.
+func (r *runner) start(runCtx, wctx context.Context) {
+	for _, idx := range r.starts {
+		t := r.tasks[idx]
+		a, err := r.attempt(t)
+		if err != nil {
+			r.results <- attemptDone{idx: idx, res: executor.Result{
+				Outcome: executor.Failed, ExitCode: -1, Error: err.Error(),
+			}}
+			continue
+		}
+		snapshot := *t.cur
+		a.Started = func(pid int, at time.Time) {
+			// Recorded for crash recovery. This write completes before
+			// Run returns, so it can never overwrite the final update.
+			snapshot.PID, snapshot.StartedAt = pid, at
+			if err := r.e.cfg.Store.Apply(wctx, &store.Batch{Update: []*record.TaskAttempt{&snapshot}}); err != nil {
+				r.e.cfg.Logger.Warn("record pid", "run_id", r.run.ID, "task", t.spec.ID, "err", err)
+			}
+		}
+		go func() {
+			r.results <- attemptDone{idx: idx, res: r.e.cfg.Exec.Run(runCtx, a)}
+		}()
+	}
+	r.starts = r.starts[:0]
+}
+
+// attempt builds the executor's view of t's current attempt.
+func (r *runner) attempt(t *task) (executor.Attempt, error) {
+	st := t.spec
+	vars := spec.Vars{
+		Params:  r.run.Params,
+		RunID:   r.run.ID,
+		Task:    st.ID,
+		Attempt: t.attempts,
+		Env:     r.run.Env,
+	}
+	vars.Interval.Start = formatTime(r.run.IntervalStart)
+	vars.Interval.End = formatTime(r.run.IntervalEnd)
+	cmd, err := spec.Render(st.Run, vars)
+	if err != nil {
+		return executor.Attempt{}, fmt.Errorf("render command: %w", err)
+	}
+	dir := r.req.Dir
+	if st.Workdir != "" {
+		if filepath.IsAbs(st.Workdir) {
+			dir = st.Workdir
+		} else {
+			dir = filepath.Join(r.req.Dir, st.Workdir)
+		}
+	}
+	env := make([]string, 0, 10+len(r.run.Params)+len(t.env))
+	env = append(env,
+		"GANTRY_PIPELINE="+r.run.Pipeline,
+		"GANTRY_RUN_ID="+strconv.FormatInt(r.run.ID, 10),
+		"GANTRY_TASK="+st.ID,
+		"GANTRY_ATTEMPT="+strconv.Itoa(t.attempts),
+		"GANTRY_ATTEMPT_ID="+strconv.FormatInt(t.cur.ID, 10),
+		"GANTRY_INTERVAL_START="+vars.Interval.Start,
+		"GANTRY_INTERVAL_END="+vars.Interval.End,
+		"GANTRY_ENV="+r.run.Env,
+	)
+	for k, v := range r.run.Params {
+		env = append(env, "GANTRY_PARAM_"+envName(k)+"="+v)
+	}
+	env = append(env, t.env...)
+	a := executor.Attempt{
+		Command:     cmd,
+		Dir:         dir,
+		Env:         env,
+		Timeout:     st.Timeout,
+		KillGrace:   r.e.cfg.KillGrace,
+		MemoryLimit: st.Resources.Memory,
+		MilliCPU:    st.Resources.MilliCPU,
+		LogPath:     t.cur.LogPath,
+		OutputPath:  strings.TrimSuffix(t.cur.LogPath, ".log") + ".out",
+		Redact:      t.redact,
+	}
+	if r.req.Follow != nil {
+		a.Follow = r.req.Follow
+		a.Prefix = st.ID + " | "
+	}
+	return a, nil
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.RFC3339)
+}
+
+// envName turns a parameter name into an environment variable suffix.
+func envName(s string) string {
+	b := []byte(strings.ToUpper(s))
+	for i, c := range b {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// drain waits for every running attempt after a fatal store error.
+func (r *runner) drain() {
+	for ; r.running > 0; r.running-- {
+		<-r.results
+	}
+}

@@ -1,0 +1,180 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/executor"
+	"github.com/gantryhq/gantry/internal/record"
+)
+
+// finish records how an attempt ended and decides what follows.
+func (r *runner) finish(d attemptDone) {
+	r.running--
+	now := r.e.cfg.Clock.Now()
+	t := r.tasks[d.idx]
+	res := d.res
+	a := t.cur
+	a.State = record.TaskState(res.Outcome)
+	if !res.StartedAt.IsZero() {
+		a.StartedAt = res.StartedAt
+	}
+	a.FinishedAt = res.FinishedAt
+	if a.FinishedAt.IsZero() {
+		a.FinishedAt = now
+	}
+	a.PID, a.ExitCode, a.Signal = res.PID, res.ExitCode, res.Signal
+	a.PeakMemory, a.CPUTime = res.PeakMemory, res.CPUTime
+	a.Outputs, a.Error = res.Outputs, res.Error
+	r.batch.Update = append(r.batch.Update, a)
+	for _, oe := range res.OutputErrors {
+		r.emit(Event{Task: t.spec.ID, Attempt: a.Attempt, State: string(record.TaskRunning),
+			Detail: "$GANTRY_OUTPUT " + oe + " (ignored)", Warning: true})
+	}
+
+	switch res.Outcome {
+	case executor.Succeeded:
+		r.set(t, record.TaskSucceeded)
+		r.emit(Event{Task: t.spec.ID, Attempt: a.Attempt, State: string(record.TaskSucceeded),
+			Detail: strings.TrimSpace("in " + roundDuration(a.FinishedAt.Sub(a.StartedAt)).String() + " " + outputsText(a.Outputs))})
+		for _, j := range t.dependents {
+			dep := r.tasks[j]
+			dep.waiting--
+			if dep.waiting == 0 && dep.state == record.TaskPending {
+				r.ready(dep, now)
+			}
+		}
+	case executor.Cancelled:
+		r.set(t, record.TaskCancelled)
+		r.emit(Event{Task: t.spec.ID, Attempt: a.Attempt, State: string(record.TaskCancelled), Detail: res.Error})
+	default:
+		if max := maxAttempts(t); r.stopping == "" && t.attempts < max {
+			delay := backoff(*t.spec.Retries, t.attempts, r.e.cfg.Rand())
+			t.next = now.Add(delay)
+			r.set(t, record.TaskRetrying)
+			r.timers++
+			go r.timer(t.idx, delay)
+			r.emit(Event{Task: t.spec.ID, Attempt: a.Attempt, State: string(res.Outcome),
+				Detail: fmt.Sprintf("%s; retrying in %s (attempt %d of %d next)", res.Error, roundDuration(delay), t.attempts+1, max)})
+			return
+		}
+		r.set(t, record.TaskState(res.Outcome))
+		r.emit(Event{Task: t.spec.ID, Attempt: a.Attempt, State: string(res.Outcome), Detail: res.Error})
+		if r.stopping != "" {
+			return
+		}
+		if r.failure == "" {
+			r.failure = fmt.Sprintf("task %s %s: %s", t.spec.ID, res.Outcome, res.Error)
+		}
+		r.batch.DeadLetters = append(r.batch.DeadLetters, &record.DeadLetter{
+			RunID: r.run.ID, Pipeline: r.run.Pipeline, Task: t.spec.ID, AttemptID: a.ID,
+			Attempts: t.attempts, Error: res.Error, CreatedAt: now,
+		})
+		r.propagate(t)
+	}
+}
+
+func maxAttempts(t *task) int {
+	if t.spec.Retries == nil || t.spec.Retries.Attempts < 1 {
+		return 1
+	}
+	return t.spec.Retries.Attempts
+}
+
+// propagate marks every task downstream of failed as upstream_failed.
+func (r *runner) propagate(failed *task) {
+	stack := []*task{failed}
+	for len(stack) > 0 {
+		t := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, j := range t.dependents {
+			dep := r.tasks[j]
+			if dep.state != record.TaskPending {
+				continue
+			}
+			r.set(dep, record.TaskUpstreamFailed)
+			r.emit(Event{Task: dep.spec.ID, State: string(record.TaskUpstreamFailed),
+				Detail: fmt.Sprintf("needs %s, which did not succeed", t.spec.ID)})
+			stack = append(stack, dep)
+		}
+	}
+}
+
+// timer wakes the loop when t's back-off has passed.
+func (r *runner) timer(idx int, d time.Duration) {
+	select {
+	case <-r.e.cfg.Clock.After(d):
+		select {
+		case r.wake <- idx:
+		case <-r.done:
+		}
+	case <-r.done:
+	}
+}
+
+// stop ends the run early: the caller cancelled it, or the run timed out.
+// Running attempts are killed by their context and report back; nothing
+// new starts.
+func (r *runner) stop(ctx, runCtx context.Context) {
+	if ctx.Err() != nil {
+		r.stopping = "cancelled"
+	} else {
+		r.stopping = "run timed out after " + r.req.Pipeline.Timeout.String()
+		if !errors.Is(runCtx.Err(), context.DeadlineExceeded) {
+			r.stopping = "stopped"
+		}
+	}
+	for _, t := range r.tasks {
+		switch t.state {
+		case record.TaskPending, record.TaskQueued, record.TaskRetrying:
+			r.set(t, record.TaskCancelled)
+			r.emit(Event{Task: t.spec.ID, State: string(record.TaskCancelled), Detail: r.stopping})
+		}
+	}
+	r.queue = nil
+}
+
+// settle decides the run's final state.
+func (r *runner) settle(ctx context.Context) {
+	r.run.FinishedAt = r.e.cfg.Clock.Now()
+	switch {
+	case ctx.Err() != nil:
+		r.run.State, r.run.Error = record.RunCancelled, "cancelled"
+	case r.stopping != "":
+		r.run.State, r.run.Error = record.RunFailed, r.stopping
+	case r.failure != "":
+		r.run.State, r.run.Error = record.RunFailed, r.failure
+	default:
+		r.run.State = record.RunSucceeded
+		for _, t := range r.tasks {
+			if t.state != record.TaskSucceeded {
+				r.run.State, r.run.Error = record.RunFailed, "task "+t.spec.ID+" "+string(t.state)
+				break
+			}
+		}
+	}
+	r.batch.Run = &r.run
+	r.emit(Event{State: string(r.run.State), Detail: r.run.Error})
+}
+
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Minute:
+		return d.Round(time.Second)
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond)
+	default:
+		return d.Round(time.Millisecond)
+	}
+}
+
+func outputsText(o []record.Output) string {
+	parts := make([]string, len(o))
+	for i, kv := range o {
+		parts[i] = kv.Key + "=" + kv.Value
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,42 @@
+// Package executor runs one task attempt as a local process.
+//
+// # Process model
+//
+// An attempt runs as `sh -c <command>` in its own process group, so that a
+// timeout or a cancellation can signal the whole tree at once: SIGTERM to the
+// group, then SIGKILL after the attempt's kill grace. Whatever the outcome,
+// once the leader has exited the group is SIGKILLed to clean up stragglers
+// (`sleep 1000 &`). The leader is observed with waitid(WNOWAIT), so its pid —
+// and with it the process-group id — stays reserved until the group has been
+// killed; a recycled pid can never be signalled by mistake.
+//
+// # Resource limits
+//
+// The cgroup setup is detected once, in New. Attempts with a memory or CPU
+// limit get a cgroup of their own under the executor's own cgroup
+// (<own>/gantry/<pid>-<n>):
+//
+//   - cgroup v2, when the unified hierarchy has the memory controller
+//     delegated: the child is cloned straight into its cgroup
+//     (CLONE_INTO_CGROUP); memory.max, cpu.max, memory.peak and the
+//     oom_kill count of memory.events are used.
+//   - cgroup v1: the shell is started behind a gate — it blocks reading an
+//     extra pipe until its pid has been written into every cgroup.procs — so
+//     not a byte is allocated outside the cgroup, without an extra exec.
+//   - neither: a memory limit is enforced by polling the summed RSS of the
+//     process group every 50ms; a CPU limit is not enforced. Limits reports
+//     which applies.
+//
+// A cgroup also catches escapees: every pid left in it after the leader
+// exits is killed before the cgroup is removed. Attempts without limits never
+// touch cgroups.
+//
+// # Logs and outputs
+//
+// Standard output and error are appended to the attempt's log. With nothing
+// to redact and no follower, the log file itself is handed to the child: no
+// pipe, no copying goroutine. Otherwise lines pass through a copier that
+// replaces secret values with <redacted> and mirrors them, prefixed, to the
+// follower. After exit the `key=value` lines the task wrote to
+// $GANTRY_OUTPUT become the attempt's outputs.
+package executor

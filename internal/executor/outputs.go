@@ -1,0 +1,78 @@
+package executor
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/gantryhq/gantry/internal/record"
+)
+
+// maxOutputFile caps how much of $GANTRY_OUTPUT is read.
+const maxOutputFile = 1 << 20
+
+// readOutputs parses the key=value lines a task wrote to path. Bad lines are
+// reported, not fatal: a task's figures never fail the task.
+func readOutputs(path string) ([]record.Output, []string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, []string{fmt.Sprintf("read outputs: %v", err)}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxOutputFile+1))
+	if err != nil {
+		return nil, []string{fmt.Sprintf("read outputs: %v", err)}
+	}
+	var errs []string
+	if len(data) > maxOutputFile {
+		// The cut line is incomplete: drop it rather than report half a figure.
+		data = data[:bytes.LastIndexByte(data[:maxOutputFile], '\n')+1]
+		errs = append(errs, "output file larger than 1 MiB: the rest is ignored")
+	}
+	outs, lineErrs := parseOutputs(data)
+	return outs, append(errs, lineErrs...)
+}
+
+func parseOutputs(data []byte) ([]record.Output, []string) {
+	var (
+		outs []record.Output
+		errs []string
+	)
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, maxOutputFile+1)
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 || line[0] == '#' {
+			continue
+		}
+		key, value, ok := bytes.Cut(line, []byte("="))
+		key = bytes.TrimSpace(key)
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Sprintf("line %d: %q: want key=value", n, line))
+		case !validKey(key):
+			errs = append(errs, fmt.Sprintf("line %d: %q: key must match [A-Za-z_][A-Za-z0-9_.-]*", n, line))
+		default:
+			outs = append(outs, record.Output{Key: string(key), Value: string(bytes.TrimSpace(value))})
+		}
+	}
+	return outs, errs
+}
+
+func validKey(k []byte) bool {
+	if len(k) == 0 {
+		return false
+	}
+	for i, c := range k {
+		letter := c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
+		if i == 0 && !letter {
+			return false
+		}
+		if !letter && !(c >= '0' && c <= '9') && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,259 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// waitDelay bounds how long output is drained after the process group is
+// gone; only an escapee outside the group and any cgroup can hold the pipe.
+const waitDelay = time.Second
+
+// gatePrefix holds the shell until its pid is in the attempt's v1 cgroups:
+// it reads fd 3 until the executor closes the other end. The newline keeps
+// a syntax error in the command from stopping the shell before the gate.
+const gatePrefix = "read _ <&3; exec 3<&-\n"
+
+// Run runs one attempt to its end and reports what happened. It never
+// panics and always returns once every process of the attempt is gone (or,
+// for an escapee outside any cgroup, signalled).
+func (e *Executor) Run(ctx context.Context, a Attempt) (res Result) {
+	r := &attemptRun{e: e, a: a}
+	defer func() {
+		if p := recover(); p != nil {
+			r.abort()
+			r.cleanup()
+			res = failed(fmt.Sprintf("executor: panic: %v", p))
+		}
+	}()
+	if err := ctx.Err(); err != nil {
+		res = failed("cancelled before start")
+		res.Outcome = Cancelled
+		if errors.Is(err, context.DeadlineExceeded) {
+			res.Outcome, res.Error = TimedOut, "run timeout"
+		}
+		return res
+	}
+	if err := r.prepare(); err != nil {
+		r.cleanup()
+		return failed("start: " + err.Error())
+	}
+	if err := r.start(); err != nil {
+		r.cleanup()
+		return failed("start: " + err.Error())
+	}
+	r.supervise(ctx)
+	return r.finish()
+}
+
+func failed(msg string) Result {
+	now := time.Now()
+	return Result{Outcome: Failed, ExitCode: -1, Error: msg, StartedAt: now, FinishedAt: now}
+}
+
+// attemptRun is the state of one Run.
+type attemptRun struct {
+	e   *Executor
+	a   Attempt
+	cmd *exec.Cmd
+
+	log    *os.File
+	copier *lineWriter // nil on the fast path
+	cg     *attemptCgroup
+	gate   *os.File // v1: the write end the shell waits on
+	poller *rssPoller
+
+	pid        int
+	startedAt  time.Time
+	finishedAt time.Time
+	reaped     bool
+
+	// Why the executor ended the attempt; "" when it ended by itself.
+	reason    Outcome
+	reasonMsg string
+}
+
+func (r *attemptRun) prepare() error {
+	a := &r.a
+	if a.KillGrace <= 0 {
+		a.KillGrace = DefaultKillGrace
+	}
+	var err error
+	if r.log, err = openLog(a.LogPath); err != nil {
+		return err
+	}
+	env := append(os.Environ(), a.Env...)
+	if a.OutputPath != "" {
+		if err := createOutput(a.OutputPath); err != nil {
+			return err
+		}
+		env = append(env, "GANTRY_OUTPUT="+a.OutputPath)
+	}
+	script := a.Command
+	r.cmd = &exec.Cmd{
+		Path:        r.e.sh,
+		Dir:         a.Dir,
+		Env:         env,
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+		WaitDelay:   waitDelay,
+	}
+	if needsCopier(a) {
+		r.copier = newLineWriter(r.log, *a, &r.e.followMu)
+		r.cmd.Stdout, r.cmd.Stderr = r.copier, r.copier
+	} else {
+		r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
+	}
+	if err := r.setupCgroup(); err != nil {
+		return err
+	}
+	if r.cg != nil && r.cg.version == "v1" {
+		gateR, gateW, err := os.Pipe()
+		if err != nil {
+			return fmt.Errorf("gate pipe: %w", err)
+		}
+		r.cmd.ExtraFiles, r.gate = []*os.File{gateR}, gateW
+		script = gatePrefix + script
+	}
+	r.cmd.Args = []string{"sh", "-c", script}
+	return nil
+}
+
+// setupCgroup gives an attempt with limits its cgroup when one can enforce
+// them. A cgroup that cannot be made is logged and the attempt runs
+// without: its memory limit then falls back to polling.
+func (r *attemptRun) setupCgroup() error {
+	s, a := r.e.cgroups, r.a
+	if s == nil || !(a.MemoryLimit > 0 && s.memory || a.MilliCPU > 0 && s.cpu) {
+		return nil
+	}
+	cg, err := s.create(a.MemoryLimit, a.MilliCPU)
+	if err != nil {
+		r.e.log.Warn("executor: create cgroup; limits fall back", "err", err)
+		return nil
+	}
+	r.cg = cg
+	if r.e.cgroupCreated != nil {
+		r.e.cgroupCreated(cg.dirs)
+	}
+	if cg.fd >= 0 {
+		r.cmd.SysProcAttr.UseCgroupFD, r.cmd.SysProcAttr.CgroupFD = true, cg.fd
+	}
+	return nil
+}
+
+func needsCopier(a *Attempt) bool {
+	if a.Follow != nil {
+		return true
+	}
+	for _, s := range a.Redact {
+		if s != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func openLog(path string) (*os.File, error) {
+	if path == "" {
+		return os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("log: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("log: %w", err)
+	}
+	return f, nil
+}
+
+func createOutput(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("output file: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("output file: %w", err)
+	}
+	return f.Close()
+}
+
+func (r *attemptRun) start() error {
+	if err := r.cmd.Start(); err != nil {
+		return err
+	}
+	r.pid, r.startedAt = r.cmd.Process.Pid, time.Now()
+	if r.gate != nil {
+		_ = r.cmd.ExtraFiles[0].Close()
+		err := r.cg.join(r.pid)
+		_ = r.gate.Close() // releases the shell
+		r.gate = nil
+		if err != nil {
+			r.abort()
+			return fmt.Errorf("cgroup: %w", err)
+		}
+	}
+	if r.a.MemoryLimit > 0 && (r.cg == nil || !r.e.cgroups.memory) {
+		r.poller = startRSSPoller(r.pid, r.a.MemoryLimit)
+	}
+	if r.a.Started != nil {
+		r.a.Started(r.pid, r.startedAt)
+	}
+	return nil
+}
+
+// cleanup releases what prepare made when the process never ran.
+func (r *attemptRun) cleanup() {
+	if r.cmd != nil {
+		for _, f := range r.cmd.ExtraFiles {
+			_ = f.Close()
+		}
+	}
+	if r.gate != nil {
+		_ = r.gate.Close()
+	}
+	if r.cg != nil {
+		_ = r.cg.remove()
+	}
+	if r.log != nil {
+		_ = r.log.Close()
+	}
+}
+
+// abort kills and reaps whatever was started, for paths that give up.
+func (r *attemptRun) abort() {
+	if r.pid == 0 || r.reaped {
+		return
+	}
+	_ = syscall.Kill(-r.pid, syscall.SIGKILL)
+	if r.cg != nil {
+		r.cg.killAll()
+	}
+	if r.poller != nil {
+		r.poller.Stop()
+		r.poller = nil
+	}
+	_ = r.cmd.Wait()
+	r.reaped = true
+}
+
+// waitExited blocks until process pid has exited, without reaping it: its
+// pid, and so its process-group id, cannot be reused while the group is
+// being cleaned up.
+func waitExited(pid int) {
+	for {
+		var info unix.Siginfo
+		err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if !errors.Is(err, syscall.EINTR) {
+			return
+		}
+	}
+}

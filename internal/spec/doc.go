@@ -1,0 +1,42 @@
+// Package spec parses Gantry's YAML — pipeline files and the project's
+// gantry.yaml — into typed, validated structs, and publishes a JSON Schema
+// for pipeline files.
+//
+// # Errors
+//
+// Decoding is strict and walks the YAML node tree, so every problem has a
+// position. All problems in a file are reported at once, sorted, one per
+// line, compiler style:
+//
+//	pipelines/orders.yaml:14:7: tasks[2].needs: unknown task "transfrom" (did you mean "transform"?)
+//
+// Field paths index lists from 0. The error type is Errors, a list of
+// Error; callers can print it, or range over it for editors and the API.
+// No input makes the package panic.
+//
+// # Defaults
+//
+// A pipeline's `defaults:` are merged into each task that does not set the
+// field itself (retries as a whole, timeout, and memory and cpu one by
+// one). Gantry's built-in fallbacks are not applied: a zero value means
+// "not set", so the readiness gate can tell what the author wrote. Each
+// type's comment says what its zero value falls back to.
+//
+// # Working directories
+//
+// A project is a folder holding gantry.yaml and pipelines/. Tasks run in
+// the project folder — the parent of pipelines/, or the pipeline file's
+// own folder when it is not in a folder named pipelines — so `run:`
+// commands and `runbook:` name files relative to the project, as in
+// `./scripts/extract.sh`. A task's `workdir:` replaces that folder; a
+// relative workdir is taken inside the project folder. Pipeline.WorkDir
+// resolves it; the engine sets the task's working directory from it.
+//
+// # Templates
+//
+// `run:` may hold text/template actions over Vars: {{ .Interval.Start }},
+// {{ .Interval.End }}, {{ .Params.NAME }}, {{ .RunID }}, {{ .Task }},
+// {{ .Attempt }} and {{ .Env }}. Parsing checks the template and that
+// every param it names is declared. Render quotes every substituted value
+// for the shell context it lands in, so a value can never become code.
+package spec

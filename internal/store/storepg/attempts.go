@@ -1,0 +1,59 @@
+package storepg
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gantryhq/gantry/internal/record"
+)
+
+// ListAttempts returns a run's attempts ordered by ID; task "" means all.
+func (s *Store) ListAttempts(ctx context.Context, runID int64, task string) ([]record.TaskAttempt, error) {
+	var rows pgx.Rows
+	var err error
+	if task == "" {
+		rows, err = s.pool.Query(ctx, listAttemptsSQL, runID)
+	} else {
+		rows, err = s.pool.Query(ctx, listTaskAttempts, runID, task)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list attempts: %w", mapErr(err))
+	}
+	as, err := collect(rows, scanAttempt)
+	if err != nil {
+		return nil, fmt.Errorf("list attempts: %w", mapErr(err))
+	}
+	return as, nil
+}
+
+// GetAttempt returns one attempt, or store.ErrNotFound.
+func (s *Store) GetAttempt(ctx context.Context, id int64) (record.TaskAttempt, error) {
+	a, err := scanAttempt(s.pool.QueryRow(ctx, getAttemptSQL, id))
+	if err != nil {
+		return record.TaskAttempt{}, fmt.Errorf("get attempt %d: %w", id, mapErr(err))
+	}
+	return a, nil
+}
+
+func scanAttempt(row pgx.Row) (record.TaskAttempt, error) {
+	var a record.TaskAttempt
+	var state string
+	var queued, started, finished *time.Time
+	var pid, exit int32
+	var cpu int64
+	var outputs []byte
+	if err := row.Scan(&a.ID, &a.RunID, &a.Task, &a.Attempt, &state, &queued,
+		&started, &finished, &pid, &exit, &a.Signal, &a.PeakMemory, &cpu,
+		&a.LogPath, &outputs, &a.Error); err != nil {
+		return record.TaskAttempt{}, err
+	}
+	a.State = record.TaskState(state)
+	a.QueuedAt, a.StartedAt, a.FinishedAt = timeOf(queued), timeOf(started), timeOf(finished)
+	a.PID, a.ExitCode, a.CPUTime = int(pid), int(exit), time.Duration(cpu)
+	var err error
+	a.Outputs, err = outputsOf(outputs)
+	return a, err
+}

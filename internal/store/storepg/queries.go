@@ -1,0 +1,49 @@
+package storepg
+
+const (
+	runColumns = `id, pipeline, env, revision, interval_start, interval_end,
+		trigger_type, state, params, created_at, started_at, finished_at, error`
+	runTaskColumns = `run_id, task, state, attempts, next_attempt, updated_at`
+	attemptColumns = `id, run_id, task, attempt, state, queued_at, started_at,
+		finished_at, pid, exit_code, signal, peak_memory, cpu_time_ns, log_path,
+		outputs, error`
+	deadLetterColumns = `id, run_id, pipeline, task, attempt_id, attempts, error,
+		created_at, replayed_at, replayed_by`
+)
+
+// Statements pgx prepares and caches per connection.
+const (
+	insertRunSQL = `INSERT INTO runs (pipeline, env, revision, interval_start,
+		interval_end, trigger_type, state, params, created_at, started_at, finished_at, error)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`
+	// One statement for all of a run's tasks, in their order.
+	insertRunTasksSQL = `INSERT INTO run_tasks (run_id, task, position, state, updated_at)
+		SELECT $1, t.task, t.ord - 1, $3, $4
+		FROM unnest($2::text[]) WITH ORDINALITY AS t(task, ord)`
+	updateRunSQL = `UPDATE runs SET state = $1, started_at = $2, finished_at = $3,
+		error = $4 WHERE id = $5`
+	updateRunTaskSQL = `UPDATE run_tasks SET state = $1, attempts = $2,
+		next_attempt = $3, updated_at = $4 WHERE run_id = $5 AND task = $6`
+	insertAttemptSQL = `INSERT INTO task_attempts (run_id, task, attempt, state,
+		queued_at, started_at, finished_at, pid, exit_code, signal, peak_memory,
+		cpu_time_ns, log_path, outputs, error)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		RETURNING id`
+	updateAttemptSQL = `UPDATE task_attempts SET state = $1, queued_at = $2,
+		started_at = $3, finished_at = $4, pid = $5, exit_code = $6, signal = $7,
+		peak_memory = $8, cpu_time_ns = $9, log_path = $10, outputs = $11, error = $12
+		WHERE id = $13`
+	insertDeadLetterSQL = `INSERT INTO dead_letters (run_id, pipeline, task,
+		attempt_id, attempts, error, created_at, replayed_at, replayed_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`
+	markReplayedSQL = `UPDATE dead_letters SET replayed_at = $1, replayed_by = $2
+		WHERE id = $3 AND replayed_at IS NULL`
+
+	getRunSQL        = `SELECT ` + runColumns + ` FROM runs WHERE id = $1`
+	listRunTasksSQL  = `SELECT ` + runTaskColumns + ` FROM run_tasks WHERE run_id = $1 ORDER BY position`
+	getAttemptSQL    = `SELECT ` + attemptColumns + ` FROM task_attempts WHERE id = $1`
+	listAttemptsSQL  = `SELECT ` + attemptColumns + ` FROM task_attempts WHERE run_id = $1 ORDER BY id`
+	listTaskAttempts = `SELECT ` + attemptColumns + ` FROM task_attempts
+		WHERE run_id = $1 AND task = $2 ORDER BY id`
+	getDeadLetterSQL = `SELECT ` + deadLetterColumns + ` FROM dead_letters WHERE id = $1`
+)

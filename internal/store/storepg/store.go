@@ -1,0 +1,43 @@
+package storepg
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gantryhq/gantry/internal/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// Store is a store.Store on PostgreSQL. It is safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects to the database at url (postgres://user:pass@host/db?…) and
+// brings its schema up to date.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's message may hold the password; do not echo the URL.
+		return nil, fmt.Errorf("open postgres store: parse url: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres store: %w", err)
+	}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres store: %w", err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Close closes the pool's connections, waiting for those in use. Calling it
+// again does nothing.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}

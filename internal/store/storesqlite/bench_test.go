@@ -1,0 +1,112 @@
+package storesqlite_test
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/store"
+	"github.com/gantryhq/gantry/internal/store/storesqlite"
+)
+
+// benchStore opens a store in dir (b.TempDir by default; set TMPDIR to
+// measure another file system) with a run whose task "t" is running.
+func benchStore(b *testing.B, query string) (*storesqlite.Store, record.Run) {
+	b.Helper()
+	s, err := storesqlite.Open(b.Context(), filepath.Join(b.TempDir(), "bench.db")+query)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Close() })
+	run := record.Run{Pipeline: "bench", Trigger: record.TriggerManual, Params: map[string]string{"a": "b"}}
+	if err := s.CreateRun(b.Context(), &run, []string{"t", "u"}); err != nil {
+		b.Fatal(err)
+	}
+	return s, run
+}
+
+// finishAndNext is the engine's commonest batch: the run's state, the
+// attempt that ended, the task's new state, and its next attempt.
+func finishAndNext(run record.Run, prev *record.TaskAttempt, n int) *store.Batch {
+	now := time.Now()
+	b := &store.Batch{
+		Run: &record.Run{ID: run.ID, State: record.RunRunning, StartedAt: now},
+		Tasks: []record.RunTask{{RunID: run.ID, Task: "t", State: record.TaskRunning,
+			Attempts: n, UpdatedAt: now}},
+		Insert: []*record.TaskAttempt{{RunID: run.ID, Task: "t", Attempt: n,
+			State: record.TaskRunning, QueuedAt: now, StartedAt: now, PID: 4242,
+			LogPath: "/var/lib/gantry/logs/bench/t.log"}},
+	}
+	if prev != nil {
+		done := *prev
+		done.State, done.FinishedAt, done.ExitCode = record.TaskFailed, now, 1
+		done.Outputs = []record.Output{{Key: "rows", Value: "1200"}, {Key: "bytes", Value: "4096"}}
+		done.Error = "exit status 1"
+		b.Update = []*record.TaskAttempt{&done}
+	}
+	return b
+}
+
+func benchmarkApply(b *testing.B, query string) {
+	s, run := benchStore(b, query)
+	var prev *record.TaskAttempt
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		n++
+		batch := finishAndNext(run, prev, n)
+		if err := s.Apply(b.Context(), batch); err != nil {
+			b.Fatal(err)
+		}
+		prev = batch.Insert[0]
+	}
+}
+
+// BenchmarkApply measures one batch finishing an attempt and starting the
+// next, committed with the default synchronous=NORMAL.
+func BenchmarkApply(b *testing.B) { benchmarkApply(b, "") }
+
+// BenchmarkApplySynchronousFull is BenchmarkApply with an fsync per commit.
+func BenchmarkApplySynchronousFull(b *testing.B) { benchmarkApply(b, "?synchronous=full") }
+
+// BenchmarkApplyParallel has many goroutines committing to their own runs,
+// all through the one write connection.
+func BenchmarkApplyParallel(b *testing.B) {
+	s, _ := benchStore(b, "")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		run := record.Run{Pipeline: "bench", Trigger: record.TriggerManual}
+		if err := s.CreateRun(b.Context(), &run, []string{"t"}); err != nil {
+			b.Error(err)
+			return
+		}
+		var prev *record.TaskAttempt
+		n := 0
+		for pb.Next() {
+			n++
+			batch := finishAndNext(run, prev, n)
+			if err := s.Apply(b.Context(), batch); err != nil {
+				b.Error(err)
+				return
+			}
+			prev = batch.Insert[0]
+		}
+	})
+}
+
+// BenchmarkGetAttempt measures a read on the read pool.
+func BenchmarkGetAttempt(b *testing.B) {
+	s, run := benchStore(b, "")
+	batch := finishAndNext(run, nil, 1)
+	if err := s.Apply(b.Context(), batch); err != nil {
+		b.Fatal(err)
+	}
+	id := batch.Insert[0].ID
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.GetAttempt(b.Context(), id); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
