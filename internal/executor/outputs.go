@@ -3,6 +3,7 @@ package executor
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +18,9 @@ const maxOutputFile = 1 << 20
 // reported, not fatal: a task's figures never fail the task.
 func readOutputs(path string) ([]record.Output, []string) {
 	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil // the task reported nothing
+	}
 	if err != nil {
 		return nil, []string{fmt.Sprintf("read outputs: %v", err)}
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -65,7 +66,7 @@ type attemptRun struct {
 	a   Attempt
 	cmd *exec.Cmd
 
-	log    *os.File
+	log    *lazyFile
 	copier *lineWriter // nil on the fast path
 	cg     *attemptCgroup
 	gate   *os.File // v1: the write end the shell waits on
@@ -76,6 +77,10 @@ type attemptRun struct {
 	finishedAt time.Time
 	reaped     bool
 
+	// mu guards reason, exited and grace against supervise's callbacks.
+	mu     sync.Mutex
+	exited bool
+	grace  *time.Timer
 	// Why the executor ended the attempt; "" when it ended by itself.
 	reason    Outcome
 	reasonMsg string
@@ -86,14 +91,16 @@ func (r *attemptRun) prepare() error {
 	if a.KillGrace <= 0 {
 		a.KillGrace = DefaultKillGrace
 	}
-	var err error
-	if r.log, err = openLog(a.LogPath); err != nil {
-		return err
-	}
+	r.log = &lazyFile{path: a.LogPath}
 	env := append(os.Environ(), a.Env...)
 	if a.OutputPath != "" {
-		if err := createOutput(a.OutputPath); err != nil {
-			return err
+		// Not created here: creating a file costs as much as a short task
+		// on some filesystems, so the task creates it if it reports.
+		if err := os.Remove(a.OutputPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("output file: %w", err)
+		}
+		if err := os.MkdirAll(filepath.Dir(a.OutputPath), 0o755); err != nil {
+			return fmt.Errorf("output file: %w", err)
 		}
 		env = append(env, "GANTRY_OUTPUT="+a.OutputPath)
 	}
@@ -105,6 +112,8 @@ func (r *attemptRun) prepare() error {
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 		WaitDelay:   waitDelay,
 	}
+	// Output goes through a pipe to a log file made on the first byte, so
+	// a silent task creates no file at all.
 	if needsCopier(a) {
 		r.copier = newLineWriter(r.log, *a, &r.e.followMu)
 		r.cmd.Stdout, r.cmd.Stderr = r.copier, r.copier
@@ -159,31 +168,6 @@ func needsCopier(a *Attempt) bool {
 		}
 	}
 	return false
-}
-
-func openLog(path string) (*os.File, error) {
-	if path == "" {
-		return os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("log: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("log: %w", err)
-	}
-	return f, nil
-}
-
-func createOutput(path string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("output file: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("output file: %w", err)
-	}
-	return f.Close()
 }
 
 func (r *attemptRun) start() error {

@@ -10,64 +10,74 @@ import (
 
 // supervise waits for the leader to exit, ending the attempt early on its
 // timeout, on ctx, or when its polled memory goes over the limit.
+//
+// It waits on the calling goroutine and reacts to the rest through
+// callbacks: a task that simply runs to its end costs no extra goroutine
+// hand-off, which is most of the engine's latency between chained tasks.
 func (r *attemptRun) supervise(ctx context.Context) {
-	var memC <-chan struct{}
-	var timeout <-chan time.Time
+	var stops []func() bool
 	if r.a.Timeout > 0 {
-		t := time.NewTimer(r.a.Timeout - time.Since(r.startedAt))
-		defer t.Stop()
-		timeout = t.C
+		msg := fmt.Sprintf("timed out after %s", r.a.Timeout)
+		t := time.AfterFunc(r.a.Timeout-time.Since(r.startedAt), func() { r.terminate(TimedOut, msg) })
+		stops = append(stops, t.Stop)
 	}
-	if r.poller != nil {
-		memC = r.poller.exceeded
-	}
-	done := ctx.Done()
-	if timeout == nil && memC == nil && done == nil {
-		waitExited(r.pid) // nothing can end it early: no goroutine needed
-		r.finishedAt = time.Now()
-		return
+	if ctx.Done() != nil {
+		stops = append(stops, context.AfterFunc(ctx, func() {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				r.terminate(TimedOut, "run timeout")
+			} else {
+				r.terminate(Cancelled, "cancelled")
+			}
+		}))
 	}
 	exited := make(chan struct{})
-	go func() {
-		waitExited(r.pid)
-		close(exited)
-	}()
-	var grace <-chan time.Time
-	for {
-		select {
-		case <-exited:
-			r.finishedAt = time.Now()
-			return
-		case <-timeout:
-			timeout = nil
-			grace = r.terminate(TimedOut, fmt.Sprintf("timed out after %s", r.a.Timeout), grace)
-		case <-done:
-			done = nil
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				grace = r.terminate(TimedOut, "run timeout", grace)
-			} else {
-				grace = r.terminate(Cancelled, "cancelled", grace)
+	if r.poller != nil {
+		go func() {
+			select {
+			case <-r.poller.exceeded:
+				r.mu.Lock()
+				if !r.exited {
+					r.setReason(MemoryExceeded, "") // the message needs the final peak
+					r.signal(syscall.SIGKILL)
+				}
+				r.mu.Unlock()
+			case <-exited:
 			}
-		case <-memC:
-			memC = nil
-			r.setReason(MemoryExceeded, "") // the message needs the final peak
-			r.signal(syscall.SIGKILL)
-		case <-grace:
-			grace = nil
-			r.signal(syscall.SIGKILL)
-		}
+		}()
 	}
+	waitExited(r.pid)
+	r.finishedAt = time.Now()
+	for _, stop := range stops {
+		stop()
+	}
+	// From here the leader may be reaped and its pid reused: no callback
+	// may signal the group any more.
+	r.mu.Lock()
+	r.exited = true
+	if r.grace != nil {
+		r.grace.Stop()
+	}
+	r.mu.Unlock()
+	close(exited)
 }
 
-// terminate records why the attempt is being ended and sends SIGTERM; the
-// returned channel fires when the grace period is over. A second reason
-// (cancel after timeout) keeps the first and its grace period.
-func (r *attemptRun) terminate(o Outcome, msg string, grace <-chan time.Time) <-chan time.Time {
-	if !r.setReason(o, msg) {
-		return grace
+// terminate records why the attempt is being ended, sends SIGTERM, and
+// SIGKILL after the grace period. A second reason (cancel after timeout)
+// keeps the first and its grace period.
+func (r *attemptRun) terminate(o Outcome, msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.exited || !r.setReason(o, msg) {
+		return
 	}
 	r.signal(syscall.SIGTERM)
-	return time.After(r.a.KillGrace)
+	r.grace = time.AfterFunc(r.a.KillGrace, func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if !r.exited {
+			r.signal(syscall.SIGKILL)
+		}
+	})
 }
 
 func (r *attemptRun) setReason(o Outcome, msg string) bool {

@@ -21,7 +21,7 @@ type Attempt struct {
 	MemoryLimit int64     // bytes; 0 = none
 	MilliCPU    int64     // 0 = none
 	LogPath     string    // combined stdout and stderr are appended here
-	OutputPath  string    // handed to the task as GANTRY_OUTPUT; created empty
+	OutputPath  string    // handed to the task as GANTRY_OUTPUT; the task creates it
 	Follow      io.Writer // when set, every log line is also written here...
 	Prefix      string    // ...after this prefix
 	Redact      []string  // values replaced by <redacted> in the log

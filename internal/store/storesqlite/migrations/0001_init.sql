@@ -31,7 +31,7 @@ CREATE TABLE run_tasks (
 ) WITHOUT ROWID;
 
 CREATE TABLE task_attempts (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          INTEGER PRIMARY KEY, -- see below: no AUTOINCREMENT on the hot path
     run_id      INTEGER NOT NULL,
     task        TEXT    NOT NULL,
     attempt     INTEGER NOT NULL,
@@ -52,6 +52,9 @@ CREATE TABLE task_attempts (
 );
 -- The unique index serves listing a run's attempts; a second index on
 -- (run_id, id) would cost a page write on every insert, the hot path.
+-- So would AUTOINCREMENT (its sqlite_sequence row): without it SQLite hands
+-- out max(id)+1, which repeats an ID only if the newest attempts are
+-- deleted, and Gantry only ever deletes the oldest.
 
 CREATE TABLE dead_letters (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -1,0 +1,32 @@
+package bench
+
+import (
+	"context"
+	"testing"
+
+	"github.com/gantryhq/gantry/internal/executor"
+)
+
+// BenchmarkChain100 runs a chain of 100 `true` tasks through the engine on
+// a durable SQLite store; compare with BenchmarkRawSequential100.
+func BenchmarkChain100(b *testing.B) {
+	exe, err := executor.New(executor.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	bn := &bencher{dir: b.TempDir(), exe: exe}
+	for b.Loop() {
+		if _, err := bn.gantry(context.Background(), 100, 1, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRawSequential100 execs `sh -c true` 100 times in a row.
+func BenchmarkRawSequential100(b *testing.B) {
+	for b.Loop() {
+		if _, err := rawLoop(context.Background(), 100, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
