@@ -85,6 +85,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newRunCmd(),
 		newRunsCmd(),
 		newLogsCmd(),
+		newDLQCmd(),
 		newSchemaCmd(),
 		newBenchCmd(),
 	)

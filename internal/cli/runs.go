@@ -42,6 +42,7 @@ func newRunsCmd() *cobra.Command {
 	var (
 		sf       storeFlags
 		pipeline string
+		states   []string
 		limit    int
 	)
 	c := &cobra.Command{
@@ -57,7 +58,17 @@ func newRunsCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			runs, err := st.ListRuns(c.Context(), store.RunFilter{Pipeline: pipeline, Limit: limit})
+			f := store.RunFilter{Pipeline: pipeline, Limit: limit}
+			for _, s := range states {
+				rs := record.RunState(s)
+				switch rs {
+				case record.RunQueued, record.RunRunning, record.RunSucceeded, record.RunFailed, record.RunCancelled:
+				default:
+					return usageErr("--state %q: want queued, running, succeeded, failed or cancelled", s)
+				}
+				f.States = append(f.States, rs)
+			}
+			runs, err := st.ListRuns(c.Context(), f)
 			if err != nil {
 				return failed(fmt.Errorf("list runs: %w", err))
 			}
@@ -66,8 +77,57 @@ func newRunsCmd() *cobra.Command {
 	}
 	sf.add(c)
 	c.Flags().StringVar(&pipeline, "pipeline", "", "only runs of this pipeline")
+	c.Flags().StringSliceVar(&states, "state", nil, "only runs in this state (repeatable)")
 	c.Flags().IntVar(&limit, "limit", 20, "at most this many runs")
+	c.AddCommand(newRunsShowCmd())
 	return c
+}
+
+func newRunsShowCmd() *cobra.Command {
+	var sf storeFlags
+	c := &cobra.Command{
+		Use:   "show RUN",
+		Short: "Show one run: its interval, state and every task's outcome",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseRunID(args[0])
+			if err != nil {
+				return err
+			}
+			st, err := openProjectStore(c.Context(), sf)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			run, err := st.GetRun(c.Context(), id)
+			if errors.Is(err, store.ErrNotFound) {
+				return failed(fmt.Errorf("run %d not found", id))
+			}
+			if err != nil {
+				return failed(err)
+			}
+			w := c.OutOrStdout()
+			fmt.Fprintf(w, "run %d  %s  %s  trigger %s\n", run.ID, run.Pipeline, run.State, run.Trigger)
+			fmt.Fprintf(w, "interval [%s, %s)\n", run.IntervalStart.Format(time.RFC3339), run.IntervalEnd.Format(time.RFC3339))
+			if run.Error != "" {
+				fmt.Fprintf(w, "error: %s\n", run.Error)
+			}
+			if err := printSummary(c.Context(), w, st, run); err != nil {
+				return failed(err)
+			}
+			return nil
+		},
+	}
+	sf.add(c)
+	return c
+}
+
+func parseRunID(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id < 1 {
+		return 0, usageErr("RUN %q: want a run number (see gantry runs)", s)
+	}
+	return id, nil
 }
 
 func printRuns(w io.Writer, runs []record.Run) error {
@@ -104,9 +164,9 @@ func newLogsCmd() *cobra.Command {
 one task; --attempt picks one attempt (default: all).`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(c *cobra.Command, args []string) error {
-			id, err := strconv.ParseInt(args[0], 10, 64)
-			if err != nil || id < 1 {
-				return usageErr("RUN %q: want a run number (see gantry runs)", args[0])
+			id, err := parseRunID(args[0])
+			if err != nil {
+				return err
 			}
 			task := ""
 			if len(args) == 2 {
@@ -147,7 +207,9 @@ func printLogs(ctx context.Context, w io.Writer, st store.Store, id int64, task 
 			fmt.Fprintf(w, " (%s)", a.Error)
 		}
 		fmt.Fprintln(w, " <==")
-		if err := copyFile(w, a.LogPath); err != nil {
+		if err := copyFile(w, a.LogPath); errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintln(w, "(no output)")
+		} else if err != nil {
 			fmt.Fprintf(w, "(log unavailable: %v)\n", err)
 		}
 	}
