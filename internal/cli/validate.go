@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/spf13/cobra"
@@ -33,6 +34,9 @@ Exit status: 0 when all are valid, 1 when any is invalid, 2 on a usage error.`,
 					return failed(fmt.Errorf("%d error(s)", len(errs)))
 				}
 				return failed(err)
+			}
+			if len(ps) == 0 {
+				return failed(fmt.Errorf("no pipeline files found in %s (want *.yaml files, or project folders with pipelines/)", strings.Join(args, ", ")))
 			}
 			tasks := 0
 			for _, p := range ps {

@@ -51,7 +51,11 @@ func Load(paths ...string) (*Project, []*Pipeline, error) {
 		loaded  []*Pipeline
 		visited = map[string]bool{}
 	)
+	var expanded []string
 	for _, path := range paths {
+		expanded = append(expanded, findProjects(path)...)
+	}
+	for _, path := range expanded {
 		s := loadPath(path)
 		s.errs = append(s.errs, s.crossCheck()...)
 		all = append(all, s.errs...)
@@ -76,6 +80,46 @@ func Load(paths ...string) (*Project, []*Pipeline, error) {
 	return first, loaded, all.Err()
 }
 
+// findProjects returns path itself unless it is a folder that is neither a
+// project nor holds pipeline files; then it returns the project folders
+// below it (a repo of several projects), or path when there are none.
+func findProjects(path string) []string {
+	if !isDir(path) || isProjectDir(path) || hasYAML(path) {
+		return []string{path}
+	}
+	var found []string
+	_ = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		if p != path && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules" || d.Name() == "vendor") {
+			return filepath.SkipDir
+		}
+		if p != path && isProjectDir(p) {
+			found = append(found, p)
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	if len(found) == 0 {
+		return []string{path}
+	}
+	return found
+}
+
+func isProjectDir(dir string) bool {
+	return exists(filepath.Join(dir, ProjectFile)) || isDir(filepath.Join(dir, PipelinesDir))
+}
+
+func hasYAML(dir string) bool {
+	for _, pat := range []string{"*.yaml", "*.yml"} {
+		if m, _ := filepath.Glob(filepath.Join(dir, pat)); len(m) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // loaded is one project, or part of one, and what went wrong reading it.
 type loaded struct {
 	project        *Project
@@ -91,7 +135,7 @@ func loadPath(path string) *loaded {
 		return &loaded{errs: Errors{{File: path, Msg: readError(err)}}}
 	}
 	switch {
-	case info.IsDir() && (exists(filepath.Join(path, ProjectFile)) || isDir(filepath.Join(path, PipelinesDir))):
+	case info.IsDir() && isProjectDir(path):
 		return loadProjectDir(path)
 	case info.IsDir():
 		s := &loaded{project: &Project{Dir: path, Positions: map[string]Pos{}}}
