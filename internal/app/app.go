@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
@@ -113,4 +115,41 @@ func Secrets(projectDir string, p *spec.Project) func(name string) (string, erro
 		}
 		return "", fmt.Errorf("not found: set %s", where)
 	}
+}
+
+// Redact hides the password in a store URL, for logs.
+func Redact(url string) string {
+	u, err := neturl.Parse(url)
+	if err != nil || u.User == nil {
+		return url
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = neturl.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// LockStore makes sure only one server uses an embedded store: it holds
+// an exclusive lock on a file beside it until the returned func is called.
+// PostgreSQL stores need no lock here.
+func LockStore(url string) (func(), error) {
+	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+		return func() {}, nil
+	}
+	path := strings.TrimPrefix(url, "sqlite://")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock store: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("another gantry server is using %s (lock %s.lock held)", path, path)
+	}
+	return func() { f.Close() }, nil
 }

@@ -19,6 +19,7 @@ type progress struct {
 	mu      sync.Mutex
 	w       io.Writer
 	verbose bool
+	header  string // printed, with the run's number, when the run starts
 }
 
 func newProgress(w io.Writer, verbose bool) *progress {
@@ -34,6 +35,9 @@ func (p *progress) event(ev engine.Event) {
 	ts := ev.Time.Format("15:04:05.000")
 	switch {
 	case ev.Task == "" && ev.State == string(record.RunRunning):
+		if p.header != "" {
+			fmt.Fprintf(p.w, p.header+"\n", ev.RunID)
+		}
 		fmt.Fprintf(p.w, "%s  run %d started\n", ts, ev.RunID)
 	case ev.Task == "":
 		// The run's end is told by the summary.
@@ -45,7 +49,7 @@ func (p *progress) event(ev engine.Event) {
 			state = fmt.Sprintf("running (attempt %d)", ev.Attempt)
 		}
 		line := fmt.Sprintf("%s  %-14s %s", ts, ev.Task, state)
-		if ev.Detail != "" {
+		if ev.Detail != "" && ev.Detail != ev.State {
 			line += " " + ev.Detail
 		}
 		fmt.Fprintln(p.w, line)

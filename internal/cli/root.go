@@ -88,6 +88,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newDLQCmd(),
 		newSchemaCmd(),
 		newBenchCmd(),
+		newServeCmd(),
 	)
 	return root
 }
@@ -113,4 +114,14 @@ func exists(path string) error {
 		return usageErr("%s: %v", path, err)
 	}
 	return nil
+}
+
+// exactArgs wants n arguments and names them in its error.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageErr("%s needs %s (see gantry %s --help)", c.CommandPath(), what, c.Name())
+		}
+		return nil
+	}
 }

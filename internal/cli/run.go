@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -40,7 +42,7 @@ The interval is the day given by --date in the pipeline's time zone, or
 
 Exit status: 0 when the run succeeded, 1 when it failed, 2 on a usage
 error, 130 when it was cancelled (Ctrl-C).`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1, "a pipeline FILE"),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runPipeline(c.Context(), c.OutOrStdout(), c.ErrOrStderr(), args[0], f)
 		},
@@ -59,6 +61,9 @@ error, 130 when it was cancelled (Ctrl-C).`,
 func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f runFlags) error {
 	if err := exists(file); err != nil {
 		return err
+	}
+	if fi, err := os.Stat(file); err == nil && fi.IsDir() {
+		return usageErr("%s is a folder: want a pipeline file, such as %s", file, filepath.Join(file, "pipelines", "NAME.yaml"))
 	}
 	params, err := parseParams(f.params)
 	if err != nil {
@@ -117,7 +122,10 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 	if f.follow {
 		req.Follow = stdout
 	}
-	fmt.Fprintf(stdout, "run %s for [%s, %s)\n", p.Name, start.Format(time.RFC3339), end.Format(time.RFC3339))
+	// Ctrl-C cancels the run for good; it is not left to resume.
+	req.Cancel = ctx.Done()
+	ctx = context.WithoutCancel(ctx)
+	pr.header = fmt.Sprintf("run %%d: %s for [%s, %s)", p.Name, start.Format(time.RFC3339), end.Format(time.RFC3339))
 	run, err := eng.Run(ctx, req)
 	if err != nil {
 		if errors.Is(err, engine.ErrRequest) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -196,6 +197,21 @@ func printLogs(ctx context.Context, w io.Writer, st store.Store, id int64, task 
 	if err != nil {
 		return failed(err)
 	}
+	if task != "" {
+		tasks, err := st.ListRunTasks(ctx, id)
+		if err != nil {
+			return failed(err)
+		}
+		names := make([]string, len(tasks))
+		known := false
+		for i, t := range tasks {
+			names[i] = t.Task
+			known = known || t.Task == task
+		}
+		if !known {
+			return failed(fmt.Errorf("run %d has no task %q (its tasks: %s)", id, task, strings.Join(names, ", ")))
+		}
+	}
 	shown := 0
 	for _, a := range atts {
 		if attempt > 0 && a.Attempt != attempt {
@@ -203,7 +219,7 @@ func printLogs(ctx context.Context, w io.Writer, st store.Store, id int64, task 
 		}
 		shown++
 		fmt.Fprintf(w, "==> run %d task %s attempt %d: %s", id, a.Task, a.Attempt, a.State)
-		if a.Error != "" {
+		if a.Error != "" && a.Error != string(a.State) {
 			fmt.Fprintf(w, " (%s)", a.Error)
 		}
 		fmt.Fprintln(w, " <==")

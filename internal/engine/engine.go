@@ -38,7 +38,10 @@ type Config struct {
 	Secrets SecretFunc // nil: every secret reference fails the run request
 	// Observe, when set, receives every state change, after it is persisted,
 	// from the run's own goroutine.
-	Observe   func(Event)
+	Observe func(Event)
+	// OnAttempt, when set, receives every finished attempt after it is
+	// persisted, from the run's own goroutine.
+	OnAttempt func(run record.Run, a record.TaskAttempt)
 	Rand      func() float64 // jitter source in [0, 1); nil: math/rand/v2
 	KillGrace time.Duration  // SIGTERM → SIGKILL; 0: the executor's default
 }
@@ -81,6 +84,9 @@ type Request struct {
 	// base of relative workdirs.
 	Dir    string
 	Follow io.Writer // when set, task output is copied here, prefixed
+	// Cancel, when closed, cancels the run: attempts are killed and the run
+	// is recorded cancelled. (Cancelling the context instead suspends it.)
+	Cancel <-chan struct{}
 }
 
 // Event is one state change of a run or one of its tasks.
@@ -97,27 +103,60 @@ type Event struct {
 // ErrRequest marks a request refused before anything was persisted.
 var ErrRequest = errors.New("invalid run request")
 
-// Run executes req to completion and returns the final run record. A
-// request error (unknown parameter, missing secret) is returned wrapping
-// ErrRequest before anything is persisted. Cancelling ctx cancels the run:
-// running attempts are killed and the run is recorded cancelled.
+// Run creates a run for req and executes it to completion, returning the
+// final run record. A request error (unknown parameter, missing secret) is
+// returned wrapping ErrRequest before anything is persisted. Closing
+// req.Cancel cancels the run; cancelling ctx suspends it (ErrSuspended).
 func (e *Engine) Run(ctx context.Context, req Request) (record.Run, error) {
 	r, err := e.prepare(req)
 	if err != nil {
 		return record.Run{}, err
 	}
+	if err := e.cfg.Store.CreateRun(context.WithoutCancel(ctx), &r.run, r.names()); err != nil {
+		return record.Run{}, fmt.Errorf("create run: %w", err)
+	}
+	r.setLogDir()
+	r.begin()
+	err = r.loop(ctx)
+	return r.run, err
+}
+
+func (r *runner) names() []string {
 	names := make([]string, len(r.tasks))
 	for i, t := range r.tasks {
 		names[i] = t.spec.ID
 	}
-	if err := e.cfg.Store.CreateRun(context.WithoutCancel(ctx), &r.run, names); err != nil {
+	return names
+}
+
+func (r *runner) setLogDir() {
+	dir := filepath.Join(r.e.cfg.LogDir, fmt.Sprint(r.run.ID))
+	for _, t := range r.tasks {
+		t.logDir = dir
+	}
+}
+
+// Create validates req and records a queued run for it, to be executed
+// later by Execute. Nothing is persisted when req is invalid.
+func (e *Engine) Create(ctx context.Context, req Request) (record.Run, error) {
+	r, err := e.prepare(req)
+	if err != nil {
+		return record.Run{}, err
+	}
+	if err := e.cfg.Store.CreateRun(ctx, &r.run, r.names()); err != nil {
 		return record.Run{}, fmt.Errorf("create run: %w", err)
 	}
-	for _, t := range r.tasks {
-		t.logDir = filepath.Join(e.cfg.LogDir, fmt.Sprint(r.run.ID))
+	return r.run, nil
+}
+
+// Plan validates req and returns the run record and task names Create
+// would persist, persisting nothing: for creating many runs at once.
+func (e *Engine) Plan(req Request) (record.Run, []string, error) {
+	r, err := e.prepare(req)
+	if err != nil {
+		return record.Run{}, nil, err
 	}
-	err = r.loop(ctx)
-	return r.run, err
+	return r.run, r.names(), nil
 }
 
 // prepare resolves parameters and secrets and builds the run's task graph.
@@ -131,20 +170,26 @@ func (e *Engine) prepare(req Request) (*runner, error) {
 		return nil, err
 	}
 	now := e.cfg.Clock.Now()
+	return e.newRunner(req, record.Run{
+		Pipeline:      p.Name,
+		Env:           req.Env,
+		IntervalStart: req.Start,
+		IntervalEnd:   req.End,
+		Trigger:       req.Trigger,
+		State:         record.RunQueued,
+		Params:        params,
+		CreatedAt:     now,
+	})
+}
+
+// newRunner builds the task graph of run and resolves its secrets.
+func (e *Engine) newRunner(req Request, run record.Run) (*runner, error) {
+	p := req.Pipeline
 	r := &runner{
-		e:    e,
-		req:  req,
-		byID: make(map[string]int, len(p.Tasks)),
-		run: record.Run{
-			Pipeline:      p.Name,
-			Env:           req.Env,
-			IntervalStart: req.Start,
-			IntervalEnd:   req.End,
-			Trigger:       req.Trigger,
-			State:         record.RunQueued,
-			Params:        params,
-			CreatedAt:     now,
-		},
+		e:       e,
+		req:     req,
+		byID:    make(map[string]int, len(p.Tasks)),
+		run:     run,
 		results: make(chan attemptDone, len(p.Tasks)),
 		wake:    make(chan int, len(p.Tasks)),
 		done:    make(chan struct{}),

@@ -301,7 +301,10 @@ func TestCancelKillsTasksAndRecordsCancelled(t *testing.T) {
 		spec.Task{ID: "slow", Run: "sleep 1000 & echo $! > child.pid; wait"},
 		spec.Task{ID: "after", Needs: []string{"slow"}, Run: "touch after-ran"},
 	)
-	run := h.run(ctx, p, nil)
+	run, err := h.eng.Run(context.Background(), engine.Request{Pipeline: p, Dir: h.dir, Cancel: ctx.Done()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if run.State != record.RunCancelled {
 		t.Fatalf("run %s, want cancelled", run.State)
 	}

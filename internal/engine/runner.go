@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -19,7 +20,8 @@ type task struct {
 	spec       *spec.Task
 	idx        int
 	state      record.TaskState
-	attempts   int
+	attempts   int   // attempts in the current retry budget (a replay starts a new one)
+	seq        int   // attempts ever made: the next one's number is seq+1
 	waiting    int   // needs not yet succeeded
 	dependents []int // tasks that need this one
 	queuedAt   time.Time
@@ -44,17 +46,19 @@ type runner struct {
 	tasks []*task
 	byID  map[string]int
 
-	queue    []int // ready tasks, FIFO in the order they became ready
-	running  int
-	timers   int // retry back-offs pending
-	final    int // tasks in a final state
-	stopping string
-	failure  string // the first task failure, for the run's error
+	queue     []int // ready tasks, FIFO in the order they became ready
+	running   int
+	timers    int // retry back-offs pending
+	final     int // tasks in a final state
+	stopping  string
+	cancelled bool   // by the user: the run ends cancelled
+	failure   string // the first task failure, for the run's error
 
 	batch   store.Batch
 	dirty   []int
 	starts  []int
 	events  []Event
+	ended   []record.TaskAttempt // attempts finished since the last commit
 	results chan attemptDone
 	wake    chan int
 	done    chan struct{}
@@ -67,26 +71,42 @@ func (r *runner) parallelism() int {
 	return 4
 }
 
-// loop drives the run to a final state.
-func (r *runner) loop(ctx context.Context) error {
-	defer close(r.done)
-	runCtx, cancel := r.runContext(ctx)
-	defer cancel()
-	// Store writes outlive cancellation: a cancelled run must still be
-	// recorded as cancelled.
-	wctx := context.WithoutCancel(ctx)
-
+// begin marks a fresh run running and queues the tasks that need nothing.
+func (r *runner) begin() {
 	now := r.e.cfg.Clock.Now()
-	r.run.State = record.RunRunning
-	r.run.StartedAt = now
-	r.batch.Run = &r.run
-	r.emit(Event{State: string(record.RunRunning)})
+	r.markRunning(now)
 	for _, t := range r.tasks {
 		if t.waiting == 0 {
 			r.ready(t, now)
 		}
 	}
-	ctxDone := runCtx.Done()
+}
+
+func (r *runner) markRunning(now time.Time) {
+	if r.run.State == record.RunRunning {
+		return
+	}
+	r.run.State = record.RunRunning
+	if r.run.StartedAt.IsZero() {
+		r.run.StartedAt = now
+	}
+	r.batch.Run = &r.run
+	r.emit(Event{State: string(record.RunRunning)})
+}
+
+// loop drives the run to a final state. Cancelling ctx suspends the run:
+// attempts are killed and nothing more is recorded, so that the run is
+// resumed, like after a crash, when Gantry starts again. Closing
+// r.req.Cancel cancels the run for good.
+func (r *runner) loop(ctx context.Context) error {
+	defer close(r.done)
+	runCtx, cancel := r.runContext(ctx)
+	defer cancel()
+	// Store writes outlive the caller's context: a cancelled run must still
+	// be recorded as cancelled.
+	wctx := context.WithoutCancel(ctx)
+
+	ctxDone, userCancel := runCtx.Done(), r.req.Cancel
 	for {
 		r.dispatch()
 		if err := r.commit(wctx); err != nil {
@@ -104,10 +124,13 @@ func (r *runner) loop(ctx context.Context) error {
 		select {
 		case d := <-r.results:
 			if ctxDone != nil && runCtx.Err() != nil {
-				// The attempt ended because the run did: stop first, so
-				// it is not retried.
+				if ctx.Err() != nil {
+					return r.suspend(cancel, d)
+				}
+				// The attempt ended because the run timed out: stop
+				// first, so it is not retried.
 				ctxDone = nil
-				r.stop(ctx, runCtx)
+				r.stop(runCtx)
 			}
 			r.finish(d)
 			for more := true; more; {
@@ -123,18 +146,40 @@ func (r *runner) loop(ctx context.Context) error {
 			if t := r.tasks[idx]; t.state == record.TaskRetrying {
 				r.ready(t, r.e.cfg.Clock.Now())
 			}
+		case <-userCancel:
+			userCancel = nil
+			r.cancelled = true
+			cancel()
 		case <-ctxDone:
+			if ctx.Err() != nil && !r.cancelled {
+				return r.suspend(cancel)
+			}
 			ctxDone = nil
-			r.stop(ctx, runCtx)
+			r.stop(runCtx)
 		}
 	}
-	r.settle(ctx)
+	r.settle()
 	return r.commit(wctx)
 }
 
+// ErrSuspended is returned by Run and Execute when their context ended
+// before the run did; the run resumes when Gantry starts again.
+var ErrSuspended = errors.New("run suspended")
+
+// suspend kills what runs and returns without recording more: the store
+// keeps the attempts running, as after a crash, for Execute to recover.
+func (r *runner) suspend(cancel context.CancelFunc, got ...attemptDone) error {
+	cancel()
+	r.running -= len(got)
+	r.drain()
+	return fmt.Errorf("run %d: %w", r.run.ID, ErrSuspended)
+}
+
+// runContext bounds the run by its timeout, counted from when it first
+// started (a resumed run does not get a fresh budget).
 func (r *runner) runContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	if d := r.req.Pipeline.Timeout; d > 0 {
-		return context.WithTimeout(ctx, d)
+		return context.WithDeadline(ctx, r.run.StartedAt.Add(d))
 	}
 	return context.WithCancel(ctx)
 }
@@ -171,21 +216,22 @@ func (r *runner) dispatch() {
 		r.queue = r.queue[1:]
 		t := r.tasks[idx]
 		t.attempts++
+		t.seq++
 		t.cur = &record.TaskAttempt{
 			RunID:     r.run.ID,
 			Task:      t.spec.ID,
-			Attempt:   t.attempts,
+			Attempt:   t.seq,
 			State:     record.TaskRunning,
 			QueuedAt:  t.queuedAt,
 			StartedAt: now,
 			ExitCode:  -1,
-			LogPath:   filepath.Join(t.logDir, fmt.Sprintf("%s.%d.log", t.spec.ID, t.attempts)),
+			LogPath:   filepath.Join(t.logDir, fmt.Sprintf("%s.%d.log", t.spec.ID, t.seq)),
 		}
 		r.batch.Insert = append(r.batch.Insert, t.cur)
 		r.set(t, record.TaskRunning)
 		r.starts = append(r.starts, idx)
 		r.running++
-		r.emit(Event{Task: t.spec.ID, Attempt: t.attempts, State: string(record.TaskRunning)})
+		r.emit(Event{Task: t.spec.ID, Attempt: t.seq, State: string(record.TaskRunning)})
 	}
 }
 
@@ -214,6 +260,12 @@ func (r *runner) commit(ctx context.Context) error {
 		}
 	}
 	r.events = r.events[:0]
+	if hook := r.e.cfg.OnAttempt; hook != nil {
+		for _, a := range r.ended {
+			hook(r.run, a)
+		}
+	}
+	r.ended = r.ended[:0]
 	return nil
 }
 
@@ -257,7 +309,7 @@ func (r *runner) attempt(t *task) (executor.Attempt, error) {
 		Params:  r.run.Params,
 		RunID:   r.run.ID,
 		Task:    st.ID,
-		Attempt: t.attempts,
+		Attempt: t.seq,
 		Env:     r.run.Env,
 	}
 	vars.Interval.Start = formatTime(r.run.IntervalStart)
@@ -279,7 +331,7 @@ func (r *runner) attempt(t *task) (executor.Attempt, error) {
 		"GANTRY_PIPELINE="+r.run.Pipeline,
 		"GANTRY_RUN_ID="+strconv.FormatInt(r.run.ID, 10),
 		"GANTRY_TASK="+st.ID,
-		"GANTRY_ATTEMPT="+strconv.Itoa(t.attempts),
+		"GANTRY_ATTEMPT="+strconv.Itoa(t.seq),
 		"GANTRY_ATTEMPT_ID="+strconv.FormatInt(t.cur.ID, 10),
 		"GANTRY_INTERVAL_START="+vars.Interval.Start,
 		"GANTRY_INTERVAL_END="+vars.Interval.End,

@@ -30,6 +30,9 @@ func (r *runner) finish(d attemptDone) {
 	a.PeakMemory, a.CPUTime = res.PeakMemory, res.CPUTime
 	a.Outputs, a.Error = res.Outputs, res.Error
 	r.batch.Update = append(r.batch.Update, a)
+	if r.e.cfg.OnAttempt != nil {
+		r.ended = append(r.ended, *a)
+	}
 	for _, oe := range res.OutputErrors {
 		r.emit(Event{Task: t.spec.ID, Attempt: a.Attempt, State: string(record.TaskRunning),
 			Detail: "$GANTRY_OUTPUT " + oe + " (ignored)", Warning: true})
@@ -58,7 +61,7 @@ func (r *runner) finish(d attemptDone) {
 			r.timers++
 			go r.timer(t.idx, delay)
 			r.emit(Event{Task: t.spec.ID, Attempt: a.Attempt, State: string(res.Outcome),
-				Detail: fmt.Sprintf("%s; retrying in %s (attempt %d of %d next)", res.Error, roundDuration(delay), t.attempts+1, max)})
+				Detail: fmt.Sprintf("%s; retrying in %s (try %d of %d next)", res.Error, roundDuration(delay), t.attempts+1, max)})
 			return
 		}
 		r.set(t, record.TaskState(res.Outcome))
@@ -67,7 +70,7 @@ func (r *runner) finish(d attemptDone) {
 			return
 		}
 		if r.failure == "" {
-			r.failure = fmt.Sprintf("task %s %s: %s", t.spec.ID, res.Outcome, res.Error)
+			r.failure = fmt.Sprintf("task %s: %s", t.spec.ID, res.Error)
 		}
 		r.batch.DeadLetters = append(r.batch.DeadLetters, &record.DeadLetter{
 			RunID: r.run.ID, Pipeline: r.run.Pipeline, Task: t.spec.ID, AttemptID: a.ID,
@@ -115,17 +118,17 @@ func (r *runner) timer(idx int, d time.Duration) {
 	}
 }
 
-// stop ends the run early: the caller cancelled it, or the run timed out.
+// stop ends the run early: the user cancelled it, or it timed out.
 // Running attempts are killed by their context and report back; nothing
 // new starts.
-func (r *runner) stop(ctx, runCtx context.Context) {
-	if ctx.Err() != nil {
+func (r *runner) stop(runCtx context.Context) {
+	switch {
+	case r.cancelled:
 		r.stopping = "cancelled"
-	} else {
+	case errors.Is(runCtx.Err(), context.DeadlineExceeded):
 		r.stopping = "run timed out after " + r.req.Pipeline.Timeout.String()
-		if !errors.Is(runCtx.Err(), context.DeadlineExceeded) {
-			r.stopping = "stopped"
-		}
+	default:
+		r.stopping = "stopped"
 	}
 	for _, t := range r.tasks {
 		switch t.state {
@@ -138,10 +141,10 @@ func (r *runner) stop(ctx, runCtx context.Context) {
 }
 
 // settle decides the run's final state.
-func (r *runner) settle(ctx context.Context) {
+func (r *runner) settle() {
 	r.run.FinishedAt = r.e.cfg.Clock.Now()
 	switch {
-	case ctx.Err() != nil:
+	case r.cancelled:
 		r.run.State, r.run.Error = record.RunCancelled, "cancelled"
 	case r.stopping != "":
 		r.run.State, r.run.Error = record.RunFailed, r.stopping

@@ -3,7 +3,9 @@ package executor
 import (
 	"fmt"
 	"log/slog"
+	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"time"
 )
@@ -21,13 +23,22 @@ type Options struct {
 	// DisableCgroups makes memory limits use RSS polling and leaves CPU
 	// limits unenforced, even where cgroups are writable.
 	DisableCgroups bool
+	// HideEnv lists names, or prefixes ending in "_", of Gantry's own
+	// environment variables that tasks must not inherit. nil means
+	// DefaultHideEnv.
+	HideEnv []string
 }
+
+// DefaultHideEnv keeps secret values and store credentials from tasks: a
+// task sees only the secrets its own env references.
+var DefaultHideEnv = []string{"GANTRY_SECRET_", "GANTRY_STORE", "GANTRY_TEST_POSTGRES", "GANTRY_TOKEN"}
 
 // Executor runs task attempts as local processes. It is safe for concurrent
 // use; one Executor serves every attempt of a process.
 type Executor struct {
 	log     *slog.Logger
 	sh      string       // path of sh, looked up once
+	env     []string     // the environment every task inherits
 	cgroups *cgroupSetup // nil: none usable
 	limits  LimitSupport
 	// followMu serialises writes to Attempt.Follow, which several attempts
@@ -50,6 +61,11 @@ func New(opts Options) (*Executor, error) {
 		return nil, fmt.Errorf("executor: %w", err)
 	}
 	e.sh = sh
+	hide := opts.HideEnv
+	if hide == nil {
+		hide = DefaultHideEnv
+	}
+	e.env = inheritedEnv(os.Environ(), hide)
 	if !opts.DisableCgroups {
 		cg, err := detectCgroups(opts.CgroupRoot)
 		if err != nil {
@@ -69,3 +85,20 @@ func New(opts Options) (*Executor, error) {
 
 // Limits reports how memory and CPU limits are enforced.
 func (e *Executor) Limits() LimitSupport { return e.limits }
+
+// inheritedEnv drops from env every variable named in hide, where a name
+// ending in "_" is a prefix.
+func inheritedEnv(env, hide []string) []string {
+	out := make([]string, 0, len(env))
+next:
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		for _, h := range hide {
+			if name == h || strings.HasSuffix(h, "_") && strings.HasPrefix(name, h) {
+				continue next
+			}
+		}
+		out = append(out, kv)
+	}
+	return out
+}

@@ -284,10 +284,22 @@ func TestRun(t *testing.T) {
 
 	t.Run("peak memory and cpu time", func(t *testing.T) {
 		t.Parallel()
-		res := e.Run(ctx, attempt(t, `awk 'BEGIN { for (i = 0; i < 3000000; i++) s += i; print s }'`))
+		res := e.Run(ctx, attempt(t, `awk 'BEGIN { for (i = 0; i < 3000000; i++) s += i; print s }'; perl -e '$x = "a" x (120*1024*1024); print length $x'`))
 		wantOutcome(t, res, Succeeded)
-		if res.PeakMemory < 1<<20 || res.CPUTime <= 0 {
-			t.Errorf("peak %d bytes, cpu %v", res.PeakMemory, res.CPUTime)
+		if res.PeakMemory < 120<<20 || res.CPUTime <= 0 {
+			t.Errorf("peak %d bytes, cpu %v; want ≥ 120 MiB and some CPU", res.PeakMemory, res.CPUTime)
+		}
+	})
+
+	t.Run("a small task's peak is not Gantry's own size", func(t *testing.T) {
+		t.Parallel()
+		res := e.Run(ctx, attempt(t, "true"))
+		var self syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &self); err != nil {
+			t.Fatal(err)
+		}
+		if res.PeakMemory >= self.Maxrss*1024 {
+			t.Errorf("peak of `true` = %d bytes, Gantry's own high-water mark %d: the fork copy was counted", res.PeakMemory, self.Maxrss*1024)
 		}
 	})
 }

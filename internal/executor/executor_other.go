@@ -24,3 +24,6 @@ func (e *Executor) Run(context.Context, Attempt) Result {
 	return Result{Outcome: Failed, ExitCode: -1, StartedAt: now, FinishedAt: now,
 		Error: "start: executor: not supported on " + runtime.GOOS}
 }
+
+// Reap finds nothing: no process was started.
+func (e *Executor) Reap(context.Context, int, int64) (bool, error) { return false, nil }

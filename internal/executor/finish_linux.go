@@ -2,6 +2,7 @@ package executor
 
 import (
 	"fmt"
+	"os"
 	"syscall"
 	"time"
 )
@@ -32,6 +33,12 @@ func (r *attemptRun) finish() Result {
 		res.PeakMemory = ru.Maxrss * 1024 // KiB on Linux
 		res.CPUTime = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
+	if res.PeakMemory <= r.parentRSS {
+		// A forked child starts as a copy of Gantry, and the kernel keeps
+		// that copy's size as the child's high-water mark: a figure no
+		// larger than Gantry's own size says nothing about the task.
+		res.PeakMemory = 0
+	}
 	res.PeakMemory = max(res.PeakMemory, polledPeak)
 	oom := false
 	if r.cg != nil {
@@ -49,6 +56,9 @@ func (r *attemptRun) finish() Result {
 	}
 	if r.a.OutputPath != "" {
 		res.Outputs, res.OutputErrors = readOutputs(r.a.OutputPath)
+		redactOutputs(res.Outputs, r.a.Redact)
+		// Parsed into the result: the file itself may hold a secret.
+		_ = os.Remove(r.a.OutputPath)
 	}
 
 	res.ExitCode = ps.ExitCode()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/gantryhq/gantry/internal/record"
 )
@@ -79,4 +80,15 @@ func validKey(k []byte) bool {
 		}
 	}
 	return true
+}
+
+// redactOutputs hides secret values in reported figures.
+func redactOutputs(outs []record.Output, secrets []string) {
+	for i := range outs {
+		for _, s := range secrets {
+			if s != "" && strings.Contains(outs[i].Value, s) {
+				outs[i].Value = strings.ReplaceAll(outs[i].Value, s, "<redacted>")
+			}
+		}
+	}
 }

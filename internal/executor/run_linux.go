@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -73,6 +74,7 @@ type attemptRun struct {
 	poller *rssPoller
 
 	pid        int
+	parentRSS  int64 // Gantry's own high-water mark when the attempt started
 	startedAt  time.Time
 	finishedAt time.Time
 	reaped     bool
@@ -92,7 +94,7 @@ func (r *attemptRun) prepare() error {
 		a.KillGrace = DefaultKillGrace
 	}
 	r.log = &lazyFile{path: a.LogPath}
-	env := append(os.Environ(), a.Env...)
+	env := append(slices.Clip(r.e.env), a.Env...)
 	if a.OutputPath != "" {
 		// Not created here: creating a file costs as much as a short task
 		// on some filesystems, so the task creates it if it reports.
@@ -171,6 +173,10 @@ func needsCopier(a *Attempt) bool {
 }
 
 func (r *attemptRun) start() error {
+	var self syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &self) == nil {
+		r.parentRSS = self.Maxrss * 1024
+	}
 	if err := r.cmd.Start(); err != nil {
 		return err
 	}

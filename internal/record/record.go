@@ -9,6 +9,7 @@ type RunState string
 // is dispatched, and ends in exactly one of the final states.
 const (
 	RunQueued    RunState = "queued"
+	RunWaiting   RunState = "waiting_upstream" // queued, but an upstream has not succeeded for its interval
 	RunRunning   RunState = "running"
 	RunSucceeded RunState = "succeeded"
 	RunFailed    RunState = "failed"
@@ -76,6 +77,7 @@ type Run struct {
 	StartedAt     time.Time // zero until the first task starts
 	FinishedAt    time.Time // zero until final
 	Error         string    // why it failed or was cancelled
+	BackfillID    int64     // the backfill it belongs to; 0 when none
 }
 
 // RunTask is the current state of one task in a run.
@@ -126,4 +128,36 @@ type DeadLetter struct {
 	CreatedAt  time.Time
 	ReplayedAt time.Time // zero until replayed
 	ReplayedBy string
+}
+
+// BackfillState is the state of a backfill as a whole.
+type BackfillState string
+
+// Backfill states.
+const (
+	BackfillRunning   BackfillState = "running"
+	BackfillDone      BackfillState = "done" // every run final; some may have failed
+	BackfillCancelled BackfillState = "cancelled"
+)
+
+// Backfill is a set of runs, one per interval, created together.
+type Backfill struct {
+	ID        int64
+	Pipeline  string
+	Env       string
+	From      time.Time // first interval's start
+	To        time.Time // last interval's end
+	Parallel  int       // runs at once
+	Total     int       // runs created
+	State     BackfillState
+	CreatedAt time.Time
+	CreatedBy string
+}
+
+// PipelineState is what an operator changed about a pipeline at run time.
+type PipelineState struct {
+	Pipeline  string
+	Paused    bool
+	UpdatedAt time.Time
+	UpdatedBy string
 }

@@ -17,7 +17,9 @@ var (
 // Store is everything Gantry persists.
 type Store interface {
 	// CreateRun inserts r (its ID is set) and one RunTask per name in tasks,
-	// in state pending, in one transaction.
+	// in state pending, in one transaction. A second run with Trigger
+	// schedule for the same pipeline, env and IntervalStart is ErrConflict:
+	// a scheduled interval runs once, whoever schedules it.
 	CreateRun(ctx context.Context, r *record.Run, tasks []string) error
 	// GetRun returns the run with that ID, or ErrNotFound.
 	GetRun(ctx context.Context, id int64) (record.Run, error)
@@ -40,6 +42,26 @@ type Store interface {
 	// letter and ErrConflict when it was already replayed, so two replays
 	// racing for one dead letter cannot both win.
 	MarkDeadLetterReplayed(ctx context.Context, id int64, by string, at time.Time) error
+	// FindCoveringRun returns the newest succeeded run of pipeline in env
+	// whose interval covers [start, end), or ErrNotFound.
+	FindCoveringRun(ctx context.Context, pipeline, env string, start, end time.Time) (record.Run, error)
+
+	// CreateBackfill inserts b (ID set, Total = len(runs)) and its runs
+	// (IDs set, BackfillID = b.ID), each with one pending RunTask per name
+	// in tasks, in one transaction.
+	CreateBackfill(ctx context.Context, b *record.Backfill, runs []*record.Run, tasks []string) error
+	// GetBackfill returns one backfill, or ErrNotFound.
+	GetBackfill(ctx context.Context, id int64) (record.Backfill, error)
+	// ListBackfills returns backfills newest first; pipeline "" means all.
+	ListBackfills(ctx context.Context, pipeline string, limit int) ([]record.Backfill, error)
+	// SetBackfillState changes a backfill's state, or returns ErrNotFound.
+	SetBackfillState(ctx context.Context, id int64, s record.BackfillState) error
+
+	// SetPaused records that pipeline is paused or resumed.
+	SetPaused(ctx context.Context, pipeline string, paused bool, by string, at time.Time) error
+	// ListPipelineStates returns every pipeline with a recorded state.
+	ListPipelineStates(ctx context.Context) ([]record.PipelineState, error)
+
 	// Close releases the store's connections.
 	Close() error
 }
@@ -63,11 +85,13 @@ type Batch struct {
 
 // RunFilter narrows ListRuns. Zero fields do not filter.
 type RunFilter struct {
-	Pipeline string
-	States   []record.RunState
-	Limit    int   // 0 means 50
-	BeforeID int64 // only runs with ID < BeforeID (pagination)
-	Since    time.Time
+	Pipeline   string
+	States     []record.RunState
+	Trigger    record.Trigger
+	BackfillID int64
+	Limit      int   // 0 means 50; < 0 means no limit
+	BeforeID   int64 // only runs with ID < BeforeID (pagination)
+	Since      time.Time
 }
 
 // DeadLetterFilter narrows ListDeadLetters. Zero fields do not filter.

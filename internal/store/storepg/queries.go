@@ -2,20 +2,24 @@ package storepg
 
 const (
 	runColumns = `id, pipeline, env, revision, interval_start, interval_end,
-		trigger_type, state, params, created_at, started_at, finished_at, error`
+		trigger_type, state, params, created_at, started_at, finished_at, error,
+		backfill_id`
 	runTaskColumns = `run_id, task, state, attempts, next_attempt, updated_at`
 	attemptColumns = `id, run_id, task, attempt, state, queued_at, started_at,
 		finished_at, pid, exit_code, signal, peak_memory, cpu_time_ns, log_path,
 		outputs, error`
 	deadLetterColumns = `id, run_id, pipeline, task, attempt_id, attempts, error,
 		created_at, replayed_at, replayed_by`
+	backfillColumns = `id, pipeline, env, range_start, range_end, parallelism, total,
+		state, created_at, created_by`
 )
 
 // Statements pgx prepares and caches per connection.
 const (
 	insertRunSQL = `INSERT INTO runs (pipeline, env, revision, interval_start,
-		interval_end, trigger_type, state, params, created_at, started_at, finished_at, error)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`
+		interval_end, trigger_type, state, params, created_at, started_at, finished_at, error,
+		backfill_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`
 	// One statement for all of a run's tasks, in their order.
 	insertRunTasksSQL = `INSERT INTO run_tasks (run_id, task, position, state, updated_at)
 		SELECT $1, t.task, t.ord - 1, $3, $4
@@ -46,4 +50,24 @@ const (
 	listTaskAttempts = `SELECT ` + attemptColumns + ` FROM task_attempts
 		WHERE run_id = $1 AND task = $2 ORDER BY id`
 	getDeadLetterSQL = `SELECT ` + deadLetterColumns + ` FROM dead_letters WHERE id = $1`
+
+	// The newest succeeded run of pipeline $1 in env $2 whose interval covers
+	// [$4, $3). Its state term is the WHERE of the partial index
+	// runs_succeeded_cover.
+	findCoveringRunSQL = `SELECT ` + runColumns + ` FROM runs
+		WHERE pipeline = $1 AND env = $2 AND state = 'succeeded'
+			AND interval_end >= $3 AND interval_start <= $4
+		ORDER BY id DESC LIMIT 1`
+
+	insertBackfillSQL = `INSERT INTO backfills (pipeline, env, range_start, range_end,
+		parallelism, total, state, created_at, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`
+	getBackfillSQL      = `SELECT ` + backfillColumns + ` FROM backfills WHERE id = $1`
+	setBackfillStateSQL = `UPDATE backfills SET state = $1 WHERE id = $2`
+	setPausedSQL        = `INSERT INTO pipeline_states (pipeline, paused, updated_at, updated_by)
+		VALUES ($1, $2, $3, $4)
+		ON CONFLICT (pipeline) DO UPDATE SET paused = excluded.paused,
+			updated_at = excluded.updated_at, updated_by = excluded.updated_by`
+	listPipelineStatesSQL = `SELECT pipeline, paused, updated_at, updated_by
+		FROM pipeline_states ORDER BY pipeline`
 )

@@ -1,0 +1,24 @@
+// Package api serves Gantry's HTTP JSON API under /api/v1, for
+// `gantry serve`, and declares the Service it serves.
+//
+// # Shape
+//
+// Every response body is JSON in snake_case built from the view types in
+// this package (RunView, AttemptView, ...), never from record types, so the
+// wire format changes only when a view does. Times are RFC 3339 in UTC and
+// left out when zero; durations are float seconds in fields named
+// *_seconds. The run logs are the one text/plain exception.
+//
+// # Errors
+//
+// A failed request gets {"error": code, "message": ..., "field": ...} with
+// the status that matches the code (see ErrorBody). A malformed request is
+// refused before the Service is called, so it changes nothing. A 500 never
+// shows the underlying Go error; the handler logs it instead.
+//
+// # Contract
+//
+// openapi.yaml, embedded and served at /api/v1/openapi.yaml, describes
+// every route; the tests keep it and the mux in step and validate real
+// responses against its schemas.
+package api

@@ -1,0 +1,159 @@
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+)
+
+// Log attribute keys.
+const (
+	keyMethod   = "method"
+	keyPath     = "path"
+	keyStatus   = "status"
+	keyError    = "error"
+	keyPanic    = "panic"
+	keyStack    = "stack"
+	keyDuration = "duration"
+	keyRunID    = "run_id"
+)
+
+// Options configure NewHandler.
+type Options struct {
+	Logger  *slog.Logger // nil discards
+	Metrics http.Handler // served at GET /metrics when set
+}
+
+type handler struct {
+	svc Service
+	log *slog.Logger
+}
+
+// route is one registered pattern; the table is also what the OpenAPI
+// test checks the document against.
+type route struct {
+	method, path string
+	serve        func(h *handler, w http.ResponseWriter, r *http.Request)
+}
+
+var routes = []route{
+	{"GET", "/healthz", (*handler).healthz},
+	{"GET", "/readyz", (*handler).readyz},
+	{"GET", "/api/v1/openapi.yaml", (*handler).openAPI},
+	{"GET", "/api/v1/pipelines", (*handler).listPipelines},
+	{"POST", "/api/v1/pipelines/{name}/trigger", (*handler).trigger},
+	{"POST", "/api/v1/pipelines/{name}/pause", (*handler).pause},
+	{"POST", "/api/v1/pipelines/{name}/resume", (*handler).resume},
+	{"GET", "/api/v1/runs", (*handler).listRuns},
+	{"GET", "/api/v1/runs/{id}", (*handler).getRun},
+	{"GET", "/api/v1/runs/{id}/attempts", (*handler).listAttempts},
+	{"GET", "/api/v1/runs/{id}/logs", (*handler).logs},
+	{"POST", "/api/v1/runs/{id}/cancel", (*handler).cancel},
+	{"POST", "/api/v1/backfills", (*handler).backfill},
+	{"GET", "/api/v1/backfills/{id}", (*handler).getBackfill},
+	{"POST", "/api/v1/backfills/{id}/cancel", (*handler).cancelBackfill},
+	{"GET", "/api/v1/dead-letters", (*handler).listDeadLetters},
+	{"GET", "/api/v1/dead-letters/{id}", (*handler).getDeadLetter},
+	{"POST", "/api/v1/dead-letters/{id}/replay", (*handler).replay},
+	{"POST", "/api/v1/reload", (*handler).reload},
+}
+
+// NewHandler returns the API's handler: the routes above, JSON 404 and 405
+// for everything else, and panics recovered into 500s.
+func NewHandler(svc Service, opts Options) http.Handler {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	h := &handler{svc: svc, log: log}
+	mux := http.NewServeMux()
+	for _, rt := range routes {
+		mux.HandleFunc(rt.method+" "+rt.path, func(w http.ResponseWriter, r *http.Request) {
+			rt.serve(h, w, r)
+		})
+	}
+	if opts.Metrics != nil {
+		mux.Handle("GET /metrics", opts.Metrics)
+	}
+	return h.recover(h.unmatched(mux))
+}
+
+// unmatched answers requests no pattern matches with the JSON error shape
+// instead of the mux's plain text, keeping its status and Allow header.
+func (h *handler) unmatched(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		probe := &statusProbe{header: http.Header{}}
+		next.ServeHTTP(probe, r)
+		if probe.status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", probe.header.Get("Allow"))
+			writeError(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+				r.Method+" is not allowed on "+r.URL.Path, "")
+			return
+		}
+		writeError(w, http.StatusNotFound, CodeNotFound, "no route for "+r.Method+" "+r.URL.Path, "")
+	})
+}
+
+// statusProbe records what the mux's fallback handler would answer.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header         { return p.header }
+func (p *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *statusProbe) WriteHeader(status int)      { p.status = status }
+
+// recover turns a handler panic into a logged 500 and logs each request.
+func (h *handler) recover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				h.log.ErrorContext(r.Context(), "api handler panicked",
+					slog.String(keyMethod, r.Method), slog.String(keyPath, r.URL.Path),
+					slog.Any(keyPanic, p), slog.String(keyStack, string(debug.Stack())))
+				if sw.status == 0 {
+					writeError(sw, http.StatusInternalServerError, CodeInternal, "internal error; see the server log", "")
+				}
+			}
+			h.log.DebugContext(r.Context(), "api request",
+				slog.String(keyMethod, r.Method), slog.String(keyPath, r.URL.Path),
+				slog.Int(keyStatus, sw.status), slog.Duration(keyDuration, time.Since(start)))
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// statusWriter remembers whether a response has started. Unwrap lets
+// http.ResponseController reach the real writer for Flush and deadlines.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/api"
+	"github.com/gantryhq/gantry/internal/app"
+	"github.com/gantryhq/gantry/internal/executor"
+	"github.com/gantryhq/gantry/internal/monitor"
+	"github.com/gantryhq/gantry/internal/server"
+	"github.com/gantryhq/gantry/internal/spec"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+)
+
+type serveFlags struct {
+	storeFlags
+	addr      string
+	logFormat string
+	logLevel  string
+}
+
+func newServeCmd() *cobra.Command {
+	var f serveFlags
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the project's pipelines on their schedules, with an HTTP API and metrics",
+		Long: `Serve loads the project's pipelines and runs them on their own: cron
+schedules in each pipeline's time zone, upstream triggers, backfills and
+replays, with the HTTP API under /api/v1, /healthz, /readyz and /metrics.
+
+SIGHUP (or gantry reload) re-reads the project; a file that no longer parses
+is reported and its previous version keeps running. SIGINT or SIGTERM stops
+the server: runs in flight are suspended and resume when it starts again.
+A server killed outright resumes them the same way.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return serve(c.Context(), c.ErrOrStderr(), f)
+		},
+	}
+	f.add(c)
+	c.Flags().StringVar(&f.addr, "addr", "127.0.0.1:8080", "address the HTTP API listens on")
+	c.Flags().StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	c.Flags().StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	return c
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageErr("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, usageErr("--log-format %q: want text or json", format)
+	}
+}
+
+func serve(ctx context.Context, logw io.Writer, f serveFlags) error {
+	log, err := newLogger(logw, f.logFormat, f.logLevel)
+	if err != nil {
+		return err
+	}
+	if err := exists(f.project); err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(f.project)
+	if err != nil {
+		return failed(err)
+	}
+	project, err := app.LoadProjectFile(dir)
+	if err != nil {
+		var errs spec.Errors
+		if errors.As(err, &errs) {
+			return failed(fmt.Errorf("gantry.yaml is not valid:\n%s", errs.Error()))
+		}
+		return failed(err)
+	}
+	url := app.StoreURL(f.store, dir, project)
+	unlock, err := app.LockStore(url)
+	if err != nil {
+		return failed(err)
+	}
+	defer unlock()
+	st, err := app.OpenStore(ctx, url)
+	if err != nil {
+		return failed(err)
+	}
+	defer st.Close()
+	exe, err := executor.New(executor.Options{Logger: log})
+	if err != nil {
+		return failed(err)
+	}
+	if note := exe.Limits().Note; note != "" {
+		log.Warn(note)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv := server.New(server.Config{
+		ProjectDir: dir,
+		Store:      st,
+		Exec:       exe,
+		Secrets:    app.Secrets(dir, project),
+		LogDir:     app.LogDir(dir),
+		Logger:     log,
+	})
+	metrics, err := monitor.New(reg, srv, version)
+	if err != nil {
+		return failed(err)
+	}
+	srv.SetObserver(metrics)
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return failed(fmt.Errorf("listen on %s: %w", f.addr, err))
+	}
+	if err := srv.Start(ctx); err != nil {
+		ln.Close()
+		return failed(err)
+	}
+	defer srv.Stop()
+	h := api.NewHandler(srv, api.Options{Logger: log, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})})
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "project", dir, "store", app.Redact(url))
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-hup:
+			if _, err := srv.Reload(ctx); err != nil {
+				log.Error("reload", "err", err)
+			}
+		case err := <-serveErr:
+			return failed(fmt.Errorf("http: %w", err))
+		case <-ctx.Done():
+			log.Info("stopping: runs in flight are suspended and resume on the next start")
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_ = hs.Shutdown(sctx)
+			cancel()
+			return nil
+		}
+	}
+}

@@ -1,0 +1,135 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/executor"
+	"github.com/gantryhq/gantry/internal/record"
+)
+
+// Reaper finds and kills what is left of an attempt whose Gantry stopped.
+type Reaper interface {
+	Reap(ctx context.Context, pid int, attemptID int64) (bool, error)
+}
+
+// Execute takes an existing run to its end: a queued run starts, and a run
+// that was running when Gantry stopped resumes from its recorded state.
+// Attempts that were running are found and killed if their processes
+// outlived Gantry, recorded lost, and retried within their budget.
+// req.Pipeline must be the pipeline the run was created for; req's
+// Params, Start and End are ignored in favour of the run's.
+func (e *Engine) Execute(ctx context.Context, req Request, run record.Run) (record.Run, error) {
+	r, err := e.newRunner(req, run)
+	if err != nil {
+		return run, err
+	}
+	r.setLogDir()
+	if err := r.restore(ctx); err != nil {
+		return r.run, err
+	}
+	err = r.loop(ctx)
+	return r.run, err
+}
+
+// restore rebuilds the loop's view of the run from the store.
+func (r *runner) restore(ctx context.Context) error {
+	st := r.e.cfg.Store
+	tasks, err := st.ListRunTasks(ctx, r.run.ID)
+	if err != nil {
+		return fmt.Errorf("restore run %d: %w", r.run.ID, err)
+	}
+	attempts, err := st.ListAttempts(ctx, r.run.ID, "")
+	if err != nil {
+		return fmt.Errorf("restore run %d: %w", r.run.ID, err)
+	}
+	last := make(map[string]record.TaskAttempt, len(tasks))
+	seq := make(map[string]int, len(tasks))
+	for _, a := range attempts {
+		last[a.Task] = a
+		seq[a.Task] = max(seq[a.Task], a.Attempt)
+	}
+	for _, rt := range tasks {
+		i, ok := r.byID[rt.Task]
+		if !ok {
+			return fmt.Errorf("restore run %d: it has task %q, which pipeline %s does not", r.run.ID, rt.Task, r.run.Pipeline)
+		}
+		t := r.tasks[i]
+		t.state, t.attempts, t.next, t.seq = rt.State, rt.Attempts, rt.NextAttempt, seq[rt.Task]
+		if t.state.Final() {
+			r.final++
+		}
+	}
+	for _, t := range r.tasks {
+		t.waiting = 0
+		for _, n := range t.spec.Needs {
+			if r.tasks[r.byID[n]].state != record.TaskSucceeded {
+				t.waiting++
+			}
+		}
+	}
+	now := r.e.cfg.Clock.Now()
+	r.markRunning(now)
+	for _, t := range r.tasks {
+		switch t.state {
+		case record.TaskPending:
+			r.restorePending(t, now)
+		case record.TaskQueued:
+			r.queue = append(r.queue, t.idx)
+		case record.TaskRetrying:
+			delay := max(t.next.Sub(now), 0)
+			r.timers++
+			go r.timer(t.idx, delay)
+		case record.TaskRunning:
+			a, ok := last[t.spec.ID]
+			if !ok || a.State != record.TaskRunning {
+				// The attempt never got recorded: start it afresh.
+				r.ready(t, now)
+				continue
+			}
+			r.recoverAttempt(ctx, t, a)
+		}
+	}
+	return nil
+}
+
+// restorePending queues a pending task whose needs all succeeded, and fails
+// one whose need can no longer succeed.
+func (r *runner) restorePending(t *task, now time.Time) {
+	for _, n := range t.spec.Needs {
+		if s := r.tasks[r.byID[n]].state; s.Final() && s != record.TaskSucceeded {
+			r.propagate(r.tasks[r.byID[n]])
+			return
+		}
+	}
+	if t.waiting == 0 {
+		r.ready(t, now)
+	}
+}
+
+// recoverAttempt records an attempt that was running when Gantry stopped
+// as lost, killing its processes first if they are still alive, and lets
+// the usual rules decide whether it is retried.
+func (r *runner) recoverAttempt(ctx context.Context, t *task, a record.TaskAttempt) {
+	msg := "lost: Gantry stopped while it ran"
+	if rp, ok := r.e.cfg.Exec.(Reaper); ok {
+		killed, err := rp.Reap(ctx, a.PID, a.ID)
+		switch {
+		case err != nil:
+			r.e.cfg.Logger.Warn("reap orphaned attempt", "run_id", r.run.ID, "task", t.spec.ID, "pid", a.PID, "err", err)
+		case killed:
+			msg = fmt.Sprintf("lost: Gantry stopped while it ran; its processes (group %d) were killed on restart", a.PID)
+		}
+	}
+	t.cur = &a
+	r.running++
+	r.finish(attemptDone{idx: t.idx, res: executor.Result{
+		Outcome:    executor.Outcome(record.TaskLost),
+		ExitCode:   -1,
+		PID:        a.PID,
+		StartedAt:  a.StartedAt,
+		FinishedAt: r.e.cfg.Clock.Now(),
+		Error:      msg,
+	}})
+}

@@ -1,0 +1,159 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/api"
+	"github.com/gantryhq/gantry/internal/engine"
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/schedule"
+	"github.com/gantryhq/gantry/internal/store"
+)
+
+// Backfill creates one run per interval from req.From to req.To (dates,
+// inclusive, in the pipeline's zone), all at once and in order; the
+// dispatcher runs them req.Parallel at a time, besides live runs.
+func (s *Server) Backfill(ctx context.Context, req api.BackfillRequest) (api.BackfillStatus, error) {
+	p, err := s.pipeline(req.Pipeline)
+	if err != nil {
+		return api.BackfillStatus{}, err
+	}
+	loc := p.location()
+	from, err := time.ParseInLocation("2006-01-02", req.From, loc)
+	if err != nil {
+		return api.BackfillStatus{}, &api.FieldError{Field: "from", Msg: fmt.Sprintf("%q: want YYYY-MM-DD", req.From)}
+	}
+	to, err := time.ParseInLocation("2006-01-02", req.To, loc)
+	if err != nil {
+		return api.BackfillStatus{}, &api.FieldError{Field: "to", Msg: fmt.Sprintf("%q: want YYYY-MM-DD", req.To)}
+	}
+	if to.Before(from) {
+		return api.BackfillStatus{}, &api.FieldError{Field: "to", Msg: "is before from"}
+	}
+	if req.Parallel < 0 {
+		return api.BackfillStatus{}, &api.FieldError{Field: "parallel", Msg: "must be at least 1"}
+	}
+	end := schedule.DayInterval(to, loc).End
+	var ivs []schedule.Interval
+	if p.sched != nil {
+		ivs, err = p.sched.Intervals(from, end, maxBackfill)
+		if err != nil {
+			return api.BackfillStatus{}, &api.FieldError{Field: "to", Msg: err.Error()}
+		}
+	} else {
+		for d := from; d.Before(end); d = d.AddDate(0, 0, 1) {
+			if len(ivs) == maxBackfill {
+				return api.BackfillStatus{}, &api.FieldError{Field: "to", Msg: fmt.Sprintf("more than %d intervals", maxBackfill)}
+			}
+			ivs = append(ivs, schedule.DayInterval(d, loc))
+		}
+	}
+	if len(ivs) == 0 {
+		return api.BackfillStatus{}, &api.FieldError{Field: "to", Msg: "no interval of the schedule falls in that range"}
+	}
+	b := record.Backfill{Pipeline: p.spec.Name, From: ivs[0].Start, To: ivs[len(ivs)-1].End,
+		Parallel: max(req.Parallel, 1), Total: len(ivs), State: record.BackfillRunning,
+		CreatedAt: time.Now(), CreatedBy: req.Actor}
+	st := api.BackfillStatus{Backfill: b}
+	if req.DryRun {
+		for _, iv := range ivs {
+			st.Intervals = append(st.Intervals, api.Interval{Start: iv.Start, End: iv.End})
+		}
+		return st, nil
+	}
+	runs := make([]*record.Run, 0, len(ivs))
+	var names []string
+	for _, iv := range ivs {
+		run, ns, err := s.eng.Plan(engine.Request{Pipeline: p.spec, Start: iv.Start, End: iv.End,
+			Trigger: record.TriggerBackfill, Dir: s.cfg.ProjectDir})
+		if errors.Is(err, engine.ErrRequest) {
+			return api.BackfillStatus{}, fmt.Errorf("%w: %v", api.ErrInvalid, err)
+		}
+		if err != nil {
+			return api.BackfillStatus{}, err
+		}
+		runs, names = append(runs, &run), ns
+	}
+	if err := s.cfg.Store.CreateBackfill(ctx, &b, runs, names); err != nil {
+		return api.BackfillStatus{}, err
+	}
+	s.log.Info("backfill", "backfill", b.ID, "pipeline", b.Pipeline, "runs", b.Total, "parallel", b.Parallel, "actor", req.Actor)
+	s.wake(s.wakeDispatch)
+	return s.GetBackfill(ctx, b.ID)
+}
+
+// GetBackfill returns a backfill and its progress.
+func (s *Server) GetBackfill(ctx context.Context, id int64) (api.BackfillStatus, error) {
+	b, err := s.cfg.Store.GetBackfill(ctx, id)
+	if err != nil {
+		return api.BackfillStatus{}, err
+	}
+	runs, err := s.cfg.Store.ListRuns(ctx, store.RunFilter{BackfillID: id, Limit: -1})
+	if err != nil {
+		return api.BackfillStatus{}, err
+	}
+	st := api.BackfillStatus{Backfill: b}
+	var spent time.Duration
+	for _, r := range runs {
+		switch {
+		case r.State == record.RunSucceeded:
+			st.Done++
+		case r.State == record.RunFailed || r.State == record.RunCancelled:
+			st.Done++
+			st.Failed++
+		case r.State == record.RunRunning:
+			st.Running++
+		}
+		if r.State.Final() && !r.StartedAt.IsZero() {
+			spent += r.FinishedAt.Sub(r.StartedAt)
+		}
+	}
+	if st.Done > 0 && b.State == record.BackfillRunning {
+		left := b.Total - st.Done
+		st.ETA = spent / time.Duration(st.Done) * time.Duration(left) / time.Duration(max(b.Parallel, 1))
+	}
+	return st, nil
+}
+
+// CancelBackfill cancels every run of a backfill that has not ended.
+func (s *Server) CancelBackfill(ctx context.Context, id int64, actor string) (api.BackfillStatus, error) {
+	b, err := s.cfg.Store.GetBackfill(ctx, id)
+	if err != nil {
+		return api.BackfillStatus{}, err
+	}
+	if b.State != record.BackfillRunning {
+		return api.BackfillStatus{}, fmt.Errorf("backfill %d is already %s: %w", id, b.State, store.ErrConflict)
+	}
+	// Mark it first, so that the dispatcher starts none of its runs.
+	if err := s.cfg.Store.SetBackfillState(ctx, id, record.BackfillCancelled); err != nil {
+		return api.BackfillStatus{}, err
+	}
+	runs, err := s.cfg.Store.ListRuns(ctx, store.RunFilter{BackfillID: id, Limit: -1})
+	if err != nil {
+		return api.BackfillStatus{}, err
+	}
+	for _, r := range runs {
+		if r.State.Final() {
+			continue
+		}
+		if _, err := s.Cancel(ctx, r.ID, actor); err != nil && !errors.Is(err, store.ErrConflict) {
+			return api.BackfillStatus{}, err
+		}
+	}
+	s.log.Info("backfill cancelled", "backfill", id, "actor", actor)
+	return s.GetBackfill(ctx, id)
+}
+
+// closeBackfill marks a backfill done once none of its runs is left.
+func (s *Server) closeBackfill(ctx context.Context, id int64) {
+	st, err := s.GetBackfill(ctx, id)
+	if err != nil || st.Backfill.State != record.BackfillRunning || st.Done < st.Backfill.Total {
+		return
+	}
+	if err := s.cfg.Store.SetBackfillState(ctx, id, record.BackfillDone); err != nil {
+		s.log.Error("close backfill", "backfill", id, "err", err)
+	}
+}

@@ -1,0 +1,226 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/api"
+	"github.com/gantryhq/gantry/internal/engine"
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/schedule"
+	"github.com/gantryhq/gantry/internal/store"
+)
+
+var _ api.Service = (*Server)(nil)
+
+// maxBackfill caps the runs one backfill may create.
+const maxBackfill = 10000
+
+func (s *Server) pipeline(name string) (*pipeline, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.pipes[name]; p != nil {
+		return p, nil
+	}
+	return nil, fmt.Errorf("pipeline %q: %w", name, store.ErrNotFound)
+}
+
+// Trigger creates a manual run; it starts as soon as there is room.
+func (s *Server) Trigger(ctx context.Context, req api.TriggerRequest) (record.Run, error) {
+	p, err := s.pipeline(req.Pipeline)
+	if err != nil {
+		return record.Run{}, err
+	}
+	iv, err := s.triggerInterval(p, req)
+	if err != nil {
+		return record.Run{}, err
+	}
+	run, err := s.eng.Create(ctx, engine.Request{Pipeline: p.spec, Params: req.Params, Start: iv.Start, End: iv.End,
+		Trigger: record.TriggerManual, Dir: s.cfg.ProjectDir})
+	if errors.Is(err, engine.ErrRequest) {
+		return record.Run{}, fmt.Errorf("%w: %v", api.ErrInvalid, err)
+	}
+	if err != nil {
+		return record.Run{}, err
+	}
+	s.log.Info("triggered", "run_id", run.ID, "pipeline", run.Pipeline, "actor", req.Actor)
+	s.wake(s.wakeDispatch)
+	return run, nil
+}
+
+// triggerInterval is the day asked for, the interval given, or else the
+// pipeline's latest complete interval.
+func (s *Server) triggerInterval(p *pipeline, req api.TriggerRequest) (schedule.Interval, error) {
+	loc := p.location()
+	switch {
+	case req.Date != "" && (!req.Start.IsZero() || !req.End.IsZero()):
+		return schedule.Interval{}, &api.FieldError{Field: "date", Msg: "give a date or an interval, not both"}
+	case req.Date != "":
+		d, err := time.ParseInLocation("2006-01-02", req.Date, loc)
+		if err != nil {
+			return schedule.Interval{}, &api.FieldError{Field: "date", Msg: fmt.Sprintf("%q: want YYYY-MM-DD", req.Date)}
+		}
+		return schedule.DayInterval(d, loc), nil
+	case !req.Start.IsZero() || !req.End.IsZero():
+		if !req.End.After(req.Start) {
+			return schedule.Interval{}, &api.FieldError{Field: "interval_end", Msg: "must be after interval_start"}
+		}
+		return schedule.Interval{Start: req.Start, End: req.End}, nil
+	case p.sched != nil:
+		return p.sched.IntervalEndingAt(p.sched.Prev(time.Now())), nil
+	default:
+		return schedule.DayInterval(time.Now().In(loc).AddDate(0, 0, -1), loc), nil
+	}
+}
+
+// Cancel cancels a run that has not ended.
+func (s *Server) Cancel(ctx context.Context, runID int64, actor string) (record.Run, error) {
+	run, err := s.cfg.Store.GetRun(ctx, runID)
+	if err != nil {
+		return record.Run{}, err
+	}
+	if run.State.Final() {
+		return run, fmt.Errorf("run %d already %s: %w", runID, run.State, store.ErrConflict)
+	}
+	s.mu.Lock()
+	a := s.active[runID]
+	s.mu.Unlock()
+	if a != nil {
+		a.cancelRun()
+		select {
+		case <-a.done:
+		case <-time.After(30 * time.Second):
+		case <-ctx.Done():
+		}
+	} else if err := s.cancelIdle(ctx, run); err != nil {
+		return record.Run{}, err
+	}
+	s.log.Info("cancelled", "run_id", runID, "actor", actor)
+	return s.cfg.Store.GetRun(ctx, runID)
+}
+
+// cancelIdle cancels a run no one is executing: queued or waiting.
+func (s *Server) cancelIdle(ctx context.Context, run record.Run) error {
+	tasks, err := s.cfg.Store.ListRunTasks(ctx, run.ID)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	b := &store.Batch{Run: &run}
+	run.State, run.Error, run.FinishedAt = record.RunCancelled, "cancelled", now
+	for _, t := range tasks {
+		if !t.State.Final() {
+			t.State, t.UpdatedAt, t.NextAttempt = record.TaskCancelled, now, time.Time{}
+			b.Tasks = append(b.Tasks, t)
+		}
+	}
+	return s.cfg.Store.Apply(ctx, b)
+}
+
+// SetPaused pauses or resumes a pipeline's schedule and its queued runs.
+func (s *Server) SetPaused(ctx context.Context, name string, paused bool, actor string) error {
+	if _, err := s.pipeline(name); err != nil {
+		return err
+	}
+	if err := s.cfg.Store.SetPaused(ctx, name, paused, actor, time.Now()); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.paused[name] = paused
+	s.mu.Unlock()
+	s.log.Info("pause", "pipeline", name, "paused", paused, "actor", actor)
+	s.wake(s.wakeSchedule)
+	s.wake(s.wakeDispatch)
+	return nil
+}
+
+// Replay re-runs a dead letter's task and everything downstream of it, in
+// its original run (same interval and params), with a fresh retry budget.
+func (s *Server) Replay(ctx context.Context, id int64, actor string) (record.Run, error) {
+	dl, err := s.cfg.Store.GetDeadLetter(ctx, id)
+	if err != nil {
+		return record.Run{}, err
+	}
+	if !dl.ReplayedAt.IsZero() {
+		return record.Run{}, fmt.Errorf("dead letter %d was replayed at %s by %s: %w", id, dl.ReplayedAt.Format(time.RFC3339), dl.ReplayedBy, store.ErrConflict)
+	}
+	run, err := s.cfg.Store.GetRun(ctx, dl.RunID)
+	if err != nil {
+		return record.Run{}, err
+	}
+	if !run.State.Final() {
+		return record.Run{}, fmt.Errorf("run %d is still %s: replay it once it ends: %w", run.ID, run.State, store.ErrConflict)
+	}
+	p, err := s.pipeline(run.Pipeline)
+	if err != nil {
+		return record.Run{}, err
+	}
+	g, err := p.spec.Graph()
+	if err != nil {
+		return record.Run{}, err
+	}
+	reset := map[string]bool{dl.Task: true}
+	for _, d := range g.Downstream(dl.Task) {
+		reset[d] = true
+	}
+	tasks, err := s.cfg.Store.ListRunTasks(ctx, run.ID)
+	if err != nil {
+		return record.Run{}, err
+	}
+	now := time.Now()
+	b := &store.Batch{Run: &run}
+	for _, t := range tasks {
+		if reset[t.Task] {
+			t.State, t.Attempts, t.NextAttempt, t.UpdatedAt = record.TaskPending, 0, time.Time{}, now
+			b.Tasks = append(b.Tasks, t)
+		}
+	}
+	// The run starts again: its timeout counts from now.
+	run.State, run.Error, run.StartedAt, run.FinishedAt = record.RunQueued, "", time.Time{}, time.Time{}
+	if err := s.cfg.Store.Apply(ctx, b); err != nil {
+		return record.Run{}, err
+	}
+	if err := s.cfg.Store.MarkDeadLetterReplayed(ctx, id, actor, now); err != nil {
+		return record.Run{}, err
+	}
+	s.log.Info("replay", "dead_letter", id, "run_id", run.ID, "task", dl.Task, "actor", actor)
+	s.wake(s.wakeDispatch)
+	return run, nil
+}
+
+// Store reads, passed through.
+
+// ListRuns lists runs.
+func (s *Server) ListRuns(ctx context.Context, f store.RunFilter) ([]record.Run, error) {
+	return s.cfg.Store.ListRuns(ctx, f)
+}
+
+// GetRun returns a run and its tasks.
+func (s *Server) GetRun(ctx context.Context, id int64) (record.Run, []record.RunTask, error) {
+	run, err := s.cfg.Store.GetRun(ctx, id)
+	if err != nil {
+		return record.Run{}, nil, err
+	}
+	tasks, err := s.cfg.Store.ListRunTasks(ctx, id)
+	return run, tasks, err
+}
+
+// ListAttempts lists a run's attempts.
+func (s *Server) ListAttempts(ctx context.Context, runID int64, task string) ([]record.TaskAttempt, error) {
+	if _, err := s.cfg.Store.GetRun(ctx, runID); err != nil {
+		return nil, err
+	}
+	return s.cfg.Store.ListAttempts(ctx, runID, task)
+}
+
+// ListDeadLetters lists dead letters.
+func (s *Server) ListDeadLetters(ctx context.Context, f store.DeadLetterFilter) ([]record.DeadLetter, error) {
+	return s.cfg.Store.ListDeadLetters(ctx, f)
+}
+
+// GetDeadLetter returns one dead letter.
+func (s *Server) GetDeadLetter(ctx context.Context, id int64) (record.DeadLetter, error) {
+	return s.cfg.Store.GetDeadLetter(ctx, id)
+}

@@ -1,0 +1,182 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/api"
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/schedule"
+	"github.com/gantryhq/gantry/internal/spec"
+	"github.com/gantryhq/gantry/internal/store"
+)
+
+// pipeline is a loaded pipeline and what the server derives from it.
+type pipeline struct {
+	spec      *spec.Pipeline
+	sched     *schedule.Schedule // nil without cron
+	upstreams []string           // schedule.after and producers of what it consumes
+}
+
+func (p *pipeline) location() *time.Location {
+	if p.spec.Schedule != nil && p.spec.Schedule.Location != nil {
+		return p.spec.Schedule.Location
+	}
+	return time.UTC
+}
+
+// load reads the project and swaps in what parses. A file that does not
+// parse keeps the pipeline it held before, if any.
+func (s *Server) load() api.ReloadResult {
+	_, pipes, err := spec.LoadProject(s.cfg.ProjectDir)
+	var res api.ReloadResult
+	broken := map[string]bool{}
+	var errs spec.Errors
+	if errors.As(err, &errs) {
+		for _, e := range errs {
+			res.Errors = append(res.Errors, e.Error())
+			broken[filepath.Clean(e.File)] = true
+		}
+	} else if err != nil {
+		res.Errors = append(res.Errors, err.Error())
+	}
+
+	next := map[string]*pipeline{}
+	for _, p := range pipes {
+		if broken[filepath.Clean(p.File)] {
+			continue
+		}
+		lp := &pipeline{spec: p}
+		if p.Schedule != nil && p.Schedule.Cron != "" {
+			sc, err := schedule.New(p.Schedule.Cron, p.Schedule.Location)
+			if err != nil {
+				res.Errors = append(res.Errors, fmt.Sprintf("%s: schedule.cron: %v", p.File, err))
+				broken[filepath.Clean(p.File)] = true
+				continue
+			}
+			lp.sched = sc
+		}
+		next[p.Name] = lp
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.errs = map[string]string{}
+	for _, e := range res.Errors {
+		s.errs[e] = e
+	}
+	// A broken file keeps its previous pipeline.
+	for name, old := range s.pipes {
+		if _, ok := next[name]; !ok && broken[filepath.Clean(old.spec.File)] {
+			next[name] = old
+		}
+	}
+	linkUpstreams(next)
+	s.pipes = next
+	for name := range next {
+		res.Loaded = append(res.Loaded, name)
+	}
+	sort.Strings(res.Loaded)
+	return res
+}
+
+// linkUpstreams works out each pipeline's upstreams: those it names in
+// schedule.after, and the producers of the datasets it consumes.
+func linkUpstreams(pipes map[string]*pipeline) {
+	producers := map[string][]string{}
+	for name, p := range pipes {
+		for _, d := range p.spec.Produces {
+			producers[d] = append(producers[d], name)
+		}
+	}
+	for name, p := range pipes {
+		var ups []string
+		if p.spec.Schedule != nil {
+			ups = append(ups, p.spec.Schedule.After...)
+		}
+		for _, d := range p.spec.Consumes {
+			ups = append(ups, producers[d]...)
+		}
+		slices.Sort(ups)
+		ups = slices.Compact(ups)
+		ups = slices.DeleteFunc(ups, func(u string) bool { return u == name })
+		p.upstreams = ups
+	}
+}
+
+// Reload re-reads the project; see load.
+func (s *Server) Reload(ctx context.Context) (api.ReloadResult, error) {
+	res := s.load()
+	for _, e := range res.Errors {
+		s.log.Error("reload: pipeline file does not load; its previous version keeps running", "error", e)
+	}
+	if err := s.loadCursors(ctx); err != nil {
+		return res, err
+	}
+	s.log.Info("reloaded", "pipelines", len(res.Loaded), "errors", len(res.Errors))
+	s.wake(s.wakeSchedule)
+	s.wake(s.wakeDispatch)
+	return res, nil
+}
+
+// loadCursors reads, for scheduled pipelines it does not know yet, the end
+// of the last interval scheduled.
+func (s *Server) loadCursors(ctx context.Context) error {
+	s.mu.Lock()
+	var need []string
+	for name, p := range s.pipes {
+		if _, ok := s.cursors[name]; !ok && p.sched != nil {
+			need = append(need, name)
+		}
+	}
+	s.mu.Unlock()
+	for _, name := range need {
+		runs, err := s.cfg.Store.ListRuns(ctx, store.RunFilter{Pipeline: name, Trigger: record.TriggerSchedule, Limit: 1})
+		if err != nil {
+			return fmt.Errorf("read schedule of %s: %w", name, err)
+		}
+		s.mu.Lock()
+		if len(runs) > 0 {
+			s.cursors[name] = runs[0].IntervalEnd
+		} else {
+			s.cursors[name] = time.Time{}
+		}
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// Pipelines lists the loaded pipelines.
+func (s *Server) Pipelines(context.Context) ([]api.Pipeline, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	out := make([]api.Pipeline, 0, len(s.pipes))
+	for _, p := range s.pipes {
+		ap := api.Pipeline{
+			Name: p.spec.Name, File: p.spec.File, Owner: p.spec.Owner,
+			Description: p.spec.Description, After: p.upstreams, Paused: s.paused[p.spec.Name],
+		}
+		for _, t := range p.spec.Tasks {
+			ap.Tasks = append(ap.Tasks, t.ID)
+		}
+		if p.spec.Schedule != nil {
+			ap.Cron, ap.Timezone = p.spec.Schedule.Cron, p.spec.Schedule.Timezone
+		}
+		if p.sched != nil && !ap.Paused {
+			ap.NextRun = p.sched.Next(now)
+		}
+		for _, e := range s.errs {
+			if len(e) > len(p.spec.File) && e[:len(p.spec.File)] == p.spec.File {
+				ap.Error = e
+			}
+		}
+		out = append(out, ap)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}

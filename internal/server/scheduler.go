@@ -1,0 +1,95 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/engine"
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/schedule"
+	"github.com/gantryhq/gantry/internal/store"
+)
+
+// scheduleLoop creates a run for every due cron interval and sleeps until
+// the next tick of any pipeline.
+func (s *Server) scheduleLoop(ctx context.Context) {
+	s.scheduling.Store(true)
+	defer s.scheduling.Store(false)
+	for {
+		next := s.scheduleDue(ctx, time.Now())
+		wait := time.Until(next)
+		if next.IsZero() || wait > time.Hour {
+			wait = time.Hour // a reload or resume wakes it anyway
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		case <-s.wakeSchedule:
+			t.Stop()
+		}
+	}
+}
+
+type dueRun struct {
+	p        *pipeline
+	interval schedule.Interval
+}
+
+// scheduleDue creates the runs due at now and returns the next tick.
+func (s *Server) scheduleDue(ctx context.Context, now time.Time) time.Time {
+	var (
+		due  []dueRun
+		next time.Time
+	)
+	s.mu.Lock()
+	for name, p := range s.pipes {
+		if p.sched == nil {
+			continue
+		}
+		if n := p.sched.Next(now); next.IsZero() || n.Before(next) {
+			next = n
+		}
+		if s.paused[name] {
+			continue
+		}
+		catchup := ""
+		if p.spec.Schedule != nil {
+			catchup = p.spec.Schedule.Catchup
+		}
+		for _, iv := range p.sched.Due(s.cursors[name], now, catchup, s.cfg.CatchupGrace) {
+			due = append(due, dueRun{p: p, interval: iv})
+		}
+	}
+	s.mu.Unlock()
+
+	created := false
+	for _, d := range due {
+		_, err := s.eng.Create(ctx, engine.Request{
+			Pipeline: d.p.spec, Start: d.interval.Start, End: d.interval.End,
+			Trigger: record.TriggerSchedule, Dir: s.cfg.ProjectDir,
+		})
+		switch {
+		case err == nil:
+			created = true
+			s.log.Info("scheduled", "pipeline", d.p.spec.Name, "interval_start", d.interval.Start, "interval_end", d.interval.End)
+		case errors.Is(err, store.ErrConflict):
+			// Already scheduled, by us before a crash or by another scheduler.
+		default:
+			s.log.Error("schedule run", "pipeline", d.p.spec.Name, "interval_start", d.interval.Start, "err", err)
+			continue // retried at the next wake: the cursor stays
+		}
+		s.mu.Lock()
+		if d.interval.End.After(s.cursors[d.p.spec.Name]) {
+			s.cursors[d.p.spec.Name] = d.interval.End
+		}
+		s.mu.Unlock()
+	}
+	if created {
+		s.wake(s.wakeDispatch)
+	}
+	return next
+}

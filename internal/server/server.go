@@ -1,0 +1,202 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/engine"
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/store"
+)
+
+// Observer hears about finished runs and attempts and scheduling lag; the
+// metrics implement it.
+type Observer interface {
+	RunFinished(r record.Run)
+	AttemptFinished(pipeline string, a record.TaskAttempt)
+	SchedulerLag(pipeline string, d time.Duration)
+}
+
+// Config wires a Server. ProjectDir, Store and Exec are required.
+type Config struct {
+	ProjectDir string
+	Store      store.Store
+	Exec       engine.Executor
+	Secrets    engine.SecretFunc
+	LogDir     string
+	Logger     *slog.Logger
+	Observer   Observer // nil: none
+	// CatchupGrace is how late a tick may be noticed and still count as
+	// on time for `catchup: none`; 0 means one minute.
+	CatchupGrace time.Duration
+	// DispatchEvery is the dispatcher's safety-net period; it is woken at
+	// once by every change anyway. 0 means 5s.
+	DispatchEvery time.Duration
+}
+
+// Server runs a project's pipelines on their own.
+type Server struct {
+	cfg Config
+	eng *engine.Engine
+	log *slog.Logger
+
+	mu      sync.Mutex
+	pipes   map[string]*pipeline // by name
+	errs    map[string]string    // file → why it does not load
+	paused  map[string]bool
+	active  map[int64]*activeRun
+	cursors map[string]time.Time // pipeline → end of its last scheduled interval
+
+	wakeDispatch chan struct{}
+	wakeSchedule chan struct{}
+	scheduling   atomic.Bool
+	running      atomic.Int64 // task attempts in flight
+
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+}
+
+// activeRun is a run this server is executing.
+type activeRun struct {
+	run      record.Run
+	cancel   chan struct{}
+	once     sync.Once
+	done     chan struct{}
+	lagShown bool
+}
+
+func (a *activeRun) cancelRun() { a.once.Do(func() { close(a.cancel) }) }
+
+// New returns a Server; Start loads the project and begins.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.CatchupGrace <= 0 {
+		cfg.CatchupGrace = time.Minute
+	}
+	if cfg.DispatchEvery <= 0 {
+		cfg.DispatchEvery = 5 * time.Second
+	}
+	s := &Server{
+		cfg:          cfg,
+		log:          cfg.Logger,
+		pipes:        map[string]*pipeline{},
+		errs:         map[string]string{},
+		paused:       map[string]bool{},
+		active:       map[int64]*activeRun{},
+		cursors:      map[string]time.Time{},
+		wakeDispatch: make(chan struct{}, 1),
+		wakeSchedule: make(chan struct{}, 1),
+	}
+	s.eng = engine.New(engine.Config{
+		Store:     cfg.Store,
+		Exec:      cfg.Exec,
+		Logger:    cfg.Logger,
+		LogDir:    cfg.LogDir,
+		Secrets:   cfg.Secrets,
+		Observe:   s.observe,
+		OnAttempt: s.onAttempt,
+	})
+	return s
+}
+
+// SetObserver sets the observer; call it before Start.
+func (s *Server) SetObserver(o Observer) { s.cfg.Observer = o }
+
+// Start loads the project, resumes what the last server left running, and
+// starts the scheduler and dispatcher. It returns once they run.
+func (s *Server) Start(ctx context.Context) error {
+	res := s.load()
+	for _, e := range res.Errors {
+		s.log.Error("pipeline file does not load", "error", e)
+	}
+	if len(res.Loaded) == 0 && len(res.Errors) > 0 {
+		return fmt.Errorf("no pipeline loads (%d error(s)); see above", len(res.Errors))
+	}
+	states, err := s.cfg.Store.ListPipelineStates(ctx)
+	if err != nil {
+		return fmt.Errorf("read pipeline states: %w", err)
+	}
+	s.mu.Lock()
+	for _, ps := range states {
+		s.paused[ps.Pipeline] = ps.Paused
+	}
+	s.mu.Unlock()
+	if err := s.loadCursors(ctx); err != nil {
+		return err
+	}
+	ctx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
+	s.wg.Add(2)
+	go func() { defer s.wg.Done(); s.scheduleLoop(ctx) }()
+	go func() { defer s.wg.Done(); s.dispatchLoop(ctx) }()
+	s.log.Info("server started", "pipelines", len(res.Loaded))
+	return nil
+}
+
+// Stop stops scheduling and suspends every run in flight: their attempts
+// are killed and they resume when a server starts again. Idempotent.
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() {
+		if s.stop != nil {
+			s.stop()
+		}
+		s.wg.Wait()
+		s.running.Store(0)
+		s.log.Info("server stopped")
+	})
+}
+
+// Ready reports why the server cannot serve, or nil.
+func (s *Server) Ready(ctx context.Context) error {
+	if !s.scheduling.Load() {
+		return errors.New("scheduler not running")
+	}
+	if _, err := s.cfg.Store.ListRuns(ctx, store.RunFilter{Limit: 1}); err != nil {
+		return fmt.Errorf("store unreachable: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) wake(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// observe counts attempts in flight and turns a scheduled run's start into
+// a scheduling-lag figure.
+func (s *Server) observe(ev engine.Event) {
+	if ev.Task != "" && ev.State == string(record.TaskRunning) && !ev.Warning {
+		s.running.Add(1)
+	}
+	if ev.Task != "" || ev.State != string(record.RunRunning) || s.cfg.Observer == nil {
+		return
+	}
+	s.mu.Lock()
+	a := s.active[ev.RunID]
+	show := a != nil && !a.lagShown && a.run.Trigger == record.TriggerSchedule
+	if show {
+		a.lagShown = true
+	}
+	s.mu.Unlock()
+	if show {
+		s.cfg.Observer.SchedulerLag(a.run.Pipeline, ev.Time.Sub(a.run.IntervalEnd))
+	}
+}
+
+func (s *Server) onAttempt(run record.Run, a record.TaskAttempt) {
+	if a.State != record.TaskLost { // lost attempts were counted by the server before
+		s.running.Add(-1)
+	}
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.AttemptFinished(run.Pipeline, a)
+	}
+}

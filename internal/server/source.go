@@ -1,0 +1,53 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/store"
+)
+
+// The metrics' scrape-time gauges.
+
+// QueueDepth is the number of runs queued or waiting for an upstream.
+func (s *Server) QueueDepth() int {
+	runs, err := s.cfg.Store.ListRuns(context.Background(), store.RunFilter{
+		States: []record.RunState{record.RunQueued, record.RunWaiting}, Limit: -1})
+	if err != nil {
+		return 0
+	}
+	return len(runs)
+}
+
+// RunningTasks is the number of task attempts in flight.
+func (s *Server) RunningTasks() int { return int(s.running.Load()) }
+
+// DeadLetters is the number of dead letters not yet replayed.
+func (s *Server) DeadLetters() int {
+	dls, err := s.cfg.Store.ListDeadLetters(context.Background(), store.DeadLetterFilter{Unreplayed: true, Limit: 100000})
+	if err != nil {
+		return 0
+	}
+	return len(dls)
+}
+
+// LastSuccess maps each pipeline to the end of its newest succeeded run's
+// interval.
+func (s *Server) LastSuccess() map[string]time.Time {
+	s.mu.Lock()
+	names := make([]string, 0, len(s.pipes))
+	for n := range s.pipes {
+		names = append(names, n)
+	}
+	s.mu.Unlock()
+	out := make(map[string]time.Time, len(names))
+	for _, n := range names {
+		runs, err := s.cfg.Store.ListRuns(context.Background(), store.RunFilter{
+			Pipeline: n, States: []record.RunState{record.RunSucceeded}, Limit: 1})
+		if err == nil && len(runs) > 0 {
+			out[n] = runs[0].IntervalEnd
+		}
+	}
+	return out
+}

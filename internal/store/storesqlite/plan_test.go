@@ -1,0 +1,70 @@
+package storesqlite
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/store"
+)
+
+// TestQueryPlans pins the indexes the server's frequent queries use: without
+// statistics SQLite's choice follows the query text, and a partial index is
+// used only when the query repeats its WHERE.
+func TestQueryPlans(t *testing.T) {
+	t.Parallel()
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "plan.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	plan := func(q string, args ...any) string {
+		t.Helper()
+		rows, err := s.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var lines []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, detail)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(lines, "; ")
+	}
+	active := []record.RunState{record.RunQueued, record.RunWaiting, record.RunRunning}
+	for _, c := range []struct {
+		name string
+		f    store.RunFilter
+		want string // a substring of the plan
+		sort bool   // whether a sort is acceptable
+	}{
+		{"all", store.RunFilter{}, "SCAN runs", false},
+		{"pipeline", store.RunFilter{Pipeline: "p"}, "USING INDEX runs_pipeline_id (pipeline=?)", false},
+		{"pipeline and trigger", store.RunFilter{Pipeline: "p", Trigger: record.TriggerManual},
+			"USING INDEX runs_pipeline_trigger_id (pipeline=? AND trigger_type=?)", false},
+		{"backfill", store.RunFilter{BackfillID: 3}, "USING INDEX runs_backfill_id (backfill_id=?)", false},
+		{"backfill and pipeline", store.RunFilter{BackfillID: 3, Pipeline: "p"}, "USING INDEX runs_backfill_id (backfill_id=?)", false},
+		{"active states", store.RunFilter{States: active, Limit: -1}, "USING INDEX runs_active (state=?)", true},
+		{"one active state", store.RunFilter{States: active[1:2]}, "USING INDEX runs_active (state=?)", true},
+		{"active states of a pipeline", store.RunFilter{Pipeline: "p", States: active}, "USING INDEX runs_active (state=?)", true},
+		{"final states", store.RunFilter{States: []record.RunState{record.RunFailed}}, "SCAN runs", false},
+	} {
+		q, args := listRunsQuery(c.f)
+		got := plan(q, args...)
+		if !strings.Contains(got, c.want) || (!c.sort && strings.Contains(got, "TEMP B-TREE")) {
+			t.Errorf("ListRuns %s: plan %q, want %q (sort allowed: %v)", c.name, got, c.want, c.sort)
+		}
+	}
+	if got, want := plan(findCoveringRunSQL, "p", "", 2, 1), "USING INDEX runs_succeeded_cover (pipeline=? AND env=? AND interval_end>?)"; !strings.Contains(got, want) {
+		t.Errorf("FindCoveringRun: plan %q, want %q", got, want)
+	}
+}
