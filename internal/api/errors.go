@@ -48,7 +48,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var fe *FieldError
 	switch {
 	case errors.As(err, &fe):
-		writeError(w, http.StatusBadRequest, CodeInvalid, fe.Error(), fe.Field)
+		writeError(w, http.StatusBadRequest, CodeInvalid, err.Error(), fe.Field)
 	case errors.Is(err, ErrInvalid):
 		writeError(w, http.StatusBadRequest, CodeInvalid, err.Error(), "")
 	case errors.Is(err, store.ErrNotFound):

@@ -46,7 +46,7 @@ func (h *handler) logs(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	s := &logStream{w: w, rc: http.NewResponseController(w)}
+	s := &logStream{w: w, rc: http.NewResponseController(w), nl: true}
 	if !q.Follow {
 		for _, a := range sel {
 			s.add(a, q.Tail)

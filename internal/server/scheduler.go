@@ -34,6 +34,9 @@ func (s *Server) scheduleLoop(ctx context.Context) {
 	}
 }
 
+// maxCatchup caps the missed intervals one pipeline catches up at once.
+const maxCatchup = 1000
+
 type dueRun struct {
 	p        *pipeline
 	interval schedule.Interval
@@ -60,7 +63,13 @@ func (s *Server) scheduleDue(ctx context.Context, now time.Time) time.Time {
 		if p.spec.Schedule != nil {
 			catchup = p.spec.Schedule.Catchup
 		}
-		for _, iv := range p.sched.Due(s.cursors[name], now, catchup, s.cfg.CatchupGrace) {
+		ivs := p.sched.Due(s.cursors[name], now, catchup, s.cfg.CatchupGrace)
+		if len(ivs) > maxCatchup {
+			s.log.Warn("catch-up: too many missed intervals; scheduling the newest only (backfill the rest)",
+				"pipeline", name, "missed", len(ivs), "scheduled", maxCatchup, "oldest_skipped", ivs[0].Start)
+			ivs = ivs[len(ivs)-maxCatchup:]
+		}
+		for _, iv := range ivs {
 			due = append(due, dueRun{p: p, interval: iv})
 		}
 	}

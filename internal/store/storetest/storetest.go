@@ -41,6 +41,16 @@ func Run(t *testing.T, open Opener) {
 		{"DeadLetterReplay", testDeadLetterReplay},
 		{"DeadLetterReplayRace", testDeadLetterReplayRace},
 		{"ConcurrentApply", testConcurrentApply},
+		{"ScheduleIntervalUnique", testScheduleIntervalUnique},
+		{"FindCoveringRun", testFindCoveringRun},
+		{"CreateBackfill", testCreateBackfill},
+		{"CreateBackfillAtomic", testCreateBackfillAtomic},
+		{"ListBackfills", testListBackfills},
+		{"SetBackfillState", testSetBackfillState},
+		{"ListRunsServerFilters", testListRunsServerFilters},
+		{"ListRunsNoLimit", testListRunsNoLimit},
+		{"PipelineStates", testPipelineStates},
+		{"RunWaitingRoundTrip", testRunWaitingRoundTrip},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
