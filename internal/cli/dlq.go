@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"text/tabwriter"
@@ -13,9 +12,9 @@ import (
 func newDLQCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "dlq",
-		Short: "Inspect the dead-letter list: tasks whose retries ran out",
+		Short: "The dead-letter list: tasks whose retries ran out, and their replay",
 	}
-	c.AddCommand(newDLQListCmd(), newDLQShowCmd())
+	c.AddCommand(newDLQListCmd(), newDLQShowCmd(), newDLQReplayCmd())
 	return c
 }
 
@@ -31,34 +30,44 @@ func newDLQListCmd() *cobra.Command {
 		Short: "List dead letters, newest first (not yet replayed, unless --all)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			st, err := openProjectStore(c.Context(), sf)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			dls, err := st.ListDeadLetters(c.Context(), store.DeadLetterFilter{Pipeline: pipeline, Unreplayed: !all, Limit: limit})
-			if err != nil {
-				return failed(fmt.Errorf("list dead letters: %w", err))
-			}
-			w := c.OutOrStdout()
-			if len(dls) == 0 {
-				fmt.Fprintln(w, "no dead letters")
-				return nil
-			}
-			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tPIPELINE\tRUN\tTASK\tATTEMPTS\tAT\tERROR")
-			for _, d := range dls {
-				fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%d\t%s\t%s\n", d.ID, d.Pipeline, d.RunID, d.Task, d.Attempts,
-					d.CreatedAt.Local().Format("2006-01-02 15:04:05"), d.Error)
-			}
-			return tw.Flush()
+			return withReader(c, sf, func(r reader) error {
+				dls, err := r.ListDeadLetters(c.Context(), store.DeadLetterFilter{Pipeline: pipeline, Unreplayed: !all, Limit: limit})
+				if err != nil {
+					return fmt.Errorf("list dead letters: %w", err)
+				}
+				w := c.OutOrStdout()
+				if len(dls) == 0 {
+					fmt.Fprintln(w, "no dead letters")
+					return nil
+				}
+				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tPIPELINE\tRUN\tTASK\tATTEMPTS\tAT\tREPLAYED\tERROR")
+				for _, d := range dls {
+					replayed := "-"
+					if !d.ReplayedAt.IsZero() {
+						replayed = d.ReplayedAt.Local().Format("2006-01-02 15:04") + " by " + d.ReplayedBy
+					}
+					fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%d\t%s\t%s\t%s\n", d.ID, d.Pipeline, d.RunID, d.Task, d.Attempts,
+						d.CreatedAt.Local().Format("2006-01-02 15:04:05"), replayed, d.Error)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	sf.add(c)
+	addServerFlag(c, "read from this gantry server")
 	c.Flags().StringVar(&pipeline, "pipeline", "", "only this pipeline's")
 	c.Flags().BoolVar(&all, "all", false, "include replayed ones")
 	c.Flags().IntVar(&limit, "limit", 50, "at most this many")
 	return c
+}
+
+func parseDLQID(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id < 1 {
+		return 0, usageErr("ID %q: want a dead-letter number (see gantry dlq list)", s)
+	}
+	return id, nil
 }
 
 func newDLQShowCmd() *cobra.Command {
@@ -66,40 +75,98 @@ func newDLQShowCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "show ID",
 		Short: "Show one dead letter and its last attempt's log",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1, "a dead-letter ID"),
 		RunE: func(c *cobra.Command, args []string) error {
-			id, err := strconv.ParseInt(args[0], 10, 64)
-			if err != nil || id < 1 {
-				return usageErr("ID %q: want a dead-letter number (see gantry dlq list)", args[0])
-			}
-			st, err := openProjectStore(c.Context(), sf)
+			id, err := parseDLQID(args[0])
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			d, err := st.GetDeadLetter(c.Context(), id)
-			if errors.Is(err, store.ErrNotFound) {
-				return failed(fmt.Errorf("dead letter %d not found", id))
-			}
-			if err != nil {
-				return failed(err)
-			}
-			w := c.OutOrStdout()
-			fmt.Fprintf(w, "dead letter %d: pipeline %s, run %d, task %s\n", d.ID, d.Pipeline, d.RunID, d.Task)
-			fmt.Fprintf(w, "attempts: %d\nlast error: %s\n", d.Attempts, d.Error)
-			if !d.ReplayedAt.IsZero() {
-				fmt.Fprintf(w, "replayed %s by %s\n", d.ReplayedAt.Local().Format("2006-01-02 15:04:05"), d.ReplayedBy)
-			}
-			a, err := st.GetAttempt(c.Context(), d.AttemptID)
-			if err == nil {
-				fmt.Fprintf(w, "\n==> last attempt (%d) log <==\n", a.Attempt)
-				if err := copyFile(w, a.LogPath); err != nil {
-					fmt.Fprintln(w, "(no output)")
+			return withReader(c, sf, func(r reader) error {
+				d, err := r.GetDeadLetter(c.Context(), id)
+				if err != nil {
+					return err
 				}
+				w := c.OutOrStdout()
+				fmt.Fprintf(w, "dead letter %d: pipeline %s, run %d, task %s\n", d.ID, d.Pipeline, d.RunID, d.Task)
+				fmt.Fprintf(w, "attempts: %d\nlast error: %s\n", d.Attempts, d.Error)
+				if !d.ReplayedAt.IsZero() {
+					fmt.Fprintf(w, "replayed %s by %s\n", d.ReplayedAt.Local().Format("2006-01-02 15:04:05"), d.ReplayedBy)
+				}
+				atts, err := r.ListAttempts(c.Context(), d.RunID, d.Task)
+				if err != nil {
+					return err
+				}
+				for _, a := range atts {
+					if a.ID == d.AttemptID {
+						fmt.Fprintf(w, "\n==> last attempt (%d) log <==\n", a.Attempt)
+						return r.Log(c.Context(), a, w)
+					}
+				}
+				return nil
+			})
+		},
+	}
+	sf.add(c)
+	addServerFlag(c, "read from this gantry server")
+	return c
+}
+
+func newDLQReplayCmd() *cobra.Command {
+	var (
+		all      bool
+		pipeline string
+	)
+	c := &cobra.Command{
+		Use:   "replay ID | --all [--pipeline P]",
+		Short: "Re-run a dead letter's task and its downstream in the original run",
+		Long: `Replay re-runs the task whose retries ran out, and every task downstream
+of it, in the original run: same interval, same params, a fresh retry
+budget. The replay is recorded with who asked for it and when.
+It goes through the server (--server, $GANTRY_SERVER, or ` + defaultServer + `).`,
+		RunE: func(c *cobra.Command, args []string) error {
+			if all == (len(args) == 1) || len(args) > 1 {
+				return usageErr("give one dead-letter ID, or --all")
+			}
+			url := serverURL(c, defaultServer)
+			cl := newClient(url)
+			var ids []int64
+			if all {
+				dls, err := (&remoteReader{c: cl}).ListDeadLetters(c.Context(), store.DeadLetterFilter{Pipeline: pipeline, Unreplayed: true, Limit: 500})
+				if err != nil {
+					return remoteErr(url, err)
+				}
+				for _, d := range dls {
+					ids = append(ids, d.ID)
+				}
+				if len(ids) == 0 {
+					fmt.Fprintln(c.OutOrStdout(), "no dead letters to replay")
+					return nil
+				}
+			} else {
+				id, err := parseDLQID(args[0])
+				if err != nil {
+					return err
+				}
+				ids = []int64{id}
+			}
+			failures := 0
+			for _, id := range ids {
+				v, err := cl.Replay(c.Context(), id)
+				if err != nil {
+					failures++
+					fmt.Fprintf(c.ErrOrStderr(), "dead letter %d: %v\n", id, remoteErr(url, err))
+					continue
+				}
+				fmt.Fprintf(c.OutOrStdout(), "dead letter %d: replaying in run %d (%s), now %s\n", id, v.ID, v.Pipeline, v.State)
+			}
+			if failures > 0 {
+				return silent(ExitFailed)
 			}
 			return nil
 		},
 	}
-	sf.add(c)
+	addServerFlag(c, "the gantry server")
+	c.Flags().BoolVar(&all, "all", false, "replay every dead letter not yet replayed")
+	c.Flags().StringVar(&pipeline, "pipeline", "", "with --all: only this pipeline's")
 	return c
 }

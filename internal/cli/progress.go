@@ -11,7 +11,6 @@ import (
 
 	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/record"
-	"github.com/gantryhq/gantry/internal/store"
 )
 
 // progress prints one line per state change.
@@ -57,12 +56,12 @@ func (p *progress) event(ev engine.Event) {
 }
 
 // printSummary prints the per-task table at the end of a run.
-func printSummary(ctx context.Context, w io.Writer, st store.Store, run record.Run) error {
-	tasks, err := st.ListRunTasks(ctx, run.ID)
+func printSummary(ctx context.Context, w io.Writer, r reader, run record.Run) error {
+	_, tasks, err := r.GetRun(ctx, run.ID)
 	if err != nil {
 		return fmt.Errorf("read run %d: %w", run.ID, err)
 	}
-	attempts, err := st.ListAttempts(ctx, run.ID, "")
+	attempts, err := r.ListAttempts(ctx, run.ID, "")
 	if err != nil {
 		return fmt.Errorf("read run %d: %w", run.ID, err)
 	}
@@ -75,7 +74,7 @@ func printSummary(ctx context.Context, w io.Writer, st store.Store, run record.R
 	fmt.Fprintln(tw, "TASK\tSTATE\tATTEMPTS\tDURATION\tPEAK MEM\tCPU\tOUTPUTS")
 	for _, t := range tasks {
 		a, ok := last[t.Task]
-		dur, mem, cpu, outs := "-", "-", "-", ""
+		dur, mem, cpu, outs, n := "-", "-", "-", "", 0
 		if ok {
 			if !a.FinishedAt.IsZero() {
 				dur = human(a.FinishedAt.Sub(a.StartedAt))
@@ -83,8 +82,9 @@ func printSummary(ctx context.Context, w io.Writer, st store.Store, run record.R
 			mem = bytesHuman(a.PeakMemory)
 			cpu = human(a.CPUTime)
 			outs = outputs(a.Outputs)
+			n = a.Attempt
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", t.Task, t.State, t.Attempts, dur, mem, cpu, outs)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", t.Task, t.State, n, dur, mem, cpu, outs)
 	}
 	return tw.Flush()
 }

@@ -89,6 +89,12 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newSchemaCmd(),
 		newBenchCmd(),
 		newServeCmd(),
+		newTriggerCmd(),
+		newCancelCmd(),
+		newPauseCmd(true),
+		newPauseCmd(false),
+		newBackfillCmd(),
+		newReloadCmd(),
 	)
 	return root
 }

@@ -133,7 +133,7 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 		}
 		return failed(err)
 	}
-	if err := printSummary(ctx, stdout, st, run); err != nil {
+	if err := printSummary(ctx, stdout, &storeReader{st}, run); err != nil {
 		return failed(err)
 	}
 	logsHint := "gantry logs " + fmt.Sprint(run.ID)

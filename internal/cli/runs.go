@@ -39,6 +39,25 @@ func openProjectStore(ctx context.Context, f storeFlags) (store.Store, error) {
 	return st, nil
 }
 
+// withReader runs fn against the local store or the server named by
+// --server, and turns what goes wrong into the user's error.
+func withReader(c *cobra.Command, sf storeFlags, fn func(r reader) error) error {
+	r, err := openReader(c, sf)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	err = fn(r)
+	var ee *exitError
+	if err == nil || errors.As(err, &ee) {
+		return err
+	}
+	if url := serverURL(c, ""); url != "" {
+		return remoteErr(url, err)
+	}
+	return failed(err)
+}
+
 func newRunsCmd() *cobra.Command {
 	var (
 		sf       storeFlags
@@ -54,29 +73,27 @@ func newRunsCmd() *cobra.Command {
 			if limit < 1 {
 				return usageErr("--limit must be at least 1")
 			}
-			st, err := openProjectStore(c.Context(), sf)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
 			f := store.RunFilter{Pipeline: pipeline, Limit: limit}
 			for _, s := range states {
 				rs := record.RunState(s)
 				switch rs {
-				case record.RunQueued, record.RunRunning, record.RunSucceeded, record.RunFailed, record.RunCancelled:
+				case record.RunQueued, record.RunWaiting, record.RunRunning, record.RunSucceeded, record.RunFailed, record.RunCancelled:
 				default:
-					return usageErr("--state %q: want queued, running, succeeded, failed or cancelled", s)
+					return usageErr("--state %q: want queued, waiting_upstream, running, succeeded, failed or cancelled", s)
 				}
 				f.States = append(f.States, rs)
 			}
-			runs, err := st.ListRuns(c.Context(), f)
-			if err != nil {
-				return failed(fmt.Errorf("list runs: %w", err))
-			}
-			return printRuns(c.OutOrStdout(), runs)
+			return withReader(c, sf, func(r reader) error {
+				runs, err := r.ListRuns(c.Context(), f)
+				if err != nil {
+					return fmt.Errorf("list runs: %w", err)
+				}
+				return printRuns(c.OutOrStdout(), runs)
+			})
 		},
 	}
 	sf.add(c)
+	addServerFlag(c, "read from this gantry server")
 	c.Flags().StringVar(&pipeline, "pipeline", "", "only runs of this pipeline")
 	c.Flags().StringSliceVar(&states, "state", nil, "only runs in this state (repeatable)")
 	c.Flags().IntVar(&limit, "limit", 20, "at most this many runs")
@@ -89,37 +106,29 @@ func newRunsShowCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "show RUN",
 		Short: "Show one run: its interval, state and every task's outcome",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1, "a RUN number"),
 		RunE: func(c *cobra.Command, args []string) error {
 			id, err := parseRunID(args[0])
 			if err != nil {
 				return err
 			}
-			st, err := openProjectStore(c.Context(), sf)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			run, err := st.GetRun(c.Context(), id)
-			if errors.Is(err, store.ErrNotFound) {
-				return failed(fmt.Errorf("run %d not found", id))
-			}
-			if err != nil {
-				return failed(err)
-			}
-			w := c.OutOrStdout()
-			fmt.Fprintf(w, "run %d  %s  %s  trigger %s\n", run.ID, run.Pipeline, run.State, run.Trigger)
-			fmt.Fprintf(w, "interval [%s, %s)\n", run.IntervalStart.Format(time.RFC3339), run.IntervalEnd.Format(time.RFC3339))
-			if run.Error != "" {
-				fmt.Fprintf(w, "error: %s\n", run.Error)
-			}
-			if err := printSummary(c.Context(), w, st, run); err != nil {
-				return failed(err)
-			}
-			return nil
+			return withReader(c, sf, func(r reader) error {
+				run, _, err := r.GetRun(c.Context(), id)
+				if err != nil {
+					return err
+				}
+				w := c.OutOrStdout()
+				fmt.Fprintf(w, "run %d  %s  %s  trigger %s\n", run.ID, run.Pipeline, run.State, run.Trigger)
+				fmt.Fprintf(w, "interval [%s, %s)\n", run.IntervalStart.Format(time.RFC3339), run.IntervalEnd.Format(time.RFC3339))
+				if run.Error != "" {
+					fmt.Fprintf(w, "error: %s\n", run.Error)
+				}
+				return printSummary(c.Context(), w, r, run)
+			})
 		},
 	}
 	sf.add(c)
+	addServerFlag(c, "read from this gantry server")
 	return c
 }
 
@@ -173,35 +182,23 @@ one task; --attempt picks one attempt (default: all).`,
 			if len(args) == 2 {
 				task = args[1]
 			}
-			st, err := openProjectStore(c.Context(), sf)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			return printLogs(c.Context(), c.OutOrStdout(), st, id, task, attempt)
+			return withReader(c, sf, func(r reader) error {
+				return printLogs(c.Context(), c.OutOrStdout(), r, id, task, attempt)
+			})
 		},
 	}
 	sf.add(c)
+	addServerFlag(c, "read from this gantry server")
 	c.Flags().IntVar(&attempt, "attempt", 0, "only this attempt number")
 	return c
 }
 
-func printLogs(ctx context.Context, w io.Writer, st store.Store, id int64, task string, attempt int) error {
-	if _, err := st.GetRun(ctx, id); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return failed(fmt.Errorf("run %d not found", id))
-		}
-		return failed(err)
-	}
-	atts, err := st.ListAttempts(ctx, id, task)
+func printLogs(ctx context.Context, w io.Writer, r reader, id int64, task string, attempt int) error {
+	_, tasks, err := r.GetRun(ctx, id)
 	if err != nil {
-		return failed(err)
+		return err
 	}
 	if task != "" {
-		tasks, err := st.ListRunTasks(ctx, id)
-		if err != nil {
-			return failed(err)
-		}
 		names := make([]string, len(tasks))
 		known := false
 		for i, t := range tasks {
@@ -211,6 +208,10 @@ func printLogs(ctx context.Context, w io.Writer, st store.Store, id int64, task 
 		if !known {
 			return failed(fmt.Errorf("run %d has no task %q (its tasks: %s)", id, task, strings.Join(names, ", ")))
 		}
+	}
+	atts, err := r.ListAttempts(ctx, id, task)
+	if err != nil {
+		return err
 	}
 	shown := 0
 	for _, a := range atts {
@@ -223,9 +224,7 @@ func printLogs(ctx context.Context, w io.Writer, st store.Store, id int64, task 
 			fmt.Fprintf(w, " (%s)", a.Error)
 		}
 		fmt.Fprintln(w, " <==")
-		if err := copyFile(w, a.LogPath); errors.Is(err, os.ErrNotExist) {
-			fmt.Fprintln(w, "(no output)")
-		} else if err != nil {
+		if err := r.Log(ctx, a, w); err != nil {
 			fmt.Fprintf(w, "(log unavailable: %v)\n", err)
 		}
 	}
@@ -234,9 +233,9 @@ func printLogs(ctx context.Context, w io.Writer, st store.Store, id int64, task 
 		case task != "" && attempt > 0:
 			return failed(fmt.Errorf("run %d has no attempt %d of task %q", id, attempt, task))
 		case task != "":
-			return failed(fmt.Errorf("run %d has no attempts of task %q", id, task))
+			return failed(fmt.Errorf("task %q of run %d has not started", task, id))
 		default:
-			return failed(fmt.Errorf("run %d has no attempts", id))
+			return failed(fmt.Errorf("run %d has no attempts yet", id))
 		}
 	}
 	return nil

@@ -13,8 +13,8 @@ import (
 	"github.com/gantryhq/gantry/internal/store"
 )
 
-// Backfill creates one run per interval from req.From to req.To (dates,
-// inclusive, in the pipeline's zone), all at once and in order; the
+// Backfill creates one run per interval that starts on a day from req.From
+// to req.To (inclusive, in the pipeline's zone), all at once and in order; the
 // dispatcher runs them req.Parallel at a time, besides live runs.
 func (s *Server) Backfill(ctx context.Context, req api.BackfillRequest) (api.BackfillStatus, error) {
 	p, err := s.pipeline(req.Pipeline)
@@ -39,9 +39,12 @@ func (s *Server) Backfill(ctx context.Context, req api.BackfillRequest) (api.Bac
 	end := schedule.DayInterval(to, loc).End
 	var ivs []schedule.Interval
 	if p.sched != nil {
-		ivs, err = p.sched.Intervals(from, end, maxBackfill)
-		if err != nil {
-			return api.BackfillStatus{}, &api.FieldError{Field: "to", Msg: err.Error()}
+		// Every interval that starts on one of the days asked for.
+		for t := p.sched.Next(from.Add(-time.Nanosecond)); t.Before(end); t = p.sched.Next(t) {
+			if len(ivs) == maxBackfill {
+				return api.BackfillStatus{}, &api.FieldError{Field: "to", Msg: fmt.Sprintf("more than %d intervals", maxBackfill)}
+			}
+			ivs = append(ivs, schedule.Interval{Start: t, End: p.sched.Next(t)})
 		}
 	} else {
 		for d := from; d.Before(end); d = d.AddDate(0, 0, 1) {

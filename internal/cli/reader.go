@@ -1,0 +1,224 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/api"
+	"github.com/gantryhq/gantry/internal/api/apiclient"
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/store"
+	"github.com/spf13/cobra"
+)
+
+// defaultServer is where commands that change state find `gantry serve`.
+const defaultServer = "http://127.0.0.1:8080"
+
+// reader is what the reading commands need, from the local store or from a
+// server.
+type reader interface {
+	ListRuns(ctx context.Context, f store.RunFilter) ([]record.Run, error)
+	GetRun(ctx context.Context, id int64) (record.Run, []record.RunTask, error)
+	ListAttempts(ctx context.Context, runID int64, task string) ([]record.TaskAttempt, error)
+	ListDeadLetters(ctx context.Context, f store.DeadLetterFilter) ([]record.DeadLetter, error)
+	GetDeadLetter(ctx context.Context, id int64) (record.DeadLetter, error)
+	// Log copies one attempt's captured output to w.
+	Log(ctx context.Context, a record.TaskAttempt, w io.Writer) error
+	Close() error
+}
+
+// serverURL is --server, else $GANTRY_SERVER, else def.
+func serverURL(c *cobra.Command, def string) string {
+	if f := c.Flags().Lookup("server"); f != nil && f.Value.String() != "" {
+		return f.Value.String()
+	}
+	if v := os.Getenv("GANTRY_SERVER"); v != "" {
+		return v
+	}
+	return def
+}
+
+func addServerFlag(c *cobra.Command, what string) {
+	c.Flags().String("server", "", what+" (or $GANTRY_SERVER)")
+}
+
+// openReader reads through a server when one is named, else from the
+// project's store.
+func openReader(c *cobra.Command, sf storeFlags) (reader, error) {
+	if url := serverURL(c, ""); url != "" {
+		return &remoteReader{c: newClient(url)}, nil
+	}
+	st, err := openProjectStore(c.Context(), sf)
+	if err != nil {
+		return nil, err
+	}
+	return &storeReader{st}, nil
+}
+
+func newClient(url string) *apiclient.Client {
+	return apiclient.New(url, &http.Client{Timeout: 60 * time.Second})
+}
+
+// remoteErr turns a client error into what the user reads: the server's
+// own message, or that the server cannot be reached.
+func remoteErr(url string, err error) error {
+	var ae *apiclient.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ae):
+		if ae.Status == http.StatusBadRequest {
+			return usageErr("%s", ae.Message)
+		}
+		return failed(errors.New(ae.Message))
+	case strings.Contains(err.Error(), "connection refused"):
+		return failed(fmt.Errorf("cannot reach a gantry server at %s: is `gantry serve` running? (set --server or $GANTRY_SERVER)", url))
+	default:
+		return failed(err)
+	}
+}
+
+// storeReader reads the local store.
+type storeReader struct{ st store.Store }
+
+func (r *storeReader) ListRuns(ctx context.Context, f store.RunFilter) ([]record.Run, error) {
+	return r.st.ListRuns(ctx, f)
+}
+
+func (r *storeReader) GetRun(ctx context.Context, id int64) (record.Run, []record.RunTask, error) {
+	run, err := r.st.GetRun(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return run, nil, fmt.Errorf("run %d not found", id)
+	}
+	if err != nil {
+		return run, nil, err
+	}
+	tasks, err := r.st.ListRunTasks(ctx, id)
+	return run, tasks, err
+}
+
+func (r *storeReader) ListAttempts(ctx context.Context, runID int64, task string) ([]record.TaskAttempt, error) {
+	return r.st.ListAttempts(ctx, runID, task)
+}
+
+func (r *storeReader) ListDeadLetters(ctx context.Context, f store.DeadLetterFilter) ([]record.DeadLetter, error) {
+	return r.st.ListDeadLetters(ctx, f)
+}
+
+func (r *storeReader) GetDeadLetter(ctx context.Context, id int64) (record.DeadLetter, error) {
+	d, err := r.st.GetDeadLetter(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return d, fmt.Errorf("dead letter %d not found", id)
+	}
+	return d, err
+}
+
+func (r *storeReader) Log(_ context.Context, a record.TaskAttempt, w io.Writer) error {
+	err := copyFile(w, a.LogPath)
+	if errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintln(w, "(no output)")
+		return nil
+	}
+	return err
+}
+
+func (r *storeReader) Close() error { return r.st.Close() }
+
+// remoteReader reads through a server's API.
+type remoteReader struct{ c *apiclient.Client }
+
+func (r *remoteReader) ListRuns(ctx context.Context, f store.RunFilter) ([]record.Run, error) {
+	l, err := r.c.ListRuns(ctx, api.RunQuery{Pipeline: f.Pipeline, States: f.States, Trigger: f.Trigger,
+		BackfillID: f.BackfillID, Limit: f.Limit, Before: f.BeforeID})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]record.Run, len(l.Runs))
+	for i, v := range l.Runs {
+		out[i], _ = runFromView(v)
+	}
+	return out, nil
+}
+
+func (r *remoteReader) GetRun(ctx context.Context, id int64) (record.Run, []record.RunTask, error) {
+	v, err := r.c.GetRun(ctx, id)
+	if err != nil {
+		return record.Run{}, nil, err
+	}
+	run, tasks := runFromView(v)
+	return run, tasks, nil
+}
+
+func (r *remoteReader) ListAttempts(ctx context.Context, runID int64, task string) ([]record.TaskAttempt, error) {
+	vs, err := r.c.ListAttempts(ctx, runID, task)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]record.TaskAttempt, len(vs))
+	for i, v := range vs {
+		out[i] = record.TaskAttempt{ID: v.ID, RunID: v.RunID, Task: v.Task, Attempt: v.Attempt, State: v.State,
+			QueuedAt: v.QueuedAt, StartedAt: v.StartedAt, FinishedAt: v.FinishedAt, PID: v.PID,
+			ExitCode: v.ExitCode, Signal: v.Signal, PeakMemory: v.PeakMemoryBytes,
+			CPUTime: time.Duration(v.CPUTimeSeconds * float64(time.Second)), LogPath: v.LogPath, Error: v.Error}
+		for _, o := range v.Outputs {
+			out[i].Outputs = append(out[i].Outputs, record.Output{Key: o.Key, Value: o.Value})
+		}
+	}
+	return out, nil
+}
+
+func (r *remoteReader) ListDeadLetters(ctx context.Context, f store.DeadLetterFilter) ([]record.DeadLetter, error) {
+	vs, err := r.c.ListDeadLetters(ctx, api.DeadLetterQuery{Pipeline: f.Pipeline, All: !f.Unreplayed, Limit: f.Limit})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]record.DeadLetter, len(vs))
+	for i, v := range vs {
+		out[i] = deadLetterFromView(v)
+	}
+	return out, nil
+}
+
+func (r *remoteReader) GetDeadLetter(ctx context.Context, id int64) (record.DeadLetter, error) {
+	v, err := r.c.GetDeadLetter(ctx, id)
+	return deadLetterFromView(v), err
+}
+
+func (r *remoteReader) Log(ctx context.Context, a record.TaskAttempt, w io.Writer) error {
+	body, err := r.c.Logs(ctx, a.RunID, api.LogQuery{Task: a.Task, Attempt: a.Attempt})
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	n, err := io.Copy(w, body)
+	if err == nil && n == 0 {
+		fmt.Fprintln(w, "(no output)")
+	}
+	return err
+}
+
+func (r *remoteReader) Close() error { return nil }
+
+func runFromView(v api.RunView) (record.Run, []record.RunTask) {
+	run := record.Run{ID: v.ID, Pipeline: v.Pipeline, Env: v.Env, Revision: v.Revision,
+		IntervalStart: v.IntervalStart, IntervalEnd: v.IntervalEnd, Trigger: v.Trigger, State: v.State,
+		Params: v.Params, CreatedAt: v.CreatedAt, StartedAt: v.StartedAt, FinishedAt: v.FinishedAt,
+		Error: v.Error, BackfillID: v.BackfillID}
+	tasks := make([]record.RunTask, len(v.Tasks))
+	for i, t := range v.Tasks {
+		tasks[i] = record.RunTask{RunID: v.ID, Task: t.Task, State: t.State, Attempts: t.Attempts,
+			NextAttempt: t.NextAttempt, UpdatedAt: t.UpdatedAt}
+	}
+	return run, tasks
+}
+
+func deadLetterFromView(v api.DeadLetterView) record.DeadLetter {
+	return record.DeadLetter{ID: v.ID, RunID: v.RunID, Pipeline: v.Pipeline, Task: v.Task, AttemptID: v.AttemptID,
+		Attempts: v.Attempts, Error: v.Error, CreatedAt: v.CreatedAt, ReplayedAt: v.ReplayedAt, ReplayedBy: v.ReplayedBy}
+}
