@@ -2,12 +2,17 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/record"
 )
+
+// ErrMismatch marks a run that cannot be executed with the pipeline given:
+// the pipeline changed under it.
+var ErrMismatch = errors.New("run does not match its pipeline")
 
 // Reaper finds and kills what is left of an attempt whose Gantry stopped.
 type Reaper interface {
@@ -53,7 +58,7 @@ func (r *runner) restore(ctx context.Context) error {
 	for _, rt := range tasks {
 		i, ok := r.byID[rt.Task]
 		if !ok {
-			return fmt.Errorf("restore run %d: it has task %q, which pipeline %s does not", r.run.ID, rt.Task, r.run.Pipeline)
+			return fmt.Errorf("%w: run %d has task %q, which pipeline %s no longer has", ErrMismatch, r.run.ID, rt.Task, r.run.Pipeline)
 		}
 		t := r.tasks[i]
 		t.state, t.attempts, t.next, t.seq = rt.State, rt.Attempts, rt.NextAttempt, seq[rt.Task]

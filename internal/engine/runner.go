@@ -87,6 +87,7 @@ func (r *runner) markRunning(now time.Time) {
 		return
 	}
 	r.run.State = record.RunRunning
+	r.run.Error = "" // e.g. what it was waiting for
 	if r.run.StartedAt.IsZero() {
 		r.run.StartedAt = now
 	}

@@ -84,9 +84,17 @@ func (s *Server) Cancel(ctx context.Context, runID int64, actor string) (record.
 	if run.State.Final() {
 		return run, fmt.Errorf("run %d already %s: %w", runID, run.State, store.ErrConflict)
 	}
+	// Under the lock, the dispatcher cannot start the run between our look
+	// at it and our writing it cancelled.
 	s.mu.Lock()
 	a := s.active[runID]
+	if a == nil {
+		err = s.cancelIdle(ctx, run)
+	}
 	s.mu.Unlock()
+	if err != nil {
+		return record.Run{}, err
+	}
 	if a != nil {
 		a.cancelRun()
 		select {
@@ -94,14 +102,14 @@ func (s *Server) Cancel(ctx context.Context, runID int64, actor string) (record.
 		case <-time.After(30 * time.Second):
 		case <-ctx.Done():
 		}
-	} else if err := s.cancelIdle(ctx, run); err != nil {
-		return record.Run{}, err
 	}
 	s.log.Info("cancelled", "run_id", runID, "actor", actor)
 	return s.cfg.Store.GetRun(ctx, runID)
 }
 
-// cancelIdle cancels a run no one is executing: queued or waiting.
+// cancelIdle cancels a run no one is executing: queued, waiting, or left
+// running by a server that stopped — whose attempts' processes, if still
+// alive, are killed, and the attempts closed.
 func (s *Server) cancelIdle(ctx context.Context, run record.Run) error {
 	tasks, err := s.cfg.Store.ListRunTasks(ctx, run.ID)
 	if err != nil {
@@ -115,6 +123,23 @@ func (s *Server) cancelIdle(ctx context.Context, run record.Run) error {
 			t.State, t.UpdatedAt, t.NextAttempt = record.TaskCancelled, now, time.Time{}
 			b.Tasks = append(b.Tasks, t)
 		}
+	}
+	atts, err := s.cfg.Store.ListAttempts(ctx, run.ID, "")
+	if err != nil {
+		return err
+	}
+	for i := range atts {
+		a := &atts[i]
+		if a.State != record.TaskRunning {
+			continue
+		}
+		if rp, ok := s.cfg.Exec.(engine.Reaper); ok {
+			if _, err := rp.Reap(ctx, a.PID, a.ID); err != nil {
+				return fmt.Errorf("kill what is left of attempt %d: %w", a.ID, err)
+			}
+		}
+		a.State, a.FinishedAt, a.Error = record.TaskCancelled, now, "cancelled while no server ran it"
+		b.Update = append(b.Update, a)
 	}
 	return s.cfg.Store.Apply(ctx, b)
 }

@@ -168,35 +168,54 @@ func (s *Server) start(ctx context.Context, p *pipeline, run record.Run) {
 	go func() {
 		defer s.wg.Done()
 		defer close(a.done)
-		defer func() {
-			s.mu.Lock()
-			delete(s.active, run.ID)
-			s.mu.Unlock()
-		}()
-		// The dispatcher's list may be stale: the run may have ended or been
-		// cancelled since.
-		fresh, err := s.cfg.Store.GetRun(ctx, run.ID)
-		if err != nil || fresh.State.Final() {
-			return
-		}
-		final, err := s.eng.Execute(ctx, engine.Request{Pipeline: p.spec, Dir: s.cfg.ProjectDir, Cancel: a.cancel}, fresh)
+		final, err := s.execute(ctx, p, run, a)
+		s.mu.Lock()
+		delete(s.active, run.ID)
+		s.mu.Unlock()
 		switch {
 		case errors.Is(err, engine.ErrSuspended):
 			return
 		case err != nil:
+			// The store failed: the run stays as it is and is tried again
+			// at the dispatcher's next tick.
 			s.log.Error("run", "run_id", run.ID, "pipeline", run.Pipeline, "err", err)
+			return
+		case final.ID == 0:
+			// It had ended or been cancelled before it could start.
 		default:
 			s.log.Info("run finished", "run_id", final.ID, "pipeline", final.Pipeline, "state", final.State, "error", final.Error)
 			if s.cfg.Observer != nil {
 				s.cfg.Observer.RunFinished(final)
 			}
-			s.mu.Lock()
-			delete(s.active, run.ID)
-			s.mu.Unlock()
 			s.afterRun(context.WithoutCancel(ctx), final)
 		}
 		s.wake(s.wakeDispatch)
 	}()
+}
+
+// execute runs one run to its end. A run that can never execute — its
+// pipeline changed under it, or a secret it needs is gone — is recorded
+// failed, with why.
+func (s *Server) execute(ctx context.Context, p *pipeline, run record.Run, a *activeRun) (record.Run, error) {
+	// The dispatcher's list may be stale: the run may have ended or been
+	// cancelled since. This read comes after the run was registered as
+	// active, so a Cancel from now on goes through a.cancel.
+	fresh, err := s.cfg.Store.GetRun(ctx, run.ID)
+	if err != nil {
+		return record.Run{}, err
+	}
+	if fresh.State.Final() {
+		return record.Run{}, nil
+	}
+	final, err := s.eng.Execute(ctx, engine.Request{Pipeline: p.spec, Dir: s.cfg.ProjectDir, Cancel: a.cancel}, fresh)
+	if errors.Is(err, engine.ErrMismatch) || errors.Is(err, engine.ErrRequest) {
+		fresh.State, fresh.Error, fresh.FinishedAt = record.RunFailed, err.Error(), time.Now()
+		if werr := s.cfg.Store.Apply(context.WithoutCancel(ctx), &store.Batch{Run: &fresh}); werr != nil {
+			return record.Run{}, werr
+		}
+		return fresh, nil
+	}
+	return final, err
 }
 
 // afterRun starts what a finished run unblocks: runs of pipelines that are
@@ -212,13 +231,14 @@ func (s *Server) afterRun(ctx context.Context, run record.Run) {
 	s.mu.Lock()
 	var downstream []*pipeline
 	for _, p := range s.pipes {
-		if p.sched == nil && slices.Contains(p.upstreams, run.Pipeline) && !s.paused[p.spec.Name] {
+		// A paused pipeline gets its run too: it waits, queued, for resume.
+		if p.sched == nil && slices.Contains(p.upstreams, run.Pipeline) {
 			downstream = append(downstream, p)
 		}
 	}
 	s.mu.Unlock()
 	for _, p := range downstream {
-		existing, err := s.cfg.Store.ListRuns(ctx, store.RunFilter{Pipeline: p.spec.Name, Trigger: record.TriggerUpstream, Limit: 20})
+		existing, err := s.cfg.Store.ListRuns(ctx, store.RunFilter{Pipeline: p.spec.Name, Trigger: record.TriggerUpstream, Limit: 500})
 		if err != nil {
 			s.log.Error("upstream trigger", "pipeline", p.spec.Name, "err", err)
 			continue
