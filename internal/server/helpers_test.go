@@ -307,4 +307,3 @@ func day(t testing.TB, s string) time.Time {
 	}
 	return d
 }
-
