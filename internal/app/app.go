@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
@@ -147,9 +148,18 @@ func LockStore(url string) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock store: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("another gantry server is using %s (lock %s.lock held)", path, path)
+	// A server killed while starting a task leaves the lock with the child
+	// for the instant before its exec closes it: wait a little for it.
+	for deadline := time.Now().Add(3 * time.Second); ; {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			f.Close()
+			return nil, fmt.Errorf("another gantry server is using %s (lock %s.lock held)", path, path)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	return func() { f.Close() }, nil
 }

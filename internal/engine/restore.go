@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/executor"
@@ -16,7 +17,17 @@ var ErrMismatch = errors.New("run does not match its pipeline")
 
 // Reaper finds and kills what is left of an attempt whose Gantry stopped.
 type Reaper interface {
-	Reap(ctx context.Context, pid int, attemptID int64) (bool, error)
+	Reap(ctx context.Context, pid int, env ...string) (bool, error)
+}
+
+// ReapAttempt kills whatever is left of attempt a, if exec can: the
+// processes whose environment names this very attempt.
+func ReapAttempt(ctx context.Context, exec Executor, a record.TaskAttempt) (bool, error) {
+	rp, ok := exec.(Reaper)
+	if !ok {
+		return false, nil
+	}
+	return rp.Reap(ctx, a.PID, "GANTRY_ATTEMPT_ID="+strconv.FormatInt(a.ID, 10), "GANTRY_OUTPUT="+outputPath(a.LogPath))
 }
 
 // Execute takes an existing run to its end: a queued run starts, and a run
@@ -118,14 +129,12 @@ func (r *runner) restorePending(t *task, now time.Time) {
 // the usual rules decide whether it is retried.
 func (r *runner) recoverAttempt(ctx context.Context, t *task, a record.TaskAttempt) {
 	msg := "lost: Gantry stopped while it ran"
-	if rp, ok := r.e.cfg.Exec.(Reaper); ok {
-		killed, err := rp.Reap(ctx, a.PID, a.ID)
-		switch {
-		case err != nil:
-			r.e.cfg.Logger.Warn("reap orphaned attempt", "run_id", r.run.ID, "task", t.spec.ID, "pid", a.PID, "err", err)
-		case killed:
-			msg = fmt.Sprintf("lost: Gantry stopped while it ran; its processes (group %d) were killed on restart", a.PID)
-		}
+	killed, err := ReapAttempt(ctx, r.e.cfg.Exec, a)
+	switch {
+	case err != nil:
+		r.e.cfg.Logger.Warn("reap orphaned attempt", "run_id", r.run.ID, "task", t.spec.ID, "pid", a.PID, "err", err)
+	case killed:
+		msg = "lost: Gantry stopped while it ran; what was left of it was killed on restart"
 	}
 	t.cur = &a
 	r.running++

@@ -65,13 +65,15 @@ func TestRecoveryKillsAnOrphanBeforeRetrying(t *testing.T) {
 	if err := h.store.CreateRun(ctx, run, []string{"a"}); err != nil {
 		t.Fatal(err)
 	}
-	att := &record.TaskAttempt{RunID: run.ID, Task: "a", Attempt: 1, State: record.TaskRunning, StartedAt: time.Now(), ExitCode: -1}
+	att := &record.TaskAttempt{RunID: run.ID, Task: "a", Attempt: 1, State: record.TaskRunning, StartedAt: time.Now(), ExitCode: -1,
+		LogPath: filepath.Join(h.dir, "logs", "a.1.log")}
 	if err := h.store.Apply(ctx, &store.Batch{Insert: []*record.TaskAttempt{att},
 		Tasks: []record.RunTask{{RunID: run.ID, Task: "a", State: record.TaskRunning, Attempts: 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	orphan := exec.Command("sh", "-c", "sleep 1000 & wait")
-	orphan.Env = append(orphan.Environ(), "GANTRY_ATTEMPT_ID="+strconv.FormatInt(att.ID, 10))
+	orphan.Env = append(orphan.Environ(), "GANTRY_ATTEMPT_ID="+strconv.FormatInt(att.ID, 10),
+		"GANTRY_OUTPUT="+filepath.Join(h.dir, "logs", "a.1.out"))
 	orphan.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := orphan.Start(); err != nil {
 		t.Fatal(err)

@@ -351,7 +351,7 @@ func (r *runner) attempt(t *task) (executor.Attempt, error) {
 		MemoryLimit: st.Resources.Memory,
 		MilliCPU:    st.Resources.MilliCPU,
 		LogPath:     t.cur.LogPath,
-		OutputPath:  strings.TrimSuffix(t.cur.LogPath, ".log") + ".out",
+		OutputPath:  outputPath(t.cur.LogPath),
 		Redact:      t.redact,
 	}
 	if r.req.Follow != nil {
@@ -384,4 +384,9 @@ func (r *runner) drain() {
 	for ; r.running > 0; r.running-- {
 		<-r.results
 	}
+}
+
+// outputPath is where an attempt reports its figures: beside its log.
+func outputPath(logPath string) string {
+	return strings.TrimSuffix(logPath, ".log") + ".out"
 }

@@ -26,4 +26,4 @@ func (e *Executor) Run(context.Context, Attempt) Result {
 }
 
 // Reap finds nothing: no process was started.
-func (e *Executor) Reap(context.Context, int, int64) (bool, error) { return false, nil }
+func (e *Executor) Reap(context.Context, int, ...string) (bool, error) { return false, nil }

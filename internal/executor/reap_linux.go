@@ -12,29 +12,34 @@ import (
 )
 
 // Reap finds what is left of an attempt that was running when Gantry
-// stopped — its process group, led by pid — and kills it. A process counts
-// as the attempt's only if its environment holds GANTRY_ATTEMPT_ID=attemptID,
-// so a reused pid is never touched. It reports whether anything was found,
-// and returns once the group is gone or ctx ends.
-func (e *Executor) Reap(ctx context.Context, pid int, attemptID int64) (bool, error) {
-	if pid <= 0 {
+// stopped and kills it. A process counts as the attempt's only if its
+// environment holds every KEY=VALUE of env (the engine passes the
+// attempt's GANTRY_ATTEMPT_ID and GANTRY_OUTPUT, which no other attempt of
+// any project shares), so a reused pid is never touched. pid, the
+// attempt's process group as recorded, may be 0 when Gantry stopped before
+// recording it: every process is looked at anyway. It reports whether
+// anything was found, and returns once all of it is gone or ctx ends.
+func (e *Executor) Reap(ctx context.Context, pid int, env ...string) (bool, error) {
+	if len(env) == 0 {
 		return false, nil
 	}
-	marker := []byte("GANTRY_ATTEMPT_ID=" + strconv.FormatInt(attemptID, 10) + "\x00")
-	members := groupMembers(pid, marker)
+	members := attemptProcesses(env)
 	if len(members) == 0 {
 		return false, nil
 	}
-	_ = syscall.Kill(-pid, syscall.SIGKILL)
 	for _, m := range members {
-		_ = syscall.Kill(m, syscall.SIGKILL) // members that left the group
+		_ = syscall.Kill(-m.pgid, syscall.SIGKILL)
+		_ = syscall.Kill(m.pid, syscall.SIGKILL) // a member that left its group
+	}
+	if pid > 0 {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
 	}
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		alive := false
 		for _, m := range members {
-			if running(m) {
+			if running(m.pid) {
 				alive = true
 				break
 			}
@@ -50,17 +55,19 @@ func (e *Executor) Reap(ctx context.Context, pid int, attemptID int64) (bool, er
 	}
 }
 
-// groupMembers lists the processes in process group pgid whose
-// environment carries marker.
-func groupMembers(pgid int, marker []byte) []int {
+type proc struct{ pid, pgid int }
+
+// attemptProcesses lists the live processes whose environment holds every
+// entry of env.
+func attemptProcesses(env []string) []proc {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
 	}
-	var out []int
+	var out []proc
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
+		if err != nil || pid == os.Getpid() {
 			continue
 		}
 		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
@@ -68,14 +75,37 @@ func groupMembers(pgid int, marker []byte) []int {
 			continue
 		}
 		pg, state, ok := parseStat(stat)
-		if !ok || pg != pgid || state == 'Z' {
+		if !ok || state == 'Z' {
 			continue
 		}
-		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err != nil || !bytes.Contains(append([]byte{0}, env...), append([]byte{0}, marker...)) {
+		environ, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err != nil || !holdsAll(environ, env) {
 			continue
 		}
-		out = append(out, pid)
+		out = append(out, proc{pid: pid, pgid: pg})
+	}
+	return out
+}
+
+// holdsAll reports whether a NUL-separated environ block has every entry.
+func holdsAll(environ []byte, env []string) bool {
+	block := append([]byte{0}, environ...)
+	for _, kv := range env {
+		if !bytes.Contains(block, []byte("\x00"+kv+"\x00")) {
+			return false
+		}
+	}
+	return true
+}
+
+// groupMembers lists the processes in process group pgid whose
+// environment holds every entry of env.
+func groupMembers(pgid int, env ...string) []int {
+	var out []int
+	for _, p := range attemptProcesses(env) {
+		if p.pgid == pgid {
+			out = append(out, p.pid)
+		}
 	}
 	return out
 }

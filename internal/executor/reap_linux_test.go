@@ -26,7 +26,7 @@ func TestReap(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
 		// Wait until the child is in the group.
-		for deadline := time.Now().Add(5 * time.Second); len(groupMembers(cmd.Process.Pid, []byte("GANTRY_ATTEMPT_ID="+attemptID+"\x00"))) < 2; {
+		for deadline := time.Now().Add(5 * time.Second); len(groupMembers(cmd.Process.Pid, "GANTRY_ATTEMPT_ID="+attemptID)) < 2; {
 			if time.Now().After(deadline) {
 				t.Fatal("child never appeared")
 			}
@@ -40,12 +40,12 @@ func TestReap(t *testing.T) {
 		cmd := start(t, "4242")
 		done := make(chan struct{})
 		go func() { _ = cmd.Wait(); close(done) }() // reap the leader, as init would
-		found, err := e.Reap(context.Background(), cmd.Process.Pid, 4242)
+		found, err := e.Reap(context.Background(), cmd.Process.Pid, "GANTRY_ATTEMPT_ID=4242")
 		if err != nil || !found {
 			t.Fatalf("Reap = %v, %v; want found", found, err)
 		}
 		<-done
-		if m := groupMembers(cmd.Process.Pid, []byte("GANTRY_ATTEMPT_ID=4242\x00")); len(m) != 0 {
+		if m := groupMembers(cmd.Process.Pid, "GANTRY_ATTEMPT_ID=4242"); len(m) != 0 {
 			t.Errorf("left alive: %v", m)
 		}
 	})
@@ -53,7 +53,7 @@ func TestReap(t *testing.T) {
 	t.Run("leaves a process of another attempt alone", func(t *testing.T) {
 		t.Parallel()
 		cmd := start(t, "77")
-		found, err := e.Reap(context.Background(), cmd.Process.Pid, 78)
+		found, err := e.Reap(context.Background(), cmd.Process.Pid, "GANTRY_ATTEMPT_ID=78")
 		if err != nil || found {
 			t.Fatalf("Reap = %v, %v; want nothing found", found, err)
 		}
@@ -62,9 +62,22 @@ func TestReap(t *testing.T) {
 		}
 	})
 
+	t.Run("finds the attempt without its pid", func(t *testing.T) {
+		t.Parallel()
+		// Gantry died between starting the process and recording its pid.
+		cmd := start(t, "5151")
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		found, err := e.Reap(context.Background(), 0, "GANTRY_ATTEMPT_ID=5151")
+		if err != nil || !found {
+			t.Fatalf("Reap(pid 0) = %v, %v; want found", found, err)
+		}
+		<-done
+	})
+
 	t.Run("nothing left", func(t *testing.T) {
 		t.Parallel()
-		if found, err := e.Reap(context.Background(), 0, 1); found || err != nil {
+		if found, err := e.Reap(context.Background(), 0); found || err != nil {
 			t.Errorf("Reap(0) = %v, %v", found, err)
 		}
 	})

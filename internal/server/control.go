@@ -133,10 +133,8 @@ func (s *Server) cancelIdle(ctx context.Context, run record.Run) error {
 		if a.State != record.TaskRunning {
 			continue
 		}
-		if rp, ok := s.cfg.Exec.(engine.Reaper); ok {
-			if _, err := rp.Reap(ctx, a.PID, a.ID); err != nil {
-				return fmt.Errorf("kill what is left of attempt %d: %w", a.ID, err)
-			}
+		if _, err := engine.ReapAttempt(ctx, s.cfg.Exec, *a); err != nil {
+			return fmt.Errorf("kill what is left of attempt %d: %w", a.ID, err)
 		}
 		a.State, a.FinishedAt, a.Error = record.TaskCancelled, now, "cancelled while no server ran it"
 		b.Update = append(b.Update, a)
