@@ -82,6 +82,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
 	root.AddCommand(
 		newValidateCmd(),
+		newCheckCmd(),
 		newRunCmd(),
 		newRunsCmd(),
 		newLogsCmd(),

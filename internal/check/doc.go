@@ -1,0 +1,87 @@
+// Package check is Gantry's readiness gate: rules over a project's
+// pipelines, gantry.yaml and repository files that decide whether the
+// project is ready to be operated in production. `gantry check` runs it;
+// `gantry deploy` refuses what it rejects.
+//
+// # Rules
+//
+// Every rule has a stable id (Rules lists them), a severity and an
+// explanation (`gantry check --explain RULE`). Only error-level findings
+// fail the gate. The rules cover retries and timeouts, resource limits and
+// parallelism, upstream dependencies between pipelines, production
+// rollback and approvals, alert routing, data SLAs and row-count
+// monitoring, runbooks, and hardcoded secrets (found by the secrets
+// subpackage). A file that does not parse, cannot be read or is binary is
+// a finding, never a failure of the gate itself.
+//
+// Production rules apply to the environments gantry.yaml marks
+// `production: true` and to any environment named prod or production.
+// Options.Env limits them to one environment; without it every production
+// environment is checked.
+//
+// # Files
+//
+// The gate scans gantry.yaml, pipelines/*.yaml, the scripts tasks run
+// (the first word of run:, or the word after sh, bash, python and the
+// like, when it is a relative path), the runbooks, and, walking the
+// project folder without entering .git, .gantry, node_modules or vendor:
+// Dockerfiles, .gitlab-ci.yml, .github/workflows/*, *.sh and .env* files.
+//
+// # Suppressions
+//
+// A finding is suppressed by a comment on its line, or alone on the line
+// above it:
+//
+//	retries: 1  # gantry:ignore task-retries lint is deterministic
+//	<!-- gantry:ignore runbook-coverage reason -->   (Markdown files)
+//
+// or by an entry in .gantry-ignore.yaml in the project folder, whose path
+// is a glob over project-relative paths (* within a folder, ** across):
+//
+//	# .gantry-ignore.yaml
+//	- rule: hardcoded-secret
+//	  path: tests/fixtures/**
+//	  reason: fake credentials for the integration tests
+//	  expires: 2026-12-31
+//
+// A suppression needs a reason; an entry also needs an expiry date. One
+// without, for an unknown rule, or past its date (the date itself is still
+// valid) does not apply and is a bad-suppression finding.
+//
+// # JSON format
+//
+// WriteJSON writes version 1 of this format; fields are only ever added
+// within a version:
+//
+//	{
+//	  "version": 1,
+//	  "findings": [
+//	    {"rule": "task-timeout", "severity": "error",
+//	     "file": "pipelines/orders.yaml", "line": 12, "column": 5,
+//	     "message": "tasks[1] \"load\" has no timeout",
+//	     "fix": "set timeout: 10m on the task or defaults.timeout"}
+//	  ],
+//	  "suppressed": [
+//	    {"finding": {...as above...}, "reason": "why",
+//	     "source": "pipelines/orders.yaml:11"}
+//	  ],
+//	  "files": ["gantry.yaml", "pipelines/orders.yaml", "scripts/load.sh"],
+//	  "summary": {"passed": false, "errors": 1, "warnings": 0, "info": 0,
+//	              "files": 3, "suppressed": 1}
+//	}
+//
+// severity is "error", "warning" or "info"; file is relative to the
+// project folder with forward slashes; line and column are 1-based; fix
+// may be absent; findings are sorted by file, line, column and rule;
+// passed is true when there is no error. source is the file and line of
+// the suppression (an inline comment, or .gantry-ignore.yaml:LINE).
+//
+// # SARIF
+//
+// WriteSARIF writes SARIF 2.1.0 with one run: tool.driver lists every
+// rule with its help text, each finding is a result with its ruleId,
+// level (error, warning, note), message and a location whose
+// artifactLocation.uri is relative to the project folder. Suppressed
+// findings are results carrying a suppression (inSource or external) and
+// its justification.
+package check

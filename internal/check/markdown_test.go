@@ -1,0 +1,73 @@
+package check
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestGantryCalls(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		code string
+		want []string // each call's args, joined
+	}{
+		{"gantry runs show RUN_ID", []string{"runs show RUN_ID"}},
+		{"gantry validate && gantry check", []string{"validate", "check"}},
+		{"gantry logs RUN_ID extract      # a task's log", []string{"logs RUN_ID extract"}},
+		{"gantry dlq replay DLQ_ID (the extract entry in ", []string{"dlq replay DLQ_ID"}},
+		{"$ gantry runs --limit 1 | head", []string{"runs --limit 1"}},
+		{"cat gantry.yaml", nil},
+		{"echo gantry check", nil}, // not in command position
+		{"gantry", nil},
+	} {
+		var got []string
+		for _, c := range gantryCalls(tc.code) {
+			got = append(got, strings.Join(c.Args, " "))
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("gantryCalls(%q) = %q, want %q", tc.code, got, tc.want)
+		}
+	}
+}
+
+func TestSpans(t *testing.T) {
+	t.Parallel()
+	line := "2. Replay: `gantry dlq replay DLQ_ID (the extract entry in `gantry dlq list`)` and ``a ` b``."
+	var got []string
+	for _, c := range spans(line, 1) {
+		got = append(got, c.Text)
+	}
+	want := []string{"gantry dlq replay DLQ_ID (the extract entry in", ")", "a ` b"}
+	if !slices.Equal(got, want) {
+		t.Errorf("spans = %q, want %q", got, want)
+	}
+}
+
+func TestCoverageMarkers(t *testing.T) {
+	t.Parallel()
+	doc := parseMarkdown(`# Runbook
+
+## Failure: one
+Diagnosis: ` + "`ls -l data/`" + `
+1. Check the thing: ` + "`not a marker`" + `
+Recovery:
+
+` + "```sh\ngantry dlq replay ID\n```" + `
+
+## Failure: two
+**Diagnosis**: look around.
+Fix the app and ship it: ` + "`make ship`" + `
+`)
+	if len(doc.sections) != 2 {
+		t.Fatalf("sections = %+v", doc.sections)
+	}
+	one, two := doc.sections[0], doc.sections[1]
+	if !one.diagCmd || !one.recCmd {
+		t.Errorf("section one = %+v, want diagnosis and recovery commands", one)
+	}
+	// "Fix the app" is prose, not a Fix: label, so two has no recovery.
+	if !two.diag || two.rec || two.recCmd {
+		t.Errorf("section two = %+v, want a diagnosis part only", two)
+	}
+}

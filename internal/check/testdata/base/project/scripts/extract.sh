@@ -1,0 +1,3 @@
+#!/bin/sh
+set -eu
+cp raw.csv "extract-$1.csv"

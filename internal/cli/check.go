@@ -1,0 +1,257 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/check"
+	"github.com/spf13/cobra"
+)
+
+func newCheckCmd() *cobra.Command {
+	var env, format, output, explain string
+	c := &cobra.Command{
+		Use:   "check [PATH]",
+		Short: "Run the readiness gate over a project",
+		Long: `Check runs the readiness gate over a project folder (default "."): retries,
+timeouts, resource limits, upstreams, production rollback and approvals,
+alert routing, data SLAs, runbooks and hardcoded secrets, over the
+pipelines, gantry.yaml, the scripts tasks run, the runbooks, and the
+repository's Dockerfiles, CI files, *.sh and .env files.
+
+Production rules apply to every production environment, or with --env only
+to that one (and not at all when it is not a production environment).
+
+Suppress a finding with a reason: '# gantry:ignore RULE reason' on its line
+or the line above, or an entry in .gantry-ignore.yaml (see --explain
+bad-suppression). 'gantry check --explain RULE' says why a rule exists.
+
+Exit status: 0 when no error-level finding, 1 when any, 2 on a usage error.`,
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageErr("%s takes at most one PATH (see gantry check --help)", c.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			if explain != "" {
+				return explainRule(c.OutOrStdout(), explain)
+			}
+			if format != "text" && format != "json" && format != "sarif" {
+				return usageErr("unknown --format %q (want text, json or sarif)", format)
+			}
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			if err := exists(dir); err != nil {
+				return err
+			}
+			if info, err := os.Stat(dir); err == nil && !info.IsDir() {
+				return usageErr("%s: not a project folder", dir)
+			}
+			return runCheck(c, dir, env, format, output)
+		},
+	}
+	c.Flags().StringVar(&env, "env", "", "apply the production rules to this environment only (default: every production environment)")
+	c.Flags().StringVar(&format, "format", "text", "output format: text, json or sarif")
+	c.Flags().StringVarP(&output, "output", "o", "", "write the report to FILE instead of standard output")
+	c.Flags().StringVar(&explain, "explain", "", "print why RULE exists and how to satisfy it, and exit")
+	return c
+}
+
+func runCheck(c *cobra.Command, dir, env, format, output string) error {
+	var scanned atomic.Int64
+	stop := showProgress(c.ErrOrStderr(), &scanned)
+	checker, err := check.New(check.Options{
+		Env:       env,
+		IsCommand: commandExists(c.Root()),
+		Progress:  func(n int) { scanned.Store(int64(n)) },
+	})
+	if err != nil {
+		stop()
+		return failed(err)
+	}
+	rep, err := checker.Check(c.Context(), dir)
+	stop()
+	switch {
+	case errors.Is(err, check.ErrUnknownEnv):
+		return usageErr("--env: %v", err)
+	case err != nil:
+		return failed(fmt.Errorf("check %s: %w", dir, err))
+	}
+	w, color := c.OutOrStdout(), isTerminal(c.OutOrStdout()) && os.Getenv("NO_COLOR") == ""
+	var f *os.File
+	if output != "" {
+		if f, err = os.Create(output); err != nil {
+			return failed(fmt.Errorf("--output: %w", err))
+		}
+		w, color = f, false
+	}
+	switch format {
+	case "json":
+		err = check.WriteJSON(w, rep)
+	case "sarif":
+		err = check.WriteSARIF(w, rep)
+	default:
+		err = check.WriteText(w, rep, color)
+	}
+	if f != nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return failed(fmt.Errorf("write report: %w", err))
+	}
+	if rep.Passed() {
+		return nil
+	}
+	if format == "text" && output == "" {
+		return silent(ExitFailed) // the report's last line says so
+	}
+	return failed(fmt.Errorf("check failed: %d error(s)", rep.Count(check.SeverityError)))
+}
+
+func explainRule(w io.Writer, id string) error {
+	r, ok := check.LookupRule(id)
+	if !ok {
+		var ids []string
+		for _, r := range check.Rules() {
+			ids = append(ids, r.ID)
+		}
+		return usageErr("--explain: unknown rule %q (rules: %s)", id, strings.Join(ids, ", "))
+	}
+	fmt.Fprintf(w, "%s (%s): %s\n\n%s\n", r.ID, r.Severity, r.Title, r.Explain)
+	if r.Fix != "" {
+		fmt.Fprintf(w, "\nFix: %s\n", r.Fix)
+	}
+	return nil
+}
+
+// showProgress prints how many files were scanned, every second, while
+// the check runs and stderr is a terminal. The returned func stops it.
+func showProgress(w io.Writer, scanned *atomic.Int64) (stop func()) {
+	if !isTerminal(w) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				fmt.Fprintf(w, "scanned %d files…\n", scanned.Load())
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}
+
+// isTerminal reports whether w is a character device such as a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// commandExists returns a check for the runbook rules: whether args (the
+// words after "gantry") are a real command of root's tree with real flags
+// and an acceptable number of arguments. Placeholders such as RUN_ID
+// count as arguments.
+func commandExists(root *cobra.Command) func(args []string) bool {
+	return func(args []string) bool {
+		cmd, i := root, 0
+		for ; i < len(args) && !strings.HasPrefix(args[i], "-"); i++ {
+			sub := subcommand(cmd, args[i])
+			if sub == nil {
+				break
+			}
+			cmd = sub
+		}
+		if cmd == root {
+			return false
+		}
+		var positional []string
+		for ; i < len(args); i++ {
+			a := args[i]
+			switch {
+			case a == "--":
+				positional = append(positional, args[i+1:]...)
+				i = len(args)
+			case strings.HasPrefix(a, "-") && len(a) > 1:
+				takesValue, ok := lookupFlag(cmd, a)
+				if !ok {
+					return false
+				}
+				if takesValue && !strings.Contains(a, "=") {
+					i++ // its value
+				}
+			default:
+				positional = append(positional, a)
+			}
+		}
+		if !cmd.Runnable() {
+			return len(positional) == 0
+		}
+		return cmd.Args == nil || cmd.Args(cmd, positional) == nil
+	}
+}
+
+func subcommand(cmd *cobra.Command, name string) *cobra.Command {
+	for _, s := range cmd.Commands() {
+		if s.Name() == name || s.HasAlias(name) {
+			return s
+		}
+	}
+	return nil
+}
+
+// lookupFlag finds a flag written as -x, --name or --name=value, and
+// reports whether it takes a value.
+func lookupFlag(cmd *cobra.Command, arg string) (takesValue, ok bool) {
+	name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+	if name == "help" || name == "h" {
+		return false, true
+	}
+	long := strings.HasPrefix(arg, "--")
+	flags := cmd.Flags()
+	inherited := cmd.InheritedFlags()
+	if long {
+		f := flags.Lookup(name)
+		if f == nil {
+			f = inherited.Lookup(name)
+		}
+		if f == nil {
+			return false, false
+		}
+		return f.NoOptDefVal == "", true
+	}
+	if len(name) != 1 {
+		return false, false // -abc: combined short flags are not used in runbooks
+	}
+	f := flags.ShorthandLookup(name)
+	if f == nil {
+		f = inherited.ShorthandLookup(name)
+	}
+	if f == nil {
+		return false, false
+	}
+	return f.NoOptDefVal == "", true
+}

@@ -1,0 +1,205 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+// runCheckCLI runs the gantry command tree in process, with check added
+// if root.go does not register it yet, and returns the exit code as Main
+// would.
+func runCheckCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	root := checkRoot(&out, &errb)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	var ee *exitError
+	switch {
+	case err == nil:
+		code = ExitOK
+	case errors.As(err, &ee):
+		code = ee.code
+		if ee.err != nil {
+			errb.WriteString("gantry: " + ee.err.Error() + "\n")
+		}
+	default:
+		code = ExitUsage
+		errb.WriteString("gantry: " + err.Error() + "\n")
+	}
+	return code, out.String(), errb.String()
+}
+
+func checkRoot(out, errb *bytes.Buffer) *cobra.Command {
+	return newRoot(out, errb)
+}
+
+// baseProject passes every rule; see internal/check/testdata.
+var baseProject = filepath.Join("..", "check", "testdata", "base", "project")
+
+func TestCheckExitCodes(t *testing.T) {
+	t.Parallel()
+	failing := t.TempDir()
+	if err := os.CopyFS(failing, os.DirFS(baseProject)); err != nil {
+		t.Fatal(err)
+	}
+	orders := filepath.Join(failing, "pipelines", "orders.yaml")
+	data, err := os.ReadFile(orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(orders, bytes.Replace(data, []byte("timeout: 1h\n"), nil, 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		out  string // in stdout or stderr
+	}{
+		{"passes", []string{"check", baseProject}, ExitOK, "ok: 0 errors"},
+		{"fails", []string{"check", failing}, ExitFailed, `run-timeout  pipeline "orders" has no run timeout`},
+		{"fails as json", []string{"check", "--format", "json", failing}, ExitFailed, "check failed: 1 error(s)"},
+		{"env not production", []string{"check", "--env", "staging", baseProject}, ExitOK, "ok:"},
+		{"unknown format", []string{"check", "--format", "xml", baseProject}, ExitUsage, `unknown --format "xml"`},
+		{"unknown rule", []string{"check", "--explain", "no-such-rule"}, ExitUsage, `unknown rule "no-such-rule"`},
+		{"missing path", []string{"check", filepath.Join(failing, "nope")}, ExitUsage, "no such file or directory"},
+		{"file as path", []string{"check", orders}, ExitUsage, "not a project folder"},
+		{"two paths", []string{"check", baseProject, failing}, ExitUsage, "at most one PATH"},
+		{"unknown env", []string{"check", "--env", "qa", baseProject}, ExitUsage, `unknown environment "qa"`},
+		{"unknown flag", []string{"check", "--nope"}, ExitUsage, "unknown flag"},
+		{"explain", []string{"check", "--explain", "task-retries"}, ExitOK, "Fix: set retries"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runCheckCLI(t, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\n--- stdout\n%s--- stderr\n%s", code, tc.code, stdout, stderr)
+			}
+			if !strings.Contains(stdout+stderr, tc.out) {
+				t.Errorf("output does not contain %q\n--- stdout\n%s--- stderr\n%s", tc.out, stdout, stderr)
+			}
+			if strings.Contains(stdout, "\x1b[") {
+				t.Error("colour in output that is not a terminal")
+			}
+		})
+	}
+}
+
+func TestCheckOutputFile(t *testing.T) {
+	t.Parallel()
+	for _, format := range []string{"json", "sarif"} {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			file := filepath.Join(t.TempDir(), "report."+format)
+			code, stdout, stderr := runCheckCLI(t, "check", "--format", format, "--output", file, baseProject)
+			if code != ExitOK || stdout != "" {
+				t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+			}
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v map[string]any
+			if err := json.Unmarshal(data, &v); err != nil {
+				t.Fatalf("%s report is not JSON: %v", format, err)
+			}
+			key := map[string]string{"json": "summary", "sarif": "runs"}[format]
+			if _, ok := v[key]; !ok {
+				t.Errorf("%s report has no %q: %s", format, key, data)
+			}
+		})
+	}
+}
+
+// knownExampleFindings are the error findings each bundled example may
+// raise: none, for they are written to pass the gate.
+var knownExampleFindings = map[string][]string{
+	"data":     nil,
+	"delivery": nil,
+}
+
+// TestCheckExamples runs gantry check, with the real command tree and the
+// real secret scanner, over the bundled examples, which are meant to pass.
+func TestCheckExamples(t *testing.T) {
+	t.Parallel()
+	for name, known := range knownExampleFindings {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join("..", "..", "examples", name)
+			code, stdout, stderr := runCheckCLI(t, "check", "--format", "json", dir)
+			var rep struct {
+				Findings []struct {
+					Rule, File, Severity string
+					Line                 int
+					Column               int
+					Message              string
+				}
+			}
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+				t.Fatalf("exit %d: %v\n%s%s", code, err, stdout, stderr)
+			}
+			var got []string
+			for _, f := range rep.Findings {
+				if f.Severity != "error" {
+					continue
+				}
+				id := f.File + ":" + strconv.Itoa(f.Line) + ":" + strconv.Itoa(f.Column) + ": " + f.Rule
+				got = append(got, id)
+				if !slices.Contains(known, id) {
+					t.Errorf("examples/%s: new finding %s: %s", name, id, f.Message)
+				}
+			}
+			for _, k := range known {
+				if !slices.Contains(got, k) {
+					t.Errorf("examples/%s: %s is fixed; remove it from knownExampleFindings", name, k)
+				}
+			}
+			if len(known) == 0 && code != ExitOK {
+				t.Errorf("examples/%s: exit %d, want 0\n%s", name, code, stderr)
+			}
+		})
+	}
+}
+
+func TestCheckCommandExists(t *testing.T) {
+	t.Parallel()
+	var out, errb bytes.Buffer
+	exists := commandExists(checkRoot(&out, &errb))
+	for _, tc := range []struct {
+		cmd  string
+		want bool
+	}{
+		{"runs --pipeline orders_daily --limit 5", true},
+		{"runs --state running", true},
+		{"runs show RUN_ID", true},
+		{"logs RUN_ID extract", true},
+		{"dlq list --pipeline orders_daily", true},
+		{"dlq replay DLQ_ID", true},
+		{"validate", true},
+		{"check --env prod", true},
+		{"check --format=sarif -o out.sarif", true},
+		{"runs --help", true},
+		{"deploy orders_daily --env staging", false},
+		{"silence add --match pipeline=x", false},
+		{"runs --no-such-flag", false},
+		{"runs show", false},     // a RUN is required
+		{"runs show 1 2", false}, // one RUN only
+		{"dlq frobnicate", false},
+		{"--version", false},
+	} {
+		if got := exists(strings.Fields(tc.cmd)); got != tc.want {
+			t.Errorf("gantry %s: real command %v, want %v", tc.cmd, got, tc.want)
+		}
+	}
+}
