@@ -115,7 +115,7 @@ func (r *runner) loop(ctx context.Context) error {
 			r.drain()
 			return err
 		}
-		r.start(runCtx, wctx)
+		r.start(runCtx)
 		if r.final == len(r.tasks) {
 			break
 		}
@@ -277,7 +277,7 @@ func (r *runner) emit(ev Event) {
 }
 
 // start launches the attempts committed by the last commit.
-func (r *runner) start(runCtx, wctx context.Context) {
+func (r *runner) start(runCtx context.Context) {
 	for _, idx := range r.starts {
 		t := r.tasks[idx]
 		a, err := r.attempt(t)
@@ -287,15 +287,10 @@ func (r *runner) start(runCtx, wctx context.Context) {
 			}}
 			continue
 		}
-		snapshot := *t.cur
-		a.Started = func(pid int, at time.Time) {
-			// Recorded for crash recovery. This write completes before
-			// Run returns, so it can never overwrite the final update.
-			snapshot.PID, snapshot.StartedAt = pid, at
-			if err := r.e.cfg.Store.Apply(wctx, &store.Batch{Update: []*record.TaskAttempt{&snapshot}}); err != nil {
-				r.e.cfg.Logger.Warn("record pid", "run_id", r.run.ID, "task", t.spec.ID, "err", err)
-			}
-		}
+		// The pid is recorded with the attempt's end, not at its start:
+		// crash recovery finds an attempt's processes by the environment
+		// it was given, which a pid written a moment after the fork could
+		// miss anyway, and a write per start would double the commits.
 		go func() {
 			r.results <- attemptDone{idx: idx, res: r.e.cfg.Exec.Run(runCtx, a)}
 		}()

@@ -70,9 +70,9 @@ func TestCancelOrphanedRunningRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := e.readPID("pid")
-	eventually(t, waitFor, "the attempt's pid to be recorded", func() bool {
+	eventually(t, waitFor, "the attempt to be recorded running", func() bool {
 		as := e.attempts(run.ID, "a")
-		return len(as) == 1 && as[0].PID == pid
+		return len(as) == 1 && as[0].State == record.TaskRunning
 	})
 	srv.Stop()
 	waitGone(t, pid)

@@ -810,9 +810,9 @@ tasks:
 	}
 	pid := e.readPID("pid")
 	sleepPID := e.readPID("sleeppid")
-	eventually(t, waitFor, "the attempt's pid to be recorded", func() bool {
+	eventually(t, waitFor, "the attempt to be recorded running", func() bool {
 		as := e.attempts(run.ID, "work")
-		return len(as) == 1 && as[0].PID == pid
+		return len(as) == 1 && as[0].State == record.TaskRunning
 	})
 
 	srv.Stop()
