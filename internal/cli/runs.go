@@ -11,6 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gantryhq/gantry/internal/api"
+	"github.com/gantryhq/gantry/internal/api/apiclient"
 	"github.com/gantryhq/gantry/internal/app"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/store"
@@ -166,12 +168,16 @@ func newLogsCmd() *cobra.Command {
 	var (
 		sf      storeFlags
 		attempt int
+		tail    int
+		follow  bool
 	)
 	c := &cobra.Command{
 		Use:   "logs RUN [TASK]",
 		Short: "Print the logs of a run's task attempts",
 		Long: `Logs prints the captured output of every task attempt of a run, or of
-one task; --attempt picks one attempt (default: all).`,
+one task; --attempt picks one attempt (default: all). With --server,
+--tail N prints the last N lines of each and --follow streams the output
+until the attempts end.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(c *cobra.Command, args []string) error {
 			id, err := parseRunID(args[0])
@@ -182,6 +188,16 @@ one task; --attempt picks one attempt (default: all).`,
 			if len(args) == 2 {
 				task = args[1]
 			}
+			if tail != 0 || follow {
+				url := serverURL(c, "")
+				if url == "" {
+					return usageErr("--tail and --follow read through a server: add --server URL (or set $GANTRY_SERVER)")
+				}
+				if tail < 0 {
+					return usageErr("--tail must be at least 1")
+				}
+				return remoteErr(url, streamLogs(c.Context(), c.OutOrStdout(), newClient(url), id, api.LogQuery{Task: task, Attempt: attempt, Tail: tail, Follow: follow}))
+			}
 			return withReader(c, sf, func(r reader) error {
 				return printLogs(c.Context(), c.OutOrStdout(), r, id, task, attempt)
 			})
@@ -190,7 +206,23 @@ one task; --attempt picks one attempt (default: all).`,
 	sf.add(c)
 	addServerFlag(c, "read from this gantry server")
 	c.Flags().IntVar(&attempt, "attempt", 0, "only this attempt number")
+	c.Flags().IntVar(&tail, "tail", 0, "with --server: only the last N lines of each attempt")
+	c.Flags().BoolVarP(&follow, "follow", "f", false, "with --server: keep printing output until the attempts end")
 	return c
+}
+
+// streamLogs copies the server's log stream to w.
+func streamLogs(ctx context.Context, w io.Writer, cl *apiclient.Client, id int64, q api.LogQuery) error {
+	body, err := cl.Logs(ctx, id, q)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	_, err = io.Copy(w, body)
+	if ctx.Err() != nil {
+		return nil // the user stopped following
+	}
+	return err
 }
 
 func printLogs(ctx context.Context, w io.Writer, r reader, id int64, task string, attempt int) error {

@@ -421,3 +421,24 @@ func equalDurations(a, b []time.Duration) bool {
 	}
 	return true
 }
+
+func TestIntervalIsHandedOverInThePipelinesZone(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := pipeline(spec.Task{ID: "a", Run: `echo "$GANTRY_INTERVAL_START {{ .Interval.End }}" > interval.txt`})
+	p.Schedule = &spec.Schedule{Cron: "0 2 * * *", Timezone: "Europe/Berlin", Location: berlin}
+	// As a server hands it over: read back from the store, in UTC.
+	start := time.Date(2026, 11, 10, 0, 0, 0, 0, berlin).UTC()
+	run, err := h.eng.Run(context.Background(), engine.Request{Pipeline: p, Dir: h.dir, Start: start, End: start.Add(24 * time.Hour)})
+	if err != nil || run.State != record.RunSucceeded {
+		t.Fatalf("run %v %v", run.State, err)
+	}
+	got, _ := os.ReadFile(filepath.Join(h.dir, "interval.txt"))
+	if want := "2026-11-10T00:00:00+01:00 2026-11-11T00:00:00+01:00\n"; string(got) != want {
+		t.Errorf("task saw %q, want %q", got, want)
+	}
+}

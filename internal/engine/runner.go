@@ -191,6 +191,7 @@ func (r *runner) ready(t *task, now time.Time) {
 	t.next = time.Time{}
 	r.set(t, record.TaskQueued)
 	r.queue = append(r.queue, t.idx)
+	r.emit(Event{Task: t.spec.ID, State: string(record.TaskQueued)})
 }
 
 // set changes t's state and marks it for the next commit.
@@ -308,8 +309,14 @@ func (r *runner) attempt(t *task) (executor.Attempt, error) {
 		Attempt: t.seq,
 		Env:     r.run.Env,
 	}
-	vars.Interval.Start = formatTime(r.run.IntervalStart)
-	vars.Interval.End = formatTime(r.run.IntervalEnd)
+	// In the pipeline's own zone: a daily interval then starts at local
+	// midnight as written, whatever zone the store hands times back in.
+	loc := time.UTC
+	if sc := r.req.Pipeline.Schedule; sc != nil && sc.Location != nil {
+		loc = sc.Location
+	}
+	vars.Interval.Start = formatTime(r.run.IntervalStart.In(loc))
+	vars.Interval.End = formatTime(r.run.IntervalEnd.In(loc))
 	cmd, err := spec.Render(st.Run, vars)
 	if err != nil {
 		return executor.Attempt{}, fmt.Errorf("render command: %w", err)
