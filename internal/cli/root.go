@@ -88,6 +88,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newLogsCmd(),
 		newDLQCmd(),
 		newSchemaCmd(),
+		newExportCmd(),
 		newBenchCmd(),
 		newServeCmd(),
 		newTriggerCmd(),
