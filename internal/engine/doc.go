@@ -25,6 +25,18 @@
 // cancellation. Nothing is acted on before it is persisted, and a chain of
 // tasks costs one commit per task on its critical path.
 //
+// # Cancel, suspend, resume
+//
+// Closing Request.Cancel cancels a run for good: attempts are killed and it
+// is recorded cancelled. Cancelling the context instead suspends it: the
+// attempts are killed but nothing more is recorded, exactly as if Gantry
+// had been killed. Execute takes any run that is not final — queued, or
+// left running — and rebuilds the loop's state from the store: attempts
+// recorded running are recorded lost (what is left of their processes is
+// found by their environment and killed first) and retried within their
+// budget, back-offs resume with what remains of them, and the run timeout
+// counts from the run's first start.
+//
 // # Time
 //
 // Back-off waits go through a Clock so tests can run them instantly and
