@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,28 +14,12 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// runCheckCLI runs the gantry command tree in process, with check added
-// if root.go does not register it yet, and returns the exit code as Main
-// would.
-func runCheckCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+// runInProcess runs the gantry command in this process, as Main does for
+// a user, and returns its exit code and output.
+func runInProcess(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	root := checkRoot(&out, &errb)
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	var ee *exitError
-	switch {
-	case err == nil:
-		code = ExitOK
-	case errors.As(err, &ee):
-		code = ee.code
-		if ee.err != nil {
-			errb.WriteString("gantry: " + ee.err.Error() + "\n")
-		}
-	default:
-		code = ExitUsage
-		errb.WriteString("gantry: " + err.Error() + "\n")
-	}
+	code = Main(context.Background(), args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -82,7 +65,7 @@ func TestCheckExitCodes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			code, stdout, stderr := runCheckCLI(t, tc.args...)
+			code, stdout, stderr := runInProcess(t, tc.args...)
 			if code != tc.code {
 				t.Errorf("exit %d, want %d\n--- stdout\n%s--- stderr\n%s", code, tc.code, stdout, stderr)
 			}
@@ -102,7 +85,7 @@ func TestCheckOutputFile(t *testing.T) {
 		t.Run(format, func(t *testing.T) {
 			t.Parallel()
 			file := filepath.Join(t.TempDir(), "report."+format)
-			code, stdout, stderr := runCheckCLI(t, "check", "--format", format, "--output", file, baseProject)
+			code, stdout, stderr := runInProcess(t, "check", "--format", format, "--output", file, baseProject)
 			if code != ExitOK || stdout != "" {
 				t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 			}
@@ -137,7 +120,7 @@ func TestCheckExamples(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dir := filepath.Join("..", "..", "examples", name)
-			code, stdout, stderr := runCheckCLI(t, "check", "--format", "json", dir)
+			code, stdout, stderr := runInProcess(t, "check", "--format", "json", dir)
 			var rep struct {
 				Findings []struct {
 					Rule, File, Severity string

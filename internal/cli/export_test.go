@@ -1,52 +1,14 @@
 package cli
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/spf13/cobra"
-
 	"github.com/gantryhq/gantry/internal/monitor/export"
 	"github.com/gantryhq/gantry/internal/spec"
 )
-
-// runExportCLI runs the gantry command tree in process, with export added
-// if root.go does not register it yet, and returns the exit code as Main
-// would.
-func runExportCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	root := exportRoot(&out, &errb)
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	var ee *exitError
-	switch {
-	case err == nil:
-		code = ExitOK
-	case errors.As(err, &ee):
-		code = ee.code
-		if ee.err != nil {
-			errb.WriteString("gantry: " + ee.err.Error() + "\n")
-		}
-	default:
-		code = ExitUsage
-		errb.WriteString("gantry: " + err.Error() + "\n")
-	}
-	return code, out.String(), errb.String()
-}
-
-func exportRoot(out, errb *bytes.Buffer) *cobra.Command {
-	root := newRoot(out, errb)
-	if c, _, err := root.Find([]string{"export"}); err != nil || c.Name() != "export" {
-		root.AddCommand(newExportCmd())
-	}
-	return root
-}
 
 var dataExample = filepath.Join("..", "..", "examples", "data")
 
@@ -74,7 +36,7 @@ func TestExportStdout(t *testing.T) {
 	} {
 		t.Run(tc.cmd, func(t *testing.T) {
 			t.Parallel()
-			code, out, errOut := runExportCLI(t, "export", tc.cmd, "--project", dataExample)
+			code, out, errOut := runInProcess(t, "export", tc.cmd, "--project", dataExample)
 			if code != ExitOK || errOut != "" {
 				t.Fatalf("exit %d, stderr %q", code, errOut)
 			}
@@ -92,7 +54,7 @@ func TestExportOutputFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Repeat("old\n", 10000)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut := runExportCLI(t, "export", "prometheus-rules", "--project", dataExample, "-o", path)
+	code, out, errOut := runInProcess(t, "export", "prometheus-rules", "--project", dataExample, "-o", path)
 	if code != ExitOK || out != "" || errOut != "" {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
@@ -139,7 +101,7 @@ func TestExportErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			code, out, errOut := runExportCLI(t, tc.args...)
+			code, out, errOut := runInProcess(t, tc.args...)
 			if code != tc.code {
 				t.Errorf("exit %d, want %d (stderr %q)", code, tc.code, errOut)
 			}
