@@ -261,9 +261,17 @@ func (d *decoder) environments(n *yaml.Node, path string) []Environment {
 
 func (d *decoder) approval(n *yaml.Node, path string) Approval {
 	var a Approval
-	fields, _ := d.mapping(n, path, []string{"required"})
+	fields, _ := d.mapping(n, path, []string{"required", "approvers"})
 	for _, f := range fields {
-		a.Required, _ = d.smallInt(f.Value, f.Path, 0)
+		switch f.Key {
+		case "required":
+			a.Required, _ = d.smallInt(f.Value, f.Path, 0)
+		case "approvers":
+			a.Approvers = d.strList(f.Value, f.Path, nil, "")
+		}
+	}
+	if len(a.Approvers) > 0 && a.Required > len(a.Approvers) {
+		d.errorf(n, path, "needs %d approval(s) but lists only %d approver(s)", a.Required, len(a.Approvers))
 	}
 	return a
 }

@@ -3,11 +3,12 @@ package spec
 import (
 	"net/url"
 	"regexp"
+	"slices"
 
 	"go.yaml.in/yaml/v3"
 )
 
-var projectKeys = []string{"project", "store", "environments", "pools", "secrets", "alerts"}
+var projectKeys = []string{"project", "store", "environments", "pools", "secrets", "alerts", "deploy"}
 
 // ParseProject parses a gantry.yaml. path is used in error messages and
 // kept in Project.File. Every problem is reported at once as Errors.
@@ -33,6 +34,16 @@ func ParseProject(path string, data []byte) (*Project, error) {
 			p.Secrets = d.secrets(f.Value, f.Path)
 		case "alerts":
 			p.Alerts = d.projectAlerts(f.Value, f.Path)
+		case "deploy":
+			p.Deploy = d.deployPolicy(f.Value, f.Path)
+		}
+	}
+	if p.Deploy.Gates == nil {
+		p.Deploy.Gates = map[string][]string{}
+	}
+	for class, gates := range DefaultGates {
+		if _, ok := p.Deploy.Gates[class]; !ok {
+			p.Deploy.Gates[class] = gates
 		}
 	}
 	if err := d.errs.Err(); err != nil {
@@ -57,7 +68,7 @@ func (d *decoder) projectEnvironments(n *yaml.Node, path string) []ProjectEnviro
 			out = append(out, env)
 			continue
 		}
-		fields, _ := d.mapping(e.Value, e.Path, []string{"params", "production", "staging", "approval"})
+		fields, _ := d.mapping(e.Value, e.Path, []string{"params", "production", "staging", "approval", "secrets"})
 		for _, f := range fields {
 			switch f.Key {
 			case "params":
@@ -68,6 +79,9 @@ func (d *decoder) projectEnvironments(n *yaml.Node, path string) []ProjectEnviro
 				env.Staging, _ = d.boolean(f.Value, f.Path)
 			case "approval":
 				env.Approval = d.approval(f.Value, f.Path)
+			case "secrets":
+				sec := d.secrets(f.Value, f.Path)
+				env.Secrets = &sec
 			}
 		}
 		if env.Production && env.Staging {
@@ -125,7 +139,7 @@ var (
 
 func (d *decoder) projectAlerts(n *yaml.Node, path string) ProjectAlerts {
 	var a ProjectAlerts
-	fields, _ := d.mapping(n, path, []string{"channels", "routes"})
+	fields, _ := d.mapping(n, path, append([]string{"channels", "routes", "scheduler_lag"}, groupingKeys...))
 	var routesNode *yaml.Node
 	routesPath := ""
 	for _, f := range fields {
@@ -134,6 +148,10 @@ func (d *decoder) projectAlerts(n *yaml.Node, path string) ProjectAlerts {
 			a.Channels = d.channels(f.Value, f.Path)
 		case "routes":
 			routesNode, routesPath = f.Value, f.Path
+		case "scheduler_lag":
+			a.SchedulerLag, _ = d.duration(f.Value, f.Path)
+		default:
+			d.grouping(f, &a.Grouping)
 		}
 	}
 	if routesNode != nil {
@@ -220,6 +238,25 @@ func (d *decoder) httpURL(n *yaml.Node, path string) (string, bool) {
 	return s, true
 }
 
+var groupingKeys = []string{"group_by", "group_wait", "group_interval", "repeat_interval"}
+
+// grouping decodes one of groupingKeys into g.
+func (d *decoder) grouping(f field, g *Grouping) {
+	switch f.Key {
+	case "group_by":
+		g.GroupBy = d.strList(f.Value, f.Path, labelRe, "label name")
+	case "group_wait":
+		g.GroupWait, _ = d.duration(f.Value, f.Path)
+	case "group_interval":
+		g.GroupInterval, _ = d.duration(f.Value, f.Path)
+	case "repeat_interval":
+		g.RepeatInterval, _ = d.duration(f.Value, f.Path)
+	}
+}
+
+var labelRe = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]{0,62}$`)
+
+// routes decodes the named routes: a mapping of name to route.
 func (d *decoder) routes(n *yaml.Node, path string, channels []string) []Route {
 	entries, ok := d.mapping(n, path, nil)
 	if !ok {
@@ -231,34 +268,100 @@ func (d *decoder) routes(n *yaml.Node, path string, channels []string) []Route {
 			d.errorf(e.KeyNode, e.Path, "invalid route name %q: %s", clip(e.Key), describeRe(nameRe))
 			continue
 		}
-		r := Route{Name: e.Key}
-		fields, ok := d.mapping(e.Value, e.Path, []string{"channels", "on"})
+		r, ok := d.route(e.Value, e.Path, channels, true)
 		if !ok {
 			continue
 		}
-		for _, f := range fields {
-			switch f.Key {
-			case "channels":
-				r.Channels = d.strList(f.Value, f.Path, nil, "")
-				for i, c := range r.Channels {
-					if !contains(channels, c) {
-						p := index(f.Path, i)
-						d.errs.add(d.file, d.pos[p], f.Path, didYouMean(c, channels), "unknown channel %q", c)
-					}
-				}
-			case "on":
-				items, _ := d.sequence(f.Value, f.Path)
-				for i, it := range items {
-					if v, ok := d.oneOf(it, index(f.Path, i), alertEvents); ok {
-						r.On = append(r.On, v)
-					}
-				}
-			}
-		}
-		if !d.has(e.Path, "channels") {
-			d.errorf(e.Value, e.Path, "missing `channels:`")
-		}
+		r.Name = e.Key
 		out = append(out, r)
 	}
 	return out
+}
+
+var routeKeys = append([]string{"match", "channels", "on", "continue", "routes"}, groupingKeys...)
+
+// route decodes one route and its children. A named route needs channels;
+// a child without channels uses its parent's.
+func (d *decoder) route(n *yaml.Node, path string, channels []string, named bool) (Route, bool) {
+	var r Route
+	keys := routeKeys
+	if named {
+		keys = slices.DeleteFunc(slices.Clone(routeKeys), func(k string) bool { return k == "match" || k == "continue" })
+	}
+	fields, ok := d.mapping(n, path, keys)
+	if !ok {
+		return r, false
+	}
+	for _, f := range fields {
+		switch f.Key {
+		case "match":
+			r.Match = d.stringMap(f.Value, f.Path)
+			for k := range r.Match {
+				if !labelRe.MatchString(k) {
+					d.errorf(f.Value, f.Path, "invalid label name %q: %s", clip(k), describeRe(labelRe))
+				}
+			}
+		case "channels":
+			r.Channels = d.strList(f.Value, f.Path, nil, "")
+			for i, c := range r.Channels {
+				if !contains(channels, c) {
+					p := index(f.Path, i)
+					d.errs.add(d.file, d.pos[p], f.Path, didYouMean(c, channels), "unknown channel %q", c)
+				}
+			}
+		case "on":
+			items, _ := d.sequence(f.Value, f.Path)
+			for i, it := range items {
+				if v, ok := d.oneOf(it, index(f.Path, i), AlertKinds); ok {
+					r.On = append(r.On, v)
+				}
+			}
+		case "continue":
+			r.Continue, _ = d.boolean(f.Value, f.Path)
+		case "routes":
+			items, _ := d.sequence(f.Value, f.Path)
+			for i, it := range items {
+				if c, ok := d.route(it, index(f.Path, i), channels, false); ok {
+					r.Routes = append(r.Routes, c)
+				}
+			}
+		default:
+			d.grouping(f, &r.Grouping)
+		}
+	}
+	if named && !d.has(path, "channels") {
+		d.errorf(n, path, "missing `channels:`")
+	}
+	if !named && !d.has(path, "match") {
+		d.errorf(n, path, "missing `match:` (the labels this child route takes, e.g. {severity: critical})")
+	}
+	return r, true
+}
+
+var riskClasses = []string{RiskL1, RiskL2, RiskL3, RiskL4}
+
+func (d *decoder) deployPolicy(n *yaml.Node, path string) DeployPolicy {
+	var p DeployPolicy
+	fields, _ := d.mapping(n, path, []string{"gates"})
+	for _, f := range fields {
+		classes, ok := d.mapping(f.Value, f.Path, riskClasses)
+		if !ok {
+			continue
+		}
+		p.Gates = map[string][]string{}
+		for _, c := range classes {
+			items, _ := d.sequence(c.Value, c.Path)
+			gates := []string{}
+			for i, it := range items {
+				if g, ok := d.oneOf(it, index(c.Path, i), []string{GateCheck, GateStaging, GateApproval}); ok {
+					gates = append(gates, g)
+				}
+			}
+			if !slices.Contains(gates, GateCheck) && len(items) == len(gates) {
+				d.errorf(c.Value, c.Path, "every class needs the `check` gate: nothing reaches an environment without passing the readiness gate")
+			}
+			p.Gates[c.Key] = gates
+		}
+	}
+	return p
 }

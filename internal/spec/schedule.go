@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // time zones resolve the same on every machine
@@ -133,15 +134,52 @@ var percentRe = regexp.MustCompile(`^(\d+(?:\.\d+)?)%$`)
 
 func (d *decoder) monitoring(n *yaml.Node, path string) Monitoring {
 	var m Monitoring
-	fields, _ := d.mapping(n, path, []string{"row_counts"})
+	fields, _ := d.mapping(n, path, []string{"row_counts", "degradation"})
 	for _, f := range fields {
-		m.RowCounts = d.rowCounts(f.Value, f.Path)
+		switch f.Key {
+		case "row_counts":
+			m.RowCounts = d.rowCounts(f.Value, f.Path)
+		case "degradation":
+			m.Degradation = d.degradation(f.Value, f.Path)
+		}
 	}
 	return m
 }
 
+func (d *decoder) degradation(n *yaml.Node, path string) Degradation {
+	var g Degradation
+	fields, _ := d.mapping(n, path, []string{"duration_factor", "window", "retry_rate", "retry_window"})
+	for _, f := range fields {
+		switch f.Key {
+		case "duration_factor":
+			g.DurationFactor, _ = d.factor(f.Value, f.Path)
+		case "window":
+			g.Window, _ = d.smallInt(f.Value, f.Path, 2)
+		case "retry_rate":
+			g.RetryRate, _ = d.fraction(f.Value, f.Path)
+		case "retry_window":
+			g.RetryWindow, _ = d.duration(f.Value, f.Path)
+		}
+	}
+	return g
+}
+
+// factor decodes a number above 1, such as 1.5.
+func (d *decoder) factor(n *yaml.Node, path string) (float64, bool) {
+	if n.Kind != yaml.ScalarNode || (n.Tag != "!!float" && n.Tag != "!!int") {
+		d.errorf(n, path, "expected a number above 1, such as 2 or 1.5, got %s", describe(n))
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(n.Value, 64)
+	if err != nil || v <= 1 || v > 1000 {
+		d.errorf(n, path, "must be above 1 and at most 1000, got %s", clip(n.Value))
+		return 0, false
+	}
+	return v, true
+}
+
 func (d *decoder) rowCounts(n *yaml.Node, path string) *RowCounts {
-	fields, ok := d.mapping(n, path, []string{"task", "min", "max_drop"})
+	fields, ok := d.mapping(n, path, []string{"task", "min", "max_drop", "window"})
 	if !ok {
 		return nil
 	}
@@ -154,6 +192,8 @@ func (d *decoder) rowCounts(n *yaml.Node, path string) *RowCounts {
 			rc.Min, _ = d.integer(f.Value, f.Path, 0)
 		case "max_drop":
 			rc.MaxDrop, _ = d.percent(f.Value, f.Path)
+		case "window":
+			rc.Window, _ = d.smallInt(f.Value, f.Path, 1)
 		}
 	}
 	if _, ok := d.pos[join(path, "task")]; !ok {

@@ -122,7 +122,21 @@ type SLA struct {
 
 // Monitoring declares what to watch beyond success and failure.
 type Monitoring struct {
-	RowCounts *RowCounts
+	RowCounts   *RowCounts
+	Degradation Degradation
+}
+
+// Degradation says when a pipeline that still succeeds is getting worse.
+// Zero fields take the defaults named on them.
+type Degradation struct {
+	// DurationFactor: a run slower than the p95 of the last Window
+	// succeeded runs times this is degraded; 0 means 2.
+	DurationFactor float64
+	Window         int // succeeded runs the p95 is taken over; 0 means 20
+	// RetryRate: more than this fraction of the attempts started within
+	// RetryWindow being retries is degraded; 0 means 0.5.
+	RetryRate   float64
+	RetryWindow time.Duration // 0 means 1h
 }
 
 // RowCounts watches the `rows` output of one task.
@@ -130,6 +144,7 @@ type RowCounts struct {
 	Task    string
 	Min     int64
 	MaxDrop float64 // fraction 0..1, from "50%"; 0 = not watched
+	Window  int     // succeeded runs the median is taken over; 0 means 7
 }
 
 // Alerts names the route failures go to.
@@ -151,7 +166,8 @@ type Environment struct {
 
 // Approval is how many people must approve a deployment.
 type Approval struct {
-	Required int
+	Required  int
+	Approvers []string // who may approve; empty means anyone with the approver role
 }
 
 // Project is the parsed gantry.yaml.
@@ -164,7 +180,38 @@ type Project struct {
 	Pools        []Pool
 	Secrets      Secrets
 	Alerts       ProjectAlerts
+	Deploy       DeployPolicy
 	Positions    map[string]Pos
+}
+
+// Change risk classes, from the smallest change to the widest.
+const (
+	RiskL1 = "L1" // params or env values only
+	RiskL2 = "L2" // task settings: retries, timeouts, resources, commands
+	RiskL3 = "L3" // DAG shape, or a new pipeline
+	RiskL4 = "L4" // several pipelines, or shared project settings
+)
+
+// Deployment gates.
+const (
+	GateCheck    = "check"    // the readiness gate passes
+	GateStaging  = "staging"  // a staging run of the same content succeeded
+	GateApproval = "approval" // the environment's approvals are given
+)
+
+// DeployPolicy maps each risk class to the gates a deployment of that class
+// must pass. Gates is complete after parsing: classes gantry.yaml leaves out
+// get DefaultGates.
+type DeployPolicy struct {
+	Gates map[string][]string
+}
+
+// DefaultGates are the gates of a class gantry.yaml does not name.
+var DefaultGates = map[string][]string{
+	RiskL1: {GateCheck},
+	RiskL2: {GateCheck, GateStaging},
+	RiskL3: {GateCheck, GateStaging, GateApproval},
+	RiskL4: {GateCheck, GateStaging, GateApproval},
 }
 
 // ProjectEnvironment is an environment shared by every pipeline.
@@ -174,7 +221,11 @@ type ProjectEnvironment struct {
 	Production bool
 	Staging    bool
 	Approval   Approval
+	Secrets    *Secrets // nil: the project's
 }
+
+// Protected reports whether deployments to e need approvals.
+func (e ProjectEnvironment) Protected() bool { return e.Approval.Required > 0 }
 
 // Pool caps how many tasks of the pipelines in it run at once.
 type Pool struct {
@@ -195,7 +246,22 @@ type Secrets struct {
 // ProjectAlerts are the alert channels and the named routes to them.
 type ProjectAlerts struct {
 	Channels []Channel
-	Routes   []Route
+	Routes   []Route  // the named routes pipelines choose with `alerts: {route: NAME}`
+	Grouping Grouping // defaults for every route
+	// SchedulerLag: a scheduled run starting later than this after its
+	// interval ended is an alert; 0 means 5m.
+	SchedulerLag time.Duration
+}
+
+// Grouping is how a route batches alerts into notifications, as in
+// Alertmanager. A zero field inherits from the parent route; at the top
+// the defaults are group_by [alertname, pipeline, env], group_wait 30s,
+// group_interval 5m, repeat_interval 4h.
+type Grouping struct {
+	GroupBy        []string
+	GroupWait      time.Duration
+	GroupInterval  time.Duration
+	RepeatInterval time.Duration
 }
 
 // Channel is one way to reach people.
@@ -209,8 +275,22 @@ type Channel struct {
 }
 
 // Route sends a pipeline's alerts to channels.
+// A pipeline's alerts carry the label route=NAME and enter the tree at the
+// named route; its child routes, tried in order, send them on by their
+// other labels. The first child that matches takes the alert, unless it
+// says continue; when none matches, the route's own channels do.
 type Route struct {
-	Name     string
+	Name     string            // set on the named (top) routes only
+	Match    map[string]string // label equality; empty matches everything
 	Channels []string
-	On       []string // failure | timeout | sla | freshness | row_count | degradation | success; empty = all but success
+	On       []string // alert kinds, see AlertKinds; empty = all but success and retry
+	Grouping Grouping
+	Continue bool
+	Routes   []Route
+}
+
+// AlertKinds are the kinds of alert a route can ask for in `on:`.
+var AlertKinds = []string{
+	"failure", "timeout", "memory", "lost", "retry", "sla", "freshness", "row_count",
+	"degradation", "dead_letter", "scheduler_lag", "rollback", "success",
 }

@@ -62,6 +62,13 @@ type Store interface {
 	// ListPipelineStates returns every pipeline with a recorded state.
 	ListPipelineStates(ctx context.Context) ([]record.PipelineState, error)
 
+	// DeployStore holds revisions, deployments, approvals, tokens and the
+	// audit log (deploy.go).
+	DeployStore
+	// AlertStore holds alerts, their groups, deliveries, silences and
+	// test-fires (alerts.go).
+	AlertStore
+
 	// Close releases the store's connections.
 	Close() error
 }

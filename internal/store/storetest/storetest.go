@@ -19,10 +19,7 @@ type Opener func(t *testing.T) store.Store
 // Run runs the shared suite against stores from open, each case as a
 // parallel subtest on a store of its own.
 func Run(t *testing.T, open Opener) {
-	cases := []struct {
-		name string
-		fn   func(t *testing.T, s store.Store)
-	}{
+	cases := []testCase{
 		{"CreateAndGetRun", testCreateAndGetRun},
 		{"CreateRunDefaults", testCreateRunDefaults},
 		{"CreateRunDuplicateTask", testCreateRunDuplicateTask},
@@ -52,12 +49,20 @@ func Run(t *testing.T, open Opener) {
 		{"PipelineStates", testPipelineStates},
 		{"RunWaitingRoundTrip", testRunWaitingRoundTrip},
 	}
+	cases = append(cases, deployCases...)
+	cases = append(cases, alertCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			c.fn(t, open(t))
 		})
 	}
+}
+
+// testCase is one case of the shared suite.
+type testCase struct {
+	name string
+	fn   func(t *testing.T, s store.Store)
 }
 
 // ctx is the context of one test: cancelled when it ends.

@@ -1,0 +1,108 @@
+package spec
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+const routingProject = `project: p
+environments:
+  staging: {staging: true}
+  prod:
+    production: true
+    approval: {required: 1, approvers: [ann, bob]}
+    secrets: {dir: /etc/gantry/prod-secrets}
+deploy:
+  gates:
+    L1: [check]
+    L2: [check, approval]
+alerts:
+  group_by: [alertname, pipeline]
+  group_wait: 10s
+  scheduler_lag: 2m
+  channels:
+    slack: {type: slack, url_secret: slack_url}
+    pager: {type: pagerduty, secret: pd_key}
+  routes:
+    data-oncall:
+      channels: [slack]
+      repeat_interval: 1h
+      routes:
+        - match: {severity: critical}
+          channels: [pager]
+          continue: true
+          group_wait: 1s
+`
+
+func TestParseProjectRoutingAndDeploy(t *testing.T) {
+	t.Parallel()
+	p, err := ParseProject("gantry.yaml", []byte(routingProject))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod := p.Environments[1]
+	if !prod.Protected() || !reflect.DeepEqual(prod.Approval.Approvers, []string{"ann", "bob"}) ||
+		prod.Secrets == nil || prod.Secrets.Dir != "/etc/gantry/prod-secrets" {
+		t.Errorf("prod = %+v", prod)
+	}
+	if p.Environments[0].Protected() || p.Environments[0].Secrets != nil {
+		t.Errorf("staging = %+v", p.Environments[0])
+	}
+	wantGates := map[string][]string{
+		RiskL1: {GateCheck}, RiskL2: {GateCheck, GateApproval},
+		RiskL3: DefaultGates[RiskL3], RiskL4: DefaultGates[RiskL4],
+	}
+	if !reflect.DeepEqual(p.Deploy.Gates, wantGates) {
+		t.Errorf("gates = %v, want %v", p.Deploy.Gates, wantGates)
+	}
+	a := p.Alerts
+	if !reflect.DeepEqual(a.Grouping, Grouping{GroupBy: []string{"alertname", "pipeline"}, GroupWait: 10 * time.Second}) ||
+		a.SchedulerLag != 2*time.Minute {
+		t.Errorf("alerts = %+v", a)
+	}
+	want := Route{
+		Name: "data-oncall", Channels: []string{"slack"}, Grouping: Grouping{RepeatInterval: time.Hour},
+		Routes: []Route{{Match: map[string]string{"severity": "critical"}, Channels: []string{"pager"}, Continue: true, Grouping: Grouping{GroupWait: time.Second}}},
+	}
+	if !reflect.DeepEqual(a.Routes, []Route{want}) {
+		t.Errorf("routes = %+v\nwant %+v", a.Routes, []Route{want})
+	}
+}
+
+func TestParseProjectDefaultGates(t *testing.T) {
+	t.Parallel()
+	p, err := ParseProject("gantry.yaml", []byte("project: p\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(p.Deploy.Gates, DefaultGates) {
+		t.Errorf("gates = %v, want the defaults", p.Deploy.Gates)
+	}
+}
+
+func TestParseProjectRoutingErrors(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ name, src, want string }{
+		{"unknown class", "deploy: {gates: {L5: [check]}}", `gantry.yaml:1:18: deploy.gates.L5: unknown key "L5"`},
+		{"gate without check", "deploy:\n  gates:\n    L1: [staging]", "gantry.yaml:3:9: deploy.gates.L1: every class needs the `check` gate"},
+		{"unknown gate", "deploy: {gates: {L1: [check, vibes]}}", `gantry.yaml:1:30: deploy.gates.L1[1]:`},
+		{"too few approvers", "environments:\n  prod: {approval: {required: 2, approvers: [ann]}}", "gantry.yaml:2:20: environments.prod.approval: needs 2 approval(s) but lists only 1 approver(s)"},
+		{"child without match", "alerts:\n  channels: {s: {type: slack, url: 'http://x/'}}\n  routes:\n    r:\n      channels: [s]\n      routes:\n        - channels: [s]", "gantry.yaml:7:11: alerts.routes.r.routes[0]: missing `match:`"},
+		{"match on named route", "alerts:\n  channels: {s: {type: slack, url: 'http://x/'}}\n  routes:\n    r: {channels: [s], match: {a: b}}", `alerts.routes.r.match: unknown key "match"`},
+		{"unknown kind", "alerts:\n  channels: {s: {type: slack, url: 'http://x/'}}\n  routes:\n    r: {channels: [s], on: [failure, fire]}", "alerts.routes.r.on[1]:"},
+		{"bad group_wait", "alerts: {group_wait: soon}", "alerts.group_wait:"},
+		{"bad label", "alerts: {group_by: [pipe-line]}", "alerts.group_by[0]:"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := ParseProject("gantry.yaml", []byte(tt.src))
+			if err == nil {
+				t.Fatalf("accepted: %+v", p)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v\nwant it to contain %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,4 @@
+package storetest
+
+// deployCases test the DeployStore half of a driver.
+var deployCases = []testCase{}
