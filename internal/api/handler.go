@@ -23,40 +23,46 @@ const (
 type Options struct {
 	Logger  *slog.Logger // nil discards
 	Metrics http.Handler // served at GET /metrics when set
+	// Auth checks bearer tokens; every route but health, readiness and the
+	// OpenAPI document then needs a token whose role allows it. nil
+	// allows every call (embedding and tests).
+	Auth Authenticator
 }
 
 type handler struct {
-	svc Service
-	log *slog.Logger
+	svc  Service
+	log  *slog.Logger
+	auth Authenticator
 }
 
 // route is one registered pattern; the table is also what the OpenAPI
 // test checks the document against.
 type route struct {
 	method, path string
+	perm         Permission
 	serve        func(h *handler, w http.ResponseWriter, r *http.Request)
 }
 
 var routes = []route{
-	{"GET", "/healthz", (*handler).healthz},
-	{"GET", "/readyz", (*handler).readyz},
-	{"GET", "/api/v1/openapi.yaml", (*handler).openAPI},
-	{"GET", "/api/v1/pipelines", (*handler).listPipelines},
-	{"POST", "/api/v1/pipelines/{name}/trigger", (*handler).trigger},
-	{"POST", "/api/v1/pipelines/{name}/pause", (*handler).pause},
-	{"POST", "/api/v1/pipelines/{name}/resume", (*handler).resume},
-	{"GET", "/api/v1/runs", (*handler).listRuns},
-	{"GET", "/api/v1/runs/{id}", (*handler).getRun},
-	{"GET", "/api/v1/runs/{id}/attempts", (*handler).listAttempts},
-	{"GET", "/api/v1/runs/{id}/logs", (*handler).logs},
-	{"POST", "/api/v1/runs/{id}/cancel", (*handler).cancel},
-	{"POST", "/api/v1/backfills", (*handler).backfill},
-	{"GET", "/api/v1/backfills/{id}", (*handler).getBackfill},
-	{"POST", "/api/v1/backfills/{id}/cancel", (*handler).cancelBackfill},
-	{"GET", "/api/v1/dead-letters", (*handler).listDeadLetters},
-	{"GET", "/api/v1/dead-letters/{id}", (*handler).getDeadLetter},
-	{"POST", "/api/v1/dead-letters/{id}/replay", (*handler).replay},
-	{"POST", "/api/v1/reload", (*handler).reload},
+	{"GET", "/healthz", PermPublic, (*handler).healthz},
+	{"GET", "/readyz", PermPublic, (*handler).readyz},
+	{"GET", "/api/v1/openapi.yaml", PermPublic, (*handler).openAPI},
+	{"GET", "/api/v1/pipelines", PermRead, (*handler).listPipelines},
+	{"POST", "/api/v1/pipelines/{name}/trigger", PermOperate, (*handler).trigger},
+	{"POST", "/api/v1/pipelines/{name}/pause", PermOperate, (*handler).pause},
+	{"POST", "/api/v1/pipelines/{name}/resume", PermOperate, (*handler).resume},
+	{"GET", "/api/v1/runs", PermRead, (*handler).listRuns},
+	{"GET", "/api/v1/runs/{id}", PermRead, (*handler).getRun},
+	{"GET", "/api/v1/runs/{id}/attempts", PermRead, (*handler).listAttempts},
+	{"GET", "/api/v1/runs/{id}/logs", PermRead, (*handler).logs},
+	{"POST", "/api/v1/runs/{id}/cancel", PermOperate, (*handler).cancel},
+	{"POST", "/api/v1/backfills", PermOperate, (*handler).backfill},
+	{"GET", "/api/v1/backfills/{id}", PermRead, (*handler).getBackfill},
+	{"POST", "/api/v1/backfills/{id}/cancel", PermOperate, (*handler).cancelBackfill},
+	{"GET", "/api/v1/dead-letters", PermRead, (*handler).listDeadLetters},
+	{"GET", "/api/v1/dead-letters/{id}", PermRead, (*handler).getDeadLetter},
+	{"POST", "/api/v1/dead-letters/{id}/replay", PermOperate, (*handler).replay},
+	{"POST", "/api/v1/reload", PermOperate, (*handler).reload},
 }
 
 // NewHandler returns the API's handler: the routes above, JSON 404 and 405
@@ -66,12 +72,12 @@ func NewHandler(svc Service, opts Options) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{svc: svc, log: log}
+	h := &handler{svc: svc, log: log, auth: opts.Auth}
 	mux := http.NewServeMux()
 	for _, rt := range routes {
-		mux.HandleFunc(rt.method+" "+rt.path, func(w http.ResponseWriter, r *http.Request) {
+		mux.HandleFunc(rt.method+" "+rt.path, h.authorize(rt.perm, func(w http.ResponseWriter, r *http.Request) {
 			rt.serve(h, w, r)
-		})
+		}))
 	}
 	if opts.Metrics != nil {
 		mux.Handle("GET /metrics", opts.Metrics)

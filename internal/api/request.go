@@ -16,12 +16,16 @@ import (
 // MaxBodyBytes is the largest request body accepted.
 const MaxBodyBytes = 1 << 20
 
-// UserHeader names the acting user; a later change authenticates it.
+// UserHeader names the acting user when the handler has no Authenticator;
+// with one, the user is the token's.
 const UserHeader = "X-Gantry-User"
 
 const anonymous = "anonymous"
 
 func actor(r *http.Request) string {
+	if p, ok := PrincipalFrom(r.Context()); ok {
+		return p.User
+	}
 	if u := strings.TrimSpace(r.Header.Get(UserHeader)); u != "" {
 		return u
 	}

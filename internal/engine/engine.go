@@ -80,6 +80,12 @@ type Request struct {
 	End      time.Time
 	Trigger  record.Trigger
 	Env      string
+	// Revision is the content hash of the deployed revision the run
+	// executes; "" for the working tree.
+	Revision string
+	// Secrets, when set, resolves this run's secret references instead of
+	// Config.Secrets (an environment with a secrets source of its own).
+	Secrets SecretFunc
 	// Dir is the folder tasks run in when they set no workdir, and the
 	// base of relative workdirs.
 	Dir    string
@@ -173,6 +179,7 @@ func (e *Engine) prepare(req Request) (*runner, error) {
 	return e.newRunner(req, record.Run{
 		Pipeline:      p.Name,
 		Env:           req.Env,
+		Revision:      req.Revision,
 		IntervalStart: req.Start,
 		IntervalEnd:   req.End,
 		Trigger:       req.Trigger,
@@ -209,7 +216,7 @@ func (e *Engine) newRunner(req Request, run record.Run) (*runner, error) {
 				t.env = append(t.env, ev.Name+"="+ev.Value)
 				continue
 			}
-			v, err := e.secret(ev.Secret)
+			v, err := e.secret(req.Secrets, ev.Secret)
 			if err != nil {
 				missing = append(missing, fmt.Sprintf("task %s: env %s: secret %q: %v", st.ID, ev.Name, ev.Secret, err))
 				continue
@@ -236,7 +243,10 @@ func (e *Engine) newRunner(req Request, run record.Run) (*runner, error) {
 	return r, nil
 }
 
-func (e *Engine) secret(name string) (string, error) {
+func (e *Engine) secret(own SecretFunc, name string) (string, error) {
+	if own != nil {
+		return own(name)
+	}
 	if e.cfg.Secrets == nil {
 		return "", errors.New("no secret source configured")
 	}

@@ -70,8 +70,7 @@ func (s *Server) Backfill(ctx context.Context, req api.BackfillRequest) (api.Bac
 	runs := make([]*record.Run, 0, len(ivs))
 	var names []string
 	for _, iv := range ivs {
-		run, ns, err := s.eng.Plan(engine.Request{Pipeline: p.spec, Start: iv.Start, End: iv.End,
-			Trigger: record.TriggerBackfill, Dir: s.cfg.ProjectDir})
+		run, ns, err := s.eng.Plan(p.request(record.TriggerBackfill, iv.Start, iv.End, nil))
 		if errors.Is(err, engine.ErrRequest) {
 			return api.BackfillStatus{}, fmt.Errorf("%w: %v", api.ErrInvalid, err)
 		}

@@ -37,8 +37,7 @@ func (s *Server) Trigger(ctx context.Context, req api.TriggerRequest) (record.Ru
 	if err != nil {
 		return record.Run{}, err
 	}
-	run, err := s.eng.Create(ctx, engine.Request{Pipeline: p.spec, Params: req.Params, Start: iv.Start, End: iv.End,
-		Trigger: record.TriggerManual, Dir: s.cfg.ProjectDir})
+	run, err := s.eng.Create(ctx, p.request(record.TriggerManual, iv.Start, iv.End, req.Params))
 	if errors.Is(err, engine.ErrRequest) {
 		return record.Run{}, fmt.Errorf("%w: %v", api.ErrInvalid, err)
 	}

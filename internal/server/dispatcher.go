@@ -74,9 +74,9 @@ func (s *Server) dispatch(ctx context.Context) {
 		}
 		s.mu.Lock()
 		_, busy := s.active[run.ID]
-		p := s.pipes[run.Pipeline]
 		paused := s.paused[run.Pipeline]
 		s.mu.Unlock()
+		p := s.pipelineFor(ctx, run)
 		if busy || p == nil {
 			continue
 		}
@@ -86,13 +86,13 @@ func (s *Server) dispatch(ctx context.Context) {
 			s.count(run, live, backfill)
 			continue
 		}
-		if paused {
+		if paused && run.Trigger != record.TriggerStaging {
 			continue
 		}
 		if !s.hasRoom(ctx, p, run, live, backfill, parallel) {
 			continue
 		}
-		if run.Trigger != record.TriggerManual && !s.upstreamsDone(ctx, p, &run) {
+		if run.Trigger != record.TriggerManual && run.Trigger != record.TriggerStaging && !s.upstreamsDone(ctx, p, &run) {
 			continue
 		}
 		s.start(ctx, p, run)
@@ -207,21 +207,37 @@ func (s *Server) execute(ctx context.Context, p *pipeline, run record.Run, a *ac
 	if fresh.State.Final() {
 		return record.Run{}, nil
 	}
-	final, err := s.eng.Execute(ctx, engine.Request{Pipeline: p.spec, Dir: s.cfg.ProjectDir, Cancel: a.cancel}, fresh)
-	if errors.Is(err, engine.ErrMismatch) || errors.Is(err, engine.ErrRequest) {
-		fresh.State, fresh.Error, fresh.FinishedAt = record.RunFailed, err.Error(), time.Now()
-		if werr := s.cfg.Store.Apply(context.WithoutCancel(ctx), &store.Batch{Run: &fresh}); werr != nil {
-			return record.Run{}, werr
+	req := p.request(fresh.Trigger, fresh.IntervalStart, fresh.IntervalEnd, nil)
+	req.Cancel = a.cancel
+	if fresh.Trigger == record.TriggerStaging {
+		dir, cleanup, err := s.workspace(ctx, fresh)
+		if err != nil {
+			return s.failUnrunnable(ctx, fresh, err)
 		}
-		return fresh, nil
+		defer cleanup()
+		req.Dir = dir
+	}
+	final, err := s.eng.Execute(ctx, req, fresh)
+	if errors.Is(err, engine.ErrMismatch) || errors.Is(err, engine.ErrRequest) {
+		return s.failUnrunnable(ctx, fresh, err)
 	}
 	return final, err
+}
+
+// failUnrunnable records run failed with why it cannot execute.
+func (s *Server) failUnrunnable(ctx context.Context, run record.Run, why error) (record.Run, error) {
+	run.State, run.Error, run.FinishedAt = record.RunFailed, why.Error(), time.Now()
+	if err := s.cfg.Store.Apply(context.WithoutCancel(ctx), &store.Batch{Run: &run}); err != nil {
+		return record.Run{}, err
+	}
+	return run, nil
 }
 
 // afterRun starts what a finished run unblocks: runs of pipelines that are
 // triggered only by this one, for the same interval; and it closes a
 // backfill whose last run ended.
 func (s *Server) afterRun(ctx context.Context, run record.Run) {
+	s.deployFinished(ctx, run)
 	if run.BackfillID != 0 {
 		s.closeBackfill(ctx, run.BackfillID)
 	}
@@ -248,8 +264,7 @@ func (s *Server) afterRun(ctx context.Context, run record.Run) {
 		}) {
 			continue
 		}
-		if _, err := s.eng.Create(ctx, engine.Request{Pipeline: p.spec, Start: run.IntervalStart, End: run.IntervalEnd,
-			Trigger: record.TriggerUpstream, Env: run.Env, Dir: s.cfg.ProjectDir}); err != nil {
+		if _, err := s.eng.Create(ctx, p.request(record.TriggerUpstream, run.IntervalStart, run.IntervalEnd, nil)); err != nil {
 			s.log.Error("upstream trigger", "pipeline", p.spec.Name, "err", err)
 		}
 	}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"sort"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
+	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/schedule"
 	"github.com/gantryhq/gantry/internal/spec"
@@ -21,6 +23,25 @@ type pipeline struct {
 	spec      *spec.Pipeline
 	sched     *schedule.Schedule // nil without cron
 	upstreams []string           // schedule.after and producers of what it consumes
+
+	env      string            // the environment its runs are in; "" for the working tree
+	revision string            // the deployed revision it is; "" for the working tree
+	dir      string            // where its tasks run: the project, or the revision's files
+	params   map[string]string // what env sets, under each run's own
+	secrets  engine.SecretFunc // env's own secret source; nil: the server's
+}
+
+// request is an engine request for a run of p.
+func (p *pipeline) request(trigger record.Trigger, start, end time.Time, params map[string]string) engine.Request {
+	merged := maps.Clone(p.params)
+	if merged == nil && len(params) > 0 {
+		merged = map[string]string{}
+	}
+	maps.Copy(merged, params)
+	return engine.Request{
+		Pipeline: p.spec, Params: merged, Start: start, End: end, Trigger: trigger,
+		Env: p.env, Revision: p.revision, Dir: p.dir, Secrets: p.secrets,
+	}
 }
 
 func (p *pipeline) location() *time.Location {
@@ -33,7 +54,10 @@ func (p *pipeline) location() *time.Location {
 // load reads the project and swaps in what parses. A file that does not
 // parse keeps the pipeline it held before, if any.
 func (s *Server) load() api.ReloadResult {
-	_, pipes, err := spec.LoadProject(s.cfg.ProjectDir)
+	if s.cfg.Env != "" {
+		return s.loadDeployed()
+	}
+	proj, pipes, err := spec.LoadProject(s.cfg.ProjectDir)
 	var res api.ReloadResult
 	broken := map[string]bool{}
 	var errs spec.Errors
@@ -51,18 +75,40 @@ func (s *Server) load() api.ReloadResult {
 		if broken[filepath.Clean(p.File)] {
 			continue
 		}
-		lp := &pipeline{spec: p}
-		if p.Schedule != nil && p.Schedule.Cron != "" {
-			sc, err := schedule.New(p.Schedule.Cron, p.Schedule.Location)
-			if err != nil {
-				res.Errors = append(res.Errors, fmt.Sprintf("%s: schedule.cron: %v", p.File, err))
-				broken[filepath.Clean(p.File)] = true
-				continue
-			}
-			lp.sched = sc
+		lp, err := s.newPipeline(proj, p, s.cfg.ProjectDir, "", "")
+		if err != nil {
+			res.Errors = append(res.Errors, err.Error())
+			broken[filepath.Clean(p.File)] = true
+			continue
 		}
 		next[p.Name] = lp
 	}
+	return s.swap(next, broken, res)
+}
+
+// newPipeline derives what the server needs from a parsed pipeline whose
+// files are in dir.
+func (s *Server) newPipeline(proj *spec.Project, p *spec.Pipeline, dir, revision, env string) (*pipeline, error) {
+	lp := &pipeline{spec: p, env: env, revision: revision, dir: dir}
+	if p.Schedule != nil && p.Schedule.Cron != "" {
+		sc, err := schedule.New(p.Schedule.Cron, p.Schedule.Location)
+		if err != nil {
+			return nil, fmt.Errorf("%s: schedule.cron: %v", p.File, err)
+		}
+		lp.sched = sc
+	}
+	if env != "" {
+		lp.params = spec.ParamsFor(proj, p, env)
+		if e := proj.Environment(env); e != nil && e.Secrets != nil && s.cfg.EnvSecrets != nil {
+			lp.secrets = s.cfg.EnvSecrets(*e.Secrets)
+		}
+	}
+	return lp, nil
+}
+
+// swap installs next as the loaded pipelines. A pipeline whose file is
+// broken keeps its previous version.
+func (s *Server) swap(next map[string]*pipeline, broken map[string]bool, res api.ReloadResult) api.ReloadResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.errs = map[string]string{}
@@ -135,7 +181,7 @@ func (s *Server) loadCursors(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	for _, name := range need {
-		runs, err := s.cfg.Store.ListRuns(ctx, store.RunFilter{Pipeline: name, Trigger: record.TriggerSchedule, Limit: 1})
+		runs, err := s.cfg.Store.ListRuns(ctx, store.RunFilter{Pipeline: name, Env: &s.cfg.Env, Trigger: record.TriggerSchedule, Limit: 1})
 		if err != nil {
 			return fmt.Errorf("read schedule of %s: %w", name, err)
 		}

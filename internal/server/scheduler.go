@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/schedule"
 	"github.com/gantryhq/gantry/internal/store"
@@ -77,10 +76,7 @@ func (s *Server) scheduleDue(ctx context.Context, now time.Time) time.Time {
 
 	created := false
 	for _, d := range due {
-		_, err := s.eng.Create(ctx, engine.Request{
-			Pipeline: d.p.spec, Start: d.interval.Start, End: d.interval.End,
-			Trigger: record.TriggerSchedule, Dir: s.cfg.ProjectDir,
-		})
+		_, err := s.eng.Create(ctx, d.p.request(record.TriggerSchedule, d.interval.Start, d.interval.End, nil))
 		switch {
 		case err == nil:
 			created = true

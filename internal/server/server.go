@@ -11,6 +11,7 @@ import (
 
 	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
 )
 
@@ -37,6 +38,24 @@ type Config struct {
 	// DispatchEvery is the dispatcher's safety-net period; it is woken at
 	// once by every change anyway. 0 means 5s.
 	DispatchEvery time.Duration
+
+	// Env, when set, makes the server run the revisions deployed to that
+	// environment instead of the project's working tree; Deployments is
+	// then required. Runs pinned to a revision (staging runs, runs started
+	// before a new revision became active) run on their revision whatever
+	// Env is.
+	Env         string
+	Deployments Deployments
+	// RevisionDir holds the files of each revision the server has run,
+	// one folder per content hash. WorkspaceDir is where staging runs get
+	// their throwaway folders; "" means the system's temporary folder.
+	RevisionDir  string
+	WorkspaceDir string
+	// EnvSecrets makes the secret source of an environment that has its
+	// own; nil leaves every run with Secrets.
+	EnvSecrets func(spec.Secrets) engine.SecretFunc
+	// OnRollback hears about every automatic rollback.
+	OnRollback func(run record.Run, what string)
 }
 
 // Server runs a project's pipelines on their own.
@@ -51,6 +70,7 @@ type Server struct {
 	paused  map[string]bool
 	active  map[int64]*activeRun
 	cursors map[string]time.Time // pipeline → end of its last scheduled interval
+	revs    map[string]*pipeline // pipeline@revision@env → as that revision has it
 
 	wakeDispatch chan struct{}
 	wakeSchedule chan struct{}
@@ -92,6 +112,7 @@ func New(cfg Config) *Server {
 		paused:       map[string]bool{},
 		active:       map[int64]*activeRun{},
 		cursors:      map[string]time.Time{},
+		revs:         map[string]*pipeline{},
 		wakeDispatch: make(chan struct{}, 1),
 		wakeSchedule: make(chan struct{}, 1),
 	}

@@ -106,3 +106,26 @@ func TestParseProjectRoutingErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestParamsFor(t *testing.T) {
+	t.Parallel()
+	proj, err := ParseProject("gantry.yaml", []byte("environments:\n  staging: {params: {data_dir: /tmp/s, region: eu}}\n  prod: {production: true}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Pipeline{
+		Params:       []Param{{Name: "data_dir", Default: "data", HasDefault: true}, {Name: "limit"}},
+		Environments: []Environment{{Name: "staging", Params: map[string]string{"limit": "10"}}},
+	}
+	got := ParamsFor(proj, p, "staging")
+	want := map[string]string{"data_dir": "/tmp/s", "limit": "10"} // region is not p's
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("staging params = %v, want %v", got, want)
+	}
+	if got := ParamsFor(proj, p, "prod"); got != nil {
+		t.Errorf("prod params = %v, want none", got)
+	}
+	if got := ParamsFor(proj, p, ""); got != nil {
+		t.Errorf("no env: params = %v, want none", got)
+	}
+}

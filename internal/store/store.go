@@ -93,6 +93,8 @@ type Batch struct {
 // RunFilter narrows ListRuns. Zero fields do not filter.
 type RunFilter struct {
 	Pipeline   string
+	Env        *string // nil: every environment; "" is the working tree's
+	Revision   string
 	States     []record.RunState
 	Trigger    record.Trigger
 	BackfillID int64

@@ -113,6 +113,12 @@ func listRunsQuery(f store.RunFilter) (string, []any) {
 	if f.Trigger != "" {
 		arg("trigger_type = $%d", string(f.Trigger))
 	}
+	if f.Env != nil {
+		arg("env = $%d", *f.Env)
+	}
+	if f.Revision != "" {
+		arg("revision = $%d", f.Revision)
+	}
 	if f.BackfillID != 0 {
 		arg("backfill_id = $%d", f.BackfillID)
 	}

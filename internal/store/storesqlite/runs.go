@@ -130,6 +130,14 @@ func listRunsQuery(f store.RunFilter) (string, []any) {
 		where = append(where, "trigger_type = ?")
 		args = append(args, string(f.Trigger))
 	}
+	if f.Env != nil {
+		where = append(where, "env = ?")
+		args = append(args, *f.Env)
+	}
+	if f.Revision != "" {
+		where = append(where, "revision = ?")
+		args = append(args, f.Revision)
+	}
 	if f.BackfillID != 0 {
 		where = append(where, "backfill_id = ?")
 		args = append(args, f.BackfillID)

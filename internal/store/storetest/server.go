@@ -392,6 +392,10 @@ func testListRunsServerFilters(t *testing.T, s store.Store) {
 	b3 := &record.Run{Pipeline: "b"}
 	must(t, s.CreateBackfill(ctx(t), &otherBF, []*record.Run{b3}, nil))
 	bf3 := storedRun(*b3)
+	revRun := record.Run{Pipeline: "c", Env: "staging", Revision: "r1", Trigger: record.TriggerStaging, State: record.RunSucceeded, CreatedAt: at(time.Hour)}
+	must(t, s.CreateRun(ctx(t), &revRun, nil))
+	rev := storedRun(revRun)
+	prod, none := "prod", ""
 
 	active := []record.RunState{record.RunQueued, record.RunWaiting, record.RunRunning}
 	cases := []struct {
@@ -406,14 +410,18 @@ func testListRunsServerFilters(t *testing.T, s store.Store) {
 		{"trigger", store.RunFilter{Trigger: record.TriggerManual}, []record.Run{failed, manual}},
 		{"trigger backfill", store.RunFilter{Trigger: record.TriggerBackfill}, []record.Run{bf3, bf2, bf1}},
 		{"pipeline and trigger", store.RunFilter{Pipeline: "a", Trigger: record.TriggerSchedule}, []record.Run{sched}},
-		{"trigger matching nothing", store.RunFilter{Trigger: record.TriggerStaging}, nil},
+		{"trigger matching nothing", store.RunFilter{Trigger: record.TriggerUpstream}, nil},
 		{"waiting", store.RunFilter{States: []record.RunState{record.RunWaiting}}, []record.Run{manual, bf2}},
 		{"active", store.RunFilter{States: active}, []record.Run{bf3, other, manual, sched, bf2}},
 		{"active of a pipeline", store.RunFilter{Pipeline: "a", States: active}, []record.Run{manual, sched, bf2}},
 		{"active, limited", store.RunFilter{States: active, Limit: 2}, []record.Run{bf3, other}},
 		{"active before an ID", store.RunFilter{States: active, BeforeID: manual.ID}, []record.Run{sched, bf2}},
 		{"active and final", store.RunFilter{States: []record.RunState{record.RunRunning, record.RunFailed}}, []record.Run{failed, other}},
-		{"no limit", store.RunFilter{Limit: -1}, []record.Run{bf3, failed, other, manual, sched, bf2, bf1}},
+		{"no limit", store.RunFilter{Limit: -1}, []record.Run{rev, bf3, failed, other, manual, sched, bf2, bf1}},
+		{"env prod", store.RunFilter{Env: &prod}, []record.Run{bf2, bf1}},
+		{"env of the working tree", store.RunFilter{Env: &none, Pipeline: "a"}, []record.Run{manual, sched}},
+		{"revision", store.RunFilter{Revision: "r1"}, []record.Run{rev}},
+		{"revision and env", store.RunFilter{Revision: "r1", Env: &prod}, nil},
 		{"everything", store.RunFilter{Pipeline: "a", Trigger: record.TriggerBackfill, BackfillID: bf.ID,
 			States: []record.RunState{record.RunSucceeded}, Limit: -1}, []record.Run{bf1}},
 	}

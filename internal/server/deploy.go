@@ -1,0 +1,215 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/gantryhq/gantry/internal/api"
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/spec"
+)
+
+// Deployments is what the server needs of the deploy lifecycle
+// (internal/deploy implements it).
+type Deployments interface {
+	// ActiveRevisions maps each pipeline with an active deployment in env
+	// to the content hash of its revision.
+	ActiveRevisions(ctx context.Context, env string) (map[string]string, error)
+	// Materialize writes the files of revision hash into dir, which
+	// exists and is empty.
+	Materialize(ctx context.Context, hash, dir string) error
+	// RunFinished hears about every run that ended: a staging run's result
+	// is attached to its revision, and a failed first production run of a
+	// revision may roll back. It returns a description of the rollback it
+	// made, or "".
+	RunFinished(ctx context.Context, run record.Run) (rollback string, err error)
+}
+
+// loadDeployed loads, for the server's environment, the revision each
+// pipeline has active there. A pipeline whose revision cannot be read
+// keeps the version it ran before.
+func (s *Server) loadDeployed() api.ReloadResult {
+	ctx := context.Background()
+	var res api.ReloadResult
+	revs, err := s.cfg.Deployments.ActiveRevisions(ctx, s.cfg.Env)
+	if err != nil {
+		res.Errors = append(res.Errors, fmt.Sprintf("read the deployments of %s: %v", s.cfg.Env, err))
+		s.mu.Lock()
+		for name := range s.pipes {
+			res.Loaded = append(res.Loaded, name)
+		}
+		s.mu.Unlock()
+		return res
+	}
+	next := map[string]*pipeline{}
+	for name, hash := range revs {
+		p, err := s.revisionPipeline(ctx, name, hash, s.cfg.Env)
+		if err != nil {
+			res.Errors = append(res.Errors, err.Error())
+			s.mu.Lock()
+			if old := s.pipes[name]; old != nil {
+				next[name] = old
+			}
+			s.mu.Unlock()
+			continue
+		}
+		next[name] = p
+	}
+	return s.swap(next, nil, res)
+}
+
+// revisionPipeline returns pipeline name as revision hash has it, for runs
+// in env. The revision's files are written once under RevisionDir and
+// never change: a revision is immutable.
+func (s *Server) revisionPipeline(ctx context.Context, name, hash, env string) (*pipeline, error) {
+	key := name + "@" + hash + "@" + env
+	s.mu.Lock()
+	p := s.revs[key]
+	s.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	dir := filepath.Join(s.cfg.RevisionDir, hash)
+	if _, err := os.Stat(dir); err != nil {
+		if err := s.materialize(ctx, hash, dir); err != nil {
+			return nil, err
+		}
+	}
+	proj, pipes, err := spec.LoadProject(dir)
+	if err != nil {
+		return nil, fmt.Errorf("revision %s of %s does not load: %w", short(hash), name, err)
+	}
+	for _, sp := range pipes {
+		if sp.Name != name {
+			continue
+		}
+		lp, err := s.newPipeline(proj, sp, dir, hash, env)
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		s.revs[key] = lp
+		s.mu.Unlock()
+		return lp, nil
+	}
+	return nil, fmt.Errorf("revision %s has no pipeline %s", short(hash), name)
+}
+
+// materialize writes a revision's files to dir through a temporary
+// sibling, so that a crash leaves no half-written revision behind.
+func (s *Server) materialize(ctx context.Context, hash, dir string) error {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Deployments.Materialize(ctx, hash, tmp); err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("write revision %s: %w", short(hash), err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		os.RemoveAll(tmp)
+		if _, serr := os.Stat(dir); serr == nil {
+			return nil // written meanwhile by another caller
+		}
+		return err
+	}
+	return nil
+}
+
+// pipelineFor returns the pipeline a run executes: the loaded one, or the
+// revision the run is pinned to when that is no longer the loaded one.
+func (s *Server) pipelineFor(ctx context.Context, run record.Run) *pipeline {
+	s.mu.Lock()
+	p := s.pipes[run.Pipeline]
+	s.mu.Unlock()
+	if run.Revision == "" || s.cfg.Deployments == nil || (p != nil && p.revision == run.Revision && p.env == run.Env) {
+		return p
+	}
+	rp, err := s.revisionPipeline(ctx, run.Pipeline, run.Revision, run.Env)
+	if err != nil {
+		s.log.Error("dispatch: revision of run", "run_id", run.ID, "revision", short(run.Revision), "err", err)
+		return nil
+	}
+	return rp
+}
+
+// workspace is a fresh folder holding run's revision, for a staging run:
+// it starts from nothing and is removed when the run ends. Logs are kept
+// elsewhere and stay.
+func (s *Server) workspace(ctx context.Context, run record.Run) (string, func(), error) {
+	if s.cfg.Deployments == nil || run.Revision == "" {
+		return "", nil, errors.New("a staging run needs a deployed revision")
+	}
+	dir, err := os.MkdirTemp(s.cfg.WorkspaceDir, "gantry-staging-"+run.Pipeline+"-")
+	if err != nil {
+		return "", nil, fmt.Errorf("staging workspace: %w", err)
+	}
+	if err := s.cfg.Deployments.Materialize(ctx, run.Revision, dir); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, fmt.Errorf("staging workspace: %w", err)
+	}
+	s.log.Info("staging workspace", "run_id", run.ID, "dir", dir)
+	return dir, func() {
+		if err := os.RemoveAll(dir); err != nil {
+			s.log.Error("remove staging workspace", "dir", dir, "err", err)
+		}
+	}, nil
+}
+
+// StartStaging queues the integration run of a revision in a staging
+// environment: the whole DAG with env's params, for the pipeline's latest
+// complete interval, in a throwaway workspace.
+func (s *Server) StartStaging(ctx context.Context, pipelineName, env, hash string) (record.Run, error) {
+	p, err := s.revisionPipeline(ctx, pipelineName, hash, env)
+	if err != nil {
+		return record.Run{}, err
+	}
+	iv, err := s.triggerInterval(p, api.TriggerRequest{})
+	if err != nil {
+		return record.Run{}, err
+	}
+	run, err := s.eng.Create(ctx, p.request(record.TriggerStaging, iv.Start, iv.End, nil))
+	if err != nil {
+		return record.Run{}, fmt.Errorf("staging run of %s: %w", pipelineName, err)
+	}
+	s.log.Info("staging run queued", "run_id", run.ID, "pipeline", pipelineName, "env", env, "revision", short(hash))
+	s.wake(s.wakeDispatch)
+	return run, nil
+}
+
+// deployFinished tells the deploy lifecycle that run ended and, when that
+// rolled a revision back, loads what is active now.
+func (s *Server) deployFinished(ctx context.Context, run record.Run) {
+	if s.cfg.Deployments == nil || run.Revision == "" {
+		return
+	}
+	rb, err := s.cfg.Deployments.RunFinished(ctx, run)
+	if err != nil {
+		s.log.Error("deploy: run finished", "run_id", run.ID, "err", err)
+		return
+	}
+	if rb == "" {
+		return
+	}
+	s.log.Warn("automatic rollback", "pipeline", run.Pipeline, "env", run.Env, "run_id", run.ID, "what", rb)
+	if run.Env == s.cfg.Env {
+		s.load()
+	}
+	if s.cfg.OnRollback != nil {
+		s.cfg.OnRollback(run, rb)
+	}
+}
+
+// short is a content hash as people read it.
+func short(hash string) string {
+	if len(hash) > 12 {
+		return hash[:12]
+	}
+	return hash
+}
