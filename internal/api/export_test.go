@@ -9,3 +9,12 @@ func Routes() []string {
 	}
 	return out
 }
+
+// RoutePerms maps "METHOD /path" of every route to what it needs.
+func RoutePerms() map[string]Permission {
+	out := map[string]Permission{}
+	for _, r := range routes {
+		out[r.method+" "+r.path] = r.perm
+	}
+	return out
+}

@@ -163,3 +163,31 @@ func LockStore(url string) (func(), error) {
 	}
 	return func() { f.Close() }, nil
 }
+
+// AdminTokenFile is where, relative to the project folder, `gantry serve`
+// keeps an admin API token for the people who can read the project: the
+// CLI uses it when given no other token.
+const AdminTokenFile = ".gantry/admin-token"
+
+// ReadAdminToken returns the token in the project's AdminTokenFile, or "".
+func ReadAdminToken(projectDir string) string {
+	data, err := os.ReadFile(filepath.Join(projectDir, AdminTokenFile))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(data))
+}
+
+// WriteAdminToken replaces the project's AdminTokenFile with token,
+// readable by its owner only.
+func WriteAdminToken(projectDir, token string) error {
+	path := filepath.Join(projectDir, AdminTokenFile)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(token+"\n"), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -23,7 +23,7 @@ func serverCmd(use, short string, args cobra.PositionalArgs, run func(c *cobra.C
 		Args:  args,
 		RunE: func(c *cobra.Command, a []string) error {
 			url := serverURL(c, defaultServer)
-			err := run(c, newClient(url), a)
+			err := run(c, newClient(c, url), a)
 			var ee *exitError
 			if err == nil || errors.As(err, &ee) {
 				return err

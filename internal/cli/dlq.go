@@ -128,7 +128,7 @@ It goes through the server (--server, $GANTRY_SERVER, or ` + defaultServer + `).
 				return usageErr("give one dead-letter ID, or --all")
 			}
 			url := serverURL(c, defaultServer)
-			cl := newClient(url)
+			cl := newClient(c, url)
 			var ids []int64
 			if all {
 				dls, err := (&remoteReader{c: cl}).ListDeadLetters(c.Context(), store.DeadLetterFilter{Pipeline: pipeline, Unreplayed: true, Limit: 500})

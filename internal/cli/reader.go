@@ -12,6 +12,7 @@ import (
 
 	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/api/apiclient"
+	"github.com/gantryhq/gantry/internal/app"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/store"
 	"github.com/spf13/cobra"
@@ -46,13 +47,30 @@ func serverURL(c *cobra.Command, def string) string {
 
 func addServerFlag(c *cobra.Command, what string) {
 	c.Flags().String("server", "", what+" (or $GANTRY_SERVER)")
+	c.Flags().String("token", "", "API token for the server (or $GANTRY_TOKEN; default: the admin token `gantry serve` keeps in ./"+app.AdminTokenFile+")")
+}
+
+// apiToken is --token, else $GANTRY_TOKEN, else the admin token the
+// server wrote into the project folder, when this is one.
+func apiToken(c *cobra.Command) string {
+	if f := c.Flags().Lookup("token"); f != nil && f.Value.String() != "" {
+		return f.Value.String()
+	}
+	if v := os.Getenv("GANTRY_TOKEN"); v != "" {
+		return v
+	}
+	dir := "."
+	if f := c.Flags().Lookup("project"); f != nil && f.Value.String() != "" {
+		dir = f.Value.String()
+	}
+	return app.ReadAdminToken(dir)
 }
 
 // openReader reads through a server when one is named, else from the
 // project's store.
 func openReader(c *cobra.Command, sf storeFlags) (reader, error) {
 	if url := serverURL(c, ""); url != "" {
-		return &remoteReader{c: newClient(url)}, nil
+		return &remoteReader{c: newClient(c, url)}, nil
 	}
 	st, err := openProjectStore(c.Context(), sf)
 	if err != nil {
@@ -61,8 +79,10 @@ func openReader(c *cobra.Command, sf storeFlags) (reader, error) {
 	return &storeReader{st}, nil
 }
 
-func newClient(url string) *apiclient.Client {
-	return apiclient.New(url, &http.Client{Timeout: 60 * time.Second})
+func newClient(c *cobra.Command, url string) *apiclient.Client {
+	cl := apiclient.New(url, &http.Client{Timeout: 60 * time.Second})
+	cl.Token = apiToken(c)
+	return cl
 }
 
 // remoteErr turns a client error into what the user reads: the server's
@@ -73,8 +93,11 @@ func remoteErr(url string, err error) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &ae):
-		if ae.Status == http.StatusBadRequest {
+		switch ae.Status {
+		case http.StatusBadRequest:
 			return usageErr("%s", ae.Message)
+		case http.StatusUnauthorized:
+			return failed(fmt.Errorf("%s: pass --token or set $GANTRY_TOKEN (gantry serve keeps an admin token in <project>/%s)", ae.Message, app.AdminTokenFile))
 		}
 		return failed(errors.New(ae.Message))
 	case strings.Contains(err.Error(), "connection refused"):

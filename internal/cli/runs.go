@@ -196,7 +196,7 @@ until the attempts end.`,
 				if tail < 0 {
 					return usageErr("--tail must be at least 1")
 				}
-				return remoteErr(url, streamLogs(c.Context(), c.OutOrStdout(), newClient(url), id, api.LogQuery{Task: task, Attempt: attempt, Tail: tail, Follow: follow}))
+				return remoteErr(url, streamLogs(c.Context(), c.OutOrStdout(), newClient(c, url), id, api.LogQuery{Task: task, Attempt: attempt, Tail: tail, Follow: follow}))
 			}
 			return withReader(c, sf, func(r reader) error {
 				return printLogs(c.Context(), c.OutOrStdout(), r, id, task, attempt)

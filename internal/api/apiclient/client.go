@@ -22,8 +22,11 @@ type Client struct {
 	base string
 	hc   *http.Client
 	// User is sent as api.UserHeader; New sets it from $GANTRY_USER or
-	// the OS user.
+	// the OS user. A server that checks tokens ignores it.
 	User string
+	// Token is sent as "Authorization: Bearer Token" when set; New sets it
+	// from $GANTRY_TOKEN.
+	Token string
 }
 
 // New returns a client of the server at baseURL (e.g.
@@ -32,7 +35,7 @@ func New(baseURL string, httpClient *http.Client) *Client {
 	if httpClient == nil {
 		httpClient = http.DefaultClient
 	}
-	return &Client{base: strings.TrimRight(baseURL, "/"), hc: httpClient, User: defaultUser()}
+	return &Client{base: strings.TrimRight(baseURL, "/"), hc: httpClient, User: defaultUser(), Token: os.Getenv("GANTRY_TOKEN")}
 }
 
 func defaultUser() string {
@@ -69,6 +72,9 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, in a
 	}
 	if c.User != "" {
 		req.Header.Set(api.UserHeader, c.User)
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
