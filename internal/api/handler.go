@@ -27,12 +27,15 @@ type Options struct {
 	// OpenAPI document then needs a token whose role allows it. nil
 	// allows every call (embedding and tests).
 	Auth Authenticator
+	// Alerts serves /api/v1/alerts and /api/v1/silences; nil answers 503.
+	Alerts AlertService
 }
 
 type handler struct {
-	svc  Service
-	log  *slog.Logger
-	auth Authenticator
+	svc    Service
+	log    *slog.Logger
+	auth   Authenticator
+	alerts AlertService
 }
 
 // route is one registered pattern; the table is also what the OpenAPI
@@ -63,6 +66,12 @@ var routes = []route{
 	{"GET", "/api/v1/dead-letters/{id}", PermRead, (*handler).getDeadLetter},
 	{"POST", "/api/v1/dead-letters/{id}/replay", PermOperate, (*handler).replay},
 	{"POST", "/api/v1/reload", PermOperate, (*handler).reload},
+	{"GET", "/api/v1/alerts", PermRead, (*handler).listAlerts},
+	{"GET", "/api/v1/alerts/{id}", PermRead, (*handler).getAlert},
+	{"POST", "/api/v1/alerts/test", PermOperate, (*handler).testFire},
+	{"GET", "/api/v1/silences", PermRead, (*handler).listSilences},
+	{"POST", "/api/v1/silences", PermOperate, (*handler).addSilence},
+	{"POST", "/api/v1/silences/{id}/expire", PermOperate, (*handler).expireSilence},
 }
 
 // NewHandler returns the API's handler: the routes above, JSON 404 and 405
@@ -72,7 +81,7 @@ func NewHandler(svc Service, opts Options) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{svc: svc, log: log, auth: opts.Auth}
+	h := &handler{svc: svc, log: log, auth: opts.Auth, alerts: opts.Alerts}
 	mux := http.NewServeMux()
 	for _, rt := range routes {
 		mux.HandleFunc(rt.method+" "+rt.path, h.authorize(rt.perm, func(w http.ResponseWriter, r *http.Request) {

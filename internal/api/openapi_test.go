@@ -160,7 +160,16 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"GET", "/api/v1/dead-letters/3", "/api/v1/dead-letters/{id}", "", 200},
 		{"POST", "/api/v1/dead-letters/3/replay", "/api/v1/dead-letters/{id}/replay", "", 200},
 		{"POST", "/api/v1/reload", "", "", 200},
+		{"GET", "/api/v1/alerts?state=firing&pipeline=orders", "/api/v1/alerts", "", 200},
+		{"GET", "/api/v1/alerts/4", "/api/v1/alerts/{id}", "", 200},
+		{"POST", "/api/v1/alerts/test", "", `{"route":"data-oncall"}`, 200},
+		{"POST", "/api/v1/silences", "", `{"matchers":[{"name":"pipeline","op":"=","value":"orders"}],"duration_seconds":7200,"reason":"vendor outage"}`, 201},
+		{"GET", "/api/v1/silences?active=true", "/api/v1/silences", "", 200},
+		{"POST", "/api/v1/silences/1/expire", "/api/v1/silences/{id}/expire", "", 200},
 		// Errors.
+		{"GET", "/api/v1/alerts?state=burning", "/api/v1/alerts", "", 400},
+		{"GET", "/api/v1/alerts/99", "/api/v1/alerts/{id}", "", 404},
+		{"POST", "/api/v1/alerts/test", "", `{"route":"nope"}`, 404},
 		{"GET", "/api/v1/runs?limit=abc", "/api/v1/runs", "", 400},
 		{"GET", "/api/v1/runs/abc", "/api/v1/runs/{id}", "", 400},
 		{"POST", "/api/v1/backfills", "", `{"nope":1}`, 400},
@@ -256,6 +265,9 @@ func TestRequestSchemasAndStrictness(t *testing.T) {
 	for name, v := range map[string]any{
 		"TriggerBody":     api.TriggerBody{Params: map[string]string{"a": "b"}, Start: t0.UTC(), End: t1.UTC()},
 		"BackfillRequest": api.BackfillRequest{Pipeline: "orders", From: "2024-05-01", To: "2024-05-02", DryRun: true},
+		"SilenceRequest": api.SilenceRequest{Matchers: []record.Matcher{{Name: "pipeline", Op: "=", Value: "orders"}},
+			DurationSeconds: 3600, Reason: "maintenance"},
+		"TestFireRequest": api.TestFireRequest{Route: "data-oncall"},
 	} {
 		data, _ := json.Marshal(v)
 		if err := d.validate(t, compile(name), string(data)); err != nil {

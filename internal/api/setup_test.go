@@ -43,6 +43,12 @@ type testServer struct {
 // newServer serves svc through the real handler, with a metrics handler.
 func newServer(t *testing.T, svc api.Service) *testServer {
 	t.Helper()
+	return newServerWith(t, svc, &fakeAlerts{})
+}
+
+// newServerWith serves svc and alerts through the real handler.
+func newServerWith(t *testing.T, svc api.Service, alerts api.AlertService) *testServer {
+	t.Helper()
 	logs := &syncBuffer{}
 	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
@@ -51,6 +57,7 @@ func newServer(t *testing.T, svc api.Service) *testServer {
 	h := api.NewHandler(svc, api.Options{
 		Logger:  slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Metrics: metrics,
+		Alerts:  alerts,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
