@@ -97,6 +97,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newPauseCmd(false),
 		newBackfillCmd(),
 		newReloadCmd(),
+		newAlertsCmd(),
+		newSilenceCmd(),
 	)
 	return root
 }
