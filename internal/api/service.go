@@ -64,6 +64,8 @@ type Pipeline struct {
 	Timezone    string    `json:"timezone,omitempty"`
 	After       []string  `json:"after,omitempty"`
 	Tasks       []string  `json:"tasks"`
+	Env         string    `json:"env,omitempty"`      // the environment the server runs
+	Revision    string    `json:"revision,omitempty"` // the deployed revision it runs; "" for the working tree
 	Paused      bool      `json:"paused"`
 	NextRun     time.Time `json:"next_run,omitzero"`
 	Error       string    `json:"error,omitempty"` // the file is broken; the previous version runs
