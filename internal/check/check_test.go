@@ -65,6 +65,7 @@ func newChecker(t *testing.T, env string) *check.Checker {
 		IsCommand: fakeIsCommand,
 		Secrets:   check.SecretScannerFunc(fakeScanner),
 		Now:       func() time.Time { return today },
+		TestFires: fakeTestFires,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -36,6 +36,9 @@ type Options struct {
 	// Progress, when set, is called with the number of files scanned so
 	// far, from the goroutine that called Check.
 	Progress func(scanned int)
+	// TestFires returns when an alert route last had a test-fire every
+	// channel took (ok false: never). nil skips the alert-test-fire rule.
+	TestFires func(route string) (last time.Time, ok bool)
 }
 
 // Checker runs the readiness gate. It is safe for concurrent use.
@@ -93,6 +96,7 @@ func (c *Checker) Check(ctx context.Context, dir string) (*Report, error) {
 	}
 	for _, p := range r.pipelines {
 		r.checkPipeline(p)
+		r.checkTestFire(p)
 	}
 	r.checkUpstreams()
 	files, err := r.scanFiles(ctx)

@@ -180,12 +180,13 @@ func (d *decoder) channels(n *yaml.Node, path string) []Channel {
 		if !ok {
 			continue
 		}
+		var urlField *field
 		for _, f := range fields {
 			switch f.Key {
 			case "type":
 				c.Type, _ = d.oneOf(f.Value, f.Path, channelTypes)
 			case "url":
-				c.URL, _ = d.httpURL(f.Value, f.Path)
+				urlField = &f
 			case "url_secret":
 				c.URLSecret, _ = d.strMatching(f.Value, f.Path, secretRe, "secret name")
 			case "secret":
@@ -193,6 +194,13 @@ func (d *decoder) channels(n *yaml.Node, path string) []Channel {
 			case "to":
 				c.To = d.strList(f.Value, f.Path, nil, "")
 			}
+		}
+		if urlField != nil {
+			schemes := []string{"http", "https"}
+			if c.Type == "email" {
+				schemes = []string{"smtp"}
+			}
+			c.URL, _ = d.url(urlField.Value, urlField.Path, schemes)
 		}
 		d.checkChannel(e.Value, e.Path, c)
 		out = append(out, c)
@@ -217,6 +225,9 @@ func (d *decoder) checkChannel(n *yaml.Node, path string, c Channel) {
 		if !d.has(path, "to") {
 			d.errorf(n, path, "an email channel needs `to:` (a list of addresses)")
 		}
+		if !d.has(path, "url") {
+			d.errorf(n, path, "an email channel needs `url:` (smtp://host:port?from=address)")
+		}
 	}
 }
 
@@ -225,14 +236,19 @@ func (d *decoder) has(path, key string) bool {
 	return ok
 }
 
-func (d *decoder) httpURL(n *yaml.Node, path string) (string, bool) {
+// url decodes a URL with one of schemes and a host.
+func (d *decoder) url(n *yaml.Node, path string, schemes []string) (string, bool) {
 	s, ok := d.str(n, path)
 	if !ok {
 		return "", false
 	}
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		d.errorf(n, path, "invalid URL %q: want an http:// or https:// URL", clip(s))
+	if err != nil || !slices.Contains(schemes, u.Scheme) || u.Host == "" {
+		want := "an http:// or https:// URL"
+		if slices.Contains(schemes, "smtp") {
+			want = "smtp://host:port[?from=address] (the password goes in `secret:`)"
+		}
+		d.errorf(n, path, "invalid URL %q: want %s", clip(s), want)
 		return "", false
 	}
 	return s, true

@@ -25,6 +25,7 @@ alerts:
   channels:
     slack: {type: slack, url_secret: slack_url}
     pager: {type: pagerduty, secret: pd_key}
+    mail: {type: email, url: "smtp://mail.example.com:587?from=gantry@example.com", secret: smtp_password, to: [oncall@example.com]}
   routes:
     data-oncall:
       channels: [slack]
@@ -92,6 +93,9 @@ func TestParseProjectRoutingErrors(t *testing.T) {
 		{"child without match", "alerts:\n  channels: {s: {type: slack, url: 'http://x/'}}\n  routes:\n    r:\n      channels: [s]\n      routes:\n        - channels: [s]", "gantry.yaml:7:11: alerts.routes.r.routes[0]: missing `match:`"},
 		{"match on named route", "alerts:\n  channels: {s: {type: slack, url: 'http://x/'}}\n  routes:\n    r: {channels: [s], match: {a: b}}", `alerts.routes.r.match: unknown key "match"`},
 		{"unknown kind", "alerts:\n  channels: {s: {type: slack, url: 'http://x/'}}\n  routes:\n    r: {channels: [s], on: [failure, fire]}", "alerts.routes.r.on[1]:"},
+		{"email over http", "alerts: {channels: {m: {type: email, url: 'http://mail:25', to: [a@b.c]}}}", "want smtp://host:port"},
+		{"webhook over smtp", "alerts: {channels: {w: {type: webhook, url: 'smtp://mail:25'}}}", "want an http:// or https:// URL"},
+		{"email without url", "alerts: {channels: {m: {type: email, to: [a@b.c]}}}", "needs `url:`"},
 		{"bad group_wait", "alerts: {group_wait: soon}", "alerts.group_wait:"},
 		{"bad label", "alerts: {group_by: [pipe-line]}", "alerts.group_by[0]:"},
 	} {
