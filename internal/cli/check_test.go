@@ -173,8 +173,10 @@ func TestCheckCommandExists(t *testing.T) {
 		{"check --env prod", true},
 		{"check --format=sarif -o out.sarif", true},
 		{"runs --help", true},
-		{"deploy orders_daily --env staging", false},
-		{"silence add --match pipeline=x", false},
+		{"silence add --match pipeline=x --duration 2h --reason r", true},
+		{"alerts test --route data-oncall", true},
+		{"launch orders_daily --env staging", false},
+		{"silence mute --match pipeline=x", false},
 		{"runs --no-such-flag", false},
 		{"runs show", false},     // a RUN is required
 		{"runs show 1 2", false}, // one RUN only

@@ -217,6 +217,9 @@ func (d *decoder) checkChannel(n *yaml.Node, path string, c Channel) {
 		if c.URL == "" && c.URLSecret == "" && !d.has(path, "url") && !d.has(path, "url_secret") {
 			d.errorf(n, path, "a %s channel needs `url:` or `url_secret:`", c.Type)
 		}
+		if c.Type == "webhook" && !d.has(path, "secret") {
+			d.errorf(n, path, "a webhook channel needs `secret:` (the secret holding the key its deliveries are signed with)")
+		}
 	case c.Type == "pagerduty":
 		if !d.has(path, "secret") {
 			d.errorf(n, path, "a pagerduty channel needs `secret:` (the secret holding the routing key)")

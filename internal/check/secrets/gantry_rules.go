@@ -135,12 +135,26 @@ func findAssignments(line string, keyEnds []int) []span {
 			continue
 		}
 		sp, ok := valueAt(line, v)
+		if ok && gantryReference(line[start:end], line[sp.start:sp.end]) {
+			continue
+		}
 		if ok && isLiteralSecret(line[sp.start:sp.end], sp.quoted) &&
 			!slices.ContainsFunc(out, func(o span) bool { return o.start == sp.start }) {
 			out = append(out, sp)
 		}
 	}
 	return out
+}
+
+// secretNameRe is what a secret's name looks like in Gantry's YAML:
+// lower-case words joined by underscores, digits only after one.
+var secretNameRe = regexp.MustCompile(`^[a-z]+(?:_[a-z0-9]+)*$`)
+
+// gantryReference reports whether value under key is a reference in
+// Gantry's own YAML: `secret:` and `url_secret:` of an alert channel name
+// a secret held elsewhere, as `{secret: NAME}` does for a task.
+func gantryReference(key, value string) bool {
+	return (key == "secret" || key == "url_secret") && secretNameRe.MatchString(value)
 }
 
 // keyStart walks back from i over key characters to where the key begins.
