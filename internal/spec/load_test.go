@@ -31,7 +31,7 @@ pools:
   warehouse: {slots: 2}
 alerts:
   channels:
-    hook: {type: webhook, url: "http://127.0.0.1:9/"}
+    hook: {type: webhook, url: "http://127.0.0.1:9/", secret: hook_key}
   routes:
     oncall: {channels: [hook]}
 `
@@ -177,9 +177,10 @@ func TestParseProject(t *testing.T) {
 	}{
 		{"full", testProject + "store: postgres://db/gantry\nsecrets: {env_prefix: MY_, dir: /run/secrets}\n", ""},
 		{"both production and staging", "environments: {x: {production: true, staging: true}}\n", "both production and staging"},
-		{"unknown channel in route", "alerts:\n  channels: {hook: {type: webhook, url: 'http://x/'}}\n  routes: {r: {channels: [hok]}}\n", `unknown channel "hok" (did you mean "hook"?)`},
+		{"unknown channel in route", "alerts:\n  channels: {hook: {type: webhook, url: 'http://x/', secret: k}}\n  routes: {r: {channels: [hok]}}\n", `unknown channel "hok" (did you mean "hook"?)`},
 		{"bad channel type", "alerts: {channels: {c: {type: sms, url: 'http://x/'}}}\n", `"sms" is not one of`},
 		{"webhook without url", "alerts: {channels: {c: {type: webhook}}}\n", "needs `url:` or `url_secret:`"},
+		{"webhook without secret", "alerts: {channels: {c: {type: webhook, url: 'http://x/'}}}\n", "needs `secret:`"},
 		{"pagerduty without secret", "alerts: {channels: {c: {type: pagerduty}}}\n", "needs `secret:`"},
 		{"email without recipients", "alerts: {channels: {c: {type: email}}}\n", "needs `to:`"},
 		{"bad url", "alerts: {channels: {c: {type: webhook, url: 'ftp://x'}}}\n", "invalid URL"},
