@@ -15,8 +15,9 @@ import (
 // implements it through the server.
 type AlertService interface {
 	ListAlerts(ctx context.Context, f store.AlertFilter) ([]record.Alert, error)
-	// GetAlert returns an alert and its deliveries, newest first.
-	GetAlert(ctx context.Context, id int64) (record.Alert, []record.AlertDelivery, error)
+	// GetAlert returns an alert and its deliveries, newest first, and the
+	// active silence muting it (0 when none).
+	GetAlert(ctx context.Context, id int64) (a record.Alert, ds []record.AlertDelivery, silencedBy int64, err error)
 	// TestFire sends a marked test alert through every channel of route.
 	TestFire(ctx context.Context, route, actor string) (record.TestFire, []record.AlertDelivery, error)
 	AddSilence(ctx context.Context, s record.Silence) (record.Silence, error)
@@ -42,6 +43,7 @@ type AlertView struct {
 	EndsAt      time.Time         `json:"ends_at,omitzero"`
 	UpdatedAt   time.Time         `json:"updated_at,omitzero"`
 	RunID       int64             `json:"run_id,omitempty"`
+	SilencedBy  int64             `json:"silenced_by,omitempty"` // the active silence muting it
 	Deliveries  []DeliveryView    `json:"deliveries,omitempty"`
 }
 
@@ -196,12 +198,14 @@ func (h *handler) getAlert(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	a, ds, err := svc.GetAlert(r.Context(), id)
+	a, ds, silencedBy, err := svc.GetAlert(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newAlertView(a, ds))
+	v := newAlertView(a, ds)
+	v.SilencedBy = silencedBy
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (h *handler) testFire(w http.ResponseWriter, r *http.Request) {

@@ -40,11 +40,11 @@ func (f *fakeAlerts) ListAlerts(_ context.Context, fl store.AlertFilter) ([]reco
 	return []record.Alert{fixtureAlert}, nil
 }
 
-func (f *fakeAlerts) GetAlert(_ context.Context, id int64) (record.Alert, []record.AlertDelivery, error) {
+func (f *fakeAlerts) GetAlert(_ context.Context, id int64) (record.Alert, []record.AlertDelivery, int64, error) {
 	if id != fixtureAlert.ID {
-		return record.Alert{}, nil, fmt.Errorf("alert %d: %w", id, store.ErrNotFound)
+		return record.Alert{}, nil, 0, fmt.Errorf("alert %d: %w", id, store.ErrNotFound)
 	}
-	return fixtureAlert, []record.AlertDelivery{fixtureDelivery}, nil
+	return fixtureAlert, []record.AlertDelivery{fixtureDelivery}, 3, nil
 }
 
 func (f *fakeAlerts) TestFire(_ context.Context, route, actor string) (record.TestFire, []record.AlertDelivery, error) {

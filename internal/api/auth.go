@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/gantryhq/gantry/internal/deploy"
 )
 
 // Permission is what a route needs of the caller's role.
@@ -24,15 +26,15 @@ const (
 // Roles a token can have, and what each may do. An approver cannot deploy
 // and a deployer cannot approve, so that the two are different people.
 var rolePerms = map[string][]Permission{
-	"viewer":   {PermRead},
-	"operator": {PermRead, PermOperate},
-	"deployer": {PermRead, PermOperate, PermDeploy},
-	"approver": {PermRead, PermApprove},
-	"admin":    {PermRead, PermOperate, PermDeploy, PermApprove, PermAdmin},
+	deploy.RoleViewer:   {PermRead},
+	deploy.RoleOperator: {PermRead, PermOperate},
+	deploy.RoleDeployer: {PermRead, PermOperate, PermDeploy},
+	deploy.RoleApprover: {PermRead, PermApprove},
+	deploy.RoleAdmin:    {PermRead, PermOperate, PermDeploy, PermApprove, PermAdmin},
 }
 
 // Roles lists the roles, least powerful first.
-func Roles() []string { return []string{"viewer", "operator", "deployer", "approver", "admin"} }
+func Roles() []string { return slices.Clone(deploy.Roles) }
 
 // RoleAllows reports whether role grants p.
 func RoleAllows(role string, p Permission) bool {

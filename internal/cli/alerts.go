@@ -94,6 +94,9 @@ func printAlert(w io.Writer, a api.AlertView) {
 	if a.RunID != 0 {
 		fmt.Fprintf(w, "  run          %d\n", a.RunID)
 	}
+	if a.SilencedBy != 0 {
+		fmt.Fprintf(w, "  silenced by  silence %d: nothing is sent while it lasts\n", a.SilencedBy)
+	}
 	fmt.Fprintln(w, "labels:")
 	printMap(w, a.Labels)
 	if len(a.Annotations) > 0 {

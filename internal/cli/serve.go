@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gantryhq/gantry/internal/alert/manager"
 	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/app"
 	"github.com/gantryhq/gantry/internal/executor"
@@ -29,6 +30,7 @@ import (
 type serveFlags struct {
 	storeFlags
 	addr      string
+	publicURL string
 	logFormat string
 	logLevel  string
 }
@@ -53,6 +55,7 @@ A server killed outright resumes them the same way.`,
 	}
 	f.add(c)
 	c.Flags().StringVar(&f.addr, "addr", "127.0.0.1:8080", "address the HTTP API listens on")
+	c.Flags().StringVar(&f.publicURL, "public-url", "", "the server's address as people reach it, for links in alerts (default http://ADDR)")
 	c.Flags().StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	c.Flags().StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	return c
@@ -131,12 +134,32 @@ func serve(ctx context.Context, logw io.Writer, f serveFlags) error {
 	if err != nil {
 		return failed(fmt.Errorf("listen on %s: %w", f.addr, err))
 	}
+	if f.publicURL == "" {
+		f.publicURL = "http://" + ln.Addr().String()
+	}
+	alerts, err := manager.New(manager.Config{
+		Store: st, Project: srv.Project, Targets: srv.AlertTargets, Secrets: app.Secrets(dir, project),
+		BaseURL: f.publicURL, Logger: log.With("component", "alerts"),
+	})
+	if err != nil {
+		ln.Close()
+		return failed(err)
+	}
+	srv.SetAlerter(alerts)
 	if err := srv.Start(ctx); err != nil {
 		ln.Close()
 		return failed(err)
 	}
 	defer srv.Stop()
-	h := api.NewHandler(srv, api.Options{Logger: log, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})})
+	if err := alerts.Start(ctx); err != nil {
+		ln.Close()
+		return failed(err)
+	}
+	defer alerts.Stop()
+	h := api.NewHandler(srv, api.Options{
+		Logger: log, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		Alerts: &server.AlertAPI{M: alerts},
+	})
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()

@@ -121,3 +121,10 @@ type TestFire struct {
 	Channels []string // the channels tried
 	Failed   []string // those that did not take it
 }
+
+// Audit actions of alerting.
+const (
+	AuditSilence       AuditAction = "silence"        // a silence was added
+	AuditSilenceExpire AuditAction = "silence_expire" // a silence was ended early
+	AuditTestFire      AuditAction = "test_fire"      // a route was test-fired
+)

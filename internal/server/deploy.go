@@ -34,6 +34,15 @@ type Deployments interface {
 func (s *Server) loadDeployed() api.ReloadResult {
 	ctx := context.Background()
 	var res api.ReloadResult
+	// The routing tree and channels are the project's own, not a
+	// revision's: they change without a deploy.
+	if proj, err := readProject(s.cfg.ProjectDir); err != nil {
+		res.Errors = append(res.Errors, err.Error())
+	} else {
+		s.mu.Lock()
+		s.project = proj
+		s.mu.Unlock()
+	}
 	revs, err := s.cfg.Deployments.ActiveRevisions(ctx, s.cfg.Env)
 	if err != nil {
 		res.Errors = append(res.Errors, fmt.Sprintf("read the deployments of %s: %v", s.cfg.Env, err))
@@ -201,9 +210,23 @@ func (s *Server) deployFinished(ctx context.Context, run record.Run) {
 	if run.Env == s.cfg.Env {
 		s.load()
 	}
+	s.raiseRollback(ctx, run, rb)
 	if s.cfg.OnRollback != nil {
 		s.cfg.OnRollback(run, rb)
 	}
+}
+
+// readProject parses dir/gantry.yaml; nil when there is none.
+func readProject(dir string) (*spec.Project, error) {
+	path := filepath.Join(dir, "gantry.yaml")
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return spec.ParseProject(path, data)
 }
 
 // short is a content hash as people read it.

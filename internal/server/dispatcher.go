@@ -237,6 +237,7 @@ func (s *Server) failUnrunnable(ctx context.Context, run record.Run, why error) 
 // triggered only by this one, for the same interval; and it closes a
 // backfill whose last run ended.
 func (s *Server) afterRun(ctx context.Context, run record.Run) {
+	s.wakeAlerts()
 	s.deployFinished(ctx, run)
 	if run.BackfillID != 0 {
 		s.closeBackfill(ctx, run.BackfillID)

@@ -25,6 +25,7 @@ type pipeline struct {
 	upstreams []string           // schedule.after and producers of what it consumes
 
 	env      string            // the environment its runs are in; "" for the working tree
+	since    time.Time         // when it became what runs there: deployed, or first loaded
 	revision string            // the deployed revision it is; "" for the working tree
 	dir      string            // where its tasks run: the project, or the revision's files
 	params   map[string]string // what env sets, under each run's own
@@ -83,13 +84,18 @@ func (s *Server) load() api.ReloadResult {
 		}
 		next[p.Name] = lp
 	}
+	if proj != nil || err == nil {
+		s.mu.Lock()
+		s.project = proj
+		s.mu.Unlock()
+	}
 	return s.swap(next, broken, res)
 }
 
 // newPipeline derives what the server needs from a parsed pipeline whose
 // files are in dir.
 func (s *Server) newPipeline(proj *spec.Project, p *spec.Pipeline, dir, revision, env string) (*pipeline, error) {
-	lp := &pipeline{spec: p, env: env, revision: revision, dir: dir}
+	lp := &pipeline{spec: p, env: env, revision: revision, dir: dir, since: s.started}
 	if p.Schedule != nil && p.Schedule.Cron != "" {
 		sc, err := schedule.New(p.Schedule.Cron, p.Schedule.Location)
 		if err != nil {

@@ -71,6 +71,9 @@ type Server struct {
 	active  map[int64]*activeRun
 	cursors map[string]time.Time // pipeline → end of its last scheduled interval
 	revs    map[string]*pipeline // pipeline@revision@env → as that revision has it
+	project *spec.Project        // gantry.yaml as last loaded; nil when none
+	started time.Time            // when New was called: working-tree alerts look no further back
+	alerter Alerter
 
 	wakeDispatch chan struct{}
 	wakeSchedule chan struct{}
@@ -113,6 +116,7 @@ func New(cfg Config) *Server {
 		active:       map[int64]*activeRun{},
 		cursors:      map[string]time.Time{},
 		revs:         map[string]*pipeline{},
+		started:      time.Now(),
 		wakeDispatch: make(chan struct{}, 1),
 		wakeSchedule: make(chan struct{}, 1),
 	}
@@ -216,6 +220,9 @@ func (s *Server) observe(ev engine.Event) {
 func (s *Server) onAttempt(run record.Run, a record.TaskAttempt) {
 	if a.State != record.TaskLost { // lost attempts were counted by the server before
 		s.running.Add(-1)
+	}
+	if a.State != record.TaskSucceeded {
+		s.wakeAlerts()
 	}
 	if s.cfg.Observer != nil {
 		s.cfg.Observer.AttemptFinished(run.Pipeline, a)

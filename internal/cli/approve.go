@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/deploy"
+	"github.com/gantryhq/gantry/internal/store"
+	"github.com/spf13/cobra"
+)
+
+func newApproveCmd() *cobra.Command {
+	var f deployFlags
+	var comment string
+	c := &cobra.Command{
+		Use:   "approve DEPLOYMENT",
+		Short: "Approve a pending deployment (not your own)",
+		Args:  exactArgs(1, "a DEPLOYMENT number"),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("deployment", args[0])
+			if err != nil {
+				return err
+			}
+			return withDeploy(c, &f, func(b deployBackend, actor string) error {
+				r, err := b.Approve(c.Context(), actor, id, comment)
+				if err != nil {
+					return err
+				}
+				d := r.Deployment
+				fmt.Fprintf(c.OutOrStdout(), "approved deployment %d of %s to %s: %s\n", d.ID, d.Pipeline, d.Env, d.State)
+				for _, w := range r.Waiting {
+					fmt.Fprintf(c.OutOrStdout(), "  waiting for %s\n", w)
+				}
+				return nil
+			})
+		},
+	}
+	f.add(c)
+	c.Flags().StringVar(&comment, "comment", "", "a comment, for the audit log")
+	return c
+}
+
+func newRejectCmd() *cobra.Command {
+	var f deployFlags
+	var reason string
+	c := &cobra.Command{
+		Use:   "reject DEPLOYMENT --reason TEXT",
+		Short: "Reject a pending deployment: it will never become active",
+		Args:  exactArgs(1, "a DEPLOYMENT number"),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("deployment", args[0])
+			if err != nil {
+				return err
+			}
+			if strings.TrimSpace(reason) == "" {
+				return usageErr("%s needs --reason TEXT", c.CommandPath())
+			}
+			return withDeploy(c, &f, func(b deployBackend, actor string) error {
+				d, err := b.Reject(c.Context(), actor, id, reason)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(c.OutOrStdout(), "deployment %d of %s to %s rejected\n", d.ID, d.Pipeline, d.Env)
+				return nil
+			})
+		},
+	}
+	f.add(c)
+	c.Flags().StringVar(&reason, "reason", "", "why, for the deployer and the audit log")
+	return c
+}
+
+func newDeploymentsCmd() *cobra.Command {
+	var f deployFlags
+	var flt store.DeploymentFilter
+	var states []string
+	c := &cobra.Command{
+		Use:   "deployments",
+		Short: "List deployments, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			flt.States = stateList(states)
+			return withDeploy(c, &f, func(b deployBackend, _ string) error {
+				ds, err := b.Deployments(c.Context(), flt)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tPIPELINE\tENV\tREVISION\tSTATE\tRISK\tGATES\tBY\tCREATED\tREASON")
+				for _, d := range ds {
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Pipeline, d.Env,
+						deploy.Short(d.Revision), d.State, orDash(d.Risk), strings.Join(d.Gates, ","),
+						d.CreatedBy, d.CreatedAt.Local().Format(time.DateTime), d.Reason)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	f.add(c)
+	c.Flags().StringVar(&flt.Pipeline, "pipeline", "", "only this pipeline's")
+	c.Flags().StringVar(&flt.Env, "env", "", "only this environment's")
+	c.Flags().StringArrayVar(&states, "state", nil, "only these states: pending, active, superseded, rolled_back, rejected (repeatable)")
+	c.Flags().IntVarP(&flt.Limit, "limit", "n", 20, "show at most this many")
+	return c
+}

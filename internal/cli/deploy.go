@@ -1,0 +1,274 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/check"
+	"github.com/gantryhq/gantry/internal/deploy"
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/spf13/cobra"
+)
+
+func newDeployCmd() *cobra.Command {
+	var (
+		f        deployFlags
+		env, msg string
+		all      bool
+	)
+	c := &cobra.Command{
+		Use:   "deploy PIPELINE|--all --env ENV",
+		Short: "Gate a pipeline, store it as a revision and deploy it to an environment",
+		Long: `Deploy runs the readiness gate over PIPELINE (or every pipeline, with --all)
+for ENV and refuses, printing why, when it finds an error. Otherwise it
+stores an immutable revision of the pipeline and every file it uses (the
+same content is the same revision) and creates a deployment gated by the
+change's risk class: L1 params, L2 task settings, L3 DAG shape or a new
+pipeline, L4 several pipelines or gantry.yaml.
+
+Deploying to a staging environment runs the whole pipeline there, in the
+foreground, as its staging integration run. A deployment becomes active
+when its gates are met; see it wait with gantry deployments.`,
+		Args: func(c *cobra.Command, args []string) error {
+			if (all && len(args) == 0) || (!all && len(args) == 1) {
+				return nil
+			}
+			return usageErr("%s needs one PIPELINE or --all", c.CommandPath())
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			if env == "" {
+				return usageErr("%s needs --env ENV", c.CommandPath())
+			}
+			return withDeploy(c, &f, func(b deployBackend, actor string) error {
+				bundles, err := collectBundles(f.project, args, all)
+				if err != nil {
+					return err
+				}
+				rs, err := b.DeployAll(c.Context(), actor, bundles, env, msg)
+				if ge := (*deploy.GateError)(nil); errors.As(err, &ge) {
+					return gateRefused(c.ErrOrStderr(), ge)
+				}
+				if err != nil {
+					return err
+				}
+				for _, r := range rs {
+					printResult(c.OutOrStdout(), r)
+				}
+				return nil
+			})
+		},
+	}
+	f.add(c)
+	c.Flags().StringVar(&env, "env", "", "the environment to deploy to")
+	c.Flags().StringVarP(&msg, "message", "m", "", "why, for the revision and the audit log")
+	c.Flags().BoolVar(&all, "all", false, "deploy every pipeline of the project together")
+	return c
+}
+
+func collectBundles(project string, args []string, all bool) ([]*deploy.Bundle, error) {
+	var bs []*deploy.Bundle
+	var err error
+	if all {
+		bs, err = deploy.CollectAll(project)
+	} else {
+		var b *deploy.Bundle
+		if b, err = deploy.Collect(project, args[0]); err == nil {
+			bs = []*deploy.Bundle{b}
+		}
+	}
+	if err != nil {
+		return nil, failed(fmt.Errorf("%v: nothing was deployed", err))
+	}
+	return bs, nil
+}
+
+// gateRefused prints each refused pipeline's report and fails.
+func gateRefused(w io.Writer, ge *deploy.GateError) error {
+	for _, r := range ge.Refused {
+		fmt.Fprintf(w, "%s:\n", r.Pipeline)
+		_ = check.WriteText(w, r.Report, false)
+	}
+	return failed(ge)
+}
+
+func printResult(w io.Writer, r *deploy.Result) {
+	d := r.Deployment
+	rev := deploy.Short(d.Revision)
+	if r.NewRevision {
+		rev += " (new)"
+	}
+	if r.Unchanged {
+		fmt.Fprintf(w, "%s: revision %s is already %s in %s (deployment %d)\n", d.Pipeline, rev, d.State, d.Env, d.ID)
+	} else {
+		fmt.Fprintf(w, "%s: revision %s, risk %s → deployment %d to %s: %s\n", d.Pipeline, rev, d.Risk, d.ID, d.Env, d.State)
+		if r.Diff != nil {
+			for _, ch := range r.Diff.Changes {
+				fmt.Fprintf(w, "  %s  %s\n", ch.Class, ch.Text)
+			}
+		}
+	}
+	for _, wait := range r.Waiting {
+		fmt.Fprintf(w, "  waiting for %s\n", wait)
+	}
+}
+
+func newRevisionsCmd() *cobra.Command {
+	var f deployFlags
+	var n int
+	c := &cobra.Command{
+		Use:   "revisions PIPELINE",
+		Short: "List a pipeline's revisions, newest first",
+		Args:  exactArgs(1, "a PIPELINE"),
+		RunE: func(c *cobra.Command, args []string) error {
+			return withDeploy(c, &f, func(b deployBackend, _ string) error {
+				revs, err := b.Revisions(c.Context(), args[0], n)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "REVISION\tCREATED\tBY\tSTAGING\tCHECK\tMESSAGE")
+				for _, r := range revs {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", deploy.Short(r.Hash), r.CreatedAt.Local().Format(time.DateTime),
+						r.CreatedBy, orDash(string(r.StagingState)), r.CheckSummary, r.Message)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	f.add(c)
+	c.Flags().IntVarP(&n, "limit", "n", 20, "show at most this many")
+	return c
+}
+
+func newDiffCmd() *cobra.Command {
+	var f deployFlags
+	var env, to string
+	c := &cobra.Command{
+		Use:   "diff PIPELINE --env ENV",
+		Short: "Show what deploying would change in an environment, and its risk class",
+		Long: `Diff compares the revision active in ENV with the project's files as they
+are now, or with revision --to, and classifies the change (L1..L4).`,
+		Args: exactArgs(1, "a PIPELINE"),
+		RunE: func(c *cobra.Command, args []string) error {
+			if env == "" {
+				return usageErr("%s needs --env ENV", c.CommandPath())
+			}
+			return withDeploy(c, &f, func(b deployBackend, _ string) error {
+				var d *deploy.Diff
+				var err error
+				if to != "" {
+					d, err = b.Diff(c.Context(), args[0], env, to)
+				} else {
+					var bs []*deploy.Bundle
+					if bs, err = collectBundles(f.project, args, false); err != nil {
+						return err
+					}
+					d, err = b.DiffBundle(c.Context(), bs[0], env)
+				}
+				if err != nil {
+					return err
+				}
+				return d.WriteText(c.OutOrStdout())
+			})
+		},
+	}
+	f.add(c)
+	c.Flags().StringVar(&env, "env", "", "the environment to compare with")
+	c.Flags().StringVar(&to, "to", "", "a revision (hash or prefix) instead of the project's files")
+	return c
+}
+
+func newPromoteCmd() *cobra.Command {
+	var f deployFlags
+	var from, to, msg string
+	c := &cobra.Command{
+		Use:   "promote PIPELINE --from ENV --to ENV",
+		Short: "Deploy the revision active in one environment to another",
+		Long: `Promote creates a deployment to --to of the revision active in --from. It
+needs a succeeded staging run of that revision, and becomes active when
+the rest of its gates are met (approvals, for a protected environment).`,
+		Args: exactArgs(1, "a PIPELINE"),
+		RunE: func(c *cobra.Command, args []string) error {
+			if from == "" || to == "" {
+				return usageErr("%s needs --from ENV and --to ENV", c.CommandPath())
+			}
+			return withDeploy(c, &f, func(b deployBackend, actor string) error {
+				r, err := b.Promote(c.Context(), actor, args[0], from, to, msg)
+				if ge := (*deploy.GateError)(nil); errors.As(err, &ge) {
+					return gateRefused(c.ErrOrStderr(), ge)
+				}
+				if err != nil {
+					return err
+				}
+				printResult(c.OutOrStdout(), r)
+				return nil
+			})
+		},
+	}
+	f.add(c)
+	c.Flags().StringVar(&from, "from", "", "the environment whose active revision to promote")
+	c.Flags().StringVar(&to, "to", "", "the environment to deploy it to")
+	c.Flags().StringVarP(&msg, "message", "m", "", "why, for the audit log")
+	return c
+}
+
+func newRollbackCmd() *cobra.Command {
+	var f deployFlags
+	var env, to, reason string
+	c := &cobra.Command{
+		Use:   "rollback PIPELINE --env ENV --reason TEXT",
+		Short: "Make an earlier revision active again, at once",
+		Long: `Rollback activates revision --to (by default the one active before the
+current one) in ENV at once; the current deployment is recorded rolled back
+with --reason.`,
+		Args: exactArgs(1, "a PIPELINE"),
+		RunE: func(c *cobra.Command, args []string) error {
+			if env == "" || strings.TrimSpace(reason) == "" {
+				return usageErr("%s needs --env ENV and --reason TEXT", c.CommandPath())
+			}
+			return withDeploy(c, &f, func(b deployBackend, actor string) error {
+				d, err := b.Rollback(c.Context(), actor, args[0], env, to, reason)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(c.OutOrStdout(), "%s: revision %s is active in %s again (deployment %d, replacing %s)\n",
+					d.Pipeline, deploy.Short(d.Revision), d.Env, d.ID, deploy.Short(d.Previous))
+				return nil
+			})
+		},
+	}
+	f.add(c)
+	c.Flags().StringVar(&env, "env", "", "the environment to roll back")
+	c.Flags().StringVar(&to, "to", "", "the revision (hash or prefix) to activate")
+	c.Flags().StringVar(&reason, "reason", "", "why, for the audit log")
+	return c
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// stateList parses --state values.
+func stateList(ss []string) []record.DeploymentState {
+	var out []record.DeploymentState
+	for _, s := range ss {
+		out = append(out, record.DeploymentState(s))
+	}
+	return out
+}
+
+// parseID reads a positive number naming a what (deployment, token).
+func parseID(what, s string) (int64, error) {
+	var id int64
+	if _, err := fmt.Sscan(s, &id); err != nil || id < 1 || fmt.Sprint(id) != s {
+		return 0, usageErr("%s %q: want a %s number", strings.ToUpper(what), s, what)
+	}
+	return id, nil
+}

@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/user"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/app"
+	"github.com/gantryhq/gantry/internal/deploy"
+	"github.com/gantryhq/gantry/internal/engine"
+	"github.com/gantryhq/gantry/internal/executor"
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/store"
+	"github.com/spf13/cobra"
+)
+
+// deployBackend is what the deploy commands need: the local store through
+// a deploy.Service, or (to come) a server's API.
+type deployBackend interface {
+	DeployAll(ctx context.Context, actor string, bs []*deploy.Bundle, env, message string) ([]*deploy.Result, error)
+	Promote(ctx context.Context, actor, pipeline, from, to, message string) (*deploy.Result, error)
+	Approve(ctx context.Context, actor string, id int64, comment string) (*deploy.Result, error)
+	Reject(ctx context.Context, actor string, id int64, reason string) (record.Deployment, error)
+	Rollback(ctx context.Context, actor, pipeline, env, to, reason string) (record.Deployment, error)
+	Revisions(ctx context.Context, pipeline string, limit int) ([]record.Revision, error)
+	Deployments(ctx context.Context, f store.DeploymentFilter) ([]record.Deployment, error)
+	Diff(ctx context.Context, pipeline, env, to string) (*deploy.Diff, error)
+	DiffBundle(ctx context.Context, b *deploy.Bundle, env string) (*deploy.Diff, error)
+	Audit(ctx context.Context, f store.AuditFilter) ([]record.AuditEvent, error)
+	CreateToken(ctx context.Context, actor, user, role string) (string, record.Token, error)
+	ListTokens(ctx context.Context) ([]record.Token, error)
+	RevokeToken(ctx context.Context, actor string, id int64) error
+}
+
+// deployFlags are the flags every deploy command shares.
+type deployFlags struct {
+	storeFlags
+	as string
+}
+
+func (f *deployFlags) add(c *cobra.Command) {
+	f.storeFlags.add(c)
+	c.Flags().StringVar(&f.as, "as", "", "act as this user (default $GANTRY_USER, else your login name)")
+	addServerFlag(c, "the gantry server to act through")
+}
+
+// actor is who the command acts as, locally.
+func (f *deployFlags) actor() (string, error) {
+	switch {
+	case f.as != "":
+		return f.as, nil
+	case os.Getenv("GANTRY_USER") != "":
+		return os.Getenv("GANTRY_USER"), nil
+	}
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username, nil
+	}
+	return "", usageErr("cannot tell who you are: pass --as NAME or set $GANTRY_USER")
+}
+
+// withDeploy runs fn against the backend the flags name and turns what
+// goes wrong into the user's error.
+func withDeploy(c *cobra.Command, f *deployFlags, fn func(b deployBackend, actor string) error) error {
+	if url := serverURL(c, ""); url != "" {
+		return failed(fmt.Errorf("%s through a server (%s) is not available yet: run it on the server's machine without --server", c.CommandPath(), url))
+	}
+	actor, err := f.actor()
+	if err != nil {
+		return err
+	}
+	b, closeFn, err := openLocalDeploy(c.Context(), f.storeFlags, c.OutOrStdout())
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	return deployErr(fn(b, actor))
+}
+
+// openLocalDeploy opens the project's store for the deploy commands. An
+// embedded store a server holds is refused: its server is the one to ask.
+func openLocalDeploy(ctx context.Context, f storeFlags, out io.Writer) (*deploy.Service, func(), error) {
+	if err := exists(f.project); err != nil {
+		return nil, nil, err
+	}
+	project, err := app.LoadProjectFile(f.project)
+	if err != nil {
+		return nil, nil, failed(fmt.Errorf("project file: %w", err))
+	}
+	url := app.StoreURL(f.store, f.project, project)
+	unlock, err := app.LockStore(url)
+	if err != nil {
+		return nil, nil, failed(fmt.Errorf("a gantry server is using this store; pass --server (%v)", err))
+	}
+	st, err := app.OpenStore(ctx, url)
+	if err != nil {
+		unlock()
+		return nil, nil, failed(err)
+	}
+	starter := &localStarter{st: st, projectDir: f.project, logDir: app.LogDir(f.project), out: out}
+	svc := deploy.New(deploy.Options{Store: st, Starter: starter})
+	return svc, func() { st.Close(); unlock() }, nil
+}
+
+// deployErr turns the deploy package's errors into exit codes: bad input
+// is a usage error, the rest failures.
+func deployErr(err error) error {
+	var ee *exitError
+	var ge *deploy.GateError
+	switch {
+	case err == nil, errors.As(err, &ee), errors.As(err, &ge):
+		return err
+	case errors.Is(err, deploy.ErrInvalid):
+		return usageErr("%v", err)
+	}
+	return failed(err)
+}
+
+// localStarter runs a staging run in the foreground, showing its progress
+// as gantry run does, in a throwaway workspace removed afterwards.
+type localStarter struct {
+	st         store.Store
+	projectDir string // where secrets are found
+	logDir     string
+	out        io.Writer
+}
+
+func (s *localStarter) StartStaging(ctx context.Context, env string, rev record.Revision, b *deploy.Bundle) (record.Run, error) {
+	dir, err := os.MkdirTemp("", "gantry-staging-")
+	if err != nil {
+		return record.Run{}, err
+	}
+	defer os.RemoveAll(dir)
+	if err := deploy.Materialize(b, dir); err != nil {
+		return record.Run{}, err
+	}
+	proj, p, err := b.Load(dir)
+	if err != nil {
+		return record.Run{}, err
+	}
+	exe, err := executor.New(executor.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return record.Run{}, err
+	}
+	pr := newProgress(s.out, true)
+	pr.header = fmt.Sprintf("staging run %%d: %s %s in %s", p.Name, deploy.Short(rev.Hash), env)
+	eng := engine.New(engine.Config{Store: s.st, Exec: exe, LogDir: s.logDir,
+		Secrets: app.Secrets(s.projectDir, proj), Observe: pr.event})
+	end := time.Now().UTC().Truncate(24 * time.Hour)
+	run, err := eng.Run(context.WithoutCancel(ctx), engine.Request{
+		Pipeline: p, Params: deploy.EnvParams(proj, p, env), Start: end.AddDate(0, 0, -1), End: end,
+		Trigger: record.TriggerStaging, Env: env, Dir: dir, Cancel: ctx.Done(),
+	})
+	if err != nil {
+		return record.Run{}, err
+	}
+	fmt.Fprintf(s.out, "staging run %d %s\n", run.ID, run.State)
+	return run, nil
+}

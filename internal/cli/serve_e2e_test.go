@@ -1,0 +1,137 @@
+package cli_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// served is a real `gantry serve` child process.
+type served struct {
+	t      *testing.T
+	dir    string
+	url    string
+	env    []string
+	cmd    *exec.Cmd
+	log    string
+	exited chan error
+}
+
+// serve starts gantry serve in dir with args and waits until /readyz
+// answers 200. It is stopped with SIGTERM at the end of the test.
+func serve(t *testing.T, dir string, env []string, args ...string) *served {
+	t.Helper()
+	addr := freeAddr(t)
+	s := &served{t: t, dir: dir, url: "http://" + addr, env: env, log: filepath.Join(t.TempDir(), "serve.log")}
+	lf, err := os.Create(s.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lf.Close()
+	cmd := exec.Command(gantryBin, append([]string{"serve", "--project", dir, "--addr", addr}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = baseEnv(env...)
+	cmd.Stdout, cmd.Stderr = lf, lf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd, s.exited = cmd, make(chan error, 1)
+	go func() { s.exited <- cmd.Wait() }()
+	t.Cleanup(s.stop)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case err := <-s.exited:
+			s.exited <- err
+			t.Fatalf("gantry serve exited before it was ready: %v\n%s", err, tail(s.log, 40))
+		default:
+		}
+		if resp, err := http.Get(s.url + "/readyz"); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gantry serve not ready within 30s\n%s", tail(s.log, 40))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (s *served) stop() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.exited:
+	case <-time.After(20 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+		s.t.Errorf("gantry serve did not stop on SIGTERM\n%s", tail(s.log, 40))
+	}
+	s.cmd = nil
+}
+
+// gantry runs a CLI command against the server.
+func (s *served) gantry(args ...string) result {
+	s.t.Helper()
+	return gantryEnv(s.t, s.dir, append([]string{"GANTRY_SERVER=" + s.url}, s.env...), args...)
+}
+
+// must runs a CLI command against the server and fails the test unless it
+// exits 0.
+func (s *served) must(args ...string) result {
+	s.t.Helper()
+	r := s.gantry(args...)
+	if r.code != 0 {
+		s.t.Fatalf("%s\n--- server log\n%s", r, tail(s.log, 30))
+	}
+	return r
+}
+
+// getJSON reads an API path with the CLI's token into v.
+func (s *served) getJSON(path, token string, v any) int {
+	s.t.Helper()
+	req, _ := http.NewRequest("GET", s.url+path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if v != nil && resp.StatusCode == http.StatusOK {
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// waitFor polls cond every 50ms until it holds or timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func lines(s string) []string { return strings.Split(strings.TrimSpace(s), "\n") }

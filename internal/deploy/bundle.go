@@ -1,0 +1,371 @@
+package deploy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/spec"
+)
+
+// Bundle is what one pipeline's revision is made of: its files' bytes by
+// project-relative path (forward slashes).
+type Bundle struct {
+	Pipeline string
+	// File is the pipeline file's path, e.g. "pipelines/orders.yaml".
+	File string
+	// Files are the pipeline file, gantry.yaml (when the project has one),
+	// its runbook and the scripts its tasks run. Hash covers them.
+	Files map[string][]byte
+	// Context are the pipeline files of its upstreams (schedule.after,
+	// transitively): the gate loads them to resolve the names. They are
+	// kept with the revision but are not part of its content or hash.
+	Context map[string][]byte
+	// Hash is the sha256, hex, over Files sorted by path.
+	Hash string
+}
+
+// Short is the first 12 characters of a content hash, as shown to people.
+func Short(hash string) string {
+	if len(hash) > 12 {
+		return hash[:12]
+	}
+	return hash
+}
+
+// Collect reads the bundle of pipeline name from the project in
+// projectDir. A project that does not load is an error carrying the
+// spec's messages, unless the pipeline itself loaded: the gate then
+// reports what is wrong.
+func Collect(projectDir, name string) (*Bundle, error) {
+	_, ps, err := spec.LoadProject(projectDir)
+	for _, p := range ps {
+		if p.Name == name {
+			return collect(projectDir, p, ps)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, p := range ps {
+		names = append(names, p.Name)
+	}
+	return nil, fmt.Errorf("%w: no pipeline %q in %s (it has %s)", ErrNotFound, name, projectDir, orNone(names))
+}
+
+// CollectAll reads the bundle of every pipeline of the project, by name.
+// Unlike Collect it wants the whole project to load.
+func CollectAll(projectDir string) ([]*Bundle, error) {
+	_, ps, err := spec.LoadProject(projectDir)
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, fmt.Errorf("%w: %s has no pipelines", ErrInvalid, projectDir)
+	}
+	var out []*Bundle
+	for _, p := range ps {
+		b, err := collect(projectDir, p, ps)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	slices.SortFunc(out, func(a, b *Bundle) int { return strings.Compare(a.Pipeline, b.Pipeline) })
+	return out, nil
+}
+
+func collect(projectDir string, p *spec.Pipeline, all []*spec.Pipeline) (*Bundle, error) {
+	root, err := filepath.Abs(projectDir)
+	if err != nil {
+		return nil, err
+	}
+	b := &Bundle{Pipeline: p.Name, Files: map[string][]byte{}, Context: map[string][]byte{}}
+	rel, ok := within(root, p.File)
+	if !ok {
+		return nil, fmt.Errorf("%w: pipeline file %s is outside %s", ErrInvalid, p.File, projectDir)
+	}
+	b.File = rel
+	add := func(to map[string][]byte, rel string) error {
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
+		if err != nil {
+			return fmt.Errorf("read %s: %w", rel, err)
+		}
+		to[rel] = data
+		return nil
+	}
+	if err := add(b.Files, rel); err != nil {
+		return nil, err
+	}
+	if isFile(filepath.Join(root, spec.ProjectFile)) {
+		if err := add(b.Files, spec.ProjectFile); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range usedFiles(root, p) {
+		if err := add(b.Files, f); err != nil {
+			return nil, err
+		}
+	}
+	for _, up := range upstreams(p, all) {
+		if r, ok := within(root, up.File); ok && r != rel {
+			if err := add(b.Context, r); err != nil {
+				return nil, err
+			}
+		}
+	}
+	b.Hash = Hash(b.Files)
+	return b, nil
+}
+
+// usedFiles returns the runbook and the files the tasks' commands name,
+// project-relative: every word of a run: command that, without quotes,
+// names a regular file inside the project, relative to the task's workdir
+// or to the project folder.
+func usedFiles(root string, p *spec.Pipeline) []string {
+	set := map[string]bool{}
+	try := func(base, word string) {
+		if word == "" || strings.ContainsAny(word, "{}$*?") || filepath.IsAbs(word) {
+			return
+		}
+		full := filepath.Join(base, filepath.FromSlash(word))
+		if rel, ok := within(root, full); ok && isFile(full) {
+			set[rel] = true
+		}
+	}
+	if p.Runbook != "" {
+		try(root, p.Runbook)
+	}
+	for i := range p.Tasks {
+		t := &p.Tasks[i]
+		workdir := t.Workdir
+		if workdir != "" && !filepath.IsAbs(workdir) {
+			workdir = filepath.Join(root, workdir)
+		}
+		for _, w := range strings.Fields(t.Run) {
+			w = strings.Trim(w, `"'();&|<>`)
+			if _, v, ok := strings.Cut(w, "="); ok && !strings.HasPrefix(w, "-") {
+				w = v // VAR=./file or --flag=file
+			}
+			if workdir != "" {
+				try(workdir, w)
+			}
+			try(root, w)
+		}
+	}
+	out := make([]string, 0, len(set))
+	for f := range set {
+		out = append(out, f)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// upstreams returns the pipelines p waits for, transitively.
+func upstreams(p *spec.Pipeline, all []*spec.Pipeline) []*spec.Pipeline {
+	byName := map[string]*spec.Pipeline{}
+	for _, q := range all {
+		byName[q.Name] = q
+	}
+	seen := map[string]bool{p.Name: true}
+	var out []*spec.Pipeline
+	queue := []*spec.Pipeline{p}
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		if cur.Schedule == nil {
+			continue
+		}
+		for _, name := range cur.Schedule.After {
+			if q := byName[name]; q != nil && !seen[name] {
+				seen[name] = true
+				out = append(out, q)
+				queue = append(queue, q)
+			}
+		}
+	}
+	return out
+}
+
+// within returns path relative to root with forward slashes, and whether
+// it is inside root.
+func within(root, p string) (string, bool) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", false
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return filepath.ToSlash(rel), true
+}
+
+func isFile(p string) bool {
+	info, err := os.Stat(p)
+	return err == nil && info.Mode().IsRegular()
+}
+
+// Hash is the content hash of files: sha256, hex, over each path and its
+// bytes, sorted by path, each length-prefixed so that no two sets of
+// files hash alike.
+func Hash(files map[string][]byte) string {
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	h := sha256.New()
+	for _, p := range paths {
+		h.Write([]byte(strconv.Itoa(len(p)) + ":" + p + "\n"))
+		h.Write([]byte(strconv.Itoa(len(files[p])) + "\n"))
+		h.Write(files[p])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Validate checks a bundle that came from elsewhere (an API request):
+// safe relative paths, the pipeline file among them, a matching hash.
+func (b *Bundle) Validate() error {
+	if b.Pipeline == "" || b.File == "" {
+		return fmt.Errorf("%w: bundle names no pipeline or pipeline file", ErrInvalid)
+	}
+	if _, ok := b.Files[b.File]; !ok {
+		return fmt.Errorf("%w: bundle of %s lacks its pipeline file %s", ErrInvalid, b.Pipeline, b.File)
+	}
+	for _, m := range []map[string][]byte{b.Files, b.Context} {
+		for p := range m {
+			if err := checkPath(p); err != nil {
+				return err
+			}
+		}
+	}
+	if got := Hash(b.Files); b.Hash != "" && got != b.Hash {
+		return fmt.Errorf("%w: bundle of %s: hash %s does not match its files (%s)", ErrInvalid, b.Pipeline, Short(b.Hash), Short(got))
+	}
+	b.Hash = Hash(b.Files)
+	return nil
+}
+
+func checkPath(p string) error {
+	if p == "" || strings.HasPrefix(p, "/") || strings.Contains(p, "\\") || path.Clean(p) != p ||
+		p == ".." || strings.HasPrefix(p, "../") || !fs.ValidPath(p) {
+		return fmt.Errorf("%w: bundle path %q: want a clean relative path inside the project", ErrInvalid, p)
+	}
+	return nil
+}
+
+// Materialize writes the bundle's files, context included, under dir, so
+// that spec.LoadProject(dir) loads it and its tasks can run with dir as
+// the project folder. A file starting with "#!" is made executable.
+func Materialize(b *Bundle, dir string) error {
+	for _, m := range []map[string][]byte{b.Files, b.Context} {
+		for p, data := range m {
+			if err := checkPath(p); err != nil {
+				return err
+			}
+			full := filepath.Join(dir, filepath.FromSlash(p))
+			if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+				return fmt.Errorf("materialize %s: %w", b.Pipeline, err)
+			}
+			mode := os.FileMode(0o644)
+			if strings.HasPrefix(string(data), "#!") {
+				mode = 0o755
+			}
+			if err := os.WriteFile(full, data, mode); err != nil {
+				return fmt.Errorf("materialize %s: %w", b.Pipeline, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Load parses the bundle materialized in dir: its project and pipeline,
+// with paths under dir so the pipeline can be run there.
+func (b *Bundle) Load(dir string) (*spec.Project, *spec.Pipeline, error) {
+	proj, ps, err := spec.LoadProject(dir)
+	for _, p := range ps {
+		if p.Name == b.Pipeline {
+			if proj == nil {
+				proj = &spec.Project{Dir: dir}
+			}
+			return proj, p, nil
+		}
+	}
+	if err == nil {
+		err = fmt.Errorf("%w: bundle holds no pipeline %s", ErrInvalid, b.Pipeline)
+	}
+	return nil, nil, err
+}
+
+// revisionFiles lists the bundle's files for a revision record.
+func (b *Bundle) revisionFiles() ([]record.RevisionFile, map[string][]byte) {
+	content := map[string][]byte{}
+	var out []record.RevisionFile
+	for _, m := range []struct {
+		files   map[string][]byte
+		context bool
+	}{{b.Files, false}, {b.Context, true}} {
+		for p, data := range m.files {
+			if _, dup := content[p]; dup {
+				continue
+			}
+			sum := sha256.Sum256(data)
+			content[p] = data
+			out = append(out, record.RevisionFile{Path: p, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), Context: m.context})
+		}
+	}
+	slices.SortFunc(out, func(a, b record.RevisionFile) int { return strings.Compare(a.Path, b.Path) })
+	return out, content
+}
+
+// bundleOf rebuilds the bundle of a stored revision.
+func bundleOf(rev record.Revision, content map[string][]byte) (*Bundle, error) {
+	b := &Bundle{Pipeline: rev.Pipeline, Files: map[string][]byte{}, Context: map[string][]byte{}, Hash: rev.Hash}
+	for _, f := range rev.Files {
+		data, ok := content[f.Path]
+		if !ok {
+			return nil, fmt.Errorf("revision %s lacks the content of %s", Short(rev.Hash), f.Path)
+		}
+		if f.Context {
+			b.Context[f.Path] = data
+			continue
+		}
+		b.Files[f.Path] = data
+	}
+	for p, data := range b.Files {
+		if strings.HasPrefix(p, spec.PipelinesDir+"/") && pipelineName(p, data) == rev.Pipeline {
+			b.File = p
+		}
+	}
+	if b.File == "" {
+		return nil, fmt.Errorf("revision %s holds no pipeline file of %s", Short(rev.Hash), rev.Pipeline)
+	}
+	return b, nil
+}
+
+// pipelineName parses a pipeline file for its name; "" when it does not
+// parse.
+func pipelineName(file string, data []byte) string {
+	p, err := spec.ParsePipeline(file, data)
+	if err != nil || p == nil {
+		return ""
+	}
+	return p.Name
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,73 @@
+// Package deploy is Gantry's deploy lifecycle: content-addressed
+// revisions, deployments to environments, the readiness gate, staging
+// integration runs, approvals, promotion, rollback (manual and
+// automatic), API tokens and roles, and the audit log. It holds the rules;
+// the store keeps the records (store.DeployStore) and guarantees what
+// must hold under concurrency.
+//
+// # Revisions
+//
+// Collect reads a pipeline's Bundle from a project folder: the pipeline
+// file, gantry.yaml, its runbook and every file a word of a task's run:
+// command names (relative to the task's workdir or the project folder).
+// The Bundle's Hash is the sha256 over those files, sorted by path; the
+// same content is one revision, however often it is deployed. Upstream
+// pipeline files (schedule.after) travel as Context: the gate needs them
+// to load the project, but they are not the revision's content. A
+// revision's bytes are in the store, so any machine can run it:
+// Materialize writes a Bundle into a folder and Bundle.Load parses it
+// there.
+//
+// # Deployments and gates
+//
+// Service.Deploy runs the readiness gate (internal/check) over the
+// materialized bundle for the environment and refuses, storing nothing,
+// with a *GateError when it finds an error. Otherwise it stores the
+// revision, compares it with what is active in the environment (Compare,
+// Diff) and creates a pending deployment whose gates come from the
+// change's risk class through gantry.yaml's deploy.gates:
+//
+//	L1  params or env values only
+//	L2  task settings: retries, timeouts, resources, commands, scripts
+//	L3  DAG shape, or a new pipeline
+//	L4  several pipelines at once (DeployAll), or gantry.yaml
+//
+// The check gate has passed by then. The staging gate (a succeeded
+// staging run of the same content) applies outside staging environments;
+// the approval gate in protected ones (approval.required > 0). The rules
+// in force are those of the revision active in the environment, so a
+// change to them applies from the next deployment. A deployment becomes
+// active as soon as its gates are met, superseding the active one; the
+// store makes that atomic and keeps at most one active deployment per
+// pipeline and environment.
+//
+// Deploying to a staging environment starts a staging run through the
+// Starter. The server queues it and calls RunFinished when it ends; the
+// CLI runs it in the foreground and returns it final. Either way the
+// result is recorded on the revision and pending deployments of that
+// content that waited for it are activated (actor "gantry").
+//
+// # Approvals, promotion, rollback
+//
+// Approve counts one person's approval; a deployment's author cannot
+// approve it, and when the environment names approvers only they can
+// (ErrForbidden). Promote deploys the revision active in one environment
+// to another and always requires a succeeded staging run of it. Rollback
+// activates an earlier revision at once. RunFinished also rolls back by
+// itself: when the first run of a newly active revision in a production
+// environment fails and the pipeline says `rollback:
+// {on_first_run_failure: previous_revision}`, the previous revision is
+// active again and the returned *Rollback tells the server to alert.
+//
+// # Identity
+//
+// Tokens are random 256-bit secrets shown once; the store keeps their
+// sha256. Authenticate maps one to an Identity, whose Role Allows the
+// Actions the API checks. Every change above is in the audit log, with its
+// actor, in the same transaction as the change.
+//
+// # Errors
+//
+// Errors wrap ErrNotFound (404), ErrConflict (409), ErrForbidden (403),
+// ErrInvalid (400) or ErrUnauthorized (401), or are a *GateError.
+package deploy

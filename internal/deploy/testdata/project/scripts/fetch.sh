@@ -1,0 +1,4 @@
+#!/bin/sh
+set -eu
+echo fetched
+echo rows=500 >> "$GANTRY_OUTPUT"
