@@ -29,6 +29,9 @@ type Options struct {
 	Auth Authenticator
 	// Alerts serves /api/v1/alerts and /api/v1/silences; nil answers 503.
 	Alerts AlertService
+	// Deploy serves deployments, revisions, the audit log and tokens; nil
+	// answers 503.
+	Deploy DeployService
 }
 
 type handler struct {
@@ -36,6 +39,7 @@ type handler struct {
 	log    *slog.Logger
 	auth   Authenticator
 	alerts AlertService
+	deploy DeployService
 }
 
 // route is one registered pattern; the table is also what the OpenAPI
@@ -72,6 +76,19 @@ var routes = []route{
 	{"GET", "/api/v1/silences", PermRead, (*handler).listSilences},
 	{"POST", "/api/v1/silences", PermOperate, (*handler).addSilence},
 	{"POST", "/api/v1/silences/{id}/expire", PermOperate, (*handler).expireSilence},
+	{"POST", "/api/v1/deployments", PermDeploy, (*handler).createDeployments},
+	{"GET", "/api/v1/deployments", PermRead, (*handler).listDeployments},
+	{"GET", "/api/v1/deployments/{id}", PermRead, (*handler).getDeployment},
+	{"POST", "/api/v1/deployments/{id}/approve", PermApprove, (*handler).approveDeployment},
+	{"POST", "/api/v1/deployments/{id}/reject", PermApprove, (*handler).rejectDeployment},
+	{"POST", "/api/v1/pipelines/{name}/promote", PermDeploy, (*handler).promote},
+	{"POST", "/api/v1/pipelines/{name}/rollback", PermDeploy, (*handler).rollback},
+	{"GET", "/api/v1/pipelines/{name}/revisions", PermRead, (*handler).listRevisions},
+	{"POST", "/api/v1/pipelines/{name}/diff", PermRead, (*handler).diff},
+	{"GET", "/api/v1/audit", PermRead, (*handler).listAudit},
+	{"POST", "/api/v1/tokens", PermAdmin, (*handler).createToken},
+	{"GET", "/api/v1/tokens", PermAdmin, (*handler).listTokens},
+	{"POST", "/api/v1/tokens/{id}/revoke", PermAdmin, (*handler).revokeToken},
 }
 
 // NewHandler returns the API's handler: the routes above, JSON 404 and 405
@@ -81,7 +98,7 @@ func NewHandler(svc Service, opts Options) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{svc: svc, log: log, auth: opts.Auth, alerts: opts.Alerts}
+	h := &handler{svc: svc, log: log, auth: opts.Auth, alerts: opts.Alerts, deploy: opts.Deploy}
 	mux := http.NewServeMux()
 	for _, rt := range routes {
 		mux.HandleFunc(rt.method+" "+rt.path, h.authorize(rt.perm, func(w http.ResponseWriter, r *http.Request) {

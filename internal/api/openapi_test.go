@@ -201,7 +201,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		method, path, _ := strings.Cut(op, " ")
 		for status := 200; status < 300; status++ {
 			r := obj(obj(obj(obj(d.raw["paths"])[path])[strings.ToLower(method)])["responses"])[strconv.Itoa(status)]
-			if obj(obj(r)["content"])["application/json"] != nil && !covered[op] {
+			if obj(obj(r)["content"])["application/json"] != nil && !covered[op] && !deployOp(op) {
 				t.Errorf("%s has a JSON response the test does not validate", op)
 			}
 		}

@@ -45,11 +45,16 @@ func pathID(r *http.Request) (int64, error) {
 // MaxBodyBytes, Content-Type application/json, no unknown fields, one
 // value. An empty body leaves dst alone unless required.
 func decodeBody(w http.ResponseWriter, r *http.Request, dst any, required bool) error {
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	return decodeBodyLimit(w, r, dst, required, MaxBodyBytes)
+}
+
+// decodeBodyLimit is decodeBody with a size limit of its own.
+func decodeBodyLimit(w http.ResponseWriter, r *http.Request, dst any, required bool, limit int64) error {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return invalid("request body is over %d bytes", MaxBodyBytes)
+			return invalid("request body is over %d bytes", limit)
 		}
 		return fmt.Errorf("read body: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
 	"github.com/spf13/cobra"
 )
@@ -152,8 +153,8 @@ func (s *localStarter) StartStaging(ctx context.Context, env string, rev record.
 		Secrets: app.Secrets(s.projectDir, proj), Observe: pr.event})
 	end := time.Now().UTC().Truncate(24 * time.Hour)
 	run, err := eng.Run(context.WithoutCancel(ctx), engine.Request{
-		Pipeline: p, Params: deploy.EnvParams(proj, p, env), Start: end.AddDate(0, 0, -1), End: end,
-		Trigger: record.TriggerStaging, Env: env, Dir: dir, Cancel: ctx.Done(),
+		Pipeline: p, Params: spec.ParamsFor(proj, p, env), Start: end.AddDate(0, 0, -1), End: end,
+		Trigger: record.TriggerStaging, Env: env, Revision: rev.Hash, Dir: dir, Cancel: ctx.Done(),
 	})
 	if err != nil {
 		return record.Run{}, err

@@ -13,6 +13,7 @@ import (
 	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
 	"github.com/gantryhq/gantry/internal/store/storesqlite"
 )
@@ -127,8 +128,8 @@ func runBundle(ctx context.Context, st store.Store, logDir string, b *deploy.Bun
 	eng := engine.New(engine.Config{Store: st, Exec: exe, LogDir: logDir, KillGrace: time.Second})
 	end := time.Now().UTC().Truncate(24 * time.Hour)
 	return eng.Run(ctx, engine.Request{
-		Pipeline: p, Params: deploy.EnvParams(proj, p, env), Start: end.AddDate(0, 0, -1), End: end,
-		Trigger: trigger, Env: env, Dir: dir,
+		Pipeline: p, Params: spec.ParamsFor(proj, p, env), Start: end.AddDate(0, 0, -1), End: end,
+		Trigger: trigger, Env: env, Revision: b.Hash, Dir: dir,
 	})
 }
 

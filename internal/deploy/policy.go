@@ -124,33 +124,3 @@ func isProduction(proj *spec.Project, env string) bool {
 	}
 	return strings.EqualFold(env, "prod") || strings.EqualFold(env, "production")
 }
-
-// EnvParams are the params a run of p in env gets: gantry.yaml's params
-// of env, then the pipeline's own for env, keeping only those p declares.
-func EnvParams(proj *spec.Project, p *spec.Pipeline, env string) map[string]string {
-	declared := map[string]bool{}
-	for _, prm := range p.Params {
-		declared[prm.Name] = true
-	}
-	out := map[string]string{}
-	set := func(m map[string]string) {
-		for k, v := range m {
-			if declared[k] {
-				out[k] = v
-			}
-		}
-	}
-	if proj != nil {
-		for _, e := range proj.Environments {
-			if e.Name == env {
-				set(e.Params)
-			}
-		}
-	}
-	for _, e := range p.Environments {
-		if e.Name == env {
-			set(e.Params)
-		}
-	}
-	return out
-}
