@@ -191,3 +191,30 @@ func WriteAdminToken(projectDir, token string) error {
 	}
 	return os.Rename(tmp, path)
 }
+
+// TestFires reads when each alert route last had a test-fire every channel
+// took, from st, for the readiness gate's alert-test-fire rule. A store
+// that cannot be read counts as no test-fire.
+func TestFires(ctx context.Context, st store.Store) func(route string) (time.Time, bool) {
+	return func(route string) (time.Time, bool) {
+		tfs, err := st.ListTestFires(ctx, store.TestFireFilter{Route: route, OnlyOK: true, Limit: 1})
+		if err != nil || len(tfs) == 0 {
+			return time.Time{}, false
+		}
+		return tfs[0].At, true
+	}
+}
+
+// ExistingStore reports whether the store at url holds data already: a
+// PostgreSQL URL always may; a SQLite path only when its file exists.
+func ExistingStore(url string) bool {
+	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+		return true
+	}
+	path := strings.TrimPrefix(url, "sqlite://")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	_, err := os.Stat(path)
+	return err == nil
+}

@@ -57,8 +57,8 @@ func newAlertsListCmd() *cobra.Command {
 				if a.State == record.AlertResolved {
 					since = a.EndsAt
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.State, a.Name, dash(a.Pipeline), dash(a.Env),
-					dash(a.Labels["severity"]), since.Local().Format("2006-01-02 15:04"), a.Annotations["summary"])
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.State, a.Name, orDash(a.Pipeline), orDash(a.Env),
+					orDash(a.Labels["severity"]), since.Local().Format("2006-01-02 15:04"), a.Annotations["summary"])
 			}
 			return tw.Flush()
 		})
@@ -280,12 +280,4 @@ func newSilenceExpireCmd() *cobra.Command {
 			fmt.Fprintf(c.OutOrStdout(), "silence %d expired: %s\n", s.ID, matchersText(s.Matchers))
 			return nil
 		})
-}
-
-// dash is s, or "-" when it is empty, for table cells.
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

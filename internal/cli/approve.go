@@ -77,10 +77,16 @@ func newDeploymentsCmd() *cobra.Command {
 	var flt store.DeploymentFilter
 	var states []string
 	c := &cobra.Command{
-		Use:   "deployments",
+		Use:   "deployments [PIPELINE]",
 		Short: "List deployments, newest first",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if flt.Pipeline != "" && flt.Pipeline != args[0] {
+					return usageErr("give the pipeline once: as PIPELINE or as --pipeline")
+				}
+				flt.Pipeline = args[0]
+			}
 			flt.States = stateList(states)
 			return withDeploy(c, &f, func(b deployBackend, _ string) error {
 				ds, err := b.Deployments(c.Context(), flt)

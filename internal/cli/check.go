@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gantryhq/gantry/internal/app"
 	"github.com/gantryhq/gantry/internal/check"
 	"github.com/spf13/cobra"
 )
@@ -68,11 +69,16 @@ Exit status: 0 when no error-level finding, 1 when any, 2 on a usage error.`,
 func runCheck(c *cobra.Command, dir, env, format, output string) error {
 	var scanned atomic.Int64
 	stop := showProgress(c.ErrOrStderr(), &scanned)
-	checker, err := check.New(check.Options{
+	opts := check.Options{
 		Env:       env,
 		IsCommand: commandExists(c.Root()),
 		Progress:  func(n int) { scanned.Store(int64(n)) },
-	})
+	}
+	if st := checkStore(c.Context(), dir); st != nil {
+		defer st.Close()
+		opts.TestFires = app.TestFires(c.Context(), st)
+	}
+	checker, err := check.New(opts)
 	if err != nil {
 		stop()
 		return failed(err)

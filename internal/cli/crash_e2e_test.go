@@ -586,7 +586,7 @@ func TestCrashRecovery(t *testing.T) {
 		t: t, dir: dir, logDir: logDir, addr: addr, base: "http://" + addr, pipeline: name,
 		client: &http.Client{
 			Timeout:   5 * time.Second,
-			Transport: &http.Transport{DisableKeepAlives: true},
+			Transport: adminBearer{dir: dir, next: &http.Transport{DisableKeepAlives: true}},
 		},
 	}
 	failed := true

@@ -129,6 +129,10 @@ func newRevisionsCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if len(revs) == 0 {
+					fmt.Fprintf(c.OutOrStdout(), "no revisions of %s yet: gantry deploy %s --env ENV makes one\n", args[0], args[0])
+					return nil
+				}
 				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, "REVISION\tCREATED\tBY\tSTAGING\tCHECK\tMESSAGE")
 				for _, r := range revs {

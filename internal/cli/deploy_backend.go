@@ -68,13 +68,19 @@ func (f *deployFlags) actor() (string, error) {
 // goes wrong into the user's error.
 func withDeploy(c *cobra.Command, f *deployFlags, fn func(b deployBackend, actor string) error) error {
 	if url := serverURL(c, ""); url != "" {
-		return failed(fmt.Errorf("%s through a server (%s) is not available yet: run it on the server's machine without --server", c.CommandPath(), url))
+		// The server knows who acts from the token.
+		err := fn(remoteDeploy{newClient(c, url)}, "")
+		var ee *exitError
+		if err == nil || errors.As(err, &ee) {
+			return err
+		}
+		return remoteErr(url, err)
 	}
 	actor, err := f.actor()
 	if err != nil {
 		return err
 	}
-	b, closeFn, err := openLocalDeploy(c.Context(), f.storeFlags, c.OutOrStdout())
+	b, closeFn, err := openLocalDeploy(c.Context(), c.Root(), f.storeFlags, c.OutOrStdout())
 	if err != nil {
 		return err
 	}
@@ -84,7 +90,7 @@ func withDeploy(c *cobra.Command, f *deployFlags, fn func(b deployBackend, actor
 
 // openLocalDeploy opens the project's store for the deploy commands. An
 // embedded store a server holds is refused: its server is the one to ask.
-func openLocalDeploy(ctx context.Context, f storeFlags, out io.Writer) (*deploy.Service, func(), error) {
+func openLocalDeploy(ctx context.Context, root *cobra.Command, f storeFlags, out io.Writer) (*deploy.Service, func(), error) {
 	if err := exists(f.project); err != nil {
 		return nil, nil, err
 	}
@@ -103,7 +109,7 @@ func openLocalDeploy(ctx context.Context, f storeFlags, out io.Writer) (*deploy.
 		return nil, nil, failed(err)
 	}
 	starter := &localStarter{st: st, projectDir: f.project, logDir: app.LogDir(f.project), out: out}
-	svc := deploy.New(deploy.Options{Store: st, Starter: starter})
+	svc := deploy.New(deploy.Options{Store: st, Starter: starter, Check: gate(root, st)})
 	return svc, func() { st.Close(); unlock() }, nil
 }
 

@@ -6,8 +6,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gantryhq/gantry/internal/app"
+	"github.com/gantryhq/gantry/internal/record"
 )
 
 // deployProject copies the deploy package's fixture project (orders after
@@ -19,6 +21,21 @@ func deployProject(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// testFired records in dir's store that every channel of route took a
+// test alert just now, as gantry alerts test does through a server.
+func testFired(t *testing.T, dir, route string) {
+	t.Helper()
+	st, err := app.OpenStore(t.Context(), app.StoreURL("", dir, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tf := &record.TestFire{Route: route, Actor: "test", At: time.Now(), OK: true, Channels: []string{"oncall"}}
+	if err := st.CreateTestFire(t.Context(), tf, nil); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // gantry runs a command in-process against project dir and wants exit
@@ -45,11 +62,17 @@ func TestDeployApproveFlow(t *testing.T) {
 	if !strings.Contains(out, "is already active in staging") {
 		t.Errorf("deploying the same content again:\n%s", out)
 	}
+	// Production wants the pipeline's alert route proven by a test-fire.
+	_, errOut := gantry(t, dir, ExitFailed, "deploy", "orders", "--env", "prod", "--as", "alice")
+	if !strings.Contains(errOut, "alert-test-fire") || !strings.Contains(errOut, "never test-fired") {
+		t.Errorf("deploy to prod before a test-fire of its route:\n%s", errOut)
+	}
+	testFired(t, dir, "data-oncall")
 	out, _ = gantry(t, dir, ExitOK, "deploy", "orders", "--env", "prod", "--as", "alice")
 	if !strings.Contains(out, "risk L3 → deployment 2 to prod: pending") || !strings.Contains(out, "waiting for approval: 0 of 1 approvals (gantry approve 2)") {
 		t.Errorf("deploy to prod:\n%s", out)
 	}
-	_, errOut := gantry(t, dir, ExitFailed, "approve", "2", "--as", "alice")
+	_, errOut = gantry(t, dir, ExitFailed, "approve", "2", "--as", "alice")
 	if !strings.Contains(errOut, "you deployed this; another person must approve") {
 		t.Errorf("self-approval: %s", errOut)
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/gantryhq/gantry/internal/alert/manager"
 	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/app"
+	"github.com/gantryhq/gantry/internal/deploy"
+	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/monitor"
 	"github.com/gantryhq/gantry/internal/server"
@@ -30,6 +32,7 @@ import (
 type serveFlags struct {
 	storeFlags
 	addr      string
+	env       string
 	publicURL string
 	logFormat string
 	logLevel  string
@@ -50,11 +53,12 @@ the server: runs in flight are suspended and resume when it starts again.
 A server killed outright resumes them the same way.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return serve(c.Context(), c.ErrOrStderr(), f)
+			return serve(c, f)
 		},
 	}
 	f.add(c)
 	c.Flags().StringVar(&f.addr, "addr", "127.0.0.1:8080", "address the HTTP API listens on")
+	c.Flags().StringVar(&f.env, "env", "", "run the revisions deployed to this environment instead of the project's files")
 	c.Flags().StringVar(&f.publicURL, "public-url", "", "the server's address as people reach it, for links in alerts (default http://ADDR)")
 	c.Flags().StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	c.Flags().StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -77,8 +81,9 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	}
 }
 
-func serve(ctx context.Context, logw io.Writer, f serveFlags) error {
-	log, err := newLogger(logw, f.logFormat, f.logLevel)
+func serve(c *cobra.Command, f serveFlags) error {
+	ctx := c.Context()
+	log, err := newLogger(c.ErrOrStderr(), f.logFormat, f.logLevel)
 	if err != nil {
 		return err
 	}
@@ -117,14 +122,27 @@ func serve(ctx context.Context, logw io.Writer, f serveFlags) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if f.env != "" && project.Environment(f.env) == nil {
+		return usageErr("--env %s: gantry.yaml declares no such environment", f.env)
+	}
 	srv := server.New(server.Config{
-		ProjectDir: dir,
-		Store:      st,
-		Exec:       exe,
-		Secrets:    app.Secrets(dir, project),
-		LogDir:     app.LogDir(dir),
-		Logger:     log,
+		ProjectDir:  dir,
+		Store:       st,
+		Exec:        exe,
+		Secrets:     app.Secrets(dir, project),
+		LogDir:      app.LogDir(dir),
+		Logger:      log,
+		Env:         f.env,
+		RevisionDir: filepath.Join(dir, ".gantry", "revisions"),
+		EnvSecrets: func(s spec.Secrets) engine.SecretFunc {
+			return app.Secrets(dir, &spec.Project{Secrets: s})
+		},
 	})
+	lifecycle := deploy.New(deploy.Options{Store: st, Starter: srv.StagingStarter(), Check: gate(c.Root(), st)})
+	srv.SetDeployments(server.Lifecycle{Svc: lifecycle})
+	if err := adminToken(ctx, lifecycle, dir, log); err != nil {
+		return failed(err)
+	}
 	metrics, err := monitor.New(reg, srv, version)
 	if err != nil {
 		return failed(err)
@@ -158,7 +176,9 @@ func serve(ctx context.Context, logw io.Writer, f serveFlags) error {
 	defer alerts.Stop()
 	h := api.NewHandler(srv, api.Options{
 		Logger: log, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
-		Alerts: &server.AlertAPI{M: alerts},
+		Alerts: &server.AlertAPI{M: alerts, Audit: st.AppendAudit},
+		Deploy: server.DeployAPI{Service: lifecycle, S: srv},
+		Auth:   api.TokenAuth{Tokens: lifecycle},
 	})
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
@@ -184,4 +204,25 @@ func serve(ctx context.Context, logw io.Writer, f serveFlags) error {
 			return nil
 		}
 	}
+}
+
+// adminToken makes sure the project's admin token file holds a valid
+// admin token, creating one when it is missing or revoked, so that the
+// people who can read the project can use the API from the first start.
+// The token itself is never logged.
+func adminToken(ctx context.Context, svc *deploy.Service, dir string, log *slog.Logger) error {
+	if tok := app.ReadAdminToken(dir); tok != "" {
+		if id, err := svc.Authenticate(ctx, tok); err == nil && id.Role == deploy.RoleAdmin {
+			return nil
+		}
+	}
+	tok, _, err := svc.CreateToken(ctx, "gantry serve", "admin", deploy.RoleAdmin)
+	if err != nil {
+		return fmt.Errorf("create the admin token: %w", err)
+	}
+	if err := app.WriteAdminToken(dir, tok); err != nil {
+		return fmt.Errorf("write the admin token: %w", err)
+	}
+	log.Info("created an admin API token; the CLI here uses it", "file", filepath.Join(dir, app.AdminTokenFile))
+	return nil
 }

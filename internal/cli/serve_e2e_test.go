@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gantryhq/gantry/internal/app"
 )
 
 // served is a real `gantry serve` child process.
@@ -135,3 +137,18 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 }
 
 func lines(s string) []string { return strings.Split(strings.TrimSpace(s), "\n") }
+
+// adminBearer sends the admin token gantry serve keeps in the project
+// folder with every request, as the CLI does.
+type adminBearer struct {
+	dir  string
+	next http.RoundTripper
+}
+
+func (a adminBearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if tok := app.ReadAdminToken(a.dir); tok != "" {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+tok)
+	}
+	return a.next.RoundTrip(r)
+}

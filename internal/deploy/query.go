@@ -76,13 +76,6 @@ func (s *Service) Audit(ctx context.Context, f store.AuditFilter) ([]record.Audi
 	return s.st.ListAudit(ctx, f)
 }
 
-// Replayed records in the audit log that actor replayed a dead letter;
-// the server calls it when it replays one.
-func (s *Service) Replayed(ctx context.Context, actor, pipeline string, deadLetterID, runID int64) error {
-	return s.st.AppendAudit(ctx, &record.AuditEvent{Time: s.now(), Actor: actor, Action: record.AuditReplay,
-		Pipeline: pipeline, Detail: fmt.Sprintf("dead letter %d replayed as run %d", deadLetterID, runID)})
-}
-
 // ActiveRevision is what runs in one environment.
 type ActiveRevision struct {
 	Deployment record.Deployment

@@ -68,7 +68,7 @@ func reopen(t *testing.T, e *env) *env {
 func TestAuditAppendOnly(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	if err := e.svc.Replayed(t.Context(), "bob", "orders", 3, 7); err != nil {
+	if err := e.st.AppendAudit(t.Context(), &record.AuditEvent{Actor: "bob", Action: record.AuditReplay, Pipeline: "orders"}); err != nil {
 		t.Fatal(err)
 	}
 	db, err := sql.Open("sqlite", e.path)

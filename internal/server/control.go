@@ -175,9 +175,9 @@ func (s *Server) Replay(ctx context.Context, id int64, actor string) (record.Run
 	if !run.State.Final() {
 		return record.Run{}, fmt.Errorf("run %d is still %s: replay it once it ends: %w", run.ID, run.State, store.ErrConflict)
 	}
-	p, err := s.pipeline(run.Pipeline)
-	if err != nil {
-		return record.Run{}, err
+	p := s.pipelineFor(ctx, run) // the revision it ran, when pinned to one
+	if p == nil {
+		return record.Run{}, fmt.Errorf("pipeline %q of run %d is not loaded: %w", run.Pipeline, run.ID, store.ErrNotFound)
 	}
 	g, err := p.spec.Graph()
 	if err != nil {
@@ -208,6 +208,12 @@ func (s *Server) Replay(ctx context.Context, id int64, actor string) (record.Run
 		return record.Run{}, err
 	}
 	s.log.Info("replay", "dead_letter", id, "run_id", run.ID, "task", dl.Task, "actor", actor)
+	if err := s.cfg.Store.AppendAudit(ctx, &record.AuditEvent{
+		Actor: actor, Action: record.AuditReplay, Pipeline: run.Pipeline, Env: run.Env, Revision: run.Revision,
+		Reason: fmt.Sprintf("dead letter %d", id), Detail: fmt.Sprintf("task %s and its downstream in run %d", dl.Task, run.ID),
+	}); err != nil {
+		s.log.Error("audit replay", "dead_letter", id, "err", err)
+	}
 	s.wake(s.wakeDispatch)
 	return run, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/record"
@@ -26,6 +27,9 @@ type Deployments interface {
 	// revision may roll back. It returns a description of the rollback it
 	// made, or "".
 	RunFinished(ctx context.Context, run record.Run) (rollback string, err error)
+	// ActiveSince is when the active deployment of pipeline in env became
+	// active: alert conditions look no further back.
+	ActiveSince(ctx context.Context, pipeline, env string) (time.Time, error)
 }
 
 // loadDeployed loads, for the server's environment, the revision each
@@ -56,6 +60,14 @@ func (s *Server) loadDeployed() api.ReloadResult {
 	next := map[string]*pipeline{}
 	for name, hash := range revs {
 		p, err := s.revisionPipeline(ctx, name, hash, s.cfg.Env)
+		if err == nil {
+			var since time.Time
+			if since, err = s.cfg.Deployments.ActiveSince(ctx, name, s.cfg.Env); err == nil {
+				cp := *p
+				cp.since = since
+				p = &cp
+			}
+		}
 		if err != nil {
 			res.Errors = append(res.Errors, err.Error())
 			s.mu.Lock()
@@ -203,12 +215,15 @@ func (s *Server) deployFinished(ctx context.Context, run record.Run) {
 		s.log.Error("deploy: run finished", "run_id", run.ID, "err", err)
 		return
 	}
+	if run.Trigger == record.TriggerStaging {
+		s.refresh() // its success may have activated a deployment waiting for it
+	}
 	if rb == "" {
 		return
 	}
 	s.log.Warn("automatic rollback", "pipeline", run.Pipeline, "env", run.Env, "run_id", run.ID, "what", rb)
 	if run.Env == s.cfg.Env {
-		s.load()
+		s.refresh()
 	}
 	s.raiseRollback(ctx, run, rb)
 	if s.cfg.OnRollback != nil {

@@ -132,6 +132,9 @@ func New(cfg Config) *Server {
 	return s
 }
 
+// SetDeployments sets the deploy lifecycle; call it before Start.
+func (s *Server) SetDeployments(d Deployments) { s.cfg.Deployments = d }
+
 // SetObserver sets the observer; call it before Start.
 func (s *Server) SetObserver(o Observer) { s.cfg.Observer = o }
 

@@ -1,0 +1,230 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/api"
+)
+
+const lifecycleProject = `project: lifecycle-e2e
+environments:
+  staging:
+    staging: true
+    params: {target: staging_db}
+  prod:
+    production: true
+    approval: {required: 1}
+pools:
+  warehouse: {slots: 2}
+alerts:
+  group_wait: 1s
+  group_interval: 1s
+  channels:
+    hook: {type: webhook, url: "%URL%", secret: hook_key}
+  routes:
+    data-oncall: {channels: [hook]}
+`
+
+// The whole deploy path on a real server (gantry serve --env prod), as
+// people with their own tokens do it through the CLI: the gate refuses a
+// bad revision and nothing is stored; the fixed one runs in staging in a
+// throwaway folder that is gone afterwards; the promotion waits for an
+// approval its author cannot give; another person approves; prod runs it;
+// a bad config change passes staging, fails its first prod run and is
+// rolled back automatically, with an alert; the audit log tells it all.
+func TestDeployLifecycleEndToEnd(t *testing.T) {
+	t.Parallel()
+	const hookSecret = "whsec-lifecycle-9f"
+	rcv := &hookReceiver{t: t, secret: hookSecret}
+	hs := httptest.NewServer(rcv)
+	defer hs.Close()
+
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(moduleRoot, "internal", "deploy", "testdata", "project"))); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "gantry.yaml"), strings.Replace(lifecycleProject, "%URL%", hs.URL, 1))
+	// The extract step reports the folder it ran in.
+	writeFile(t, filepath.Join(dir, "scripts", "extract.sh"), "#!/bin/sh\nset -eu\necho extracted\necho \"workspace=$PWD\" >> \"$GANTRY_OUTPUT\"\n")
+	loadScript, err := os.ReadFile(filepath.Join(dir, "scripts", "load.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := serve(t, dir, []string{"GANTRY_SECRET_HOOK_KEY=" + hookSecret}, "--env", "prod")
+	admin := s.adminToken()
+
+	// People and their roles.
+	tokens := map[string]string{}
+	for user, role := range map[string]string{"alice": "admin", "bob": "approver", "vic": "viewer"} {
+		r := s.as(admin).must("token", "create", "--user", user, "--role", role)
+		m := regexp.MustCompile(`(?m)^(gantry_\S+)$`).FindStringSubmatch(r.stdout)
+		if m == nil {
+			t.Fatalf("no token printed:\n%s", r)
+		}
+		tokens[user] = m[1]
+	}
+	alice, bob, vic := s.as(tokens["alice"]), s.as(tokens["bob"]), s.as(tokens["vic"])
+
+	// 1. A hardcoded secret: the gate refuses, nothing is stored.
+	writeFile(t, filepath.Join(dir, "scripts", "load.sh"), string(loadScript)+"psql postgres://loader:Sup3rS3cretPw@db/warehouse -c 'select 1'\n")
+	r := alice.gantry("deploy", "orders", "--env", "staging", "-m", "first try")
+	wantCode(t, r, 1)
+	wantContains(t, "refused deploy", r.stdout+r.stderr, "hardcoded-secret", "scripts/load.sh")
+	if strings.Contains(r.stdout+r.stderr, "Sup3rS3cretPw") {
+		t.Errorf("the refusal shows the secret:\n%s", r)
+	}
+	wantContains(t, "revisions after a refusal", alice.must("revisions", "orders").stdout, "no revisions")
+
+	// 2. Fixed: deployed to staging, its integration run in a throwaway folder.
+	writeFile(t, filepath.Join(dir, "scripts", "load.sh"), string(loadScript))
+	r = alice.must("deploy", "orders", "--env", "staging", "-m", "orders pipeline")
+	wantContains(t, "deploy to staging", r.stdout, "deployment 1 to staging: active")
+	staging := s.waitRun(admin, "staging_test", 1)
+	if staging.State != "succeeded" {
+		t.Fatalf("staging run %d %s: %s", staging.ID, staging.State, staging.Error)
+	}
+	ws := s.output(admin, staging.ID, "extract", "workspace")
+	if ws == "" || strings.HasPrefix(ws, dir) {
+		t.Errorf("the staging run ran in %q, want a folder of its own", ws)
+	}
+	if _, err := os.Stat(ws); !os.IsNotExist(err) {
+		t.Errorf("the staging workspace %s is still there (%v)", ws, err)
+	}
+	wantContains(t, "revisions", alice.must("revisions", "orders").stdout, "succeeded")
+
+	// 3. Under-privileged calls change nothing.
+	r = vic.gantry("promote", "orders", "--from", "staging", "--to", "prod")
+	wantCode(t, r, 1)
+	wantContains(t, "a viewer promoting", r.stderr, "role viewer", "may not deploy")
+	r = s.as("gantry_forged0123456789").gantry("deploy", "orders", "--env", "prod")
+	wantCode(t, r, 1)
+	wantContains(t, "a forged token", r.stderr, "unknown or was revoked")
+	wantContains(t, "deployments", alice.must("deployments", "orders").stdout, "staging")
+	if strings.Contains(alice.must("deployments", "orders").stdout, "prod") {
+		t.Fatal("a refused call made a prod deployment")
+	}
+
+	// 4. Production wants the route test-fired; then the promotion waits
+	// for an approval its author may not give.
+	r = alice.gantry("promote", "orders", "--from", "staging", "--to", "prod")
+	wantCode(t, r, 1)
+	wantContains(t, "promote before a test-fire", r.stdout+r.stderr, "alert-test-fire")
+	alice.must("alerts", "test", "--route", "data-oncall")
+	r = alice.must("promote", "orders", "--from", "staging", "--to", "prod")
+	wantContains(t, "promote", r.stdout, "deployment 2 to prod: pending", "approval")
+	r = alice.gantry("approve", "2")
+	wantCode(t, r, 1)
+	wantContains(t, "self-approval", r.stderr, "another person must approve")
+	r = bob.must("approve", "2", "--comment", "looks right")
+	wantContains(t, "approve", r.stdout, "active")
+
+	// 5. The server runs it in prod: its first run succeeds.
+	alice.must("trigger", "orders")
+	first := s.waitRun(admin, "manual", 1)
+	if first.State != "succeeded" || first.Env != "prod" || first.Revision == "" {
+		t.Fatalf("first prod run: %+v", first)
+	}
+	good := first.Revision
+
+	// 6. A config change that breaks prod only: staging passes, promotion
+	// (L1: no approval) activates it, its first prod run fails, and Gantry
+	// rolls back to the previous revision and pages.
+	pipelineFile := filepath.Join(dir, "pipelines", "orders.yaml")
+	spec, _ := os.ReadFile(pipelineFile)
+	writeFile(t, pipelineFile, strings.Replace(string(spec), "prod: {approval: {required: 1}}", "prod: {approval: {required: 1}, params: {target: broken}}", 1))
+	r = alice.must("deploy", "orders", "--env", "staging", "-m", "route prod loads elsewhere")
+	wantContains(t, "deploy B to staging", r.stdout, "risk L1")
+	if st := s.waitRun(admin, "staging_test", 2); st.State != "succeeded" {
+		t.Fatalf("second staging run %s", st.State)
+	}
+	r = alice.must("promote", "orders", "--from", "staging", "--to", "prod")
+	wantContains(t, "promote B", r.stdout, "deployment 4 to prod: active")
+	alice.must("trigger", "orders")
+	second := s.waitRun(admin, "manual", 2)
+	if second.State != "failed" || second.Revision == good {
+		t.Fatalf("second prod run: %+v", second)
+	}
+	waitFor(t, 30*time.Second, "the rollback page", func() bool { return len(rcv.messages("RolledBack")["firing"]) > 0 })
+	var pipes struct{ Pipelines []api.Pipeline }
+	s.getJSON("/api/v1/pipelines", admin, &pipes)
+	if len(pipes.Pipelines) != 1 || pipes.Pipelines[0].Revision != good {
+		t.Errorf("after the rollback the server runs %+v, want revision %s", pipes.Pipelines, good[:12])
+	}
+	r = alice.must("deployments", "orders", "--env", "prod")
+	wantContains(t, "prod deployments", r.stdout, "rolled_back", "active")
+
+	// 7. The audit log has every step and who took it.
+	r = vic.must("audit", "--pipeline", "orders")
+	for _, want := range []string{
+		"alice  deploy", "gantry  staging", "alice  promote", "bob  approve", "gantry  auto_rollback",
+	} {
+		if !regexp.MustCompile(strings.ReplaceAll(regexp.QuoteMeta(want), "  ", `\s+`)).MatchString(r.stdout) {
+			t.Errorf("audit log lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	wantContains(t, "audit", vic.must("audit").stdout, "test_fire", "token_create")
+}
+
+// as returns the server as a CLI user with token.
+func (s *served) as(token string) *served {
+	c := *s
+	c.env = append(append([]string{}, s.env...), "GANTRY_TOKEN="+token)
+	return &c
+}
+
+// adminToken is the token gantry serve wrote into the project.
+func (s *served) adminToken() string {
+	s.t.Helper()
+	data, err := os.ReadFile(filepath.Join(s.dir, ".gantry", "admin-token"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return strings.TrimSpace(string(data))
+}
+
+// waitRun waits for the n-th run with trigger to end and returns it.
+func (s *served) waitRun(token, trigger string, n int) api.RunView {
+	s.t.Helper()
+	var run api.RunView
+	waitFor(s.t, 60*time.Second, fmt.Sprintf("%s run %d to end", trigger, n), func() bool {
+		var list api.RunList
+		s.getJSON("/api/v1/runs?limit=100", token, &list)
+		var mine []api.RunView
+		for _, r := range list.Runs {
+			if string(r.Trigger) == trigger {
+				mine = append([]api.RunView{r}, mine...) // oldest first
+			}
+		}
+		if len(mine) < n {
+			return false
+		}
+		run = mine[n-1]
+		return run.State.Final()
+	})
+	return run
+}
+
+// output is the value a task of a run reported for key.
+func (s *served) output(token string, runID int64, task, key string) string {
+	s.t.Helper()
+	var list api.AttemptList
+	s.getJSON(fmt.Sprintf("/api/v1/runs/%d/attempts?task=%s", runID, task), token, &list)
+	for _, a := range list.Attempts {
+		for _, o := range a.Outputs {
+			if o.Key == key {
+				return o.Value
+			}
+		}
+	}
+	data, _ := json.Marshal(list)
+	s.t.Errorf("run %d task %s reported no %s: %s", runID, task, key, data)
+	return ""
+}
