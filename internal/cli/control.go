@@ -32,6 +32,7 @@ func serverCmd(use, short string, args cobra.PositionalArgs, run func(c *cobra.C
 		},
 	}
 	addServerFlag(c, "the gantry server (default "+defaultServer+")")
+	c.Flags().String("project", ".", "the project folder, whose admin token is used when no --token is given")
 	return c
 }
 

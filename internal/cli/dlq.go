@@ -166,6 +166,7 @@ It goes through the server (--server, $GANTRY_SERVER, or ` + defaultServer + `).
 		},
 	}
 	addServerFlag(c, "the gantry server")
+	c.Flags().String("project", ".", "the project folder, whose admin token is used when no --token is given")
 	c.Flags().BoolVar(&all, "all", false, "replay every dead letter not yet replayed")
 	c.Flags().StringVar(&pipeline, "pipeline", "", "with --all: only this pipeline's")
 	return c

@@ -159,7 +159,10 @@ func (e *eval) schedulerLag(d *targetData) error {
 	raise := func(msg string, runID int64) {
 		e.add(d.t, NameSchedulerLagging, "scheduler_lag", nil, map[string]string{AnnSummary: summaryf(d.t, "%s", msg)}, runID)
 	}
-	if latest != nil && !latest.State.Final() && latest.State != record.RunWaiting {
+	// A run for an interval that fell due before Since (a catch-up when a
+	// working tree is first served) is not lag.
+	if latest != nil && !latest.State.Final() && latest.State != record.RunWaiting &&
+		(d.t.Since.IsZero() || !latest.IntervalEnd.Before(d.t.Since)) {
 		started := latest.StartedAt
 		if started.IsZero() {
 			started = e.now
