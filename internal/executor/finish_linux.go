@@ -33,10 +33,16 @@ func (r *attemptRun) finish() Result {
 		res.PeakMemory = ru.Maxrss * 1024 // KiB on Linux
 		res.CPUTime = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
+	// A forked child starts as a copy of Gantry, and the kernel keeps that
+	// copy's size as the child's high-water mark: a figure no larger than
+	// Gantry's own high-water mark says nothing about the task. Gantry's
+	// mark is read again now, as it may have grown between the read before
+	// the fork and the fork itself.
+	var self syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &self) == nil {
+		r.parentRSS = max(r.parentRSS, self.Maxrss*1024)
+	}
 	if res.PeakMemory <= r.parentRSS {
-		// A forked child starts as a copy of Gantry, and the kernel keeps
-		// that copy's size as the child's high-water mark: a figure no
-		// larger than Gantry's own size says nothing about the task.
 		res.PeakMemory = 0
 	}
 	res.PeakMemory = max(res.PeakMemory, polledPeak)

@@ -48,7 +48,7 @@ func (c *clock) Add(d time.Duration) time.Time {
 // harness is a real SQLite store, a fake clock, a project and managers
 // made on them.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	st      store.Store
 	clock   *clock
 	project *spec.Project
@@ -59,7 +59,7 @@ type harness struct {
 	poll    time.Duration
 }
 
-func newHarness(t *testing.T, project *spec.Project, targets ...manager.Target) *harness {
+func newHarness(t testing.TB, project *spec.Project, targets ...manager.Target) *harness {
 	t.Helper()
 	st, err := storesqlite.Open(t.Context(), filepath.Join(t.TempDir(), "gantry.db"))
 	if err != nil {
