@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/gantryhq/gantry/internal/app"
 	"io"
 	"net"
 	"net/http"
@@ -101,8 +102,22 @@ func (c *child) stop() {
 	_ = c.cmd.Wait()
 }
 
+// request sends a request with the admin token the server keeps in its
+// project folder.
+func (c *child) request(method, url string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+app.ReadAdminToken(c.dir))
+	return http.DefaultClient.Do(req)
+}
+
 func (c *child) post(path, body string) error {
-	resp, err := http.Post(c.base+path, "application/json", strings.NewReader(body))
+	resp, err := c.request(http.MethodPost, c.base+path, strings.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -313,7 +328,7 @@ func history(ctx context.Context, w io.Writer, o ServerOptions) error {
 			url += fmt.Sprintf("&pipeline=p%04d", i%o.Pipelines)
 		}
 		t0 := time.Now()
-		resp, err := http.Get(url)
+		resp, err := c.request(http.MethodGet, url, nil)
 		if err != nil {
 			return err
 		}

@@ -152,3 +152,13 @@ func (a adminBearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	return a.next.RoundTrip(r)
 }
+
+// gantry bench server drives a real server through its API: a small run
+// of it prints every figure (and so keeps working as the API changes).
+func TestBenchServerSmoke(t *testing.T) {
+	t.Parallel()
+	r := gantryEnv(t, t.TempDir(), nil, "bench", "server", "--samples", "3", "--pipelines", "10", "--history", "200")
+	wantCode(t, r, 0)
+	wantContains(t, "bench server", r.stdout, "upstream success → downstream first task start", "cron tick → first task start",
+		"GET /api/v1/runs?limit=50", "server RSS")
+}
