@@ -111,6 +111,9 @@ func printResult(w io.Writer, r *deploy.Result) {
 			}
 		}
 	}
+	if st := r.Staging; st != nil && !st.State.Final() {
+		fmt.Fprintf(w, "  staging run %d %s in %s: follow it with gantry runs show %d\n", st.ID, st.State, st.Env, st.ID)
+	}
 	for _, wait := range r.Waiting {
 		fmt.Fprintf(w, "  waiting for %s\n", wait)
 	}
