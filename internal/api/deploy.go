@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"strconv"
@@ -40,26 +41,54 @@ const MaxBundleBytes = 32 << 20
 // (422); the message holds the gate's findings.
 const CodeGateFailed = "gate_failed"
 
-// BundleBody is one pipeline's files as a deploy request carries them;
-// contents are base64 in JSON. The server computes the hash itself.
+// BundleBody is one pipeline's files as a deploy request carries them:
+// path to content, base64. The server computes the hash itself.
 type BundleBody struct {
 	Pipeline string            `json:"pipeline"`
 	File     string            `json:"file"`
-	Files    map[string][]byte `json:"files"`
-	Context  map[string][]byte `json:"context,omitempty"`
+	Files    map[string]string `json:"files"`
+	Context  map[string]string `json:"context,omitempty"`
 }
 
 // NewBundleBody is b as a request carries it.
 func NewBundleBody(b *deploy.Bundle) BundleBody {
-	return BundleBody{Pipeline: b.Pipeline, File: b.File, Files: b.Files, Context: b.Context}
+	return BundleBody{Pipeline: b.Pipeline, File: b.File, Files: encodeFiles(b.Files), Context: encodeFiles(b.Context)}
+}
+
+func encodeFiles(files map[string][]byte) map[string]string {
+	if len(files) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(files))
+	for k, v := range files {
+		out[k] = base64.StdEncoding.EncodeToString(v)
+	}
+	return out
+}
+
+func decodeFiles(field string, files map[string]string) (map[string][]byte, error) {
+	out := make(map[string][]byte, len(files))
+	for k, v := range files {
+		data, err := base64.StdEncoding.DecodeString(v)
+		if err != nil {
+			return nil, &FieldError{Field: field + "." + k, Msg: "is not base64"}
+		}
+		out[k] = data
+	}
+	return out, nil
 }
 
 // bundle checks a body and makes it a deploy.Bundle with its hash.
 func (b BundleBody) bundle() (*deploy.Bundle, error) {
-	out := &deploy.Bundle{Pipeline: b.Pipeline, File: b.File, Files: b.Files, Context: b.Context}
-	if out.Context == nil {
-		out.Context = map[string][]byte{}
+	files, err := decodeFiles("bundles.files", b.Files)
+	if err != nil {
+		return nil, err
 	}
+	ctxFiles, err := decodeFiles("bundles.context", b.Context)
+	if err != nil {
+		return nil, err
+	}
+	out := &deploy.Bundle{Pipeline: b.Pipeline, File: b.File, Files: files, Context: ctxFiles}
 	out.Hash = deploy.Hash(out.Files)
 	if err := out.Validate(); err != nil {
 		return nil, &FieldError{Field: "bundles", Msg: err.Error()}

@@ -249,3 +249,69 @@ func TestDeployRoutes(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Malformed deploy requests are refused with 400 naming the field, and
+// leave the store as it was: no revision, deployment or audit event.
+func TestDeployMalformedRequests(t *testing.T) {
+	t.Parallel()
+	st, err := storesqlite.Open(t.Context(), filepath.Join(t.TempDir(), "gantry.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc := deploy.New(deploy.Options{Store: st, Starter: queueStarter{st}})
+	srv := httptest.NewServer(api.NewHandler(populated(), api.Options{Deploy: svc}))
+	defer srv.Close()
+	b, err := deploy.Collect(filepath.Join("..", "deploy", "testdata", "project"), "orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := json.Marshal(api.NewBundleBody(b))
+	escape := strings.Replace(string(good), `"scripts/load.sh"`, `"../../etc/cron.d/x"`, 1)
+	for _, tc := range []struct{ name, path, body, field string }{
+		{"not JSON", "/api/v1/deployments", `{"env":`, ""},
+		{"unknown field", "/api/v1/deployments", `{"env":"staging","bundles":[],"force":true}`, "force"},
+		{"no env", "/api/v1/deployments", `{"bundles":[` + string(good) + `]}`, "env"},
+		{"no bundles", "/api/v1/deployments", `{"env":"staging","bundles":[]}`, "bundles"},
+		{"a path out of the project", "/api/v1/deployments", `{"env":"staging","bundles":[` + escape + `]}`, "bundles"},
+		{"files not base64", "/api/v1/deployments", `{"env":"staging","bundles":[{"pipeline":"orders","file":"pipelines/orders.yaml","files":{"gantry.yaml":"%%%"}}]}`, "bundles.files.gantry.yaml"},
+		{"unknown environment", "/api/v1/deployments", `{"env":"moon","bundles":[` + string(good) + `]}`, ""},
+		{"promote without to", "/api/v1/pipelines/orders/promote", `{"from":"staging"}`, "to"},
+		{"rollback without reason", "/api/v1/pipelines/orders/rollback", `{"env":"prod"}`, "reason"},
+		{"reject without reason", "/api/v1/deployments/1/reject", `{}`, "reason"},
+		{"diff with both", "/api/v1/pipelines/orders/diff", `{"env":"prod","to":"abcd","bundle":` + string(good) + `}`, "to"},
+		{"token without user", "/api/v1/tokens", `{"role":"admin"}`, "user"},
+		{"audit since not a time", "/api/v1/audit?since=yesterday", ``, "since"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			method := "POST"
+			if tc.body == "" {
+				method = "GET"
+			}
+			req, _ := http.NewRequest(method, srv.URL+tc.path, strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 400 {
+				t.Fatalf("status %d, want 400: %s", resp.StatusCode, data)
+			}
+			var e api.ErrorBody
+			if err := json.Unmarshal(data, &e); err != nil || e.Message == "" {
+				t.Fatalf("not the error shape: %s", data)
+			}
+			if tc.field != "" && e.Field != tc.field {
+				t.Errorf("field %q, want %q (%s)", e.Field, tc.field, e.Message)
+			}
+		})
+	}
+	if evs, _ := st.ListAudit(t.Context(), store.AuditFilter{Limit: -1}); len(evs) != 0 {
+		t.Errorf("malformed requests changed the audit log: %+v", evs)
+	}
+	if revs, _ := st.ListRevisions(t.Context(), "orders", -1); len(revs) != 0 {
+		t.Errorf("malformed requests stored revisions: %+v", revs)
+	}
+}
