@@ -23,6 +23,7 @@ import (
 	"github.com/gantryhq/gantry/internal/monitor"
 	"github.com/gantryhq/gantry/internal/server"
 	"github.com/gantryhq/gantry/internal/spec"
+	"github.com/gantryhq/gantry/internal/ui"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -180,7 +181,10 @@ func serve(c *cobra.Command, f serveFlags) error {
 		Deploy: server.DeployAPI{Service: lifecycle, S: srv},
 		Auth:   api.TokenAuth{Tokens: lifecycle},
 	})
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	root := http.NewServeMux()
+	ui.Register(root, ui.Options{Source: srv, Auth: api.TokenAuth{Tokens: lifecycle}, Logger: log})
+	root.Handle("/", h)
+	hs := &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "project", dir, "store", app.Redact(url))

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
@@ -232,4 +234,27 @@ func (s *Server) Pipelines(context.Context) ([]api.Pipeline, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// Runbook returns the text of a loaded pipeline's runbook file (as the
+// revision it runs has it), or store.ErrNotFound when the pipeline is not
+// loaded or its runbook is a URL or unset.
+func (s *Server) Runbook(_ context.Context, name string) (string, error) {
+	p, err := s.pipeline(name)
+	if err != nil {
+		return "", err
+	}
+	rb := p.spec.Runbook
+	if rb == "" || strings.Contains(rb, "://") {
+		return "", fmt.Errorf("pipeline %s has no runbook file: %w", name, store.ErrNotFound)
+	}
+	path := rb
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(p.dir, path)
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("runbook %s of %s: %w", rb, name, store.ErrNotFound)
+	}
+	return string(data), err
 }
