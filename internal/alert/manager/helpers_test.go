@@ -2,6 +2,7 @@ package manager_test
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"path/filepath"
 	"sync"
@@ -57,6 +58,7 @@ type harness struct {
 	sleeps  *notifytest.Sleeps
 	m       *manager.Manager
 	poll    time.Duration
+	mailTLS *tls.Config // STARTTLS trust for e-mail channels
 }
 
 func newHarness(t testing.TB, project *spec.Project, targets ...manager.Target) *harness {
@@ -86,7 +88,8 @@ func (h *harness) newManager() *manager.Manager {
 			return "", context.Canceled
 		},
 		BaseURL: "https://gantry.example", Now: h.clock.Now, Poll: h.poll,
-		Retry: notify.Policy{Attempts: 3, Sleep: h.sleeps.Sleep},
+		Retry:   notify.Policy{Attempts: 3, Sleep: h.sleeps.Sleep},
+		MailTLS: h.mailTLS,
 	})
 	if err != nil {
 		h.t.Fatal(err)
