@@ -1,6 +1,8 @@
 package cli_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
@@ -227,4 +229,65 @@ func (s *served) output(token string, runID int64, task, key string) string {
 	data, _ := json.Marshal(list)
 	s.t.Errorf("run %d task %s reported no %s: %s", runID, task, key, data)
 	return ""
+}
+
+// Each environment reads secrets from its own source: a staging run gets
+// the staging value, never the project's.
+func TestEnvironmentSecrets(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	stagingSecrets := filepath.Join(t.TempDir(), "staging-secrets")
+	writeFile(t, filepath.Join(stagingSecrets, "db_password"), "staging-pw-41")
+	writeFile(t, filepath.Join(dir, "gantry.yaml"), `project: env-secrets
+environments:
+  staging:
+    staging: true
+    secrets: {dir: `+stagingSecrets+`}
+alerts:
+  channels:
+    am: {type: alertmanager, url: "http://127.0.0.1:9/"}
+  routes:
+    oncall: {channels: [am]}
+`)
+	writeFile(t, filepath.Join(dir, "runbooks", "conn.md"), "# Runbook: conn\n\n## Failure: cannot connect\n\n"+
+		"Diagnosis: `gantry logs RUN_ID connect` shows the error.\n\nRecovery: fix the password, then `gantry dlq replay DLQ_ID`.\n\n"+
+		"## Failure: timeout\n\nDiagnosis: `gantry runs show RUN_ID`.\n\nRecovery: `gantry dlq replay DLQ_ID`.\n\n"+
+		"## Failure: wrong database\n\nDiagnosis: `gantry logs RUN_ID connect`.\n\nRecovery: `gantry rollback conn --env staging --reason wrong-db`.\n")
+	writeFile(t, filepath.Join(dir, "pipelines", "conn.yaml"), `pipeline: conn
+owner: data
+defaults:
+  retries: {attempts: 2, backoff: constant, initial: 1s}
+  timeout: 1m
+  resources: {memory: 64Mi, cpu: "100m"}
+concurrency: {parallelism: 1}
+timeout: 5m
+alerts: {route: oncall}
+runbook: runbooks/conn.md
+tasks:
+  - id: connect
+    run: echo "pw_sha=$(printf %s "$DB_PASSWORD" | sha256sum | cut -c1-16)" >> "$GANTRY_OUTPUT"
+    env:
+      DB_PASSWORD: {secret: db_password}
+`)
+	s := serve(t, dir, []string{"GANTRY_SECRET_DB_PASSWORD=project-pw-99"})
+	admin := s.adminToken()
+	s.must("deploy", "conn", "--env", "staging")
+	run := s.waitRun(admin, "staging_test", 1)
+	if run.State != "succeeded" {
+		t.Fatalf("staging run %s: %s", run.State, run.Error)
+	}
+	if got, want := s.output(admin, run.ID, "connect", "pw_sha"), sha16("staging-pw-41"); got != want {
+		t.Errorf("the staging run saw a password hashing to %s, want the staging secret's %s", got, want)
+	}
+	// The working tree's runs keep the project's source.
+	s.must("trigger", "conn")
+	manual := s.waitRun(admin, "manual", 1)
+	if got, want := s.output(admin, manual.ID, "connect", "pw_sha"), sha16("project-pw-99"); got != want {
+		t.Errorf("a working-tree run saw %s, want the project secret's %s", got, want)
+	}
+}
+
+func sha16(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])[:16]
 }
