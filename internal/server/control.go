@@ -201,6 +201,10 @@ func (s *Server) Replay(ctx context.Context, id int64, actor string) (record.Run
 	}
 	// The run starts again: its timeout counts from now.
 	run.State, run.Error, run.StartedAt, run.FinishedAt = record.RunQueued, "", time.Time{}, time.Time{}
+	b.Audit = []*record.AuditEvent{{
+		Time: now, Actor: actor, Action: record.AuditReplay, Pipeline: run.Pipeline, Env: run.Env, Revision: run.Revision,
+		Reason: fmt.Sprintf("dead letter %d", id), Detail: fmt.Sprintf("task %s and its downstream in run %d", dl.Task, run.ID),
+	}}
 	if err := s.cfg.Store.Apply(ctx, b); err != nil {
 		return record.Run{}, err
 	}
@@ -208,12 +212,7 @@ func (s *Server) Replay(ctx context.Context, id int64, actor string) (record.Run
 		return record.Run{}, err
 	}
 	s.log.Info("replay", "dead_letter", id, "run_id", run.ID, "task", dl.Task, "actor", actor)
-	if err := s.cfg.Store.AppendAudit(ctx, &record.AuditEvent{
-		Actor: actor, Action: record.AuditReplay, Pipeline: run.Pipeline, Env: run.Env, Revision: run.Revision,
-		Reason: fmt.Sprintf("dead letter %d", id), Detail: fmt.Sprintf("task %s and its downstream in run %d", dl.Task, run.ID),
-	}); err != nil {
-		s.log.Error("audit replay", "dead_letter", id, "err", err)
-	}
+
 	s.wake(s.wakeDispatch)
 	return run, nil
 }

@@ -633,6 +633,13 @@ tasks:
 	if _, err := srv.Replay(e.ctx, dl.ID, "bob"); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("second replay = %v, want ErrConflict", err)
 	}
+	evs, err := e.st.ListAudit(e.ctx, store.AuditFilter{Pipeline: "flaky", Limit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].Actor != "alice" || evs[0].Action != record.AuditReplay || !strings.Contains(evs[0].Reason, "dead letter") {
+		t.Errorf("audit log after one replay and one refused = %+v", evs)
+	}
 	if dls, _ := srv.ListDeadLetters(e.ctx, store.DeadLetterFilter{Pipeline: "flaky"}); len(dls) != 1 {
 		t.Errorf("%d dead letters after a successful replay, want still 1", len(dls))
 	}

@@ -88,6 +88,8 @@ type Batch struct {
 	Update []*record.TaskAttempt
 	// DeadLetters are inserted and their IDs set.
 	DeadLetters []*record.DeadLetter
+	// Audit events are appended with the changes they record.
+	Audit []*record.AuditEvent
 }
 
 // RunFilter narrows ListRuns. Zero fields do not filter.

@@ -18,7 +18,7 @@ import (
 // letter's defaulted CreatedAt) are set only on success.
 func (s *Store) Apply(ctx context.Context, b *store.Batch) error {
 	if b == nil || (b.Run == nil && len(b.Tasks) == 0 && len(b.Insert) == 0 &&
-		len(b.Update) == 0 && len(b.DeadLetters) == 0) {
+		len(b.Update) == 0 && len(b.DeadLetters) == 0 && len(b.Audit) == 0) {
 		return nil
 	}
 	q, err := s.queue(b)
@@ -56,7 +56,15 @@ func (s *Store) Apply(ctx context.Context, b *store.Batch) error {
 				return fmt.Errorf("insert dead letter %d/%s: %w", d.RunID, d.Task, mapErr(err))
 			}
 		}
-		return br.Close()
+		if err := br.Close(); err != nil {
+			return err
+		}
+		for _, ev := range b.Audit {
+			if err := appendAudit(ctx, tx, ev); err != nil {
+				return fmt.Errorf("append audit event: %w", err)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("apply: %w", mapErr(err))

@@ -17,7 +17,7 @@ import (
 // an attempt cannot be inserted and updated in one batch (as in storepg).
 func (s *Store) Apply(ctx context.Context, b *store.Batch) (err error) {
 	if b == nil || (b.Run == nil && len(b.Tasks) == 0 && len(b.Insert) == 0 &&
-		len(b.Update) == 0 && len(b.DeadLetters) == 0) {
+		len(b.Update) == 0 && len(b.DeadLetters) == 0 && len(b.Audit) == 0) {
 		return nil
 	}
 	res := applied{
@@ -103,6 +103,11 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, b *store.Batch, res *appl
 				return fmt.Errorf("insert dead letter %d/%s: %w", d.RunID, d.Task, err)
 			}
 			res.dlCreated[i] = created
+		}
+	}
+	for _, ev := range b.Audit {
+		if err := appendAudit(ctx, tx, ev); err != nil {
+			return fmt.Errorf("append audit event: %w", err)
 		}
 	}
 	return nil

@@ -95,9 +95,13 @@ func testApplyAtomic(t *testing.T, s store.Store) {
 		t.Run(c.name, func(t *testing.T) {
 			b := finishAndStartNext(run, a, "transform")
 			b.DeadLetters = []*record.DeadLetter{{RunID: run.ID, Pipeline: "p", Task: "extract", AttemptID: a.ID, Attempts: 1}}
+			b.Audit = []*record.AuditEvent{{Actor: "ann", Action: record.AuditReplay, Pipeline: "p"}}
 			c.spoil(b)
 			isErr(t, "Apply", s.Apply(ctx(t), b), c.want)
 			equal(t, "state after failed Apply", snapshot(t, s, run.ID), before)
+			if evs, err := s.ListAudit(ctx(t), store.AuditFilter{Limit: -1}); err != nil || len(evs) != 0 {
+				t.Errorf("failed Apply left audit events %+v (%v)", evs, err)
+			}
 			for _, in := range b.Insert {
 				if in.ID != 0 {
 					t.Errorf("failed Apply left inserted attempt ID %d set", in.ID)
@@ -110,8 +114,26 @@ func testApplyAtomic(t *testing.T, s store.Store) {
 			}
 		})
 	}
-	// The same batch without the bad change commits.
-	must(t, s.Apply(ctx(t), finishAndStartNext(run, a, "transform")))
+	// The same batch without the bad change commits, with its audit event.
+	b := finishAndStartNext(run, a, "transform")
+	b.Audit = []*record.AuditEvent{{Actor: "ann", Action: record.AuditReplay, Pipeline: "p", Reason: "dead letter 1"}}
+	must(t, s.Apply(ctx(t), b))
+	evs, err := s.ListAudit(ctx(t), store.AuditFilter{Limit: -1})
+	must(t, err)
+	if len(evs) != 1 || evs[0].Actor != "ann" || evs[0].Reason != "dead letter 1" || b.Audit[0].ID == 0 {
+		t.Errorf("audit after Apply = %+v", evs)
+	}
+}
+
+// An audit event alone is a batch too.
+func testApplyAuditOnly(t *testing.T, s store.Store) {
+	ev := &record.AuditEvent{Actor: "bob", Action: record.AuditReplay}
+	must(t, s.Apply(ctx(t), &store.Batch{Audit: []*record.AuditEvent{ev}}))
+	evs, err := s.ListAudit(ctx(t), store.AuditFilter{Limit: -1})
+	must(t, err)
+	if len(evs) != 1 || evs[0].ID != ev.ID {
+		t.Errorf("audit = %+v, want the one appended (ID %d)", evs, ev.ID)
+	}
 }
 
 func testApplyConflict(t *testing.T, s store.Store) {

@@ -30,6 +30,7 @@ func Run(t *testing.T, open Opener) {
 		{"ApplyEmpty", testApplyEmpty},
 		{"ApplyAtomic", testApplyAtomic},
 		{"ApplyConflict", testApplyConflict},
+		{"ApplyAuditOnly", testApplyAuditOnly},
 		{"ListRunsFilters", testListRunsFilters},
 		{"ListRunsPagination", testListRunsPagination},
 		{"ListRunsDefaultLimit", testListRunsDefaultLimit},
