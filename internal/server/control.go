@@ -201,14 +201,12 @@ func (s *Server) Replay(ctx context.Context, id int64, actor string) (record.Run
 	}
 	// The run starts again: its timeout counts from now.
 	run.State, run.Error, run.StartedAt, run.FinishedAt = record.RunQueued, "", time.Time{}, time.Time{}
+	b.Replayed = &store.Replayed{DeadLetter: id, By: actor, At: now}
 	b.Audit = []*record.AuditEvent{{
 		Time: now, Actor: actor, Action: record.AuditReplay, Pipeline: run.Pipeline, Env: run.Env, Revision: run.Revision,
 		Reason: fmt.Sprintf("dead letter %d", id), Detail: fmt.Sprintf("task %s and its downstream in run %d", dl.Task, run.ID),
 	}}
 	if err := s.cfg.Store.Apply(ctx, b); err != nil {
-		return record.Run{}, err
-	}
-	if err := s.cfg.Store.MarkDeadLetterReplayed(ctx, id, actor, now); err != nil {
 		return record.Run{}, err
 	}
 	s.log.Info("replay", "dead_letter", id, "run_id", run.ID, "task", dl.Task, "actor", actor)

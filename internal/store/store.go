@@ -90,6 +90,18 @@ type Batch struct {
 	DeadLetters []*record.DeadLetter
 	// Audit events are appended with the changes they record.
 	Audit []*record.AuditEvent
+	// Replayed, when set, marks a dead letter replayed with the batch: the
+	// batch is ErrConflict, and commits nothing, when it was replayed
+	// already (two replays racing cannot both win), ErrNotFound when there
+	// is no such dead letter.
+	Replayed *Replayed
+}
+
+// Replayed says who replayed a dead letter, and when (now when zero).
+type Replayed struct {
+	DeadLetter int64
+	By         string
+	At         time.Time
 }
 
 // RunFilter narrows ListRuns. Zero fields do not filter.

@@ -18,7 +18,7 @@ import (
 // letter's defaulted CreatedAt) are set only on success.
 func (s *Store) Apply(ctx context.Context, b *store.Batch) error {
 	if b == nil || (b.Run == nil && len(b.Tasks) == 0 && len(b.Insert) == 0 &&
-		len(b.Update) == 0 && len(b.DeadLetters) == 0 && len(b.Audit) == 0) {
+		len(b.Update) == 0 && len(b.DeadLetters) == 0 && len(b.Audit) == 0 && b.Replayed == nil) {
 		return nil
 	}
 	q, err := s.queue(b)
@@ -29,6 +29,11 @@ func (s *Store) Apply(ctx context.Context, b *store.Batch) error {
 	dlIDs := make([]int64, len(b.DeadLetters))
 	// Results come back in the order queue sent them.
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if b.Replayed != nil {
+			if err := markReplayed(ctx, tx, b.Replayed); err != nil {
+				return err
+			}
+		}
 		br := tx.SendBatch(ctx, q.batch)
 		defer br.Close()
 		if b.Run != nil {

@@ -54,10 +54,16 @@ func (s *Store) GetDeadLetter(ctx context.Context, id int64) (record.DeadLetter,
 // when zero): store.ErrNotFound when there is no such dead letter,
 // store.ErrConflict when it was already replayed.
 func (s *Store) MarkDeadLetterReplayed(ctx context.Context, id int64, by string, at time.Time) error {
+	return s.Apply(ctx, &store.Batch{Replayed: &store.Replayed{DeadLetter: id, By: by, At: at}})
+}
+
+// markReplayed marks a dead letter replayed within tx.
+func markReplayed(ctx context.Context, tx pgx.Tx, r *store.Replayed) error {
+	id, at := r.DeadLetter, r.At
 	if at.IsZero() {
 		at = now()
 	}
-	tag, err := s.pool.Exec(ctx, markReplayedSQL, timeArg(at), by, id)
+	tag, err := tx.Exec(ctx, markReplayedSQL, timeArg(at), r.By, id)
 	if err != nil {
 		return fmt.Errorf("mark dead letter %d replayed: %w", id, mapErr(err))
 	}
@@ -66,7 +72,7 @@ func (s *Store) MarkDeadLetterReplayed(ctx context.Context, id int64, by string,
 	}
 	// Nothing changed: tell a missing dead letter from a replayed one.
 	var one int32
-	err = s.pool.QueryRow(ctx, `SELECT 1 FROM dead_letters WHERE id = $1`, id).Scan(&one)
+	err = tx.QueryRow(ctx, `SELECT 1 FROM dead_letters WHERE id = $1`, id).Scan(&one)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("mark dead letter %d replayed: %w", id, store.ErrNotFound)

@@ -17,7 +17,7 @@ import (
 // an attempt cannot be inserted and updated in one batch (as in storepg).
 func (s *Store) Apply(ctx context.Context, b *store.Batch) (err error) {
 	if b == nil || (b.Run == nil && len(b.Tasks) == 0 && len(b.Insert) == 0 &&
-		len(b.Update) == 0 && len(b.DeadLetters) == 0 && len(b.Audit) == 0) {
+		len(b.Update) == 0 && len(b.DeadLetters) == 0 && len(b.Audit) == 0 && b.Replayed == nil) {
 		return nil
 	}
 	res := applied{
@@ -52,6 +52,11 @@ type applied struct {
 }
 
 func (s *Store) apply(ctx context.Context, tx *sql.Tx, b *store.Batch, res *applied) error {
+	if b.Replayed != nil {
+		if err := s.markReplayed(ctx, tx, b.Replayed); err != nil {
+			return err
+		}
+	}
 	if r := b.Run; r != nil {
 		out, err := tx.StmtContext(ctx, s.stmts.updateRun).ExecContext(ctx, string(r.State),
 			timeArg(r.StartedAt), timeArg(r.FinishedAt), r.Error, r.ID)

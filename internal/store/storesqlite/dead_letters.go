@@ -53,10 +53,16 @@ func (s *Store) GetDeadLetter(ctx context.Context, id int64) (record.DeadLetter,
 // when zero): store.ErrNotFound when there is no such dead letter,
 // store.ErrConflict when it was already replayed.
 func (s *Store) MarkDeadLetterReplayed(ctx context.Context, id int64, by string, at time.Time) error {
+	return s.Apply(ctx, &store.Batch{Replayed: &store.Replayed{DeadLetter: id, By: by, At: at}})
+}
+
+// markReplayed marks a dead letter replayed within tx.
+func (s *Store) markReplayed(ctx context.Context, tx *sql.Tx, r *store.Replayed) error {
+	id, at := r.DeadLetter, r.At
 	if at.IsZero() {
 		at = now()
 	}
-	res, err := s.stmts.markReplayed.ExecContext(ctx, at.UnixMicro(), by, id)
+	res, err := tx.StmtContext(ctx, s.stmts.markReplayed).ExecContext(ctx, at.UnixMicro(), r.By, id)
 	if err != nil {
 		return fmt.Errorf("mark dead letter %d replayed: %w", id, mapErr(err))
 	}
@@ -67,7 +73,7 @@ func (s *Store) MarkDeadLetterReplayed(ctx context.Context, id int64, by string,
 	}
 	// Nothing changed: tell a missing dead letter from a replayed one.
 	var one int
-	err = s.write.QueryRowContext(ctx, `SELECT 1 FROM dead_letters WHERE id = ?`, id).Scan(&one)
+	err = tx.QueryRowContext(ctx, `SELECT 1 FROM dead_letters WHERE id = ?`, id).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("mark dead letter %d replayed: %w", id, store.ErrNotFound)

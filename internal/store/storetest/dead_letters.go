@@ -83,6 +83,23 @@ func testDeadLetterReplay(t *testing.T, s store.Store) {
 	must(t, err)
 	equal(t, "dead letter after second replay", got, want)
 
+	// A replay is a batch: the run's reset, its audit entry and the mark
+	// commit together, and a losing replay commits none of them.
+	runBefore, err := s.GetRun(ctx(t), run.ID)
+	must(t, err)
+	reset := runBefore
+	reset.State, reset.Error = record.RunQueued, ""
+	err = s.Apply(ctx(t), &store.Batch{Run: &reset, Replayed: &store.Replayed{DeadLetter: d.ID, By: "bob"},
+		Audit: []*record.AuditEvent{{Actor: "bob", Action: record.AuditReplay}}})
+	isErr(t, "replay batch of a replayed dead letter", err, store.ErrConflict)
+	runAfter, err := s.GetRun(ctx(t), run.ID)
+	must(t, err)
+	equal(t, "run after a losing replay", runAfter, runBefore)
+	if evs, _ := s.ListAudit(ctx(t), store.AuditFilter{Limit: -1}); len(evs) != 0 {
+		t.Errorf("a losing replay left audit events: %+v", evs)
+	}
+	isErr(t, "replay of a missing dead letter", s.Apply(ctx(t), &store.Batch{Replayed: &store.Replayed{DeadLetter: d.ID + 1000, By: "x"}}), store.ErrNotFound)
+
 	// A zero time means now.
 	d2 := deadLetter(t, s, newRun(t, s, "p", "x"), "x")
 	before := time.Now().Add(-time.Second)
