@@ -19,6 +19,7 @@ func newDeployCmd() *cobra.Command {
 		f        deployFlags
 		env, msg string
 		all      bool
+		wait     bool
 	)
 	c := &cobra.Command{
 		Use:   "deploy PIPELINE|--all --env ENV",
@@ -30,9 +31,10 @@ same content is the same revision) and creates a deployment gated by the
 change's risk class: L1 params, L2 task settings, L3 DAG shape or a new
 pipeline, L4 several pipelines or gantry.yaml.
 
-Deploying to a staging environment runs the whole pipeline there, in the
-foreground, as its staging integration run. A deployment becomes active
-when its gates are met; see it wait with gantry deployments.`,
+Deploying to a staging environment runs the whole pipeline there as its
+staging integration run: in the foreground without a server; through one,
+the server runs it (--wait follows it to its end). A deployment becomes
+active when its gates are met; see it wait with gantry deployments.`,
 		Args: func(c *cobra.Command, args []string) error {
 			if (all && len(args) == 0) || (!all && len(args) == 1) {
 				return nil
@@ -58,6 +60,9 @@ when its gates are met; see it wait with gantry deployments.`,
 				for _, r := range rs {
 					printResult(c.OutOrStdout(), r)
 				}
+				if wait {
+					return waitStaging(c, rs)
+				}
 				return nil
 			})
 		},
@@ -66,7 +71,50 @@ when its gates are met; see it wait with gantry deployments.`,
 	c.Flags().StringVar(&env, "env", "", "the environment to deploy to")
 	c.Flags().StringVarP(&msg, "message", "m", "", "why, for the revision and the audit log")
 	c.Flags().BoolVar(&all, "all", false, "deploy every pipeline of the project together")
+	c.Flags().BoolVar(&wait, "wait", false, "through a server: wait for the staging runs to end, and fail if one fails")
 	return c
+}
+
+// waitStaging follows the staging runs a deploy through a server queued
+// until each ends. A failed one fails the command.
+func waitStaging(c *cobra.Command, rs []*deploy.Result) error {
+	url := serverURL(c, "")
+	if url == "" {
+		return nil // local staging runs ran in the foreground
+	}
+	cl := newClient(c, url)
+	failedRuns := 0
+	for _, r := range rs {
+		if r.Staging == nil || r.Staging.State.Final() {
+			continue
+		}
+		for {
+			v, err := cl.GetRun(c.Context(), r.Staging.ID)
+			if err != nil {
+				return err
+			}
+			if v.State.Final() {
+				fmt.Fprintf(c.OutOrStdout(), "staging run %d of %s: %s", v.ID, v.Pipeline, v.State)
+				if v.Error != "" {
+					fmt.Fprintf(c.OutOrStdout(), ": %s", v.Error)
+				}
+				fmt.Fprintln(c.OutOrStdout())
+				if v.State != record.RunSucceeded {
+					failedRuns++
+				}
+				break
+			}
+			select {
+			case <-c.Context().Done():
+				return c.Context().Err()
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
+	}
+	if failedRuns > 0 {
+		return failed(fmt.Errorf("%d staging run(s) did not succeed: promotion will be refused", failedRuns))
+	}
+	return nil
 }
 
 func collectBundles(project string, args []string, all bool) ([]*deploy.Bundle, error) {

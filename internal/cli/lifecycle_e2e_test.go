@@ -87,8 +87,8 @@ func TestDeployLifecycleEndToEnd(t *testing.T) {
 
 	// 2. Fixed: deployed to staging, its integration run in a throwaway folder.
 	writeFile(t, filepath.Join(dir, "scripts", "load.sh"), string(loadScript))
-	r = alice.must("deploy", "orders", "--env", "staging", "-m", "orders pipeline")
-	wantContains(t, "deploy to staging", r.stdout, "deployment 1 to staging: active")
+	r = alice.must("deploy", "orders", "--env", "staging", "-m", "orders pipeline", "--wait")
+	wantContains(t, "deploy to staging", r.stdout, "deployment 1 to staging: active", "staging run 1 of orders: succeeded")
 	staging := s.waitRun(admin, "staging_test", 1)
 	if staging.State != "succeeded" {
 		t.Fatalf("staging run %d %s: %s", staging.ID, staging.State, staging.Error)
