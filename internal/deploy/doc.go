@@ -62,9 +62,10 @@
 // # Identity
 //
 // Tokens are random 256-bit secrets shown once; the store keeps their
-// sha256. Authenticate maps one to an Identity, whose Role Allows the
-// Actions the API checks. Every change above is in the audit log, with its
-// actor, in the same transaction as the change.
+// sha256. Authenticate maps one to an Identity with one of Roles; what
+// each role may do is the API's table (internal/api: every route names
+// the permission it needs). Every change above is in the audit log, with
+// its actor, in the same transaction as the change.
 //
 // # Errors
 //
