@@ -16,6 +16,15 @@
 // refused before the Service is called, so it changes nothing. A 500 never
 // shows the underlying Go error; the handler logs it instead.
 //
+// # Access
+//
+// With an Authenticator (Options.Auth), every route but health, readiness
+// and the OpenAPI document needs "Authorization: Bearer TOKEN", and the
+// token's role must grant the route's Permission: read for GETs, operate
+// for runs and alerts, deploy, approve, admin for tokens. A missing or
+// unknown token is 401, a role without the permission 403; neither
+// reaches the Service. The acting user of a change is the token's.
+//
 // # Contract
 //
 // openapi.yaml, embedded and served at /api/v1/openapi.yaml, describes

@@ -24,4 +24,23 @@
 //
 // SIGHUP or POST /api/v1/reload re-reads the project. A file that no longer
 // parses is reported and its previous version keeps running.
+//
+// # Environments and revisions
+//
+// Without Config.Env the server runs the project's working tree. With one
+// (gantry serve --env prod) it runs, for each pipeline, the revision
+// active in that environment, from that revision's files written once
+// under RevisionDir, and loads again whenever a deployment, approval,
+// rollback or staging result changes what is active. A run carries its
+// revision, so a run in flight finishes on it; staging runs, whatever
+// the server's environment, run in a fresh folder removed afterwards.
+// Every finished run goes to the deploy lifecycle (Deployments), which
+// may roll a revision back; the rollback is raised as an alert.
+//
+// # Alerts
+//
+// The alert manager (SetAlerter) is woken by every run and attempt that
+// ends; the server gives it the pipelines it runs and the environment of
+// each (AlertTargets) and gantry.yaml (Project), and serves its API
+// (AlertAPI), writing each silence and test-fire to the audit log.
 package server
