@@ -25,7 +25,7 @@ var fixture = filepath.Join("testdata", "project")
 // project copies the fixture into a temporary folder and applies edits:
 // file → [old, new] replacements; an old of "" appends new; a new file
 // is created by appending to nothing.
-func project(t *testing.T, edits ...edit) string {
+func project(t testing.TB, edits ...edit) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS(fixture)); err != nil {
@@ -56,7 +56,7 @@ func project(t *testing.T, edits ...edit) string {
 type edit struct{ file, old, new string }
 
 // collect reads the bundle of pipeline from dir.
-func collect(t *testing.T, dir, pipeline string) *deploy.Bundle {
+func collect(t testing.TB, dir, pipeline string) *deploy.Bundle {
 	t.Helper()
 	b, err := deploy.Collect(dir, pipeline)
 	if err != nil {
@@ -67,19 +67,19 @@ func collect(t *testing.T, dir, pipeline string) *deploy.Bundle {
 
 // env is a test's real store, service and staging starter.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	st      *storesqlite.Store
 	path    string
 	svc     *deploy.Service
 	starter *engineStarter
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	return newEnvAt(t, filepath.Join(t.TempDir(), "gantry.db"))
 }
 
-func newEnvAt(t *testing.T, path string) *env {
+func newEnvAt(t testing.TB, path string) *env {
 	t.Helper()
 	st, err := storesqlite.Open(t.Context(), path)
 	if err != nil {
