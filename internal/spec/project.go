@@ -139,7 +139,7 @@ var (
 
 func (d *decoder) projectAlerts(n *yaml.Node, path string) ProjectAlerts {
 	var a ProjectAlerts
-	fields, _ := d.mapping(n, path, append([]string{"channels", "routes", "scheduler_lag"}, groupingKeys...))
+	fields, _ := d.mapping(n, path, append([]string{"channels", "routes", "scheduler_lag", "retention"}, groupingKeys...))
 	var routesNode *yaml.Node
 	routesPath := ""
 	for _, f := range fields {
@@ -150,6 +150,8 @@ func (d *decoder) projectAlerts(n *yaml.Node, path string) ProjectAlerts {
 			routesNode, routesPath = f.Value, f.Path
 		case "scheduler_lag":
 			a.SchedulerLag, _ = d.duration(f.Value, f.Path)
+		case "retention":
+			a.Retention, _ = d.duration(f.Value, f.Path)
 		default:
 			d.grouping(f, &a.Grouping)
 		}

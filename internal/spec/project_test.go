@@ -22,6 +22,7 @@ alerts:
   group_by: [alertname, pipeline]
   group_wait: 10s
   scheduler_lag: 2m
+  retention: 30d
   channels:
     slack: {type: slack, url_secret: slack_url}
     pager: {type: pagerduty, secret: pd_key}
@@ -60,7 +61,7 @@ func TestParseProjectRoutingAndDeploy(t *testing.T) {
 	}
 	a := p.Alerts
 	if !reflect.DeepEqual(a.Grouping, Grouping{GroupBy: []string{"alertname", "pipeline"}, GroupWait: 10 * time.Second}) ||
-		a.SchedulerLag != 2*time.Minute {
+		a.SchedulerLag != 2*time.Minute || a.Retention != 30*24*time.Hour {
 		t.Errorf("alerts = %+v", a)
 	}
 	want := Route{

@@ -251,6 +251,9 @@ type ProjectAlerts struct {
 	// SchedulerLag: a scheduled run starting later than this after its
 	// interval ended is an alert; 0 means 5m.
 	SchedulerLag time.Duration
+	// Retention is how long resolved alerts, deliveries and ended silences
+	// are kept; 0 means 90 days. Test-fires are kept: the gate reads them.
+	Retention time.Duration
 }
 
 // Grouping is how a route batches alerts into notifications, as in

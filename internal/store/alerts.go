@@ -48,6 +48,16 @@ type AlertStore interface {
 	CreateTestFire(ctx context.Context, tf *record.TestFire, ds []*record.AlertDelivery) error
 	// ListTestFires returns test-fires newest first.
 	ListTestFires(ctx context.Context, f TestFireFilter) ([]record.TestFire, error)
+
+	// PruneAlerts deletes what ended before before: resolved alerts,
+	// deliveries (but those of test-fires) and silences. Firing alerts,
+	// groups and test-fires stay.
+	PruneAlerts(ctx context.Context, before time.Time) (Pruned, error)
+}
+
+// Pruned counts what PruneAlerts deleted.
+type Pruned struct {
+	Alerts, Deliveries, Silences int64
 }
 
 // AlertFilter narrows ListAlerts. Zero fields do not filter.

@@ -195,6 +195,16 @@ func (h *harness) firing() []string {
 	return out
 }
 
+// alerts returns every alert, firing or resolved.
+func (h *harness) alerts() []record.Alert {
+	h.t.Helper()
+	as, err := h.st.ListAlerts(h.t.Context(), store.AlertFilter{Limit: -1})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return as
+}
+
 func (h *harness) deliveries() []record.AlertDelivery {
 	h.t.Helper()
 	ds, err := h.st.ListAlertDeliveries(h.t.Context(), store.AlertDeliveryFilter{Limit: -1})

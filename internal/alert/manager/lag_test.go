@@ -73,3 +73,30 @@ func TestSchedulerLag(t *testing.T) {
 		}
 	})
 }
+
+// Alert history older than alerts.retention is pruned; a firing alert is
+// not, however old.
+func TestPruneKeepsWhatMatters(t *testing.T) {
+	t.Parallel()
+	p := quiet()
+	p.Alerts.Retention = 48 * time.Hour
+	h := newHarness(t, p, manager.Target{Pipeline: pipeline("orders", "oncall"), Env: "prod"})
+	h.run("orders", "prod", record.RunFailed, t0, t0.Add(time.Minute), att{task: "load", state: record.TaskFailed, err: "exit status 1"})
+	h.at(2 * time.Minute)
+	h.run("orders", "prod", record.RunSucceeded, t0.Add(time.Hour), t0.Add(time.Hour+time.Minute), att{task: "load", state: record.TaskSucceeded})
+	h.at(time.Hour + 2*time.Minute) // RunFailed resolves; the dead letter keeps its alert firing
+	firingBefore := h.firing()
+
+	if _, err := h.m.Prune(t.Context(), t0.Add(47*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.alerts()); n != 2 {
+		t.Fatalf("%d alerts within retention, want both kept", n)
+	}
+	if _, err := h.m.Prune(t.Context(), t0.Add(50*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.alerts(); len(got) != 1 || got[0].State != record.AlertFiring || !slices.Equal(h.firing(), firingBefore) {
+		t.Errorf("after retention: %+v, want only the firing alert", got)
+	}
+}

@@ -117,11 +117,20 @@ func (m *Manager) Wake() {
 
 func (m *Manager) loop(ctx context.Context) {
 	defer close(m.done)
+	var pruned time.Time
 	for {
 		now := m.cfg.Now()
 		next, err := m.Evaluate(ctx, now)
 		if err != nil && ctx.Err() == nil {
 			m.log.Error("alert evaluation", "err", err)
+		}
+		if now.Sub(pruned) >= pruneEvery {
+			pruned = now
+			if p, err := m.Prune(ctx, now); err != nil && ctx.Err() == nil {
+				m.log.Error("alert pruning", "err", err)
+			} else if p != (store.Pruned{}) {
+				m.log.Info("pruned alert history", "alerts", p.Alerts, "deliveries", p.Deliveries, "silences", p.Silences)
+			}
 		}
 		d := min(max(next.Sub(now), 0), m.cfg.Poll)
 		if err != nil {
@@ -137,6 +146,24 @@ func (m *Manager) loop(ctx context.Context) {
 		}
 		t.Stop()
 	}
+}
+
+// DefaultRetention is how long ended alert history is kept when
+// gantry.yaml's alerts.retention does not say.
+const DefaultRetention = 90 * 24 * time.Hour
+
+// pruneEvery is how often the loop prunes.
+const pruneEvery = time.Hour
+
+// Prune deletes the resolved alerts, deliveries and silences that ended
+// more than the project's retention before now. Firing alerts, groups and
+// test-fires (the gate reads them) stay.
+func (m *Manager) Prune(ctx context.Context, now time.Time) (store.Pruned, error) {
+	keep := DefaultRetention
+	if p := m.cfg.Project(); p != nil && p.Alerts.Retention > 0 {
+		keep = p.Alerts.Retention
+	}
+	return m.cfg.Store.PruneAlerts(ctx, now.Add(-keep))
 }
 
 func (m *Manager) runURL(id int64) string {

@@ -502,3 +502,34 @@ func normalizeGroup(g *record.AlertGroup) {
 		}
 	}
 }
+
+// PruneAlerts deletes what ended before before; see store.AlertStore.
+func (s *Store) PruneAlerts(ctx context.Context, before time.Time) (store.Pruned, error) {
+	var p store.Pruned
+	cut := timeArg(before)
+	err := s.deployTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM alert_delivery_alerts WHERE delivery_id IN
+			(SELECT id FROM alert_deliveries WHERE test_fire_id IS NULL AND sent_at < $1)`, cut); err != nil {
+			return err
+		}
+		for _, q := range []struct {
+			n   *int64
+			sql string
+		}{
+			{&p.Deliveries, `DELETE FROM alert_deliveries WHERE test_fire_id IS NULL AND sent_at < $1`},
+			{&p.Alerts, `DELETE FROM alerts WHERE state = 'resolved' AND ends_at < $1`},
+			{&p.Silences, `DELETE FROM silences WHERE ends_at < $1`},
+		} {
+			tag, err := tx.Exec(ctx, q.sql, cut)
+			if err != nil {
+				return err
+			}
+			*q.n = tag.RowsAffected()
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Pruned{}, fmt.Errorf("prune alerts: %w", err)
+	}
+	return p, nil
+}

@@ -526,3 +526,36 @@ func normalizeGroup(g *record.AlertGroup) {
 		}
 	}
 }
+
+// PruneAlerts deletes what ended before before; see store.AlertStore.
+func (s *Store) PruneAlerts(ctx context.Context, before time.Time) (store.Pruned, error) {
+	var p store.Pruned
+	cut := before.UnixMicro()
+	err := s.deployTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM alert_delivery_alerts WHERE delivery_id IN
+			(SELECT id FROM alert_deliveries WHERE test_fire_id IS NULL AND sent_at < ?)`, cut); err != nil {
+			return err
+		}
+		for _, q := range []struct {
+			n   *int64
+			sql string
+		}{
+			{&p.Deliveries, `DELETE FROM alert_deliveries WHERE test_fire_id IS NULL AND sent_at < ?`},
+			{&p.Alerts, `DELETE FROM alerts WHERE state = 'resolved' AND ends_at < ?`},
+			{&p.Silences, `DELETE FROM silences WHERE ends_at < ?`},
+		} {
+			res, err := tx.ExecContext(ctx, q.sql, cut)
+			if err != nil {
+				return err
+			}
+			if *q.n, err = res.RowsAffected(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Pruned{}, fmt.Errorf("prune alerts: %w", err)
+	}
+	return p, nil
+}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ var alertCases = []testCase{
 	{"AlertDeliveriesByFingerprint", testAlertDeliveriesByFingerprint},
 	{"SilenceLifecycle", testSilenceLifecycle},
 	{"TestFireRoundTrip", testTestFireRoundTrip},
+	{"PruneAlerts", testPruneAlerts},
 }
 
 func storedAlert(a record.Alert) record.Alert {
@@ -289,4 +291,67 @@ func testTestFireRoundTrip(t *testing.T, s store.Store) {
 	w1, w2 := *d1, *d2
 	w1.At, w2.At = stored(d1.At), stored(d2.At)
 	equal(t, "test-fire deliveries", ds, []record.AlertDelivery{w2, w1})
+}
+
+// PruneAlerts deletes what ended before the cut and keeps what still
+// matters: firing alerts, recent history, groups and test-fires.
+func testPruneAlerts(t *testing.T, s store.Store) {
+	cut := at(10 * time.Hour)
+	old := firingAlert("old", "orders", "prod", 0)
+	old.State, old.EndsAt = record.AlertResolved, at(time.Hour)
+	recent := firingAlert("recent", "orders", "prod", 0)
+	recent.State, recent.EndsAt = record.AlertResolved, at(11*time.Hour)
+	firing := firingAlert("firing", "orders", "prod", 0) // started long ago, still firing
+	for _, a := range []*record.Alert{&old, &recent, &firing} {
+		must(t, s.SaveAlert(ctx(t), a))
+	}
+	g := record.AlertGroup{Key: "k", Route: "r", CreatedAt: at(0)}
+	oldD := &record.AlertDelivery{Channel: "slack", Kind: record.DeliveryFiring, OK: true, At: at(2 * time.Hour),
+		Alerts: []record.SentAlert{{Fingerprint: "old", State: record.AlertFiring}}}
+	newD := &record.AlertDelivery{Channel: "slack", Kind: record.DeliveryResolved, OK: true, At: at(12 * time.Hour),
+		Alerts: []record.SentAlert{{Fingerprint: "recent", State: record.AlertResolved}}}
+	must(t, s.SaveAlertGroup(ctx(t), &g, []*record.AlertDelivery{oldD, newD}))
+	tf := record.TestFire{Route: "data-oncall", At: at(time.Hour), OK: true, Channels: []string{"slack"}}
+	tfD := &record.AlertDelivery{Channel: "slack", Kind: record.DeliveryTest, OK: true, At: at(time.Hour)}
+	must(t, s.CreateTestFire(ctx(t), &tf, []*record.AlertDelivery{tfD}))
+	ended := record.Silence{Matchers: []record.Matcher{{Name: "a", Op: "=", Value: "b"}}, CreatedBy: "x", Reason: "r",
+		StartsAt: at(0), EndsAt: at(time.Hour)}
+	active := ended
+	active.EndsAt = at(20 * time.Hour)
+	must(t, s.CreateSilence(ctx(t), &ended))
+	must(t, s.CreateSilence(ctx(t), &active))
+
+	p, err := s.PruneAlerts(ctx(t), cut)
+	must(t, err)
+	equal(t, "pruned", p, store.Pruned{Alerts: 1, Deliveries: 1, Silences: 1})
+	as, err := s.ListAlerts(ctx(t), store.AlertFilter{Limit: -1})
+	must(t, err)
+	var fps []string
+	for _, a := range as {
+		fps = append(fps, a.Fingerprint)
+	}
+	if len(fps) != 2 || !slices.Contains(fps, "recent") || !slices.Contains(fps, "firing") {
+		t.Errorf("alerts after pruning = %v, want recent and firing", fps)
+	}
+	ds, err := s.ListAlertDeliveries(ctx(t), store.AlertDeliveryFilter{Limit: -1})
+	must(t, err)
+	if len(ds) != 2 {
+		t.Errorf("deliveries after pruning = %+v, want the recent one and the test-fire's", ds)
+	}
+	if ds, _ := s.ListAlertDeliveries(ctx(t), store.AlertDeliveryFilter{Fingerprint: "old"}); len(ds) != 0 {
+		t.Errorf("an old alert's deliveries remain: %+v", ds)
+	}
+	tfs, err := s.ListTestFires(ctx(t), store.TestFireFilter{})
+	must(t, err)
+	if len(tfs) != 1 {
+		t.Errorf("test-fires after pruning = %+v, want kept", tfs)
+	}
+	ss, err := s.ListSilences(ctx(t), store.SilenceFilter{Limit: -1})
+	must(t, err)
+	if len(ss) != 1 || ss[0].ID != active.ID {
+		t.Errorf("silences after pruning = %+v, want the active one", ss)
+	}
+	if gs, _ := s.ListAlertGroups(ctx(t)); len(gs) != 1 {
+		t.Errorf("groups after pruning = %+v, want kept", gs)
+	}
 }
