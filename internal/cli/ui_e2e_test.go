@@ -113,6 +113,17 @@ func TestAlertLinksInBrowser(t *testing.T) {
 		t.Errorf("run page at %s: state %q, attempts:\n%s", where, state, attempts)
 	}
 
+	// Each attempt's log is a click away.
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#attempts a.log")),
+		chromedp.WaitVisible(chromedp.ID("log")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if logText := run(t, ctx, chromedp.Text(chromedp.ID("log"))); !strings.Contains(logText, "step failed") {
+		t.Errorf("the attempt's log page shows %q, want the task's output", logText)
+	}
+
 	// The runbook link lands on the section for a failed task.
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(msg.RunbookURL),

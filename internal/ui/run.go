@@ -3,7 +3,9 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"strconv"
 
 	"github.com/gantryhq/gantry/internal/record"
@@ -40,4 +42,65 @@ func (h *handler) run(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.render(w, http.StatusOK, "run.html", runPage{Run: run, Tasks: tasks, Attempts: atts})
+}
+
+// maxLogBytes is how much of a log's end a page shows.
+const maxLogBytes = 256 << 10
+
+type logPage struct {
+	RunID     int64
+	Attempt   record.TaskAttempt
+	Text      string
+	Truncated bool
+}
+
+// attemptLog shows one attempt's captured output (already redacted of secrets
+// when it was written), its last maxLogBytes.
+func (h *handler) attemptLog(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	aid, aerr := strconv.ParseInt(r.PathValue("attempt"), 10, 64)
+	if err != nil || aerr != nil {
+		h.fail(w, r, fmt.Errorf("%w: no such attempt", errNotFound))
+		return
+	}
+	atts, err := h.src.ListAttempts(r.Context(), id, "")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	for _, a := range atts {
+		if a.ID != aid {
+			continue
+		}
+		page := logPage{RunID: id, Attempt: a}
+		if a.LogPath != "" {
+			page.Text, page.Truncated, err = tail(a.LogPath, maxLogBytes)
+			if err != nil && !errors.Is(err, os.ErrNotExist) {
+				h.fail(w, r, err)
+				return
+			}
+		}
+		h.render(w, http.StatusOK, "log.html", page)
+		return
+	}
+	h.fail(w, r, fmt.Errorf("%w: run %d has no attempt %d", errNotFound, id, aid))
+}
+
+// tail reads the last n bytes of a file.
+func tail(path string, n int64) (string, bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", false, err
+	}
+	off := max(st.Size()-n, 0)
+	buf := make([]byte, st.Size()-off)
+	if _, err := f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
+		return "", false, err
+	}
+	return string(buf), off > 0, nil
 }

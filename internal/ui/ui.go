@@ -59,6 +59,7 @@ func Register(mux *http.ServeMux, o Options) {
 	mux.HandleFunc("POST /login", h.login)
 	mux.HandleFunc("POST /logout", h.logout)
 	mux.HandleFunc("GET /runs/{id}", h.viewer(h.run))
+	mux.HandleFunc("GET /runs/{id}/attempts/{attempt}/log", h.viewer(h.attemptLog))
 	mux.HandleFunc("GET /pipelines/{name}/runbook", h.viewer(h.runbook))
 	mux.Handle("GET /ui/assets/", http.StripPrefix("/ui/", http.FileServerFS(assets)))
 }

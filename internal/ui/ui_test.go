@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -25,8 +27,11 @@ func (source) GetRun(_ context.Context, id int64) (record.Run, []record.RunTask,
 		[]record.RunTask{{RunID: 7, Task: "load", State: record.TaskFailed, Attempts: 1}}, nil
 }
 
+// logPath is the one attempt's log file, written by the test.
+var logPath = filepath.Join(os.TempDir(), fmt.Sprintf("gantry-ui-test-%d.log", os.Getpid()))
+
 func (source) ListAttempts(context.Context, int64, string) ([]record.TaskAttempt, error) {
-	return []record.TaskAttempt{{Task: "load", Attempt: 1, State: record.TaskFailed, ExitCode: 3, Error: "exit status 3"}}, nil
+	return []record.TaskAttempt{{ID: 31, Task: "load", Attempt: 1, State: record.TaskFailed, ExitCode: 3, Error: "exit status 3", LogPath: logPath}}, nil
 }
 
 func (source) Runbook(_ context.Context, name string) (string, error) {
@@ -75,6 +80,19 @@ func TestPagesNeedAToken(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, `id="state" class="state failed"`) ||
 		!strings.Contains(body, "&lt;script&gt;") || strings.Contains(body, "<script>x") {
 		t.Errorf("run page: %d\n%s", resp.StatusCode, body)
+	}
+	if err := os.WriteFile(logPath, []byte("connecting\n<b>refused</b>\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(logPath) })
+	if resp, body := get("/runs/7/attempts/31/log", "v"); resp.StatusCode != 200 || !strings.Contains(body, "&lt;b&gt;refused&lt;/b&gt;") {
+		t.Errorf("log page: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := get("/runs/7/attempts/32/log", "v"); resp.StatusCode != 404 {
+		t.Errorf("log of a missing attempt: %d", resp.StatusCode)
+	}
+	if resp, _ := get("/runs/7/attempts/31/log", ""); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("log without signing in: %d", resp.StatusCode)
 	}
 	if resp, body := get("/runs/8", "v"); resp.StatusCode != 404 || !strings.Contains(body, "no run 8") {
 		t.Errorf("missing run: %d %s", resp.StatusCode, body)
