@@ -291,3 +291,71 @@ func sha16(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])[:16]
 }
+
+// A staging run stopped with its server resumes in the same workspace,
+// with what its finished tasks left there, and the workspace goes once
+// the run has ended.
+func TestStagingRunResumesInItsWorkspace(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	gate := filepath.Join(t.TempDir(), "go")
+	writeFile(t, filepath.Join(dir, "gantry.yaml"), `project: resume
+environments:
+  staging: {staging: true}
+alerts:
+  channels:
+    am: {type: alertmanager, url: "http://127.0.0.1:9/"}
+  routes:
+    oncall: {channels: [am]}
+`)
+	writeFile(t, filepath.Join(dir, "runbooks", "two.md"), "# Runbook: two\n\n"+
+		"## Failure: make fails\n\nDiagnosis: `gantry logs RUN_ID make`.\n\nRecovery: `gantry dlq replay DLQ_ID`.\n\n"+
+		"## Failure: use fails\n\nDiagnosis: `gantry logs RUN_ID use`.\n\nRecovery: `gantry dlq replay DLQ_ID`.\n\n"+
+		"## Failure: timeout\n\nDiagnosis: `gantry runs show RUN_ID`.\n\nRecovery: `gantry dlq replay DLQ_ID`.\n")
+	writeFile(t, filepath.Join(dir, "pipelines", "two.yaml"), `pipeline: two
+owner: data
+defaults:
+  retries: {attempts: 2, backoff: constant, initial: 1s}
+  timeout: 2m
+  resources: {memory: 64Mi, cpu: "100m"}
+concurrency: {parallelism: 1}
+timeout: 5m
+alerts: {route: oncall}
+runbook: runbooks/two.md
+tasks:
+  - id: make
+    run: echo made > made.txt && echo "workspace=$PWD" >> "$GANTRY_OUTPUT"
+  - id: use
+    needs: [make]
+    run: |
+      while [ ! -f `+gate+` ]; do sleep 0.05; done
+      cat made.txt
+`)
+	s := serve(t, dir, nil)
+	admin := s.adminToken()
+	s.must("deploy", "two", "--env", "staging")
+	var run api.RunView
+	waitFor(t, 60*time.Second, "the use task to start", func() bool {
+		s.getJSON("/api/v1/runs/1", admin, &run)
+		for _, tk := range run.Tasks {
+			if tk.Task == "use" && tk.State == "running" {
+				return true
+			}
+		}
+		return false
+	})
+	ws := s.output(admin, 1, "make", "workspace")
+	s.stop() // suspends the run: the use task is killed and resumes later
+	if _, err := os.Stat(filepath.Join(ws, "made.txt")); err != nil {
+		t.Fatalf("the suspended run's workspace lost what make left: %v", err)
+	}
+	writeFile(t, gate, "")
+	s = serve(t, dir, nil)
+	done := s.waitRun(admin, "staging_test", 1)
+	if done.State != "succeeded" {
+		t.Fatalf("the resumed staging run %s: %s", done.State, done.Error)
+	}
+	if _, err := os.Stat(ws); !os.IsNotExist(err) {
+		t.Errorf("the workspace %s is still there after the run ended (%v)", ws, err)
+	}
+}

@@ -95,7 +95,7 @@ func (s *Server) revisionPipeline(ctx context.Context, name, hash, env string) (
 	}
 	dir := filepath.Join(s.cfg.RevisionDir, hash)
 	if _, err := os.Stat(dir); err != nil {
-		if err := s.materialize(ctx, hash, dir); err != nil {
+		if err := s.materializeAt(ctx, hash, dir); err != nil {
 			return nil, err
 		}
 	}
@@ -119,9 +119,9 @@ func (s *Server) revisionPipeline(ctx context.Context, name, hash, env string) (
 	return nil, fmt.Errorf("revision %s has no pipeline %s", short(hash), name)
 }
 
-// materialize writes a revision's files to dir through a temporary
-// sibling, so that a crash leaves no half-written revision behind.
-func (s *Server) materialize(ctx context.Context, hash, dir string) error {
+// materializeAt writes a revision's files to dir through a temporary
+// sibling, so that a crash leaves no half-written folder behind.
+func (s *Server) materializeAt(ctx context.Context, hash, dir string) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
 	}
@@ -160,22 +160,27 @@ func (s *Server) pipelineFor(ctx context.Context, run record.Run) *pipeline {
 	return rp
 }
 
-// workspace is a fresh folder holding run's revision, for a staging run:
-// it starts from nothing and is removed when the run ends. Logs are kept
-// elsewhere and stay.
+// workspace is the folder a staging run runs in: its revision's files,
+// written for it alone the first time, and found again when the run
+// resumes after a stop or a crash, so that it goes on with what its
+// finished tasks left there. The returned func removes it; the caller
+// calls it once the run has ended. Logs are kept elsewhere and stay.
 func (s *Server) workspace(ctx context.Context, run record.Run) (string, func(), error) {
 	if s.cfg.Deployments == nil || run.Revision == "" {
 		return "", nil, errors.New("a staging run needs a deployed revision")
 	}
-	dir, err := os.MkdirTemp(s.cfg.WorkspaceDir, "gantry-staging-"+run.Pipeline+"-")
-	if err != nil {
-		return "", nil, fmt.Errorf("staging workspace: %w", err)
+	base := s.cfg.WorkspaceDir
+	if base == "" {
+		base = os.TempDir()
 	}
-	if err := s.cfg.Deployments.Materialize(ctx, run.Revision, dir); err != nil {
-		os.RemoveAll(dir)
+	dir := filepath.Join(base, fmt.Sprintf("gantry-staging-%s-run%d", run.Pipeline, run.ID))
+	if _, err := os.Stat(dir); err == nil {
+		s.log.Info("staging workspace: resuming", "run_id", run.ID, "dir", dir)
+	} else if err := s.materializeAt(ctx, run.Revision, dir); err != nil {
 		return "", nil, fmt.Errorf("staging workspace: %w", err)
+	} else {
+		s.log.Info("staging workspace", "run_id", run.ID, "dir", dir)
 	}
-	s.log.Info("staging workspace", "run_id", run.ID, "dir", dir)
 	return dir, func() {
 		if err := os.RemoveAll(dir); err != nil {
 			s.log.Error("remove staging workspace", "dir", dir, "err", err)

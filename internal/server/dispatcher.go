@@ -209,15 +209,20 @@ func (s *Server) execute(ctx context.Context, p *pipeline, run record.Run, a *ac
 	}
 	req := p.request(fresh.Trigger, fresh.IntervalStart, fresh.IntervalEnd, nil)
 	req.Cancel = a.cancel
+	var cleanup func()
 	if fresh.Trigger == record.TriggerStaging {
-		dir, cleanup, err := s.workspace(ctx, fresh)
+		dir, done, err := s.workspace(ctx, fresh)
 		if err != nil {
 			return s.failUnrunnable(ctx, fresh, err)
 		}
-		defer cleanup()
-		req.Dir = dir
+		req.Dir, cleanup = dir, done
 	}
 	final, err := s.eng.Execute(ctx, req, fresh)
+	if cleanup != nil && err == nil && final.State.Final() {
+		// Only an ended run's workspace goes: a suspended one resumes in
+		// it, with what its finished tasks left there.
+		cleanup()
+	}
 	if errors.Is(err, engine.ErrMismatch) || errors.Is(err, engine.ErrRequest) {
 		return s.failUnrunnable(ctx, fresh, err)
 	}
