@@ -102,8 +102,16 @@ func (s *Server) Cancel(ctx context.Context, runID int64, actor string) (record.
 		case <-ctx.Done():
 		}
 	}
+	got, err := s.cfg.Store.GetRun(ctx, runID)
+	if err != nil {
+		return got, err
+	}
+	if a != nil && got.State.Final() && got.State != record.RunCancelled {
+		// It ended on its own while the cancel reached it.
+		return got, fmt.Errorf("run %d %s before it could be cancelled: %w", runID, got.State, store.ErrConflict)
+	}
 	s.log.Info("cancelled", "run_id", runID, "actor", actor)
-	return s.cfg.Store.GetRun(ctx, runID)
+	return got, nil
 }
 
 // cancelIdle cancels a run no one is executing: queued, waiting, or left
