@@ -507,7 +507,7 @@ func normalizeGroup(g *record.AlertGroup) {
 func (s *Store) PruneAlerts(ctx context.Context, before time.Time) (store.Pruned, error) {
 	var p store.Pruned
 	cut := timeArg(before)
-	err := s.deployTx(ctx, func(tx pgx.Tx) error {
+	err := s.writeTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM alert_delivery_alerts WHERE delivery_id IN
 			(SELECT id FROM alert_deliveries WHERE test_fire_id IS NULL AND sent_at < $1)`, cut); err != nil {
 			return err

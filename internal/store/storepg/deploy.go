@@ -25,9 +25,9 @@ const (
 	auditColumns = `id, at, actor, action, pipeline, env, revision, deployment_id, reason, detail`
 )
 
-// deployTx runs fn in a transaction and commits it, or rolls it back when
+// writeTx runs fn in a transaction and commits it, or rolls it back when
 // fn fails. Errors come back mapped.
-func (s *Store) deployTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+func (s *Store) writeTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return mapErr(pgx.BeginFunc(ctx, s.pool, fn))
 }
 
@@ -36,7 +36,7 @@ func (s *Store) CreateRevision(ctx context.Context, rev record.Revision, content
 	if rev.CreatedAt.IsZero() {
 		rev.CreatedAt = now()
 	}
-	err = s.deployTx(ctx, func(tx pgx.Tx) error {
+	err = s.writeTx(ctx, func(tx pgx.Tx) error {
 		var id int64
 		err := tx.QueryRow(ctx, `INSERT INTO revisions (hash, pipeline, created_by, created_at,
 			message, check_summary, staging_run_id, staging_state)
@@ -190,7 +190,7 @@ func (s *Store) RevisionContent(ctx context.Context, hash string) (map[string][]
 
 // SetStagingRun records the latest staging run of a revision.
 func (s *Store) SetStagingRun(ctx context.Context, hash string, runID int64, state record.RunState, ev *record.AuditEvent) error {
-	err := s.deployTx(ctx, func(tx pgx.Tx) error {
+	err := s.writeTx(ctx, func(tx pgx.Tx) error {
 		if err := affectedOne(tx.Exec(ctx, `UPDATE revisions SET staging_run_id = $1, staging_state = $2
 			WHERE hash = $3`, idArg(runID), string(state), hash)); err != nil {
 			return err
@@ -213,7 +213,7 @@ func (s *Store) CreateDeployment(ctx context.Context, d *record.Deployment, ev *
 		dep.CreatedAt = now()
 	}
 	dep.CreatedAt = deployTime(dep.CreatedAt)
-	err := s.deployTx(ctx, func(tx pgx.Tx) error {
+	err := s.writeTx(ctx, func(tx pgx.Tx) error {
 		if err := insertDeployment(ctx, tx, &dep); err != nil {
 			return err
 		}
@@ -324,7 +324,7 @@ func (s *Store) ActivateDeployment(ctx context.Context, a store.Activation) (rec
 		replaced = record.DeploymentSuperseded
 	}
 	var dep record.Deployment
-	err := s.deployTx(ctx, func(tx pgx.Tx) error {
+	err := s.writeTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		if dep, err = activationTarget(ctx, tx, a, at); err != nil {
 			return err
@@ -410,7 +410,7 @@ func (s *Store) EndDeployment(ctx context.Context, id int64, to record.Deploymen
 	if at.IsZero() {
 		at = now()
 	}
-	err := s.deployTx(ctx, func(tx pgx.Tx) error {
+	err := s.writeTx(ctx, func(tx pgx.Tx) error {
 		err := affectedOne(tx.Exec(ctx, `UPDATE deployments SET state = $1, reason = $2, ended_at = $3
 			WHERE id = $4 AND state = 'pending'`, string(to), reason, timeArg(at), id))
 		if errors.Is(err, store.ErrNotFound) {
@@ -441,7 +441,7 @@ func (s *Store) AddApproval(ctx context.Context, a record.Approval, ev *record.A
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = now()
 	}
-	err = s.deployTx(ctx, func(tx pgx.Tx) error {
+	err = s.writeTx(ctx, func(tx pgx.Tx) error {
 		var state string
 		if err := tx.QueryRow(ctx, `SELECT state FROM deployments WHERE id = $1 FOR UPDATE`,
 			a.DeploymentID).Scan(&state); err != nil {
@@ -492,7 +492,7 @@ func (s *Store) CreateToken(ctx context.Context, t *record.Token, ev *record.Aud
 		tok.CreatedAt = now()
 	}
 	tok.CreatedAt = deployTime(tok.CreatedAt)
-	err := s.deployTx(ctx, func(tx pgx.Tx) error {
+	err := s.writeTx(ctx, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `INSERT INTO api_tokens (username, role, hash, created_by,
 			created_at, revoked_at, revoked_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
 			tok.User, tok.Role, tok.Hash, tok.CreatedBy, timeArg(tok.CreatedAt),
@@ -535,7 +535,7 @@ func (s *Store) RevokeToken(ctx context.Context, id int64, by string, at time.Ti
 	if at.IsZero() {
 		at = now()
 	}
-	err := s.deployTx(ctx, func(tx pgx.Tx) error {
+	err := s.writeTx(ctx, func(tx pgx.Tx) error {
 		var revoked *time.Time
 		if err := tx.QueryRow(ctx, `SELECT revoked_at FROM api_tokens WHERE id = $1 FOR UPDATE`, id).Scan(&revoked); err != nil {
 			return err
@@ -557,7 +557,7 @@ func (s *Store) RevokeToken(ctx context.Context, id int64, by string, at time.Ti
 
 // AppendAudit appends one audit event.
 func (s *Store) AppendAudit(ctx context.Context, ev *record.AuditEvent) error {
-	if err := s.deployTx(ctx, func(tx pgx.Tx) error { return appendAudit(ctx, tx, ev) }); err != nil {
+	if err := s.writeTx(ctx, func(tx pgx.Tx) error { return appendAudit(ctx, tx, ev) }); err != nil {
 		return fmt.Errorf("append audit event: %w", err)
 	}
 	return nil

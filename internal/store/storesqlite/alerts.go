@@ -144,27 +144,18 @@ func (s *Store) SaveAlertGroup(ctx context.Context, g *record.AlertGroup, ds []*
 	if err != nil {
 		return fmt.Errorf("save alert group: %w", err)
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("save alert group: %w", mapErr(err))
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
+	err = s.writeTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_groups (group_key, route, labels, created_at, next_flush_at, channels)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (group_key) DO UPDATE SET route = excluded.route, labels = excluded.labels,
+			created_at = excluded.created_at, next_flush_at = excluded.next_flush_at, channels = excluded.channels`,
+			g.Key, g.Route, labels, timeArg(g.CreatedAt), timeArg(g.NextFlushAt), chans); err != nil {
+			return err
 		}
-	}()
-	if _, err = tx.ExecContext(ctx, `INSERT INTO alert_groups (group_key, route, labels, created_at, next_flush_at, channels)
-		VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (group_key) DO UPDATE SET route = excluded.route, labels = excluded.labels,
-		created_at = excluded.created_at, next_flush_at = excluded.next_flush_at, channels = excluded.channels`,
-		g.Key, g.Route, labels, timeArg(g.CreatedAt), timeArg(g.NextFlushAt), chans); err != nil {
-		return fmt.Errorf("save alert group %s: %w", g.Key, mapErr(err))
-	}
-	if err = insertDeliveries(ctx, tx, ds, g.Key, 0); err != nil {
+		return insertDeliveries(ctx, tx, ds, g.Key, 0)
+	})
+	if err != nil {
 		return fmt.Errorf("save alert group %s: %w", g.Key, err)
-	}
-	if err = tx.Commit(); err != nil {
-		return fmt.Errorf("save alert group %s: %w", g.Key, mapErr(err))
 	}
 	return nil
 }
@@ -401,25 +392,16 @@ func (s *Store) CreateTestFire(ctx context.Context, tf *record.TestFire, ds []*r
 	if err != nil {
 		return fmt.Errorf("create test-fire: %w", err)
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("create test-fire: %w", mapErr(err))
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
 	var id int64
-	if err = tx.QueryRowContext(ctx, `INSERT INTO test_fires (route, actor, fired_at, ok, channels, failed)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, tf.Route, tf.Actor, timeArg(tf.At), tf.OK, chans, failed).Scan(&id); err != nil {
-		return fmt.Errorf("create test-fire: %w", mapErr(err))
-	}
-	if err = insertDeliveries(ctx, tx, ds, "", id); err != nil {
+	err = s.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO test_fires (route, actor, fired_at, ok, channels, failed)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, tf.Route, tf.Actor, timeArg(tf.At), tf.OK, chans, failed).Scan(&id); err != nil {
+			return err
+		}
+		return insertDeliveries(ctx, tx, ds, "", id)
+	})
+	if err != nil {
 		return fmt.Errorf("create test-fire: %w", err)
-	}
-	if err = tx.Commit(); err != nil {
-		return fmt.Errorf("create test-fire: %w", mapErr(err))
 	}
 	tf.ID = id
 	return nil
@@ -531,7 +513,7 @@ func normalizeGroup(g *record.AlertGroup) {
 func (s *Store) PruneAlerts(ctx context.Context, before time.Time) (store.Pruned, error) {
 	var p store.Pruned
 	cut := before.UnixMicro()
-	err := s.deployTx(ctx, func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM alert_delivery_alerts WHERE delivery_id IN
 			(SELECT id FROM alert_deliveries WHERE test_fire_id IS NULL AND sent_at < ?)`, cut); err != nil {
 			return err

@@ -24,9 +24,9 @@ const (
 	auditColumns = `id, at, actor, action, pipeline, env, revision, deployment_id, reason, detail`
 )
 
-// deployTx runs fn in a write transaction and commits it, or rolls it back
+// writeTx runs fn in a write transaction and commits it, or rolls it back
 // when fn fails. Errors come back mapped.
-func (s *Store) deployTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr(err)
@@ -47,7 +47,7 @@ func (s *Store) CreateRevision(ctx context.Context, rev record.Revision, content
 	if rev.CreatedAt.IsZero() {
 		rev.CreatedAt = now()
 	}
-	err = s.deployTx(ctx, func(tx *sql.Tx) error {
+	err = s.writeTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO revisions (hash, pipeline, created_by,
 			created_at, message, check_summary, staging_run_id, staging_state)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`,
@@ -201,7 +201,7 @@ func (s *Store) RevisionContent(ctx context.Context, hash string) (map[string][]
 
 // SetStagingRun records the latest staging run of a revision.
 func (s *Store) SetStagingRun(ctx context.Context, hash string, runID int64, state record.RunState, ev *record.AuditEvent) error {
-	err := s.deployTx(ctx, func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE revisions SET staging_run_id = ?, staging_state = ?
 			WHERE hash = ?`, idArg(runID), string(state), hash)
 		if err := affectedOne(res, err); err != nil {
@@ -225,7 +225,7 @@ func (s *Store) CreateDeployment(ctx context.Context, d *record.Deployment, ev *
 		dep.CreatedAt = now()
 	}
 	dep.CreatedAt = deployTime(dep.CreatedAt)
-	err := s.deployTx(ctx, func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		if err := insertDeployment(ctx, tx, &dep); err != nil {
 			return err
 		}
@@ -337,7 +337,7 @@ func (s *Store) ActivateDeployment(ctx context.Context, a store.Activation) (rec
 		replaced = record.DeploymentSuperseded
 	}
 	var dep record.Deployment
-	err := s.deployTx(ctx, func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if dep, err = activationTarget(ctx, tx, a, at); err != nil {
 			return err
@@ -408,7 +408,7 @@ func (s *Store) EndDeployment(ctx context.Context, id int64, to record.Deploymen
 	if at.IsZero() {
 		at = now()
 	}
-	err := s.deployTx(ctx, func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE deployments SET state = ?, reason = ?, ended_at = ?
 			WHERE id = ? AND state = 'pending'`, string(to), reason, timeArg(at), id)
 		if err := affectedOne(res, err); errors.Is(err, store.ErrNotFound) {
@@ -438,7 +438,7 @@ func (s *Store) AddApproval(ctx context.Context, a record.Approval, ev *record.A
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = now()
 	}
-	err = s.deployTx(ctx, func(tx *sql.Tx) error {
+	err = s.writeTx(ctx, func(tx *sql.Tx) error {
 		var state string
 		if err := tx.QueryRowContext(ctx, `SELECT state FROM deployments WHERE id = ?`, a.DeploymentID).Scan(&state); err != nil {
 			return err
@@ -488,7 +488,7 @@ func (s *Store) CreateToken(ctx context.Context, t *record.Token, ev *record.Aud
 		tok.CreatedAt = now()
 	}
 	tok.CreatedAt = deployTime(tok.CreatedAt)
-	err := s.deployTx(ctx, func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (username, role, hash, created_by,
 			created_at, revoked_at, revoked_by) VALUES (?, ?, ?, ?, ?, ?, ?)`, tok.User, tok.Role,
 			tok.Hash, tok.CreatedBy, timeArg(tok.CreatedAt), timeArg(tok.RevokedAt), tok.RevokedBy)
@@ -534,7 +534,7 @@ func (s *Store) RevokeToken(ctx context.Context, id int64, by string, at time.Ti
 	if at.IsZero() {
 		at = now()
 	}
-	err := s.deployTx(ctx, func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		var revoked sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT revoked_at FROM api_tokens WHERE id = ?`, id).Scan(&revoked); err != nil {
 			return err
@@ -556,7 +556,7 @@ func (s *Store) RevokeToken(ctx context.Context, id int64, by string, at time.Ti
 
 // AppendAudit appends one audit event.
 func (s *Store) AppendAudit(ctx context.Context, ev *record.AuditEvent) error {
-	if err := s.deployTx(ctx, func(tx *sql.Tx) error { return appendAudit(ctx, tx, ev) }); err != nil {
+	if err := s.writeTx(ctx, func(tx *sql.Tx) error { return appendAudit(ctx, tx, ev) }); err != nil {
 		return fmt.Errorf("append audit event: %w", err)
 	}
 	return nil
