@@ -38,6 +38,8 @@ func (p *progress) event(ev engine.Event) {
 			fmt.Fprintf(p.w, p.header+"\n", ev.RunID)
 		}
 		fmt.Fprintf(p.w, "%s  run %d started\n", ts, ev.RunID)
+	case ev.Task == "" && ev.Warning:
+		fmt.Fprintf(p.w, "%s  run %d warning: %s\n", ts, ev.RunID, ev.Detail)
 	case ev.Task == "":
 		// The run's end is told by the summary.
 	case ev.Warning:

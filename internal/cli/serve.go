@@ -23,6 +23,7 @@ import (
 	"github.com/gantryhq/gantry/internal/monitor"
 	"github.com/gantryhq/gantry/internal/server"
 	"github.com/gantryhq/gantry/internal/spec"
+	"github.com/gantryhq/gantry/internal/store"
 	"github.com/gantryhq/gantry/internal/ui"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -37,6 +38,7 @@ type serveFlags struct {
 	publicURL string
 	logFormat string
 	logLevel  string
+	grace     time.Duration
 }
 
 func newServeCmd() *cobra.Command {
@@ -63,6 +65,7 @@ A server killed outright resumes them the same way.`,
 	c.Flags().StringVar(&f.publicURL, "public-url", "", "the server's address as people reach it, for links in alerts (default http://ADDR)")
 	c.Flags().StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	c.Flags().StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	c.Flags().DurationVar(&f.grace, "shutdown-grace", 30*time.Second, "how long SIGINT or SIGTERM waits for runs to suspend before the process exits anyway")
 	return c
 }
 
@@ -109,11 +112,15 @@ func serve(c *cobra.Command, f serveFlags) error {
 		return failed(err)
 	}
 	defer unlock()
-	st, err := app.OpenStore(ctx, url)
+	raw, err := app.OpenStore(ctx, url)
 	if err != nil {
 		return failed(err)
 	}
-	defer st.Close()
+	defer raw.Close()
+	// Every write that moves runs is watched: /readyz and
+	// gantry_store_writes_failing say when the store stops taking them.
+	health := &store.Health{}
+	st := store.WithHealth(raw, health)
 	exe, err := executor.New(executor.Options{Logger: log})
 	if err != nil {
 		return failed(err)
@@ -129,6 +136,7 @@ func serve(c *cobra.Command, f serveFlags) error {
 	srv := server.New(server.Config{
 		ProjectDir:  dir,
 		Store:       st,
+		StoreHealth: health,
 		Exec:        exe,
 		Secrets:     app.Secrets(dir, project),
 		LogDir:      app.LogDir(dir),
@@ -149,6 +157,9 @@ func serve(c *cobra.Command, f serveFlags) error {
 		return failed(err)
 	}
 	srv.SetObserver(metrics)
+	if err := monitor.RegisterStoreHealth(reg, health); err != nil {
+		return failed(err)
+	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return failed(fmt.Errorf("listen on %s: %w", f.addr, err))
@@ -202,6 +213,14 @@ func serve(c *cobra.Command, f serveFlags) error {
 			return failed(fmt.Errorf("http: %w", err))
 		case <-ctx.Done():
 			log.Info("stopping: runs in flight are suspended and resume on the next start")
+			// Whatever holds the stop up (a store that does not answer, a
+			// task that ignores its signals), the process ends in time:
+			// what it leaves is recovered on the next start, as after
+			// kill -9.
+			time.AfterFunc(f.grace, func() {
+				log.Error("stopping took longer than --shutdown-grace; exiting now: what was in flight resumes on the next start", "grace", f.grace)
+				os.Exit(1)
+			})
 			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			_ = hs.Shutdown(sctx)
 			cancel()

@@ -110,10 +110,8 @@ func (r *runner) loop(ctx context.Context) error {
 	ctxDone, userCancel := runCtx.Done(), r.req.Cancel
 	for {
 		r.dispatch()
-		if err := r.commit(wctx); err != nil {
-			cancel()
-			r.drain()
-			return err
+		if err := r.save(ctx, wctx, cancel); err != nil {
+			return r.abandon(cancel, err)
 		}
 		r.start(runCtx)
 		if r.final == len(r.tasks) {
@@ -160,7 +158,10 @@ func (r *runner) loop(ctx context.Context) error {
 		}
 	}
 	r.settle()
-	return r.commit(wctx)
+	if err := r.save(ctx, wctx, cancel); err != nil {
+		return r.abandon(cancel, err)
+	}
+	return nil
 }
 
 // ErrSuspended is returned by Run and Execute when their context ended
@@ -381,7 +382,7 @@ func envName(s string) string {
 	return string(b)
 }
 
-// drain waits for every running attempt after a fatal store error.
+// drain waits for every attempt that was started and has not reported.
 func (r *runner) drain() {
 	for ; r.running > 0; r.running-- {
 		<-r.results

@@ -29,6 +29,7 @@ func (r *runner) finish(d attemptDone) {
 	a.PID, a.ExitCode, a.Signal = res.PID, res.ExitCode, res.Signal
 	a.PeakMemory, a.CPUTime = res.PeakMemory, res.CPUTime
 	a.Outputs, a.Error = res.Outputs, res.Error
+	storableAttempt(a)
 	r.batch.Update = append(r.batch.Update, a)
 	if r.e.cfg.OnAttempt != nil {
 		r.ended = append(r.ended, *a)
@@ -70,11 +71,11 @@ func (r *runner) finish(d attemptDone) {
 			return
 		}
 		if r.failure == "" {
-			r.failure = fmt.Sprintf("task %s: %s", t.spec.ID, res.Error)
+			r.failure = fmt.Sprintf("task %s: %s", t.spec.ID, a.Error)
 		}
 		r.batch.DeadLetters = append(r.batch.DeadLetters, &record.DeadLetter{
 			RunID: r.run.ID, Pipeline: r.run.Pipeline, Task: t.spec.ID, AttemptID: a.ID,
-			Attempts: t.attempts, Error: res.Error, CreatedAt: now,
+			Attempts: t.attempts, Error: a.Error, CreatedAt: now,
 		})
 		r.propagate(t)
 	}

@@ -27,11 +27,14 @@ type Observer interface {
 type Config struct {
 	ProjectDir string
 	Store      store.Store
-	Exec       engine.Executor
-	Secrets    engine.SecretFunc
-	LogDir     string
-	Logger     *slog.Logger
-	Observer   Observer // nil: none
+	// StoreHealth, when set, says whether the store's writes succeed:
+	// the server is not ready while they fail.
+	StoreHealth interface{ Err() error }
+	Exec        engine.Executor
+	Secrets     engine.SecretFunc
+	LogDir      string
+	Logger      *slog.Logger
+	Observer    Observer // nil: none
 	// CatchupGrace is how late a tick may be noticed and still count as
 	// on time for `catchup: none`; 0 means one minute.
 	CatchupGrace time.Duration
@@ -189,6 +192,11 @@ func (s *Server) Ready(ctx context.Context) error {
 	if _, err := s.cfg.Store.ListRuns(ctx, store.RunFilter{Limit: 1}); err != nil {
 		return fmt.Errorf("store unreachable: %w", err)
 	}
+	if h := s.cfg.StoreHealth; h != nil {
+		if err := h.Err(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -205,7 +213,7 @@ func (s *Server) observe(ev engine.Event) {
 	if ev.Task != "" && ev.State == string(record.TaskRunning) && !ev.Warning {
 		s.running.Add(1)
 	}
-	if ev.Task != "" || ev.State != string(record.RunRunning) || s.cfg.Observer == nil {
+	if ev.Task != "" || ev.State != string(record.RunRunning) || ev.Warning || s.cfg.Observer == nil {
 		return
 	}
 	s.mu.Lock()

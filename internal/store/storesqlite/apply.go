@@ -31,7 +31,7 @@ func (s *Store) Apply(ctx context.Context, b *store.Batch) (err error) {
 	}
 	if err = s.apply(ctx, tx, b, &res); err != nil {
 		_ = tx.Rollback()
-		return fmt.Errorf("apply: %w", err)
+		return fmt.Errorf("apply: %w", mapErr(err))
 	}
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("apply: commit: %w", mapErr(err))

@@ -38,7 +38,7 @@ func (s *Store) CreateRun(ctx context.Context, r *record.Run, tasks []string) (e
 		}
 	}()
 	if err = s.insertRun(ctx, tx, &run, tasks); err != nil {
-		return fmt.Errorf("create run: %w", err)
+		return fmt.Errorf("create run: %w", mapErr(err))
 	}
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("create run: %w", mapErr(err))
