@@ -277,3 +277,39 @@ func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
 }
+
+// TestDetectBareCgroupV2 checks that a writable cgroup2 hierarchy that
+// delegates no controller is still used to contain attempts when nothing
+// better is writable.
+func TestDetectBareCgroupV2(t *testing.T) {
+	t.Parallel()
+	own, err := ownCgroups()
+	v2, _, merr := cgroupMounts("")
+	if err != nil || merr != nil || v2.mount == "" || v2.root != "/" || own[""] != "/" {
+		t.Skip("no cgroup2 mount this process is at the root of")
+	}
+	ctrl, err := os.ReadFile(filepath.Join(v2.mount, "cgroup.subtree_control"))
+	if err != nil || len(bytes.TrimSpace(ctrl)) > 0 {
+		t.Skipf("cgroup2 delegates controllers (%q) or is unreadable (%v)", ctrl, err)
+	}
+	probe := filepath.Join(v2.mount, fmt.Sprintf("gantry-test-probe-%d", os.Getpid()))
+	if err := os.Mkdir(probe, 0o755); err != nil {
+		t.Skipf("cgroup2 not writable: %v", err)
+	}
+	_ = os.Remove(probe)
+	// Only the cgroup2 hierarchy is under this root: no v1 to prefer.
+	e := newExecutor(t, Options{CgroupRoot: v2.mount})
+	if e.cgroups == nil {
+		t.Fatalf("writable cgroup2 at %s unused: %s", v2.mount, e.Limits().Note)
+	}
+	if got := e.Limits(); got.Cgroup != "v2" || got.Memory || got.CPU {
+		t.Errorf("Limits() = %+v, want v2 enforcing nothing", got)
+	}
+	cgroups := recordCgroups(e)
+	a, mark := markedAttempt(t, `setsid `+escapee+` &`+waitEscaped)
+	wantOutcome(t, e.Run(context.Background(), a), Succeeded)
+	if left := marked(mark); len(left) > 0 {
+		t.Errorf("left running: %v", left)
+	}
+	assertRemoved(t, cgroups())
+}
