@@ -61,7 +61,7 @@ func TestRunContainsEscapees(t *testing.T) {
 			}
 			return e
 		}},
-		{"cgroup v2 without controllers", v2OnlyExecutor},
+		{"cgroup v2 without controllers", func(t *testing.T) *Executor { return v2OnlyExecutor(t) }},
 		{"environment scan", func(t *testing.T) *Executor { return newExecutor(t, Options{DisableCgroups: true}) }},
 	}
 	for _, b := range backends {
@@ -250,7 +250,7 @@ func startOther(t *testing.T, env ...string) int {
 // v2OnlyExecutor returns an executor whose attempts run in cgroups of a
 // writable cgroup2 hierarchy without controllers, as on hybrid machines
 // and in containers that delegate none; it skips where there is none.
-func v2OnlyExecutor(t *testing.T) *Executor {
+func v2OnlyExecutor(t testing.TB) *Executor {
 	own, err := ownCgroups()
 	if err != nil {
 		t.Skip(err)

@@ -115,9 +115,6 @@ func (sc *procScan) environ(pid int) ([]byte, error) {
 	}
 	n := 0
 	for {
-		if n == len(sc.buf) {
-			sc.buf = append(sc.buf, make([]byte, len(sc.buf))...)
-		}
 		m, err := syscall.Read(fd, sc.buf[n:])
 		if errors.Is(err, syscall.EINTR) {
 			continue
@@ -125,10 +122,13 @@ func (sc *procScan) environ(pid int) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if m == 0 {
+		n += m
+		// The kernel fills the buffer as far as the environment goes: a
+		// short read is the end, and saves a read per process.
+		if n < len(sc.buf) {
 			return sc.buf[:n], nil
 		}
-		n += m
+		sc.buf = append(sc.buf, make([]byte, len(sc.buf))...)
 	}
 }
 
