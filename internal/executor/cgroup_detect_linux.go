@@ -28,9 +28,11 @@ type cgroupSetup struct {
 // hierarchy is one mounted cgroup hierarchy.
 type hierarchy struct{ mount, root string }
 
-// detectCgroups finds a writable cgroup v2 hierarchy with the memory
-// controller delegated, else writable v1 memory/cpu hierarchies. It returns
-// nil when neither is usable.
+// detectCgroups finds a writable cgroup v2 hierarchy with the memory or
+// cpu controller delegated, else writable v1 memory/cpu hierarchies, else
+// a writable v2 hierarchy without controllers: that one enforces no limit
+// but still holds, and kills, every process of an attempt. It returns nil
+// when none is usable.
 func detectCgroups(root string) (*cgroupSetup, error) {
 	own, err := ownCgroups()
 	if err != nil {
@@ -42,7 +44,7 @@ func detectCgroups(root string) (*cgroupSetup, error) {
 	}
 	var errs []error
 	if v2.mount != "" {
-		s, err := detectV2(v2, own[""])
+		s, err := detectV2(v2, own[""], false)
 		if s != nil {
 			return s, nil
 		}
@@ -52,10 +54,19 @@ func detectCgroups(root string) (*cgroupSetup, error) {
 	if s != nil {
 		return s, nil
 	}
-	return nil, errors.Join(append(errs, err)...)
+	errs = append(errs, err)
+	if v2.mount != "" {
+		s, err := detectV2(v2, own[""], true)
+		if s != nil {
+			return s, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
 }
 
-func detectV2(h hierarchy, own string) (*cgroupSetup, error) {
+// detectV2 wants the memory or cpu controller delegated unless bare.
+func detectV2(h hierarchy, own string, bare bool) (*cgroupSetup, error) {
 	ownDir := cgroupDir(h, own)
 	ctrl, err := os.ReadFile(filepath.Join(ownDir, "cgroup.subtree_control"))
 	if err != nil {
@@ -65,7 +76,7 @@ func detectV2(h hierarchy, own string) (*cgroupSetup, error) {
 	s := &cgroupSetup{version: "v2", v2Base: filepath.Join(ownDir, "gantry")}
 	s.memory = slices.Contains(have, "memory")
 	s.cpu = slices.Contains(have, "cpu")
-	if !s.memory && !s.cpu {
+	if !s.memory && !s.cpu && !bare {
 		return nil, fmt.Errorf("cgroup v2: %s delegates neither memory nor cpu", ownDir)
 	}
 	if err := os.Mkdir(s.v2Base, 0o755); err != nil && !os.IsExist(err) {

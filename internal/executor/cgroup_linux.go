@@ -29,7 +29,14 @@ type attemptCgroup struct {
 	memDir  string   // memory controller; "" when not joined
 	acctDir string   // CPU accounting; "" when not joined
 	fd      int      // v2: the directory, for CLONE_INTO_CGROUP; -1 on v1
+	// v2: the kernel (5.14+) kills the whole cgroup through cgroup.kill;
+	// older ones are frozen and killed pid by pid.
+	canKill bool
 }
+
+// killTimeout bounds how long the end of an attempt waits for its cgroup
+// to empty: a process in uninterruptible sleep dies only when it wakes.
+const killTimeout = 5 * time.Second
 
 // create makes the attempt's cgroup with its limits set.
 func (s *cgroupSetup) create(memLimit, milliCPU int64) (cg *attemptCgroup, err error) {
@@ -65,6 +72,8 @@ func (cg *attemptCgroup) createV2(s *cgroupSetup, dir string, memLimit, milliCPU
 			return fmt.Errorf("set cpu.max: %w", err)
 		}
 	}
+	_, err := os.Stat(filepath.Join(dir, "cgroup.kill"))
+	cg.canKill = err == nil
 	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", dir, err)
@@ -89,7 +98,9 @@ func (cg *attemptCgroup) createV1(s *cgroupSetup, name string, memLimit, milliCP
 			_ = writeFile(filepath.Join(dir, "memory.memsw.limit_in_bytes"), strconv.FormatInt(memLimit, 10))
 		}
 	}
-	if s.v1CPU != "" {
+	// The cpu hierarchy only for a quota: accounting is cpuacct's, and
+	// containment needs one hierarchy.
+	if s.v1CPU != "" && (milliCPU > 0 || s.v1CPU == s.v1CPUAcct) {
 		dir := filepath.Join(s.v1CPU, name)
 		if err := cg.mkdir(dir); err != nil {
 			return err
@@ -157,7 +168,7 @@ func (cg *attemptCgroup) pids() []int {
 
 // signal sends sig to every process in the cgroup.
 func (cg *attemptCgroup) signal(sig syscall.Signal) {
-	if sig == syscall.SIGKILL && cg.version == "v2" {
+	if sig == syscall.SIGKILL && cg.canKill {
 		if writeFile(filepath.Join(cg.dirs[0], "cgroup.kill"), "1") == nil {
 			return
 		}
@@ -167,13 +178,29 @@ func (cg *attemptCgroup) signal(sig syscall.Signal) {
 	}
 }
 
-// killAll SIGKILLs processes in the cgroup until it is empty, for at most
-// a second (a fork loop may refill it for a while).
-func (cg *attemptCgroup) killAll() {
-	deadline := time.Now().Add(time.Second)
-	for len(cg.pids()) > 0 && time.Now().Before(deadline) {
+// killAll SIGKILLs every process in the cgroup, however it left the
+// process group, and returns once the cgroup is empty. Without
+// cgroup.kill, a v2 cgroup is frozen first so that nothing forks between
+// listing and killing (a frozen process still dies of SIGKILL); on v1 the
+// list is killed until it stays empty.
+func (cg *attemptCgroup) killAll() error {
+	if len(cg.dirs) == 0 || len(cg.pids()) == 0 {
+		return nil
+	}
+	if cg.version == "v2" && !cg.canKill {
+		_ = writeFile(filepath.Join(cg.dirs[0], "cgroup.freeze"), "1")
+	}
+	deadline := time.Now().Add(killTimeout)
+	for {
 		cg.signal(syscall.SIGKILL)
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(time.Millisecond) // the kernel's exit, not a guess at the task
+		left := cg.pids()
+		if len(left) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cgroup %s: %d processes did not die: %v", cg.dirs[0], len(left), left)
+		}
 	}
 }
 

@@ -10,26 +10,36 @@
 // and with it the process-group id — stays reserved until the group has been
 // killed; a recycled pid can never be signalled by mistake.
 //
-// # Resource limits
+// # Containment and resource limits
 //
-// The cgroup setup is detected once, in New. Attempts with a memory or CPU
-// limit get a cgroup of their own under the executor's own cgroup
+// The cgroup setup is detected once, in New. Every attempt, limits or not,
+// gets a cgroup of its own under the executor's own cgroup
 // (<own>/gantry/<pid>-<n>):
 //
-//   - cgroup v2, when the unified hierarchy has the memory controller
-//     delegated: the child is cloned straight into its cgroup
-//     (CLONE_INTO_CGROUP); memory.max, cpu.max, memory.peak and the
-//     oom_kill count of memory.events are used.
+//   - cgroup v2, when the unified hierarchy has the memory or cpu
+//     controller delegated: the child is cloned straight into its cgroup
+//     (CLONE_INTO_CGROUP); memory.max, cpu.max, memory.peak, cpu.stat and
+//     the oom_kill count of memory.events are used.
 //   - cgroup v1: the shell is started behind a gate — it blocks reading an
 //     extra pipe until its pid has been written into every cgroup.procs — so
 //     not a byte is allocated outside the cgroup, without an extra exec.
-//   - neither: a memory limit is enforced by polling the summed RSS of the
+//   - cgroup v2 without controllers, when nothing better is writable: it
+//     enforces no limit but contains and accounts CPU like the others.
+//   - none: a memory limit is enforced by polling the summed RSS of the
 //     process group every 50ms; a CPU limit is not enforced. Limits reports
 //     which applies.
 //
-// A cgroup also catches escapees: every pid left in it after the leader
-// exits is killed before the cgroup is removed. Attempts without limits never
-// touch cgroups.
+// The cgroup is what ends an attempt whole: a process that left the
+// process group (setsid, a double fork) is still in it, and when the leader
+// has exited every process in it is killed (cgroup.kill; before Linux 5.14
+// the cgroup is frozen and killed pid by pid; on v1 pid by pid until it
+// stays empty) before it is removed. Its peak memory and CPU time are the
+// attempt's. Without a cgroup, the escapees are found instead by the
+// entries of their environment only this attempt's processes carry —
+// GANTRY_OUTPUT and GANTRY_ATTEMPT_ID, as crash recovery (Reap) finds an
+// orphaned attempt — and each is signalled through a pidfd taken before its
+// environment is checked again, so a reused pid is never hit. A process
+// that scrubs its environment escapes that scan.
 //
 // # Logs and outputs
 //

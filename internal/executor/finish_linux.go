@@ -3,6 +3,7 @@ package executor
 import (
 	"fmt"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -10,12 +11,7 @@ import (
 // finish cleans up after the leader has exited, reaps it and builds the
 // Result.
 func (r *attemptRun) finish() Result {
-	// Stragglers: background children of a task that exited, and whatever
-	// ignored SIGTERM. The leader is not yet reaped, so -pid is still ours.
-	_ = syscall.Kill(-r.pid, syscall.SIGKILL)
-	if r.cg != nil {
-		r.cg.killAll()
-	}
+	r.killRest()
 	var polledPeak int64
 	if r.poller != nil {
 		polledPeak = r.poller.Stop()
@@ -83,6 +79,45 @@ func (r *attemptRun) finish() Result {
 		res.Outcome, res.Error = Failed, ps.String() // "exit status 3", "signal: killed"
 	}
 	return res
+}
+
+// killRest kills what is left of the attempt once its leader has exited
+// or is given up on: background children of a task that exited, whatever
+// ignored SIGTERM, and processes that left the process group (setsid,
+// double fork). The cgroup holds them all; without one they are found by
+// the entries of their environment that only this attempt's processes
+// carry. It runs before the leader is reaped, so -pid is still ours, and
+// before the output is drained, which an escapee could hold open.
+func (r *attemptRun) killRest() {
+	_ = syscall.Kill(-r.pid, syscall.SIGKILL)
+	if r.cg != nil {
+		if err := r.cg.killAll(); err != nil {
+			r.e.log.Warn("executor: kill attempt cgroup", "err", err)
+		}
+		return
+	}
+	if marks := r.marks(); marks != nil {
+		if err := killMarked(marks, startTicks(r.pid)); err != nil {
+			r.e.log.Warn("executor: kill escaped processes", "err", err)
+		}
+	}
+}
+
+// marks are the environment entries that single out the attempt's
+// processes: its GANTRY_OUTPUT, a path no other attempt of any project
+// shares, and its GANTRY_ATTEMPT_ID when the caller set one. Without an
+// output path there is nothing unique to go by, and nil is returned.
+func (r *attemptRun) marks() []string {
+	if r.a.OutputPath == "" {
+		return nil
+	}
+	marks := []string{"GANTRY_OUTPUT=" + r.a.OutputPath}
+	for _, kv := range r.a.Env {
+		if strings.HasPrefix(kv, "GANTRY_ATTEMPT_ID=") {
+			marks = append(marks, kv)
+		}
+	}
+	return marks
 }
 
 func (r *attemptRun) memoryError(peak int64) string {

@@ -60,42 +60,47 @@ type proc struct{ pid, pgid int }
 // attemptProcesses lists the live processes whose environment holds every
 // entry of env.
 func attemptProcesses(env []string) []proc {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
 	var out []proc
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+	var sc procScan
+	sc.each(env, 0, func(pid int) {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 		if err != nil {
-			continue
+			return
 		}
-		pg, state, ok := parseStat(stat)
-		if !ok || state == 'Z' {
-			continue
+		if f, ok := statFields(stat); ok {
+			if pg, err := strconv.Atoi(f[2]); err == nil {
+				out = append(out, proc{pid: pid, pgid: pg})
+			}
 		}
-		environ, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err != nil || !holdsAll(environ, env) {
-			continue
-		}
-		out = append(out, proc{pid: pid, pgid: pg})
-	}
+	})
 	return out
 }
 
 // holdsAll reports whether a NUL-separated environ block has every entry.
 func holdsAll(environ []byte, env []string) bool {
-	block := append([]byte{0}, environ...)
 	for _, kv := range env {
-		if !bytes.Contains(block, []byte("\x00"+kv+"\x00")) {
+		if !holds(environ, kv) {
 			return false
 		}
 	}
 	return true
+}
+
+// holds reports whether environ has the entry kv whole: GANTRY_ATTEMPT_ID=12
+// is not in a block holding GANTRY_ATTEMPT_ID=120.
+func holds(environ []byte, kv string) bool {
+	for i := 0; ; {
+		j := bytes.Index(environ[i:], []byte(kv))
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(kv)
+		if (j == 0 || environ[j-1] == 0) && (end == len(environ) || environ[end] == 0) {
+			return true
+		}
+		i = j + 1
+	}
 }
 
 // groupMembers lists the processes in process group pgid whose
@@ -112,13 +117,8 @@ func groupMembers(pgid int, env ...string) []int {
 
 // parseStat returns the process group and state from /proc/PID/stat.
 func parseStat(stat []byte) (pgrp int, state byte, ok bool) {
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 || i+2 >= len(stat) {
-		return 0, 0, false
-	}
-	f := strings.Fields(string(stat[i+2:]))
-	// state ppid pgrp ...
-	if len(f) < 3 {
+	f, ok := statFields(stat)
+	if !ok {
 		return 0, 0, false
 	}
 	pg, err := strconv.Atoi(f[2])
@@ -126,6 +126,17 @@ func parseStat(stat []byte) (pgrp int, state byte, ok bool) {
 		return 0, 0, false
 	}
 	return pg, f[0][0], true
+}
+
+// statFields splits /proc/PID/stat after the command name, which may hold
+// spaces and parentheses: f[0] is field 3 (state), f[n-3] field n.
+func statFields(stat []byte) ([]string, bool) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 || i+2 >= len(stat) {
+		return nil, false
+	}
+	f := strings.Fields(string(stat[i+2:]))
+	return f, len(f) >= 3 // state ppid pgrp ...
 }
 
 // running reports whether pid exists and is not a zombie.

@@ -15,8 +15,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// waitDelay bounds how long output is drained after the process group is
-// gone; only an escapee outside the group and any cgroup can hold the pipe.
+// waitDelay bounds how long output is drained after the attempt's
+// processes are gone; only an escapee outside any cgroup that scrubbed its
+// environment can still hold the pipe.
 const waitDelay = time.Second
 
 // gatePrefix holds the shell until its pid is in the attempt's v1 cgroups:
@@ -25,8 +26,10 @@ const waitDelay = time.Second
 const gatePrefix = "read _ <&3; exec 3<&-\n"
 
 // Run runs one attempt to its end and reports what happened. It never
-// panics and always returns once every process of the attempt is gone (or,
-// for an escapee outside any cgroup, signalled).
+// panics and always returns once every process of the attempt is gone:
+// every process of its cgroup, or without one every process that still
+// carries the attempt's GANTRY_OUTPUT (and GANTRY_ATTEMPT_ID) in its
+// environment.
 func (e *Executor) Run(ctx context.Context, a Attempt) (res Result) {
 	r := &attemptRun{e: e, a: a}
 	defer func() {
@@ -137,12 +140,14 @@ func (r *attemptRun) prepare() error {
 	return nil
 }
 
-// setupCgroup gives an attempt with limits its cgroup when one can enforce
-// them. A cgroup that cannot be made is logged and the attempt runs
-// without: its memory limit then falls back to polling.
+// setupCgroup gives every attempt its own cgroup where one can be made,
+// limits or not: it is what holds, and at the end kills, a process that
+// left the process group. A cgroup that cannot be made is logged and the
+// attempt runs without: its memory limit then falls back to polling, and
+// its escapees are found by their environment.
 func (r *attemptRun) setupCgroup() error {
 	s, a := r.e.cgroups, r.a
-	if s == nil || !(a.MemoryLimit > 0 && s.memory || a.MilliCPU > 0 && s.cpu) {
+	if s == nil {
 		return nil
 	}
 	cg, err := s.create(a.MemoryLimit, a.MilliCPU)
@@ -223,10 +228,7 @@ func (r *attemptRun) abort() {
 	if r.pid == 0 || r.reaped {
 		return
 	}
-	_ = syscall.Kill(-r.pid, syscall.SIGKILL)
-	if r.cg != nil {
-		r.cg.killAll()
-	}
+	r.killRest()
 	if r.poller != nil {
 		r.poller.Stop()
 		r.poller = nil
