@@ -53,14 +53,23 @@ func secretPatterns(values []string) []string {
 // that belongs to any occurrence of any pattern replaced. Overlapping
 // occurrences become one <redacted>.
 //
-// Matching is an Aho–Corasick automaton compiled to a dense table over the
-// bytes the patterns use, so each byte of output costs one table lookup.
+// Matching is an Aho–Corasick automaton. States near the root have a full
+// row in a dense table over the bytes the patterns use, so each byte of
+// ordinary output costs one lookup; deeper states, on the long tails of
+// long secrets (a PEM key), keep only their trie edges and follow their
+// failure links, so a big secret does not cost a table row per byte.
 type redactor struct {
 	class  [256]uint32 // byte → column; 0 for bytes no pattern has
 	ncols  uint32
-	next   []uint32 // next[row+col]: the next row, with matchBit when a pattern ends there
-	depth  []int32  // by state: the length of the prefix it stands for
-	longst []int32  // by state: the longest pattern ending there; 0 for none
+	next   []uint32 // next[row+col]: the next state's code, with matchBit when a pattern ends there
+	rowIDs []uint32 // by dense row: its state
+
+	// By state.
+	edges  [][]edge
+	fail   []uint32
+	code   []uint32 // row offset in next, or deepBit|state
+	depth  []int32  // the length of the prefix the state stands for
+	longst []int32  // the longest pattern ending there; 0 for none
 
 	// Bytes that can start a pattern: from the root state, every other
 	// byte is skipped without the table's chain of dependent loads.
@@ -68,14 +77,24 @@ type redactor struct {
 	nstarts int
 	start1  byte // the only one, when nstarts == 1
 
-	row   uint32 // current state × ncols
+	cur   uint32 // the current state's code
 	pos   int64  // bytes consumed
 	pend  []byte // consumed and not yet released; pend[0] is at pos-len(pend)
 	spans []span // occurrences within pend: sorted, disjoint
 }
 
-// matchBit marks a transition into a state where a pattern ends.
-const matchBit = 1 << 31
+// An edge of the trie.
+type edge struct {
+	b  byte
+	to uint32
+}
+
+const (
+	matchBit = 1 << 31 // in a transition: a pattern ends in the next state
+	deepBit  = 1 << 30 // in a code: a state without a dense row
+	// denseDepth is the depth from which states have no dense row.
+	denseDepth = 6
+)
 
 // span is a half-open range of stream offsets to redact.
 type span struct{ from, to int64 }
@@ -95,77 +114,131 @@ func newRedactor(values []string) *redactor {
 				r.ncols++
 			}
 		}
-	}
-	r.build(pats)
-	for _, p := range pats {
 		if !r.starts[p[0]] {
 			r.starts[p[0]] = true
 			r.nstarts++
 			r.start1 = p[0]
 		}
 	}
+	order := r.trie(pats)
+	r.dense(order)
 	return r
 }
 
-// build makes the trie of pats, then fills every missing transition from
-// the failure links, breadth first.
-func (r *redactor) build(pats []string) {
-	nc := int(r.ncols)
-	const none = ^uint32(0)
-	addState := func(depth int) uint32 {
-		s := len(r.depth)
+// trie builds the trie of pats and its failure links, and returns the
+// states in breadth-first order.
+func (r *redactor) trie(pats []string) []uint32 {
+	add := func(depth int) uint32 {
+		r.edges = append(r.edges, nil)
 		r.depth = append(r.depth, int32(depth))
 		r.longst = append(r.longst, 0)
-		for range nc {
-			r.next = append(r.next, none)
-		}
-		return uint32(s)
+		return uint32(len(r.depth) - 1)
 	}
-	addState(0)
+	add(0)
 	for _, p := range pats {
 		s := uint32(0)
 		for i := 0; i < len(p); i++ {
-			c := int(s)*nc + int(r.class[p[i]])
-			if r.next[c] == none {
-				r.next[c] = addState(i + 1)
+			u, ok := r.child(s, p[i])
+			if !ok {
+				u = add(i + 1)
+				r.edges[s] = append(r.edges[s], edge{p[i], u})
 			}
-			s = r.next[c]
+			s = u
 		}
 		r.longst[s] = int32(len(p))
 	}
-	fail := make([]uint32, len(r.depth))
-	queue := make([]uint32, 0, len(r.depth))
-	for c := range nc {
-		if u := r.next[c]; u == none {
-			r.next[c] = 0
-		} else {
-			queue = append(queue, u)
+	r.fail = make([]uint32, len(r.depth))
+	order := make([]uint32, 0, len(r.depth))
+	order = append(order, 0)
+	for i := 0; i < len(order); i++ {
+		s := order[i]
+		if r.longst[s] == 0 {
+			r.longst[s] = r.longst[r.fail[s]]
+		}
+		for _, e := range r.edges[s] {
+			if s != 0 {
+				f := r.fail[s]
+				for {
+					if v, ok := r.child(f, e.b); ok {
+						r.fail[e.to] = v
+						break
+					}
+					if f == 0 {
+						break
+					}
+					f = r.fail[f]
+				}
+			}
+			order = append(order, e.to)
 		}
 	}
-	for len(queue) > 0 {
-		s := queue[0]
-		queue = queue[1:]
-		if r.longst[s] == 0 {
-			r.longst[s] = r.longst[fail[s]]
+	return order
+}
+
+func (r *redactor) child(s uint32, b byte) (uint32, bool) {
+	for _, e := range r.edges[s] {
+		if e.b == b {
+			return e.to, true
 		}
-		for c := range nc {
-			i := int(s)*nc + c
-			if u := r.next[i]; u == none {
-				r.next[i] = r.next[int(fail[s])*nc+c]
-			} else {
-				fail[u] = r.next[int(fail[s])*nc+c]
-				queue = append(queue, u)
+	}
+	return 0, false
+}
+
+// dense gives the states near the root, in breadth-first order, their
+// full rows of transitions.
+func (r *redactor) dense(order []uint32) {
+	var colByte [256]byte
+	for b := range 256 {
+		colByte[r.class[b]] = byte(b)
+	}
+	r.code = make([]uint32, len(r.depth))
+	for _, s := range order {
+		if r.depth[s] < denseDepth {
+			r.code[s] = uint32(len(r.rowIDs)) * r.ncols
+			r.rowIDs = append(r.rowIDs, s)
+		} else {
+			r.code[s] = deepBit | s
+		}
+	}
+	r.next = make([]uint32, len(r.rowIDs)*int(r.ncols))
+	for i, s := range r.rowIDs {
+		row := r.next[i*int(r.ncols) : (i+1)*int(r.ncols)]
+		for c := 1; c < len(row); c++ {
+			if u, ok := r.child(s, colByte[c]); ok {
+				row[c] = r.enc(u)
+			} else if s != 0 {
+				row[c] = r.next[r.code[r.fail[s]]+uint32(c)]
 			}
 		}
 	}
-	// Rows as offsets, flagged where a pattern ends: the hot loop then
-	// neither multiplies nor looks aside.
-	for i, u := range r.next {
-		v := u * r.ncols
-		if r.longst[u] > 0 {
-			v |= matchBit
+}
+
+// enc is the transition into state s.
+func (r *redactor) enc(s uint32) uint32 {
+	if r.longst[s] > 0 {
+		return r.code[s] | matchBit
+	}
+	return r.code[s]
+}
+
+// state returns the state of a code.
+func (r *redactor) state(code uint32) uint32 {
+	if code&deepBit != 0 {
+		return code &^ deepBit
+	}
+	return r.rowIDs[code/r.ncols]
+}
+
+// deepNext is the transition from deep state s on b.
+func (r *redactor) deepNext(s uint32, b byte) uint32 {
+	for {
+		if u, ok := r.child(s, b); ok {
+			return r.enc(u)
 		}
-		r.next[i] = v
+		s = r.fail[s]
+		if c := r.code[s]; c&deepBit == 0 {
+			return r.next[c+r.class[b]]
+		}
 	}
 }
 
@@ -173,25 +246,30 @@ func (r *redactor) build(pats []string) {
 // secret.
 func (r *redactor) write(dst, p []byte) []byte {
 	r.pend = append(r.pend, p...)
-	row, next, class := r.row, r.next, &r.class
+	cur, next, class := r.cur, r.next, &r.class
 	base := r.pos + 1
 	for i := 0; i < len(p); i++ {
-		if row == 0 {
+		if cur == 0 {
 			i = r.skip(p, i)
 			if i == len(p) {
 				break
 			}
 		}
-		e := next[row+class[p[i]]]
-		row = e &^ matchBit
+		var e uint32
+		if cur&deepBit == 0 {
+			e = next[cur+class[p[i]]]
+		} else {
+			e = r.deepNext(cur&^deepBit, p[i])
+		}
+		cur = e &^ matchBit
 		if e&matchBit != 0 {
 			end := base + int64(i)
-			r.mark(end-int64(r.longst[row/r.ncols]), end)
+			r.mark(end-int64(r.longst[r.state(cur)]), end)
 		}
 	}
-	r.row = row
+	r.cur = cur
 	r.pos += int64(len(p))
-	return r.release(dst, r.pos-int64(r.depth[row/r.ncols]))
+	return r.release(dst, r.pos-int64(r.depth[r.state(cur)]))
 }
 
 // skip returns the index of the first byte from p[i] on that can start a
@@ -212,7 +290,7 @@ func (r *redactor) skip(p []byte, i int) int {
 // flush appends to dst everything still held back: the stream has ended.
 func (r *redactor) flush(dst []byte) []byte {
 	dst = r.release(dst, r.pos)
-	r.row = 0
+	r.cur = 0
 	return dst
 }
 

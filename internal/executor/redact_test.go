@@ -88,16 +88,37 @@ func TestRedactAcrossWrites(t *testing.T) {
 func TestRedactMatchesReference(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 4))
-	alphabet := "abc\n"
-	for range 2000 {
+	for i := range 4000 {
+		// Short secrets over three letters meet often; long ones over two,
+		// with texts made of their pieces, reach the deep states.
+		alphabet, maxLen := "abc\n", 6
+		if i%2 == 1 {
+			alphabet, maxLen = "ab\n", 3*denseDepth
+		}
 		var secrets []string
 		for range 1 + rng.IntN(3) {
-			secrets = append(secrets, randString(rng, alphabet, 1+rng.IntN(6)))
+			secrets = append(secrets, randString(rng, alphabet, 1+rng.IntN(maxLen)))
 		}
-		text := randString(rng, alphabet, rng.IntN(60))
+		var tb strings.Builder
+		for tb.Len() < 80 {
+			if sec := secrets[rng.IntN(len(secrets))]; rng.IntN(2) == 0 {
+				tb.WriteString(sec[rng.IntN(len(sec)):])
+			} else {
+				tb.WriteString(randString(rng, alphabet, rng.IntN(4)))
+			}
+		}
+		text := tb.String()
 		want := referenceRedact(secretPatterns(secrets), text)
 		if got := string(redactBytes(secrets, []byte(text))); got != want {
 			t.Fatalf("secrets %q, text %q: got %q, want %q", secrets, text, got, want)
+		}
+		r := newRedactor(secrets)
+		var got []byte
+		for j := range len(text) {
+			got = r.write(got, []byte(text[j:j+1]))
+		}
+		if got = r.flush(got); string(got) != want {
+			t.Fatalf("secrets %q, text %q byte by byte: got %q, want %q", secrets, text, got, want)
 		}
 	}
 }
@@ -149,5 +170,26 @@ func TestRedactReleasesPromptly(t *testing.T) {
 	}
 	if got := string(r.flush(r.write(nil, []byte("er2!")))); got != "<redacted>!" {
 		t.Errorf("then %q", got)
+	}
+}
+
+// TestRedactBigSecretStaysSmall: a large multi-line secret (a certificate
+// bundle) must not cost a dense table row per byte, and is still found.
+func TestRedactBigSecretStaysSmall(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 6))
+	var b strings.Builder
+	for b.Len() < 64<<10 {
+		b.WriteString(randString(rng, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 64) + "\n")
+	}
+	big := b.String()
+	r := newRedactor([]string{big})
+	if size := 4 * len(r.next); size > 2<<20 {
+		t.Errorf("a 64 KiB secret takes a %d KiB table", size>>10)
+	}
+	line := strings.Split(big, "\n")[500]
+	got := string(r.flush(r.write(nil, []byte("a "+big+" b "+line+" c"))))
+	if got != "a <redacted> b <redacted> c" {
+		t.Errorf("got %.100q", got)
 	}
 }
