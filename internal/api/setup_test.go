@@ -104,7 +104,8 @@ var fixtureAttempt = record.TaskAttempt{
 	QueuedAt: t0, StartedAt: t0, FinishedAt: t0.Add(90 * time.Second), PID: 4242,
 	ExitCode: -1, Signal: "killed", PeakMemory: 1 << 30, CPUTime: 1500 * time.Millisecond,
 	LogPath: "/var/log/gantry/41.log", Outputs: []record.Output{{Key: "rows", Value: "12"}},
-	Error: "killed after 90s",
+	OutputErrors: []string{`line 2: "oops <redacted>": want key=value`},
+	Error:        "killed after 90s",
 }
 
 var wantAttempt = api.AttemptView{
@@ -112,7 +113,8 @@ var wantAttempt = api.AttemptView{
 	QueuedAt: t0.UTC(), StartedAt: t0.UTC(), FinishedAt: t0.Add(90 * time.Second).UTC(), PID: 4242,
 	ExitCode: -1, Signal: "killed", PeakMemoryBytes: 1 << 30, CPUTimeSeconds: 1.5,
 	LogPath: "/var/log/gantry/41.log", Outputs: []api.OutputView{{Key: "rows", Value: "12"}},
-	Error: "killed after 90s",
+	OutputErrors: []string{`line 2: "oops <redacted>": want key=value`},
+	Error:        "killed after 90s",
 }
 
 var fixtureDeadLetter = record.DeadLetter{

@@ -52,7 +52,10 @@ type AttemptView struct {
 	CPUTimeSeconds  float64          `json:"cpu_time_seconds,omitempty"`
 	LogPath         string           `json:"log_path,omitempty"`
 	Outputs         []OutputView     `json:"outputs,omitempty"`
-	Error           string           `json:"error,omitempty"`
+	// OutputErrors are the problems with what the task wrote to
+	// $GANTRY_OUTPUT, secrets redacted.
+	OutputErrors []string `json:"output_errors,omitempty"`
+	Error        string   `json:"error,omitempty"`
 }
 
 // OutputView is one key=value figure a task reported.
@@ -160,7 +163,7 @@ func newAttemptView(a record.TaskAttempt) AttemptView {
 		ID: a.ID, RunID: a.RunID, Task: a.Task, Attempt: a.Attempt, State: a.State,
 		QueuedAt: utc(a.QueuedAt), StartedAt: utc(a.StartedAt), FinishedAt: utc(a.FinishedAt),
 		PID: a.PID, ExitCode: a.ExitCode, Signal: a.Signal, PeakMemoryBytes: a.PeakMemory,
-		CPUTimeSeconds: a.CPUTime.Seconds(), LogPath: a.LogPath, Error: a.Error,
+		CPUTimeSeconds: a.CPUTime.Seconds(), LogPath: a.LogPath, OutputErrors: a.OutputErrors, Error: a.Error,
 	}
 	for _, o := range a.Outputs {
 		v.Outputs = append(v.Outputs, OutputView{Key: o.Key, Value: o.Value})

@@ -7,6 +7,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -19,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	_ "modernc.org/sqlite" // storedText reads the store as SQLite does
 )
 
 // gantryBin is the binary TestMain builds.
@@ -791,6 +794,76 @@ tasks:
 		check(t, len(leaks) == 0, "the secret's value is stored in %v", leaks)
 	})
 
+	// Every shape in which a task can print a secret: a multi-line value
+	// whole, one line of it alone, a value across the 64 KiB piece of a
+	// long line and across separate write() calls, in an output key and in
+	// a malformed output line. None may reach the log, the store (every
+	// text column), gantry logs, runs show, or what gantry run prints.
+	t.Run("every shape", func(t *testing.T) {
+		t.Parallel()
+		const pem = "-----BEGIN PRIVATE KEY-----\n" +
+			"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n" +
+			"MzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu\n" +
+			"-----END PRIVATE KEY-----\n"
+		secrets := []string{canary}
+		for l := range strings.SplitSeq(pem, "\n") {
+			if l != "" {
+				secrets = append(secrets, l)
+			}
+		}
+		dir, file := project(t, "sec.yaml", `pipeline: sec
+tasks:
+  - id: shapes
+    run: |
+      printf 'whole: %s' "$KEY"
+      echo "one line: $(printf %s "$KEY" | sed -n 3p)"
+      head -c 65530 /dev/zero | tr '\0' x; printf '%s\n' "$PW"
+      printf 'bytes: %s\n' "$PW" | dd bs=1 2>/dev/null
+      echo "k$PW=1" >> "$GANTRY_OUTPUT"
+      echo "oops $PW" >> "$GANTRY_OUTPUT"
+      echo "rows=3" >> "$GANTRY_OUTPUT"
+    env:
+      KEY: {secret: db_key}
+      PW: {secret: db_pw}
+`)
+		r := gantryEnv(t, dir, append(canaryEnv, "GANTRY_SECRET_DB_KEY="+pem), "run", file, "--date", "2026-11-21", "--follow")
+		wantCode(t, r, 0)
+		wantSummary(t, r, map[string]string{"shapes": "succeeded"})
+		// The key ends in its newline, so the next line follows at once.
+		shown := []string{"whole: <redacted>one line: <redacted>\n", "x<redacted>\n", "bytes: <redacted>\n"}
+		logs := gantry(t, dir, "logs", "1", "--project", dir)
+		wantCode(t, logs, 0)
+		for _, want := range shown {
+			check(t, strings.Contains(r.stdout, want), "follow output lacks %q:\n%s", want, grepLines(r.stdout, "<redacted>"))
+			check(t, strings.Contains(logs.stdout, want), "gantry logs lacks %q:\n%s", want, grepLines(logs.stdout, "<redacted>"))
+		}
+		wantContains(t, "run warnings", r.stdout+r.stderr, `"k<redacted>=1"`, `"oops <redacted>"`)
+		show := gantry(t, dir, "runs", "show", "1", "--project", dir)
+		wantCode(t, show, 0)
+		wantContains(t, "runs show", show.stdout, "$GANTRY_OUTPUT problems", `shapes attempt 1: line 1: "k<redacted>=1"`, `line 2: "oops <redacted>"`)
+		for _, out := range []result{r, logs, show} {
+			for _, s := range secrets {
+				check(t, !strings.Contains(out.stdout+out.stderr, s), "secret text %q printed:\n%s", s, grepLines(out.stdout+out.stderr, s))
+			}
+		}
+		for _, s := range secrets {
+			for _, leak := range storedText(t, filepath.Join(dir, ".gantry", "gantry.db"), s) {
+				t.Errorf("secret text %q stored in %s", s, leak)
+			}
+			err := filepath.WalkDir(filepath.Join(dir, ".gantry"), func(path string, d fs.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				b, err := os.ReadFile(path)
+				check(t, err != nil || !bytes.Contains(b, []byte(s)), "secret text %q in %s", s, path)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+
 	t.Run("missing secret", func(t *testing.T) {
 		t.Parallel()
 		dir, file := project(t, "sec.yaml", `pipeline: sec
@@ -808,6 +881,66 @@ tasks:
 		}
 		wantNoRuns(t, dir)
 	})
+}
+
+// storedText returns table.column (row n) of every value in the SQLite
+// database at path whose text holds sub: every column of every table, read
+// through SQLite, so text spread over overflow pages is seen whole.
+func storedText(t *testing.T, path, sub string) []string {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var tables []string
+	rows, err := db.QueryContext(t.Context(), `SELECT name FROM sqlite_master WHERE type = 'table'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, name)
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(tables) == 0 {
+		t.Fatalf("no tables in %s", path)
+	}
+	var leaks []string
+	for _, table := range tables {
+		rows, err := db.QueryContext(t.Context(), `SELECT * FROM "`+table+`"`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, err := rows.Columns()
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for n := 1; rows.Next(); n++ {
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range vals {
+				if strings.Contains(v.String, sub) {
+					leaks = append(leaks, fmt.Sprintf("%s.%s (row %d)", table, cols[i], n))
+				}
+			}
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return leaks
 }
 
 func grepLines(s, sub string) string {

@@ -188,7 +188,7 @@ func (r *remoteReader) ListAttempts(ctx context.Context, runID int64, task strin
 		out[i] = record.TaskAttempt{ID: v.ID, RunID: v.RunID, Task: v.Task, Attempt: v.Attempt, State: v.State,
 			QueuedAt: v.QueuedAt, StartedAt: v.StartedAt, FinishedAt: v.FinishedAt, PID: v.PID,
 			ExitCode: v.ExitCode, Signal: v.Signal, PeakMemory: v.PeakMemoryBytes,
-			CPUTime: time.Duration(v.CPUTimeSeconds * float64(time.Second)), LogPath: v.LogPath, Error: v.Error}
+			CPUTime: time.Duration(v.CPUTimeSeconds * float64(time.Second)), LogPath: v.LogPath, OutputErrors: v.OutputErrors, Error: v.Error}
 		for _, o := range v.Outputs {
 			out[i].Outputs = append(out[i].Outputs, record.Output{Key: o.Key, Value: o.Value})
 		}

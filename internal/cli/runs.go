@@ -125,13 +125,36 @@ func newRunsShowCmd() *cobra.Command {
 				if run.Error != "" {
 					fmt.Fprintf(w, "error: %s\n", run.Error)
 				}
-				return printSummary(c.Context(), w, r, run)
+				if err := printSummary(c.Context(), w, r, run); err != nil {
+					return err
+				}
+				return printOutputErrors(c.Context(), w, r, run.ID)
 			})
 		},
 	}
 	sf.add(c)
 	addServerFlag(c, "read from this gantry server")
 	return c
+}
+
+// printOutputErrors lists what was wrong with what tasks wrote to
+// $GANTRY_OUTPUT, attempt by attempt.
+func printOutputErrors(ctx context.Context, w io.Writer, r reader, id int64) error {
+	atts, err := r.ListAttempts(ctx, id, "")
+	if err != nil {
+		return fmt.Errorf("read run %d: %w", id, err)
+	}
+	header := false
+	for _, a := range atts {
+		for _, e := range a.OutputErrors {
+			if !header {
+				fmt.Fprintln(w, "\n$GANTRY_OUTPUT problems (those lines were ignored):")
+				header = true
+			}
+			fmt.Fprintf(w, "  %s attempt %d: %s\n", a.Task, a.Attempt, e)
+		}
+	}
+	return nil
 }
 
 func parseRunID(s string) (int64, error) {

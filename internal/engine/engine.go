@@ -44,6 +44,9 @@ type Config struct {
 	OnAttempt func(run record.Run, a record.TaskAttempt)
 	Rand      func() float64 // jitter source in [0, 1); nil: math/rand/v2
 	KillGrace time.Duration  // SIGTERM → SIGKILL; 0: the executor's default
+	// LogLimit caps each attempt's log, in bytes (head and tail kept);
+	// 0: executor.DefaultLogLimit.
+	LogLimit int64
 }
 
 // Engine runs pipelines.

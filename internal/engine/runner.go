@@ -354,6 +354,7 @@ func (r *runner) attempt(t *task) (executor.Attempt, error) {
 		MemoryLimit: st.Resources.Memory,
 		MilliCPU:    st.Resources.MilliCPU,
 		LogPath:     t.cur.LogPath,
+		LogLimit:    r.e.cfg.LogLimit,
 		OutputPath:  outputPath(t.cur.LogPath),
 		Redact:      t.redact,
 	}

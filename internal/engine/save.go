@@ -112,6 +112,9 @@ func storable(s string) string {
 // storableAttempt applies storable to what an attempt reports.
 func storableAttempt(a *record.TaskAttempt) {
 	a.Error = storable(a.Error)
+	for i, e := range a.OutputErrors {
+		a.OutputErrors[i] = storable(e)
+	}
 	for i := range a.Outputs {
 		a.Outputs[i].Key = storable(a.Outputs[i].Key)
 		a.Outputs[i].Value = storable(a.Outputs[i].Value)

@@ -28,7 +28,7 @@ func (r *runner) finish(d attemptDone) {
 	}
 	a.PID, a.ExitCode, a.Signal = res.PID, res.ExitCode, res.Signal
 	a.PeakMemory, a.CPUTime = res.PeakMemory, res.CPUTime
-	a.Outputs, a.Error = res.Outputs, res.Error
+	a.Outputs, a.OutputErrors, a.Error = res.Outputs, res.OutputErrors, res.Error
 	storableAttempt(a)
 	r.batch.Update = append(r.batch.Update, a)
 	if r.e.cfg.OnAttempt != nil {

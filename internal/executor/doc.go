@@ -43,10 +43,16 @@
 //
 // # Logs and outputs
 //
-// Standard output and error are appended to the attempt's log. With nothing
-// to redact and no follower, the log file itself is handed to the child: no
-// pipe, no copying goroutine. Otherwise lines pass through a copier that
-// replaces secret values with <redacted> and mirrors them, prefixed, to the
-// follower. After exit the `key=value` lines the task wrote to
-// $GANTRY_OUTPUT become the attempt's outputs.
+// Standard output and error are appended to the attempt's log, through a
+// pipe, to a file made on the first byte. With secrets to redact or a
+// follower, the stream first passes a copier: an Aho–Corasick automaton
+// over every shape of every secret (the value, its CRLF form, each line of
+// a multi-line value) replaces them with <redacted> whatever the write
+// boundaries, holding back only the bytes that may still start a secret;
+// the follower then gets whole lines, prefixed. The log keeps at most
+// Attempt.LogLimit bytes (DefaultLogLimit, 100 MiB): the head as it comes
+// and, from a ring buffer written when the attempt ends, the tail, with a
+// line saying how much was cut between them; the task is never slowed.
+// After exit the `key=value` lines the task wrote to $GANTRY_OUTPUT, with
+// the same redaction, become the attempt's outputs.
 package executor

@@ -57,8 +57,7 @@ func (r *attemptRun) finish() Result {
 		}
 	}
 	if r.a.OutputPath != "" {
-		res.Outputs, res.OutputErrors = readOutputs(r.a.OutputPath)
-		redactOutputs(res.Outputs, r.a.Redact)
+		res.Outputs, res.OutputErrors = readOutputs(r.a.OutputPath, r.a.Redact)
 		// Parsed into the result: the file itself may hold a secret.
 		_ = os.Remove(r.a.OutputPath)
 	}

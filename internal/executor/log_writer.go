@@ -3,103 +3,94 @@ package executor
 import (
 	"bytes"
 	"io"
-	"strings"
 	"sync"
 )
 
-// maxLine bounds the bytes held back waiting for a newline; a longer line is
-// written in pieces (and a secret straddling a piece boundary is missed).
+// maxLine bounds the bytes held back for the follower waiting for a
+// newline; a longer line is sent to it in pieces. Redaction happens before,
+// on the stream, so a piece boundary never splits a secret.
 const maxLine = 64 << 10
 
-// lineWriter receives a task's combined output, redacts it line by line and
-// writes it to the log and, prefixed, to a follower. exec.Cmd calls Write
-// from one goroutine at a time; Flush is called once that goroutine is done.
+// lineWriter receives a task's combined output, redacts it as a stream and
+// writes it to the log and, line by line and prefixed, to a follower.
+// exec.Cmd calls Write from one goroutine at a time; Flush is called once
+// that goroutine is done.
 type lineWriter struct {
-	log      io.Writer
-	redactor *strings.Replacer // nil: nothing to redact
+	log io.Writer
+	red *redactor // nil: nothing to redact
 
 	follow   io.Writer // nil: no follower
 	followMu *sync.Mutex
 	prefix   string
 
-	partial []byte // an unfinished line
 	out     []byte // scratch for the redacted chunk
+	partial []byte // the follower's unfinished line
+	lines   []byte // scratch for the follower's prefixed lines
 }
 
 func newLineWriter(log io.Writer, a Attempt, followMu *sync.Mutex) *lineWriter {
-	w := &lineWriter{log: log, follow: a.Follow, followMu: followMu, prefix: a.Prefix}
-	var pairs []string
-	for _, s := range a.Redact {
-		if s != "" {
-			pairs = append(pairs, s, "<redacted>")
-		}
-	}
-	if len(pairs) > 0 {
-		w.redactor = strings.NewReplacer(pairs...)
-	}
-	return w
+	return &lineWriter{log: log, red: newRedactor(a.Redact), follow: a.Follow, followMu: followMu, prefix: a.Prefix}
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
 	n := len(p)
-	w.out = w.out[:0]
+	if w.red != nil {
+		w.out = w.red.write(w.out[:0], p)
+		p = w.out
+	}
+	w.emit(p)
+	return n, nil
+}
+
+// Flush writes what the redactor still holds and a trailing line that has
+// no newline.
+func (w *lineWriter) Flush() {
+	if w.red != nil {
+		w.out = w.red.flush(w.out[:0])
+		w.emit(w.out)
+	}
+	if w.follow != nil && len(w.partial) > 0 {
+		w.lines = append(append(append(w.lines[:0], w.prefix...), w.partial...), '\n')
+		w.partial = w.partial[:0]
+		w.toFollower(w.lines)
+	}
+}
+
+// emit writes redacted bytes to the log and the follower.
+func (w *lineWriter) emit(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	// A log write error must not stall the task: its output is drained
+	// regardless, and the attempt's outcome is the task's own.
+	_, _ = w.log.Write(p)
+	if w.follow == nil {
+		return
+	}
+	w.lines = w.lines[:0]
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
 			w.partial = append(w.partial, p...)
 			if len(w.partial) >= maxLine {
-				w.line(w.partial, false)
+				w.lines = append(append(append(w.lines, w.prefix...), w.partial...), '\n')
 				w.partial = w.partial[:0]
 			}
 			break
 		}
-		if len(w.partial) > 0 {
-			w.partial = append(w.partial, p[:i]...)
-			w.line(w.partial, true)
-			w.partial = w.partial[:0]
-		} else {
-			w.line(p[:i], true)
-		}
+		w.lines = append(append(append(append(w.lines, w.prefix...), w.partial...), p[:i]...), '\n')
+		w.partial = w.partial[:0]
 		p = p[i+1:]
 	}
-	if len(w.out) > 0 {
-		// A log write error must not stall the task: its output is drained
-		// regardless, and the attempt's outcome is the task's own.
-		_, _ = w.log.Write(w.out)
-	}
-	return n, nil
-}
-
-// Flush writes a trailing line that has no newline.
-func (w *lineWriter) Flush() {
-	if len(w.partial) == 0 {
-		return
-	}
-	w.out = w.out[:0]
-	w.line(w.partial, false)
-	w.partial = w.partial[:0]
-	_, _ = w.log.Write(w.out)
-}
-
-// line appends one redacted line to w.out and sends it to the follower.
-func (w *lineWriter) line(b []byte, newline bool) {
-	text := string(b)
-	if w.redactor != nil {
-		text = w.redactor.Replace(text)
-	}
-	w.out = append(w.out, text...)
-	if newline {
-		w.out = append(w.out, '\n')
-	}
-	if w.follow != nil {
-		w.toFollower(w.prefix + text + "\n")
+	if len(w.lines) > 0 {
+		w.toFollower(w.lines)
 	}
 }
 
-// toFollower writes one line to the follower. A follower that panics is
+// toFollower writes whole lines to the follower. A follower that panics is
 // dropped: it runs on exec's copying goroutine, where a panic would take the
 // whole process down.
-func (w *lineWriter) toFollower(s string) {
+func (w *lineWriter) toFollower(b []byte) {
 	w.followMu.Lock()
 	defer w.followMu.Unlock()
 	defer func() {
@@ -107,5 +98,5 @@ func (w *lineWriter) toFollower(s string) {
 			w.follow = nil
 		}
 	}()
-	_, _ = io.WriteString(w.follow, s)
+	_, _ = w.follow.Write(b)
 }

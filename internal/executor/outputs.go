@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/gantryhq/gantry/internal/record"
 )
@@ -15,9 +14,11 @@ import (
 // maxOutputFile caps how much of $GANTRY_OUTPUT is read.
 const maxOutputFile = 1 << 20
 
-// readOutputs parses the key=value lines a task wrote to path. Bad lines are
-// reported, not fatal: a task's figures never fail the task.
-func readOutputs(path string) ([]record.Output, []string) {
+// readOutputs parses the key=value lines a task wrote to path, with every
+// secret shape of secrets redacted first: keys and the lines quoted in
+// errors are shown as well as values. Bad lines are reported, not fatal: a
+// task's figures never fail the task.
+func readOutputs(path string, secrets []string) ([]record.Output, []string) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil // the task reported nothing
@@ -26,14 +27,22 @@ func readOutputs(path string) ([]record.Output, []string) {
 		return nil, []string{fmt.Sprintf("read outputs: %v", err)}
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxOutputFile+1))
+	// Read past the cap by the longest secret, so that one straddling it
+	// is still seen whole.
+	extra := 0
+	for _, s := range secrets {
+		extra = max(extra, 2*len(s))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, int64(maxOutputFile+1+extra)))
 	if err != nil {
 		return nil, []string{fmt.Sprintf("read outputs: %v", err)}
 	}
+	over := len(data) > maxOutputFile
+	data = redactBytes(secrets, data)
 	var errs []string
-	if len(data) > maxOutputFile {
+	if over {
 		// The cut line is incomplete: drop it rather than report half a figure.
-		data = data[:bytes.LastIndexByte(data[:maxOutputFile], '\n')+1]
+		data = data[:bytes.LastIndexByte(data[:min(len(data), maxOutputFile)], '\n')+1]
 		errs = append(errs, "output file larger than 1 MiB: the rest is ignored")
 	}
 	outs, lineErrs := parseOutputs(data)
@@ -80,15 +89,4 @@ func validKey(k []byte) bool {
 		}
 	}
 	return true
-}
-
-// redactOutputs hides secret values in reported figures.
-func redactOutputs(outs []record.Output, secrets []string) {
-	for i := range outs {
-		for _, s := range secrets {
-			if s != "" && strings.Contains(outs[i].Value, s) {
-				outs[i].Value = strings.ReplaceAll(outs[i].Value, s, "<redacted>")
-			}
-		}
-	}
 }

@@ -58,7 +58,7 @@ func TestReadOutputsCapsSize(t *testing.T) {
 	if err := os.WriteFile(path, []byte(big), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	outs, errs := readOutputs(path)
+	outs, errs := readOutputs(path, nil)
 	if len(outs) != 1 || outs[0].Key != "a" {
 		t.Errorf("outputs = %v, want only a", outs)
 	}

@@ -96,7 +96,7 @@ func (r *attemptRun) prepare() error {
 	if a.KillGrace <= 0 {
 		a.KillGrace = DefaultKillGrace
 	}
-	r.log = &lazyFile{path: a.LogPath}
+	r.log = newLazyFile(a.LogPath, a.LogLimit)
 	env := append(slices.Clip(r.e.env), a.Env...)
 	if a.OutputPath != "" {
 		// Not created here: creating a file costs as much as a short task

@@ -18,13 +18,20 @@ type Attempt struct {
 	Timeout time.Duration
 	// KillGrace is how long SIGTERM is given before SIGKILL; 0 = 5s.
 	KillGrace   time.Duration
-	MemoryLimit int64     // bytes; 0 = none
-	MilliCPU    int64     // 0 = none
-	LogPath     string    // combined stdout and stderr are appended here
-	OutputPath  string    // handed to the task as GANTRY_OUTPUT; the task creates it
-	Follow      io.Writer // when set, every log line is also written here...
-	Prefix      string    // ...after this prefix
-	Redact      []string  // values replaced by <redacted> in the log
+	MemoryLimit int64  // bytes; 0 = none
+	MilliCPU    int64  // 0 = none
+	LogPath     string // combined stdout and stderr are appended here
+	// LogLimit caps the bytes kept of the log: the first part and the last
+	// are kept, with a line saying how much was cut between them, and the
+	// task is never slowed. 0 = DefaultLogLimit.
+	LogLimit   int64
+	OutputPath string    // handed to the task as GANTRY_OUTPUT; the task creates it
+	Follow     io.Writer // when set, every log line is also written here...
+	Prefix     string    // ...after this prefix
+	// Redact lists secret values replaced by <redacted> wherever the
+	// attempt's output goes: log, follower, outputs and output errors. A
+	// multi-line value is also found with CRLF line ends and line by line.
+	Redact []string
 	// Started, when set, is called once the process exists.
 	Started func(pid int, at time.Time)
 }

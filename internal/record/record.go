@@ -113,7 +113,11 @@ type TaskAttempt struct {
 	CPUTime    time.Duration
 	LogPath    string
 	Outputs    []Output
-	Error      string // a one-line reason when not succeeded
+	// OutputErrors are the problems with what the task wrote to
+	// $GANTRY_OUTPUT (a malformed line, a file over its cap), secrets
+	// redacted; the figures they concern were ignored.
+	OutputErrors []string
+	Error        string // a one-line reason when not succeeded
 }
 
 // DeadLetter is a task whose retries are exhausted; it can be replayed.

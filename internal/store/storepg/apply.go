@@ -101,22 +101,22 @@ func (s *Store) queue(b *store.Batch) (queued, error) {
 			timeArg(t.UpdatedAt), t.RunID, t.Task)
 	}
 	for _, a := range b.Insert {
-		outputs, err := outputsArg(a.Outputs)
+		outputs, outErrs, err := attemptJSON(a)
 		if err != nil {
 			return queued{}, err
 		}
 		q.batch.Queue(insertAttemptSQL, a.RunID, a.Task, a.Attempt, string(a.State),
 			timeArg(a.QueuedAt), timeArg(a.StartedAt), timeArg(a.FinishedAt), a.PID,
-			a.ExitCode, a.Signal, a.PeakMemory, int64(a.CPUTime), a.LogPath, outputs, a.Error)
+			a.ExitCode, a.Signal, a.PeakMemory, int64(a.CPUTime), a.LogPath, outputs, outErrs, a.Error)
 	}
 	for _, a := range b.Update {
-		outputs, err := outputsArg(a.Outputs)
+		outputs, outErrs, err := attemptJSON(a)
 		if err != nil {
 			return queued{}, err
 		}
 		q.batch.Queue(updateAttemptSQL, string(a.State), timeArg(a.QueuedAt),
 			timeArg(a.StartedAt), timeArg(a.FinishedAt), a.PID, a.ExitCode, a.Signal,
-			a.PeakMemory, int64(a.CPUTime), a.LogPath, outputs, a.Error, a.ID)
+			a.PeakMemory, int64(a.CPUTime), a.LogPath, outputs, outErrs, a.Error, a.ID)
 	}
 	for i, d := range b.DeadLetters {
 		created := d.CreatedAt

@@ -44,16 +44,19 @@ func scanAttempt(row pgx.Row) (record.TaskAttempt, error) {
 	var queued, started, finished *time.Time
 	var pid, exit int32
 	var cpu int64
-	var outputs []byte
+	var outputs, outErrs []byte
 	if err := row.Scan(&a.ID, &a.RunID, &a.Task, &a.Attempt, &state, &queued,
 		&started, &finished, &pid, &exit, &a.Signal, &a.PeakMemory, &cpu,
-		&a.LogPath, &outputs, &a.Error); err != nil {
+		&a.LogPath, &outputs, &outErrs, &a.Error); err != nil {
 		return record.TaskAttempt{}, err
 	}
 	a.State = record.TaskState(state)
 	a.QueuedAt, a.StartedAt, a.FinishedAt = timeOf(queued), timeOf(started), timeOf(finished)
 	a.PID, a.ExitCode, a.CPUTime = int(pid), int(exit), time.Duration(cpu)
 	var err error
-	a.Outputs, err = outputsOf(outputs)
+	if a.Outputs, err = outputsOf(outputs); err != nil {
+		return a, err
+	}
+	a.OutputErrors, err = outputErrorsOf(outErrs)
 	return a, err
 }

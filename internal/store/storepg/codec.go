@@ -46,6 +46,17 @@ func paramsArg(p map[string]string) (any, error) { return jsonArg(p, p == nil) }
 
 func outputsArg(o []record.Output) (any, error) { return jsonArg(o, o == nil) }
 
+func outputErrorsArg(e []string) (any, error) { return jsonArg(e, e == nil) }
+
+// attemptJSON encodes an attempt's JSON columns: outputs, output errors.
+func attemptJSON(a *record.TaskAttempt) (outputs, outErrs any, err error) {
+	if outputs, err = outputsArg(a.Outputs); err != nil {
+		return nil, nil, err
+	}
+	outErrs, err = outputErrorsArg(a.OutputErrors)
+	return outputs, outErrs, err
+}
+
 func paramsOf(b []byte) (map[string]string, error) {
 	if b == nil {
 		return nil, nil
@@ -66,6 +77,17 @@ func outputsOf(b []byte) ([]record.Output, error) {
 		return nil, fmt.Errorf("decode outputs: %w", err)
 	}
 	return o, nil
+}
+
+func outputErrorsOf(b []byte) ([]string, error) {
+	if b == nil {
+		return nil, nil
+	}
+	e := []string{}
+	if err := json.Unmarshal(b, &e); err != nil {
+		return nil, fmt.Errorf("decode output errors: %w", err)
+	}
+	return e, nil
 }
 
 // idArg is id, or NULL for 0 (an optional reference).

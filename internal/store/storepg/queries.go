@@ -7,7 +7,7 @@ const (
 	runTaskColumns = `run_id, task, state, attempts, next_attempt, updated_at`
 	attemptColumns = `id, run_id, task, attempt, state, queued_at, started_at,
 		finished_at, pid, exit_code, signal, peak_memory, cpu_time_ns, log_path,
-		outputs, error`
+		outputs, output_errors, error`
 	deadLetterColumns = `id, run_id, pipeline, task, attempt_id, attempts, error,
 		created_at, replayed_at, replayed_by`
 	backfillColumns = `id, pipeline, env, range_start, range_end, parallelism, total,
@@ -30,13 +30,13 @@ const (
 		next_attempt = $3, updated_at = $4 WHERE run_id = $5 AND task = $6`
 	insertAttemptSQL = `INSERT INTO task_attempts (run_id, task, attempt, state,
 		queued_at, started_at, finished_at, pid, exit_code, signal, peak_memory,
-		cpu_time_ns, log_path, outputs, error)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		cpu_time_ns, log_path, outputs, output_errors, error)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 		RETURNING id`
 	updateAttemptSQL = `UPDATE task_attempts SET state = $1, queued_at = $2,
 		started_at = $3, finished_at = $4, pid = $5, exit_code = $6, signal = $7,
-		peak_memory = $8, cpu_time_ns = $9, log_path = $10, outputs = $11, error = $12
-		WHERE id = $13`
+		peak_memory = $8, cpu_time_ns = $9, log_path = $10, outputs = $11,
+		output_errors = $12, error = $13 WHERE id = $14`
 	insertDeadLetterSQL = `INSERT INTO dead_letters (run_id, pipeline, task,
 		attempt_id, attempts, error, created_at, replayed_at, replayed_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`

@@ -119,13 +119,13 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, b *store.Batch, res *appl
 }
 
 func insertAttempt(ctx context.Context, st *sql.Stmt, a *record.TaskAttempt) (int64, error) {
-	outputs, err := outputsArg(a.Outputs)
+	outputs, outErrs, err := attemptJSON(a)
 	if err != nil {
 		return 0, err
 	}
 	res, err := st.ExecContext(ctx, a.RunID, a.Task, a.Attempt, string(a.State),
 		timeArg(a.QueuedAt), timeArg(a.StartedAt), timeArg(a.FinishedAt), a.PID,
-		a.ExitCode, a.Signal, a.PeakMemory, int64(a.CPUTime), a.LogPath, outputs, a.Error)
+		a.ExitCode, a.Signal, a.PeakMemory, int64(a.CPUTime), a.LogPath, outputs, outErrs, a.Error)
 	if err != nil {
 		return 0, mapErr(err)
 	}
@@ -133,13 +133,13 @@ func insertAttempt(ctx context.Context, st *sql.Stmt, a *record.TaskAttempt) (in
 }
 
 func updateAttempt(ctx context.Context, st *sql.Stmt, a *record.TaskAttempt) error {
-	outputs, err := outputsArg(a.Outputs)
+	outputs, outErrs, err := attemptJSON(a)
 	if err != nil {
 		return err
 	}
 	res, err := st.ExecContext(ctx, string(a.State), timeArg(a.QueuedAt),
 		timeArg(a.StartedAt), timeArg(a.FinishedAt), a.PID, a.ExitCode, a.Signal,
-		a.PeakMemory, int64(a.CPUTime), a.LogPath, outputs, a.Error, a.ID)
+		a.PeakMemory, int64(a.CPUTime), a.LogPath, outputs, outErrs, a.Error, a.ID)
 	return affectedOne(res, err)
 }
 

@@ -42,16 +42,19 @@ func scanAttempt(sc scanner) (record.TaskAttempt, error) {
 	var state string
 	var queued, started, finished sql.NullInt64
 	var cpu int64
-	var outputs sql.NullString
+	var outputs, outErrs sql.NullString
 	if err := sc.Scan(&a.ID, &a.RunID, &a.Task, &a.Attempt, &state, &queued,
 		&started, &finished, &a.PID, &a.ExitCode, &a.Signal, &a.PeakMemory, &cpu,
-		&a.LogPath, &outputs, &a.Error); err != nil {
+		&a.LogPath, &outputs, &outErrs, &a.Error); err != nil {
 		return record.TaskAttempt{}, err
 	}
 	a.State = record.TaskState(state)
 	a.QueuedAt, a.StartedAt, a.FinishedAt = timeOf(queued), timeOf(started), timeOf(finished)
 	a.CPUTime = time.Duration(cpu)
 	var err error
-	a.Outputs, err = outputsOf(outputs)
+	if a.Outputs, err = outputsOf(outputs); err != nil {
+		return a, err
+	}
+	a.OutputErrors, err = outputErrorsOf(outErrs)
 	return a, err
 }

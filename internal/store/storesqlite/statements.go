@@ -13,7 +13,7 @@ const (
 	runTaskColumns = `run_id, task, state, attempts, next_attempt, updated_at`
 	attemptColumns = `id, run_id, task, attempt, state, queued_at, started_at,
 		finished_at, pid, exit_code, signal, peak_memory, cpu_time_ns, log_path,
-		outputs, error`
+		outputs, output_errors, error`
 	deadLetterColumns = `id, run_id, pipeline, task, attempt_id, attempts, error,
 		created_at, replayed_at, replayed_by`
 	backfillColumns = `id, pipeline, env, range_start, range_end, parallelism, total,
@@ -57,12 +57,12 @@ func prepare(ctx context.Context, write, read *sql.DB) (*statements, error) {
 		next_attempt = ?, updated_at = ? WHERE run_id = ? AND task = ?`)
 	p(write, &s.insertAttempt, `INSERT INTO task_attempts (run_id, task, attempt, state,
 		queued_at, started_at, finished_at, pid, exit_code, signal, peak_memory,
-		cpu_time_ns, log_path, outputs, error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		cpu_time_ns, log_path, outputs, output_errors, error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	p(write, &s.updateAttempt, `UPDATE task_attempts SET state = ?, queued_at = ?,
 		started_at = ?, finished_at = ?, pid = ?, exit_code = ?, signal = ?,
-		peak_memory = ?, cpu_time_ns = ?, log_path = ?, outputs = ?, error = ?
-		WHERE id = ?`)
+		peak_memory = ?, cpu_time_ns = ?, log_path = ?, outputs = ?, output_errors = ?,
+		error = ? WHERE id = ?`)
 	p(write, &s.insertDeadLetter, `INSERT INTO dead_letters (run_id, pipeline, task,
 		attempt_id, attempts, error, created_at, replayed_at, replayed_by)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)

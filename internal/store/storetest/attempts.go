@@ -19,11 +19,12 @@ func testAttemptRoundTrip(t *testing.T, s store.Store) {
 			FinishedAt: at(time.Minute), PID: 31337, ExitCode: -1, Signal: "killed",
 			PeakMemory: 5 << 30, CPUTime: 1500*time.Millisecond + 7, LogPath: "/var/log/gantry/1.log",
 			// Out of key order, with a repeated key: order is the task's.
-			Outputs: []record.Output{{Key: "z", Value: "1"}, {Key: "a", Value: "2"}, {Key: "z", Value: "3"}, {Key: "m", Value: ""}},
-			Error:   "memory limit exceeded",
+			Outputs:      []record.Output{{Key: "z", Value: "1"}, {Key: "a", Value: "2"}, {Key: "z", Value: "3"}, {Key: "m", Value: ""}},
+			OutputErrors: []string{`line 2: "rows 12": want key=value`, "output file larger than 1 MiB: the rest is ignored"},
+			Error:        "memory limit exceeded",
 		}},
 		{"zero values", record.TaskAttempt{State: record.TaskQueued}},
-		{"empty outputs", record.TaskAttempt{State: record.TaskSucceeded, Outputs: []record.Output{}}},
+		{"empty outputs", record.TaskAttempt{State: record.TaskSucceeded, Outputs: []record.Output{}, OutputErrors: []string{}}},
 	}
 	for i, c := range cases {
 		a := c.a
@@ -39,6 +40,9 @@ func testAttemptRoundTrip(t *testing.T, s store.Store) {
 			State: record.TaskLost, StartedAt: at(time.Hour), Outputs: []record.Output{{Key: "k", Value: "v"}}}
 		if c.a.Outputs == nil {
 			upd.Outputs = nil
+		}
+		if c.a.OutputErrors != nil {
+			upd.OutputErrors = []string{"line 1: \"x\": want key=value"}
 		}
 		must(t, s.Apply(ctx(t), &store.Batch{Update: []*record.TaskAttempt{&upd}}))
 		got, err = s.GetAttempt(ctx(t), a.ID)
