@@ -18,7 +18,9 @@ const MaxFileSize = 1 << 20
 // document's own node count when that is more, but never more than
 // maxAliasNodes. Anchors for shared env, retries or defaults stay far
 // below; a billion-laughs document, whose nodes are mostly reached again
-// and again through aliases, runs out at once.
+// and again through aliases, runs out at once. At the cap aliases cost
+// about 90 MiB of allocations, less than a 1 MiB file without any does
+// (about 260 MiB, most of it short-lived).
 const (
 	minAliasNodes = 50_000
 	aliasFactor   = 10
