@@ -73,7 +73,7 @@ func StoreURL(flag string, projectDir string, p *spec.Project) string {
 // gives nil.
 func LoadProjectFile(dir string) (*spec.Project, error) {
 	path := filepath.Join(dir, "gantry.yaml")
-	data, err := os.ReadFile(path)
+	data, err := spec.ReadFile(path) // at most spec.MaxFileSize
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gantryhq/gantry/internal/check/secrets"
 	"github.com/gantryhq/gantry/internal/spec"
 )
 
@@ -160,9 +162,13 @@ func (r *run) scripts(p *spec.Pipeline) []string {
 func (r *run) readFiles(files []string) []string {
 	var ok []string
 	for _, rel := range files {
-		data, err := os.ReadFile(filepath.Join(r.dir, filepath.FromSlash(rel)))
+		data, tooLarge, err := readScanned(filepath.Join(r.dir, filepath.FromSlash(rel)))
 		if err != nil {
 			r.add(Finding{Rule: RuleUnreadableFile, File: rel, Message: "cannot read: " + reason(err)})
+			continue
+		}
+		if tooLarge {
+			ok = append(ok, rel) // the scanner says it is too large to scan
 			continue
 		}
 		if bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0 {
@@ -173,6 +179,26 @@ func (r *run) readFiles(files []string) []string {
 		ok = append(ok, rel)
 	}
 	return ok
+}
+
+// readScanned reads a file the scanner will scan, but not one larger than
+// the scanner reads: that is left for it to report, unread.
+func readScanned(path string) (data []byte, tooLarge bool, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err != nil {
+		return nil, false, err
+	} else if info.Size() > secrets.MaxFileSize {
+		return nil, true, nil
+	}
+	data, err = io.ReadAll(io.LimitReader(f, secrets.MaxFileSize+1))
+	if err != nil {
+		return nil, false, err
+	}
+	return data, len(data) > secrets.MaxFileSize, nil
 }
 
 // scanBatch is how many files go to the secret scanner at once, so that

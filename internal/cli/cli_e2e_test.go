@@ -367,6 +367,24 @@ tasks:
 			},
 		},
 		{
+			name: "over the size limit", file: "big.yaml",
+			yaml: "pipeline: big\ntasks: [{id: a, run: echo a}]\n" + strings.Repeat("# padding\n", 2<<20/10),
+			want: []string{`(?m)^big\.yaml: file is 2\.0 MiB, over the 1 MiB limit for pipeline files$`},
+		},
+		{
+			name: "alias bomb", file: "bomb.yaml",
+			yaml: aliasBombPipeline(),
+			want: []string{
+				`(?m)^bomb\.yaml:1031:5: alias expansion over budget \(\*t takes it past 50000 nodes reached through aliases, for a document of 4012\): YAML aliases may not multiply the document$`,
+				`(?m)^gantry: 1 error\(s\)$`,
+			},
+		},
+		{
+			name: "runbook outside the project", file: "runbook.yaml",
+			yaml: "pipeline: rb\ntasks: [{id: a, run: echo a}]\nrunbook: /etc/passwd\n",
+			want: []string{`(?m)^runbook\.yaml:3:10: runbook: "/etc/passwd" is outside the project`},
+		},
+		{
 			name: "broken YAML", file: "broken.yaml",
 			yaml: "pipeline: b\ntasks:\n  - id: a\n    run: \"echo a\n  - id: [\n",
 			want: []string{`(?m)^broken\.yaml:\d+(:\d+)?: invalid YAML`},
@@ -400,6 +418,23 @@ tasks:
 		}
 	})
 
+	t.Run("alias bomb in gantry.yaml", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		var b strings.Builder
+		b.WriteString("project: bomb\nalerts:\n  channels: {c: {type: webhook, url: 'http://x/', secret: s}}\n")
+		b.WriteString("  routes:\n    r:\n      channels: [c]\n      routes:\n        - &a0 {match: {k: v}}\n")
+		for i := 1; i < 7; i++ {
+			refs := strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d,", i-1), 9), ",")
+			fmt.Fprintf(&b, "        - &a%d {match: {k: v}, routes: [%s]}\n", i, refs)
+		}
+		writeFile(t, filepath.Join(dir, "gantry.yaml"), b.String())
+		writeFile(t, filepath.Join(dir, "pipelines", "a.yaml"), "pipeline: a\ntasks: [{id: a, run: echo a}]\n")
+		r := gantry(t, dir, "validate")
+		wantCode(t, r, 1)
+		wantMatch(t, "stderr", r.stderr, `(?m)^gantry\.yaml:10:52: alias expansion over budget \(\*a1 takes it past 50000 nodes`)
+	})
+
 	t.Run("path that does not exist", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
@@ -407,6 +442,19 @@ tasks:
 		wantCode(t, r, 2)
 		wantContains(t, "stderr", r.stderr, "nope.yaml: no such file or directory")
 	})
+}
+
+// aliasBombPipeline is a 30 KB pipeline whose 2000 tasks are one anchored
+// task with 1000 env variables: two million nodes to walk, once took 30 s
+// and 500 MB to validate.
+func aliasBombPipeline() string {
+	var b strings.Builder
+	b.WriteString("pipeline: p\ntasks:\n  - &t\n    id: t\n    run: x\n    env:\n")
+	for i := range 1000 {
+		fmt.Fprintf(&b, "      K%05d: v\n", i)
+	}
+	b.WriteString(strings.Repeat("  - *t\n", 1999))
+	return b.String()
 }
 
 func TestRunSmallPipeline(t *testing.T) {

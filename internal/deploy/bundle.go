@@ -3,6 +3,7 @@ package deploy
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -95,30 +96,40 @@ func collect(projectDir string, p *spec.Pipeline, all []*spec.Pipeline) (*Bundle
 		return nil, fmt.Errorf("%w: pipeline file %s is outside %s", ErrInvalid, p.File, projectDir)
 	}
 	b.File = rel
-	add := func(to map[string][]byte, rel string) error {
-		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
+	// add reads a file into to; a pipeline or gantry.yaml (specFile) at
+	// most spec.MaxFileSize of it.
+	add := func(to map[string][]byte, rel string, specFile bool) error {
+		read := os.ReadFile
+		if specFile {
+			read = spec.ReadFile
+		}
+		data, err := read(filepath.Join(root, filepath.FromSlash(rel)))
+		var es spec.Errors
+		if errors.As(err, &es) {
+			return fmt.Errorf("%w: %w", ErrInvalid, es)
+		}
 		if err != nil {
 			return fmt.Errorf("read %s: %w", rel, err)
 		}
 		to[rel] = data
 		return nil
 	}
-	if err := add(b.Files, rel); err != nil {
+	if err := add(b.Files, rel, true); err != nil {
 		return nil, err
 	}
 	if isFile(filepath.Join(root, spec.ProjectFile)) {
-		if err := add(b.Files, spec.ProjectFile); err != nil {
+		if err := add(b.Files, spec.ProjectFile, true); err != nil {
 			return nil, err
 		}
 	}
 	for _, f := range usedFiles(root, p) {
-		if err := add(b.Files, f); err != nil {
+		if err := add(b.Files, f, false); err != nil {
 			return nil, err
 		}
 	}
 	for _, up := range upstreams(p, all) {
 		if r, ok := within(root, up.File); ok && r != rel {
-			if err := add(b.Context, r); err != nil {
+			if err := add(b.Context, r, true); err != nil {
 				return nil, err
 			}
 		}

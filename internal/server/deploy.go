@@ -239,7 +239,7 @@ func (s *Server) deployFinished(ctx context.Context, run record.Run) {
 // readProject parses dir/gantry.yaml; nil when there is none.
 func readProject(dir string) (*spec.Project, error) {
 	path := filepath.Join(dir, "gantry.yaml")
-	data, err := os.ReadFile(path)
+	data, err := spec.ReadFile(path) // at most spec.MaxFileSize
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}

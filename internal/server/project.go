@@ -238,7 +238,8 @@ func (s *Server) Pipelines(context.Context) ([]api.Pipeline, error) {
 
 // Runbook returns the text of a loaded pipeline's runbook file (as the
 // revision it runs has it), or store.ErrNotFound when the pipeline is not
-// loaded or its runbook is a URL or unset.
+// loaded, its runbook is a URL or unset, or the file is outside the
+// project folder (see spec.ProjectPath).
 func (s *Server) Runbook(_ context.Context, name string) (string, error) {
 	p, err := s.pipeline(name)
 	if err != nil {
@@ -248,9 +249,14 @@ func (s *Server) Runbook(_ context.Context, name string) (string, error) {
 	if rb == "" || strings.Contains(rb, "://") {
 		return "", fmt.Errorf("pipeline %s has no runbook file: %w", name, store.ErrNotFound)
 	}
-	path := rb
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(p.dir, path)
+	// Validation refused a runbook outside the project; the file may have
+	// become a link out of it since, so look again before showing it.
+	path, err := spec.ProjectPath(p.dir, rb)
+	if errors.Is(err, spec.ErrOutsideProject) {
+		return "", fmt.Errorf("runbook %s of %s is %v: %w", rb, name, err, store.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("runbook of %s: %w", name, err)
 	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {

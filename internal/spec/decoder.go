@@ -15,13 +15,15 @@ import (
 // decoder walks a yaml.Node tree strictly, collecting every error with its
 // position instead of stopping at the first.
 type decoder struct {
-	file string
-	errs Errors
-	pos  map[string]Pos
+	file    string
+	errs    Errors
+	pos     map[string]Pos
+	aliases *aliasBudget // set by parseDocument
+	dir     string       // the project folder on disk, or "" for bytes from elsewhere
 }
 
 func newDecoder(file string) *decoder {
-	return &decoder{file: file, pos: map[string]Pos{}}
+	return &decoder{file: file, pos: map[string]Pos{}, aliases: &aliasBudget{}}
 }
 
 func posOf(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
@@ -36,9 +38,15 @@ func (d *decoder) hintf(n *yaml.Node, path, hint, format string, args ...any) {
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
 
-// parseDocument parses data into the root value node of its only document.
-// A nil node with no error recorded means the file is empty.
+// parseDocument parses data into the root value node of its only document,
+// refusing data over MaxFileSize. Decoding into a yaml.Node keeps aliases
+// as AliasNodes (yaml.v3 expands nothing), so parsing costs what the
+// bytes do; the walk after it pays for aliases from d.aliases.
 func (d *decoder) parseDocument(data []byte) *yaml.Node {
+	if len(data) > MaxFileSize {
+		d.errs = append(d.errs, sizeError(d.file, int64(len(data)), true))
+		return nil
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -61,7 +69,8 @@ func (d *decoder) parseDocument(data []byte) *yaml.Node {
 		d.errs.add(d.file, Pos{}, "", "", "file is empty")
 		return nil
 	}
-	root := resolve(doc.Content[0])
+	d.aliases = newAliasBudget(&doc)
+	root := d.resolve(doc.Content[0])
 	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
 		d.errs.add(d.file, posOf(root), "", "", "file is empty")
 		return nil
@@ -81,12 +90,27 @@ func (d *decoder) syntaxError(err error) {
 	d.errs.add(d.file, p, "", "", "invalid YAML: %s", msg)
 }
 
-// resolve follows aliases to the node they name.
-func resolve(n *yaml.Node) *yaml.Node {
+// resolve follows aliases to the node they name, paying for each from the
+// alias budget. Once that is spent it returns an empty node of the same
+// kind, so that the walk ends soon after, and the decoder reports only
+// the budget's error (see result).
+func (d *decoder) resolve(n *yaml.Node) *yaml.Node {
 	for i := 0; n != nil && n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
+		if !d.aliases.spend(n) {
+			return &yaml.Node{Kind: n.Alias.Kind, Tag: n.Alias.Tag, Line: n.Line, Column: n.Column}
+		}
 		n = n.Alias
 	}
 	return n
+}
+
+// result returns the errors found, or only the alias budget's when that
+// ran out: what the walk reported after it is an artefact of the cut.
+func (d *decoder) result() error {
+	if d.aliases.over != nil {
+		return Errors{d.aliases.err(d.file)}
+	}
+	return d.errs.Err()
 }
 
 // describe says what a node is, for "expected X, got Y" messages.
@@ -138,7 +162,7 @@ type field struct {
 // keys and, when keys is not nil, rejecting keys not in it with a
 // did-you-mean hint. It records every key's position under its path.
 func (d *decoder) mapping(n *yaml.Node, path string, keys []string) ([]field, bool) {
-	n = resolve(n)
+	n = d.resolve(n)
 	if n.Kind != yaml.MappingNode {
 		d.errorf(n, path, "expected a mapping, got %s", describe(n))
 		return nil, false
@@ -146,7 +170,7 @@ func (d *decoder) mapping(n *yaml.Node, path string, keys []string) ([]field, bo
 	seen := map[string]int{}
 	var out []field
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
+		k, v := d.resolve(n.Content[i]), d.resolve(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode {
 			d.errorf(k, path, "a key must be a plain name, got %s", describe(k))
 			continue
@@ -178,14 +202,14 @@ func contains(list []string, s string) bool {
 
 // sequence returns the items of a list node.
 func (d *decoder) sequence(n *yaml.Node, path string) ([]*yaml.Node, bool) {
-	n = resolve(n)
+	n = d.resolve(n)
 	if n.Kind != yaml.SequenceNode {
 		d.errorf(n, path, "expected a list, got %s", describe(n))
 		return nil, false
 	}
 	out := make([]*yaml.Node, len(n.Content))
 	for i, c := range n.Content {
-		out[i] = resolve(c)
+		out[i] = d.resolve(c)
 	}
 	return out, true
 }

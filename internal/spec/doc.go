@@ -32,6 +32,23 @@
 // relative workdir is taken inside the project folder. Pipeline.WorkDir
 // resolves it; the engine sets the task's working directory from it.
 //
+// A `runbook:` file must lie inside the project: not absolute, not
+// climbing out with "..", and, when the project is read from disk, not a
+// link that leads out of it (ProjectPath), because the server shows the
+// runbook to whoever may view the pipeline. A `workdir:` may be anywhere,
+// absolute paths included: it is only where the task's own shell starts,
+// with no more reach than the command it runs, and nothing is served from
+// it. Likewise gantry.yaml's `secrets.dir` (often /run/secrets) and
+// `store`.
+//
+// # Limits
+//
+// A pipeline file or gantry.yaml may hold at most MaxFileSize bytes, and
+// its aliases may reach only so many nodes in all (ten times the file's
+// own, from 50,000 up to 200,000): a YAML alias names a subtree that the
+// decoder walks again, and nested aliases would otherwise multiply a file
+// of a few hundred bytes into billions of nodes.
+//
 // # Templates
 //
 // `run:` may hold text/template actions over Vars: {{ .Interval.Start }},

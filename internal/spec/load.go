@@ -169,13 +169,13 @@ func loadProjectDir(dir string) *loaded {
 func (s *loaded) readProject(dir string) {
 	s.project = &Project{Dir: dir, Positions: map[string]Pos{}}
 	file := filepath.Join(dir, ProjectFile)
-	data, err := os.ReadFile(file)
+	data, err := ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return
 	}
 	s.hasProjectFile = true
 	if err != nil {
-		s.errs = append(s.errs, Error{File: file, Msg: readError(err)})
+		s.addErr(fileError(file, err))
 		return
 	}
 	p, err := ParseProject(file, data)
@@ -229,6 +229,16 @@ func exists(path string) bool {
 func isDir(path string) bool {
 	info, err := os.Stat(path)
 	return err == nil && info.IsDir()
+}
+
+// fileError is err from ReadFile as Errors: a size error as it is, a
+// file system error as a short message.
+func fileError(file string, err error) error {
+	var es Errors
+	if errors.As(err, &es) {
+		return es
+	}
+	return Errors{{File: file, Msg: readError(err)}}
 }
 
 // readError turns a file system error into a short message.

@@ -1,8 +1,6 @@
 package spec
 
 import (
-	"os"
-
 	"go.yaml.in/yaml/v3"
 )
 
@@ -16,28 +14,36 @@ var pipelineKeys = []string{
 // and kept in Pipeline.File. Every problem in the file is reported at
 // once as Errors; a nil error means a pipeline with at least one task.
 func ParsePipeline(path string, data []byte) (*Pipeline, error) {
+	return parsePipeline(path, data, "")
+}
+
+// parsePipeline is ParsePipeline for a file of the project folder dir on
+// disk, or for bytes from elsewhere when dir is "".
+func parsePipeline(path string, data []byte, dir string) (*Pipeline, error) {
 	d := newDecoder(path)
+	d.dir = dir
 	root := d.parseDocument(data)
 	if root == nil {
 		return nil, d.errs.Err()
 	}
 	p := &Pipeline{File: path, Positions: d.pos}
-	if d.pipeline(root, p) {
+	if d.pipeline(root, p) && d.aliases.over == nil {
 		validate(d, p)
 	}
-	if err := d.errs.Err(); err != nil {
+	if err := d.result(); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-// LoadPipelineFile reads and parses one pipeline file.
+// LoadPipelineFile reads and parses one pipeline file, refusing one over
+// MaxFileSize.
 func LoadPipelineFile(path string) (*Pipeline, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
-		return nil, Errors{{File: path, Msg: readError(err)}}
+		return nil, fileError(path, err)
 	}
-	return ParsePipeline(path, data)
+	return parsePipeline(path, data, ProjectDir(path))
 }
 
 // pipeline decodes the top-level mapping, reporting whether it was one.
@@ -79,7 +85,7 @@ func (d *decoder) pipeline(root *yaml.Node, p *Pipeline) bool {
 		case "alerts":
 			p.Alerts = d.alerts(v, path)
 		case "runbook":
-			p.Runbook, _ = d.str(v, path)
+			p.Runbook = d.runbook(v, path)
 		case "rollback":
 			p.Rollback = d.rollback(v, path)
 		case "environments":

@@ -46,7 +46,7 @@ func ParseProject(path string, data []byte) (*Project, error) {
 			p.Deploy.Gates[class] = gates
 		}
 	}
-	if err := d.errs.Err(); err != nil {
+	if err := d.result(); err != nil {
 		return nil, err
 	}
 	return p, nil
