@@ -318,7 +318,7 @@ func (r *runner) attempt(t *task) (executor.Attempt, error) {
 	}
 	vars.Interval.Start = formatTime(r.run.IntervalStart.In(loc))
 	vars.Interval.End = formatTime(r.run.IntervalEnd.In(loc))
-	cmd, err := spec.Render(st.Run, vars)
+	cmd, tplEnv, err := spec.Render(st.Run, vars)
 	if err != nil {
 		return executor.Attempt{}, fmt.Errorf("render command: %w", err)
 	}
@@ -330,7 +330,7 @@ func (r *runner) attempt(t *task) (executor.Attempt, error) {
 			dir = filepath.Join(r.req.Dir, st.Workdir)
 		}
 	}
-	env := make([]string, 0, 10+len(r.run.Params)+len(t.env))
+	env := make([]string, 0, 10+len(r.run.Params)+len(t.env)+len(tplEnv))
 	env = append(env,
 		"GANTRY_PIPELINE="+r.run.Pipeline,
 		"GANTRY_RUN_ID="+strconv.FormatInt(r.run.ID, 10),
@@ -344,7 +344,10 @@ func (r *runner) attempt(t *task) (executor.Attempt, error) {
 	for k, v := range r.run.Params {
 		env = append(env, "GANTRY_PARAM_"+envName(k)+"="+v)
 	}
+	// The template values go last, so that a task's own env cannot
+	// shadow the GANTRY_TPL_n its command refers to.
 	env = append(env, t.env...)
+	env = append(env, tplEnv...)
 	a := executor.Attempt{
 		Command:     cmd,
 		Dir:         dir,

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +12,9 @@ import (
 // DefaultKillGrace is how long SIGTERM is given before SIGKILL when an
 // attempt does not say.
 const DefaultKillGrace = 5 * time.Second
+
+// shellPath is the shell that runs every attempt's command.
+const shellPath = "/bin/sh"
 
 // Options configure an Executor. The zero value is ready to use.
 type Options struct {
@@ -37,7 +39,7 @@ var DefaultHideEnv = []string{"GANTRY_SECRET_", "GANTRY_STORE", "GANTRY_TEST_POS
 // use; one Executor serves every attempt of a process.
 type Executor struct {
 	log     *slog.Logger
-	sh      string       // path of sh, looked up once
+	sh      string       // shellPath
 	env     []string     // the environment every task inherits
 	cgroups *cgroupSetup // nil: none usable
 	limits  LimitSupport
@@ -56,11 +58,12 @@ func New(opts Options) (*Executor, error) {
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
-	sh, err := exec.LookPath("sh")
-	if err != nil {
+	// By absolute path: a `sh` earlier on PATH (a project's bin/, say)
+	// must not get to run every task.
+	if _, err := os.Stat(shellPath); err != nil {
 		return nil, fmt.Errorf("executor: %w", err)
 	}
-	e.sh = sh
+	e.sh = shellPath
 	hide := opts.HideEnv
 	if hide == nil {
 		hide = DefaultHideEnv

@@ -9,7 +9,7 @@ import (
 
 // Attempt is everything needed to run one task attempt.
 type Attempt struct {
-	Command string   // run by `sh -c`; already rendered and quoted
+	Command string   // run by `/bin/sh -c`; rendered, its template values in Env
 	Dir     string   // working directory; "" = the current one
 	Env     []string // KEY=VALUE added to the parent's environment
 	// Timeout is the attempt's deadline; 0 = none. The caller may also

@@ -54,6 +54,8 @@
 // `run:` may hold text/template actions over Vars: {{ .Interval.Start }},
 // {{ .Interval.End }}, {{ .Params.NAME }}, {{ .RunID }}, {{ .Task }},
 // {{ .Attempt }} and {{ .Env }}. Parsing checks the template and that
-// every param it names is declared. Render quotes every substituted value
-// for the shell context it lands in, so a value can never become code.
+// every param it names is declared. Render puts no value in the command
+// text: each action becomes a reference to an environment variable
+// (GANTRY_TPL_1, …) that carries the value, so a value can never become
+// code, whatever shell context it lands in.
 package spec

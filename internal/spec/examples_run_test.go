@@ -53,12 +53,12 @@ func runTask(t *testing.T, p *Pipeline, task *Task, dir string) {
 	for _, prm := range p.Params {
 		v.Params[prm.Name] = prm.Default
 	}
-	cmdline, err := Render(task.Run, v)
+	cmdline, tplEnv, err := Render(task.Run, v)
 	if err != nil {
 		t.Fatalf("%s: render: %v", task.ID, err)
 	}
 	output := filepath.Join(t.TempDir(), "output")
-	cmd := exec.Command("sh", "-c", cmdline)
+	cmd := exec.Command("/bin/sh", "-c", cmdline)
 	cmd.Dir = p.WorkDir(task)
 	cmd.Env = append(os.Environ(),
 		"GANTRY_INTERVAL_START="+v.Interval.Start, "GANTRY_INTERVAL_END="+v.Interval.End,
@@ -66,6 +66,7 @@ func runTask(t *testing.T, p *Pipeline, task *Task, dir string) {
 	for _, e := range task.Env {
 		cmd.Env = append(cmd.Env, e.Name+"="+e.Value)
 	}
+	cmd.Env = append(cmd.Env, tplEnv...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s: %s: %v\n%s", task.ID, cmdline, err, out)

@@ -24,7 +24,8 @@ type Vars struct {
 }
 
 // quoteFunc is appended to every printing action; it stands the value in
-// for a marker that Render then quotes for the shell context it lands in.
+// for a marker that Render then replaces with a reference to the variable
+// that carries the value (see shell_quote.go).
 const quoteFunc = "gantry_shell_value"
 
 const (
@@ -40,30 +41,42 @@ var varFields = map[string][]string{
 
 var varNames = []string{"Interval", "Params", "RunID", "Task", "Attempt", "Env"}
 
-// Render executes a task's `run:` template. Every value it substitutes
-// reaches the shell as one quoted word, whatever it holds: a parameter of
-// `'; rm -rf /'` prints as that text and runs nothing. Inside double
-// quotes the value closes them, is single-quoted and reopens them, so
-// `"{{ .Interval.Start }}"` works as written. Templates inside backticks,
-// `${...}` or here-documents are refused, since no quoting is safe there.
-func Render(run string, v Vars) (string, error) {
+// Render executes a task's `run:` template. No value it substitutes
+// enters the command: each printing action becomes a reference to an
+// environment variable, GANTRY_TPL_1, GANTRY_TPL_2, … in the order the
+// actions print, and env holds those variables as KEY=VALUE for the
+// command's environment. So a parameter of `$(rm -rf /)` prints as that
+// text and runs nothing, whether the action stands bare, in quotes, in
+// $( ), backticks, ${x:-…} or a here-document:
+//
+//	echo "at {{ .Interval.Start }}"  →  echo "at ${GANTRY_TPL_1}"
+//
+// The command is readable as it is; the values are in env.
+func Render(run string, v Vars) (cmd string, env []string, err error) {
 	var vals []string
 	t, err := parseTemplate(run, func(x any) string {
 		vals = append(vals, fmt.Sprint(x))
 		return string(markOpen) + strconv.Itoa(len(vals)-1) + string(markClose)
 	})
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	var b strings.Builder
 	if err := t.Execute(&b, v); err != nil {
-		return "", fmt.Errorf("render: %s", cleanTemplateErr(err))
+		return "", nil, fmt.Errorf("render: %s", cleanTemplateErr(err))
 	}
-	out, err := quoteForShell(b.String(), vals)
+	cmd, err = referenceValues(b.String(), vals)
 	if err != nil {
-		return "", fmt.Errorf("render: %w", err)
+		return "", nil, fmt.Errorf("render: %w", err)
 	}
-	return out, nil
+	env = make([]string, len(vals))
+	for i, val := range vals {
+		if strings.ContainsRune(val, 0) {
+			return "", nil, errors.New("render: a template value contains a NUL byte")
+		}
+		env[i] = TemplateVar(i+1) + "=" + val
+	}
+	return cmd, env, nil
 }
 
 // parseTemplate parses run and routes the output of every printing action
@@ -157,10 +170,12 @@ func checkTemplate(d *decoder, path, run string, params []string) {
 	}
 	sample := Vars{Params: map[string]string{}, RunID: 1, Attempt: 1, Task: "t", Env: "e"}
 	sample.Interval.Start, sample.Interval.End = "2006-01-02T00:00:00Z", "2006-01-03T00:00:00Z"
+	// "1": only shell arithmetic cares what a value holds, and it takes
+	// an integer.
 	for _, p := range params {
-		sample.Params[p] = "x"
+		sample.Params[p] = "1"
 	}
-	if _, err := Render(run, sample); err != nil {
+	if _, _, err := Render(run, sample); err != nil {
 		d.errs.add(d.file, at, path, "", "invalid template: %s", strings.TrimPrefix(err.Error(), "render: "))
 	}
 }
