@@ -355,7 +355,9 @@ tasks:
 	if done.State != "succeeded" {
 		t.Fatalf("the resumed staging run %s: %s", done.State, done.Error)
 	}
-	if _, err := os.Stat(ws); !os.IsNotExist(err) {
-		t.Errorf("the workspace %s is still there after the run ended (%v)", ws, err)
-	}
+	// The run is recorded succeeded just before its workspace goes.
+	waitFor(t, 30*time.Second, "the workspace to go once the run ended", func() bool {
+		_, err := os.Stat(ws)
+		return os.IsNotExist(err)
+	})
 }
