@@ -102,6 +102,10 @@ func NewHandler(svc Service, opts Options) http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range routes {
 		mux.HandleFunc(rt.method+" "+rt.path, h.authorize(rt.perm, func(w http.ResponseWriter, r *http.Request) {
+			if err := checkURL(r); err != nil {
+				h.fail(w, r, err)
+				return
+			}
 			rt.serve(h, w, r)
 		}))
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -43,7 +44,8 @@ func pathID(r *http.Request) (int64, error) {
 
 // decodeBody decodes the JSON body into dst strictly: at most
 // MaxBodyBytes, Content-Type application/json, no unknown fields, one
-// value. An empty body leaves dst alone unless required.
+// value, and no string a text column cannot hold (checkText). An empty
+// body leaves dst alone unless required.
 func decodeBody(w http.ResponseWriter, r *http.Request, dst any, required bool) error {
 	return decodeBodyLimit(w, r, dst, required, MaxBodyBytes)
 }
@@ -76,7 +78,7 @@ func decodeBodyLimit(w http.ResponseWriter, r *http.Request, dst any, required b
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return invalid("request body must hold a single JSON value")
 	}
-	return nil
+	return checkText("", reflect.ValueOf(dst))
 }
 
 // jsonError turns a decoding error into a message about the request.
