@@ -33,8 +33,8 @@ type DeployService interface {
 	RevokeToken(ctx context.Context, actor string, id int64) error
 }
 
-// MaxBundleBytes is the largest deploy request accepted: the files of
-// every pipeline deployed at once.
+// MaxBundleBytes is the largest deploy or diff request accepted, from a
+// role that may deploy: the files of every pipeline deployed at once.
 const MaxBundleBytes = 32 << 20
 
 // CodeGateFailed is the error code of a deploy the readiness gate refused
@@ -392,7 +392,7 @@ func gateMessage(ge *deploy.GateError) string {
 }
 
 func (h *handler) deployBody(w http.ResponseWriter, r *http.Request, dst any, required bool) bool {
-	if err := decodeBodyLimit(w, r, dst, required, MaxBodyBytes); err != nil {
+	if err := decodeBody(w, r, dst, required); err != nil {
 		h.fail(w, r, err)
 		return false
 	}
@@ -405,7 +405,7 @@ func (h *handler) createDeployments(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body DeployRequest
-	if err := decodeBodyLimit(w, r, &body, true, MaxBundleBytes); err != nil {
+	if err := decodeBody(w, r, &body, true); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -614,7 +614,7 @@ func (h *handler) diff(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body DiffRequest
-	if err := decodeBodyLimit(w, r, &body, true, MaxBundleBytes); err != nil {
+	if err := decodeBody(w, r, &body, true); err != nil {
 		h.fail(w, r, err)
 		return
 	}

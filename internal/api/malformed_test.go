@@ -32,7 +32,6 @@ func decodeError(t *testing.T, resp response) api.ErrorBody {
 // changes something is called.
 func TestMalformedRequests(t *testing.T) {
 	t.Parallel()
-	huge := `{"params":{"a":"` + strings.Repeat("x", api.MaxBodyBytes) + `"}}`
 	const bf = "/api/v1/backfills"
 	const trig = "/api/v1/pipelines/orders/trigger"
 	cases := []struct {
@@ -44,7 +43,6 @@ func TestMalformedRequests(t *testing.T) {
 		{"unknown field", "POST", trig, "application/json", `{"params":{},"pipeline":"other"}`, "pipeline"},
 		{"wrong type", "POST", trig, "application/json", `{"params":["a"]}`, "params"},
 		{"two values", "POST", trig, "application/json", `{} {}`, ""},
-		{"huge body", "POST", trig, "application/json", huge, ""},
 		{"wrong content type", "POST", trig, "text/plain", `{"date":"2024-05-01"}`, ""},
 		{"bad date", "POST", trig, "application/json", `{"date":"1 May"}`, "date"},
 		{"bad time", "POST", trig, "application/json", `{"interval_start":"yesterday","interval_end":"2024-05-02T00:00:00Z"}`, ""},
