@@ -33,8 +33,8 @@ type DeployService interface {
 	RevokeToken(ctx context.Context, actor string, id int64) error
 }
 
-// MaxBundleBytes is the largest deploy request accepted: the files of
-// every pipeline deployed at once.
+// MaxBundleBytes is the largest deploy or diff request accepted, from a
+// role that may deploy: the files of every pipeline deployed at once.
 const MaxBundleBytes = 32 << 20
 
 // CodeGateFailed is the error code of a deploy the readiness gate refused
@@ -69,6 +69,9 @@ func encodeFiles(files map[string][]byte) map[string]string {
 func decodeFiles(field string, files map[string]string) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(files))
 	for k, v := range files {
+		if err := deploy.CheckPath(k); err != nil {
+			return nil, &FieldError{Field: field, Msg: err.Error()}
+		}
 		data, err := base64.StdEncoding.DecodeString(v)
 		if err != nil {
 			return nil, &FieldError{Field: field + "." + k, Msg: "is not base64"}
@@ -78,20 +81,21 @@ func decodeFiles(field string, files map[string]string) (map[string][]byte, erro
 	return out, nil
 }
 
-// bundle checks a body and makes it a deploy.Bundle with its hash.
-func (b BundleBody) bundle() (*deploy.Bundle, error) {
-	files, err := decodeFiles("bundles.files", b.Files)
+// bundle checks a body, the request's field named field ("bundles" or
+// "bundle"), and makes it a deploy.Bundle with its hash.
+func (b BundleBody) bundle(field string) (*deploy.Bundle, error) {
+	files, err := decodeFiles(field+".files", b.Files)
 	if err != nil {
 		return nil, err
 	}
-	ctxFiles, err := decodeFiles("bundles.context", b.Context)
+	ctxFiles, err := decodeFiles(field+".context", b.Context)
 	if err != nil {
 		return nil, err
 	}
 	out := &deploy.Bundle{Pipeline: b.Pipeline, File: b.File, Files: files, Context: ctxFiles}
 	out.Hash = deploy.Hash(out.Files)
 	if err := out.Validate(); err != nil {
-		return nil, &FieldError{Field: "bundles", Msg: err.Error()}
+		return nil, &FieldError{Field: field, Msg: err.Error()}
 	}
 	return out, nil
 }
@@ -388,7 +392,7 @@ func gateMessage(ge *deploy.GateError) string {
 }
 
 func (h *handler) deployBody(w http.ResponseWriter, r *http.Request, dst any, required bool) bool {
-	if err := decodeBodyLimit(w, r, dst, required, MaxBodyBytes); err != nil {
+	if err := decodeBody(w, r, dst, required); err != nil {
 		h.fail(w, r, err)
 		return false
 	}
@@ -401,7 +405,7 @@ func (h *handler) createDeployments(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body DeployRequest
-	if err := decodeBodyLimit(w, r, &body, true, MaxBundleBytes); err != nil {
+	if err := decodeBody(w, r, &body, true); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -415,7 +419,7 @@ func (h *handler) createDeployments(w http.ResponseWriter, r *http.Request) {
 	}
 	bundles := make([]*deploy.Bundle, 0, len(body.Bundles))
 	for _, bb := range body.Bundles {
-		b, err := bb.bundle()
+		b, err := bb.bundle("bundles")
 		if err != nil {
 			h.fail(w, r, err)
 			return
@@ -610,7 +614,7 @@ func (h *handler) diff(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body DiffRequest
-	if err := decodeBodyLimit(w, r, &body, true, MaxBundleBytes); err != nil {
+	if err := decodeBody(w, r, &body, true); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -625,7 +629,7 @@ func (h *handler) diff(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, &FieldError{Field: "to", Msg: "give a revision or a bundle, not both"})
 			return
 		}
-		b, berr := body.Bundle.bundle()
+		b, berr := body.Bundle.bundle("bundle")
 		if berr != nil {
 			h.fail(w, r, berr)
 			return

@@ -273,7 +273,7 @@ func TestDeployMalformedRequests(t *testing.T) {
 		{"unknown field", "/api/v1/deployments", `{"env":"staging","bundles":[],"force":true}`, "force"},
 		{"no env", "/api/v1/deployments", `{"bundles":[` + string(good) + `]}`, "env"},
 		{"no bundles", "/api/v1/deployments", `{"env":"staging","bundles":[]}`, "bundles"},
-		{"a path out of the project", "/api/v1/deployments", `{"env":"staging","bundles":[` + escape + `]}`, "bundles"},
+		{"a path out of the project", "/api/v1/deployments", `{"env":"staging","bundles":[` + escape + `]}`, "bundles.files"},
 		{"files not base64", "/api/v1/deployments", `{"env":"staging","bundles":[{"pipeline":"orders","file":"pipelines/orders.yaml","files":{"gantry.yaml":"%%%"}}]}`, "bundles.files.gantry.yaml"},
 		{"unknown environment", "/api/v1/deployments", `{"env":"moon","bundles":[` + string(good) + `]}`, ""},
 		{"promote without to", "/api/v1/pipelines/orders/promote", `{"from":"staging"}`, "to"},

@@ -14,7 +14,19 @@
 // A failed request gets {"error": code, "message": ..., "field": ...} with
 // the status that matches the code (see ErrorBody). A malformed request is
 // refused before the Service is called, so it changes nothing. A 500 never
-// shows the underlying Go error; the handler logs it instead.
+// shows the underlying Go error; the handler logs it instead. Every string
+// of a request is checked once (checkText, checkURL) for what a PostgreSQL
+// text column refuses — a NUL byte, invalid UTF-8 — so that is a 400
+// naming the field, not a 500 from the store.
+//
+// # Bodies
+//
+// A body is read under the route's limit (limitBody): MaxBodyBytes, or
+// MaxBundleBytes on the bundle routes for a role that may deploy. Over it
+// is 413, before reading when Content-Length says so. Each bundle route
+// reads at most MaxBundlesInFlight bundle-sized bodies at once; another is
+// 429 with Retry-After before its body is read, so a burst of large
+// requests cannot take the server's memory.
 //
 // # Access
 //

@@ -41,12 +41,17 @@ func writeError(w http.ResponseWriter, status int, code, msg, field string) {
 	writeJSON(w, status, ErrorBody{Error: code, Message: msg, Field: field})
 }
 
-// fail maps err from parsing or from the Service to a response: ErrInvalid
+// fail maps err from parsing or from the Service to a response: a body
+// over its limit → 413, ErrInvalid
 // (and FieldError) → 400, store.ErrNotFound → 404, store.ErrConflict → 409,
 // anything else → 500 with a generic message and the error logged.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var fe *FieldError
+	var big *tooLargeError
 	switch {
+	case errors.As(err, &big):
+		h.body.tooLarge.WithLabelValues(r.Pattern).Inc()
+		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, big.msg, "")
 	case errors.As(err, &fe):
 		writeError(w, http.StatusBadRequest, CodeInvalid, err.Error(), fe.Field)
 	case errors.Is(err, ErrInvalid):

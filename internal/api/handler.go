@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Log attribute keys.
@@ -32,6 +34,9 @@ type Options struct {
 	// Deploy serves deployments, revisions, the audit log and tokens; nil
 	// answers 503.
 	Deploy DeployService
+	// Registerer takes the API's own metrics (bundle-sized requests in
+	// flight, refused, too large); nil keeps them unexported.
+	Registerer prometheus.Registerer
 }
 
 type handler struct {
@@ -40,6 +45,7 @@ type handler struct {
 	auth   Authenticator
 	alerts AlertService
 	deploy DeployService
+	body   *bodyMetrics
 }
 
 // route is one registered pattern; the table is also what the OpenAPI
@@ -98,12 +104,18 @@ func NewHandler(svc Service, opts Options) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{svc: svc, log: log, auth: opts.Auth, alerts: opts.Alerts, deploy: opts.Deploy}
+	h := &handler{svc: svc, log: log, auth: opts.Auth, alerts: opts.Alerts, deploy: opts.Deploy,
+		body: newBodyMetrics(opts.Registerer, log)}
 	mux := http.NewServeMux()
 	for _, rt := range routes {
-		mux.HandleFunc(rt.method+" "+rt.path, h.authorize(rt.perm, func(w http.ResponseWriter, r *http.Request) {
+		pattern := rt.method + " " + rt.path
+		mux.HandleFunc(pattern, h.authorize(rt.perm, h.limitBody(pattern, func(w http.ResponseWriter, r *http.Request) {
+			if err := checkURL(r); err != nil {
+				h.fail(w, r, err)
+				return
+			}
 			rt.serve(h, w, r)
-		}))
+		})))
 	}
 	if opts.Metrics != nil {
 		mux.Handle("GET /metrics", opts.Metrics)

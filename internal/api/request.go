@@ -8,12 +8,14 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// MaxBodyBytes is the largest request body accepted.
+// MaxBodyBytes is the largest request body a route takes, but for the
+// bundle routes (MaxBundleBytes, for some roles: see bundleRoutes).
 const MaxBodyBytes = 1 << 20
 
 // UserHeader names the acting user when the handler has no Authenticator;
@@ -41,20 +43,21 @@ func pathID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-// decodeBody decodes the JSON body into dst strictly: at most
-// MaxBodyBytes, Content-Type application/json, no unknown fields, one
-// value. An empty body leaves dst alone unless required.
+// decodeBody decodes the JSON body into dst strictly: at most the route's
+// limit (limitBody; over it is 413), Content-Type application/json, no
+// unknown fields, one value, and no string a text column cannot hold
+// (checkText). An empty body leaves dst alone unless required.
 func decodeBody(w http.ResponseWriter, r *http.Request, dst any, required bool) error {
-	return decodeBodyLimit(w, r, dst, required, MaxBodyBytes)
-}
-
-// decodeBodyLimit is decodeBody with a size limit of its own.
-func decodeBodyLimit(w http.ResponseWriter, r *http.Request, dst any, required bool, limit int64) error {
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	lim, ok := r.Context().Value(bodyLimitKey{}).(bodyLimit)
+	if !ok {
+		lim = bodyLimit{limit: MaxBodyBytes}
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, lim.limit))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return invalid("request body is over %d bytes", limit)
+			lim.limit = min(lim.limit, tooBig.Limit)
+			return &tooLargeError{msg: tooLargeMessage(lim)}
 		}
 		return fmt.Errorf("read body: %w", err)
 	}
@@ -76,7 +79,7 @@ func decodeBodyLimit(w http.ResponseWriter, r *http.Request, dst any, required b
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return invalid("request body must hold a single JSON value")
 	}
-	return nil
+	return checkText("", reflect.ValueOf(dst))
 }
 
 // jsonError turns a decoding error into a message about the request.

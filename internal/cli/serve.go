@@ -188,9 +188,10 @@ func serve(c *cobra.Command, f serveFlags) error {
 	defer alerts.Stop()
 	h := api.NewHandler(srv, api.Options{
 		Logger: log, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
-		Alerts: &server.AlertAPI{M: alerts, Audit: st.AppendAudit},
-		Deploy: server.DeployAPI{Service: lifecycle, S: srv},
-		Auth:   api.TokenAuth{Tokens: lifecycle},
+		Alerts:     &server.AlertAPI{M: alerts, Audit: st.AppendAudit},
+		Deploy:     server.DeployAPI{Service: lifecycle, S: srv},
+		Auth:       api.TokenAuth{Tokens: lifecycle},
+		Registerer: reg,
 	})
 	root := http.NewServeMux()
 	ui.Register(root, ui.Options{Source: srv, Auth: api.TokenAuth{Tokens: lifecycle}, Logger: log})

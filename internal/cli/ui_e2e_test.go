@@ -2,6 +2,8 @@ package cli_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -148,4 +150,34 @@ func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// A sign-in link whose next hides another origin behind a tab
+// ("/%09/host", which a browser reads as "//host") leaves the browser on
+// this server once signed in.
+func TestSignInStaysOnTheServerInBrowser(t *testing.T) {
+	t.Parallel()
+	ctx := browser(t)
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = io.WriteString(w, `<!doctype html><p id="pwned">another origin</p>`)
+	}))
+	defer evil.Close()
+	evilHost := strings.TrimPrefix(evil.URL, "http://")
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "gantry.yaml"), "project: ui-next\n")
+	s := serve(t, dir, nil)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(s.url+"/login?next=/%09/"+evilHost+"/runs/1"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SetValue(chromedp.ID("token"), s.adminToken()),
+		chromedp.Click(chromedp.ID("signin")),
+		chromedp.WaitNotPresent(chromedp.ID("signin")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	where := run(t, ctx, chromedp.Location())
+	if !strings.HasPrefix(where, s.url+"/") {
+		t.Errorf("after signing in the browser is at %s, want a page of %s", where, s.url)
+	}
 }

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
@@ -267,12 +269,56 @@ func (b *Bundle) Validate() error {
 	return nil
 }
 
+// Limits on a bundle's file names: every file system Gantry runs on takes
+// them, and so does every store.
+const (
+	MaxPathBytes      = 1024 // a whole path
+	MaxComponentBytes = 255  // one name between slashes
+)
+
 func checkPath(p string) error {
-	if p == "" || strings.HasPrefix(p, "/") || strings.Contains(p, "\\") || path.Clean(p) != p ||
-		p == ".." || strings.HasPrefix(p, "../") || !fs.ValidPath(p) {
-		return fmt.Errorf("%w: bundle path %q: want a clean relative path inside the project", ErrInvalid, p)
+	if err := CheckPath(p); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return nil
+}
+
+// CheckPath refuses a bundle file name that is not a clean relative path
+// inside the project, or that a file system or text column cannot hold:
+// control characters (NUL among them), invalid UTF-8, a path over
+// MaxPathBytes or a name over MaxComponentBytes. The error quotes p, cut
+// to a readable length.
+func CheckPath(p string) error {
+	q := quotePath(p)
+	switch {
+	case p == "":
+		return fmt.Errorf("bundle path is empty")
+	case len(p) > MaxPathBytes:
+		return fmt.Errorf("bundle path %s is %d bytes, over %d", q, len(p), MaxPathBytes)
+	case !utf8.ValidString(p):
+		return fmt.Errorf("bundle path %s is not valid UTF-8", q)
+	case strings.ContainsFunc(p, unicode.IsControl):
+		return fmt.Errorf("bundle path %s holds a control character (a NUL, tab, newline, ...)", q)
+	}
+	for _, name := range strings.Split(p, "/") {
+		if len(name) > MaxComponentBytes {
+			return fmt.Errorf("bundle path %s has a name of %d bytes, over %d", q, len(name), MaxComponentBytes)
+		}
+	}
+	if strings.HasPrefix(p, "/") || strings.Contains(p, "\\") || path.Clean(p) != p ||
+		p == ".." || strings.HasPrefix(p, "../") || !fs.ValidPath(p) {
+		return fmt.Errorf("bundle path %s: want a clean relative path inside the project", q)
+	}
+	return nil
+}
+
+// quotePath quotes p for an error message, its first 100 bytes at most.
+func quotePath(p string) string {
+	const limit = 100
+	if len(p) > limit {
+		return strconv.Quote(p[:limit]) + "…"
+	}
+	return strconv.Quote(p)
 }
 
 // Materialize writes the bundle's files, context included, under dir, so

@@ -10,7 +10,16 @@
 // bearer header, so /login takes an API token once and keeps it in an
 // HttpOnly, SameSite=Strict cookie; each page checks it with the same
 // Authenticator as the API. A page asked for without a valid cookie
-// redirects to /login and back.
+// redirects to /login and back — only to a path of this server (safeNext),
+// never to a target a browser would read as another origin.
+//
+// The sign-in form is guarded by a double-submit token: GET /login sets a
+// random gantry_csrf cookie (HttpOnly, SameSite=Strict, Path=/login) and
+// puts the same value in a hidden field; POST /login wants both, equal.
+// A page on another site can make a browser POST the form, but cannot
+// read or set the cookie, so it cannot sign the browser in as a token of
+// its choosing. Every page is sent with Cache-Control: no-store and a CSP
+// with frame-ancestors 'none'.
 //
 // # Runbook anchors
 //

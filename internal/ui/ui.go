@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
@@ -84,52 +83,14 @@ func (h *handler) viewer(page http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-type loginPage struct {
-	Next, Error string
-}
-
-func (h *handler) loginForm(w http.ResponseWriter, r *http.Request) {
-	h.render(w, http.StatusOK, "login.html", loginPage{Next: safeNext(r.URL.Query().Get("next"))})
-}
-
-func (h *handler) login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4096)
-	token := strings.TrimSpace(r.PostFormValue("token"))
-	next := safeNext(r.PostFormValue("next"))
-	p, err := h.auth.Authenticate(r.Context(), token)
-	if err != nil || !api.RoleAllows(p.Role, api.PermRead) {
-		msg := "That token is unknown or was revoked."
-		if err != nil && !errors.Is(err, api.ErrUnauthenticated) {
-			h.log.ErrorContext(r.Context(), "ui login", "err", err)
-			msg = "The server could not check the token; see its log."
-		}
-		h.render(w, http.StatusUnauthorized, "login.html", loginPage{Next: next, Error: msg})
-		return
-	}
-	http.SetCookie(w, &http.Cookie{
-		Name: cookieName, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: r.TLS != nil, MaxAge: int((12 * time.Hour).Seconds()),
-	})
-	http.Redirect(w, r, next, http.StatusSeeOther)
-}
-
-func (h *handler) logout(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
-}
-
-// safeNext keeps a redirect target on this server.
-func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
-		return "/runs/1"
-	}
-	return next
-}
-
 func (h *handler) render(w http.ResponseWriter, status int, name string, data any) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'")
+	// No framing (clickjacking the sign-in form or a run's buttons), and
+	// no copies of run data or logs in caches or the back-forward cache.
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	if err := pages.ExecuteTemplate(w, name, data); err != nil {
 		h.log.Error("ui render", "page", name, "err", err)

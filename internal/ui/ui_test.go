@@ -102,8 +102,13 @@ func TestPagesNeedAToken(t *testing.T) {
 	}
 
 	// Signing in sets an HttpOnly cookie and goes back; a bad token does not.
+	csrf, field := loginForm(t, srv, noRedirect)
 	login := func(tok, next string) *http.Response {
-		resp, err := noRedirect.PostForm(srv.URL+"/login", url.Values{"token": {tok}, "next": {next}})
+		form := url.Values{"token": {tok}, "next": {next}, "csrf": {field}}
+		req, _ := http.NewRequest("POST", srv.URL+"/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(csrf)
+		resp, err := noRedirect.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +119,7 @@ func TestPagesNeedAToken(t *testing.T) {
 		t.Errorf("a forged token: %d, cookies %v", r.StatusCode, r.Cookies())
 	}
 	r := login("v", "https://evil.example/")
-	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/runs/1" {
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/" {
 		t.Errorf("sign-in redirect: %d to %q", r.StatusCode, r.Header.Get("Location"))
 	}
 	if cs := r.Cookies(); len(cs) != 1 || !cs[0].HttpOnly || cs[0].SameSite != http.SameSiteStrictMode {
