@@ -104,16 +104,12 @@ func serve(c *cobra.Command, f serveFlags) error {
 		return failed(err)
 	}
 	url := app.StoreURL(f.store, dir, project)
-	unlock, err := app.LockStore(url)
-	if err != nil {
-		return failed(err)
-	}
-	defer unlock()
-	st, err := app.OpenStore(ctx, url)
+	st, err := app.OpenExclusive(ctx, dir, url)
 	if err != nil {
 		return failed(err)
 	}
 	defer st.Close()
+	st.Watch(log)
 	exe, err := executor.New(executor.Options{Logger: log})
 	if err != nil {
 		return failed(err)
@@ -200,6 +196,8 @@ func serve(c *cobra.Command, f serveFlags) error {
 			}
 		case err := <-serveErr:
 			return failed(fmt.Errorf("http: %w", err))
+		case err := <-st.Lost():
+			return failed(err)
 		case <-ctx.Done():
 			log.Info("stopping: runs in flight are suspended and resume on the next start")
 			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
