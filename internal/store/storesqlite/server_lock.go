@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -41,7 +42,7 @@ func Lock(path string) (*FileLock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock sqlite store: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(file), 0o750); err != nil {
+	if err := os.MkdirAll(parent(file), 0o750); err != nil {
 		return nil, fmt.Errorf("lock sqlite store: %w", err)
 	}
 	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o600)
@@ -66,22 +67,37 @@ func Lock(path string) (*FileLock, error) {
 	return &FileLock{path: resolved, f: f}, nil
 }
 
-// Resolve returns the file a store path names: absolute, with symlinks
-// followed (as far as they exist). It is for messages and for telling two
-// paths to the same store apart; the lock itself goes by inode.
+// Resolve returns the file a store path names, as the kernel reads it:
+// symlinks followed (as far as they exist) before any ".." after them,
+// then made absolute. It is for messages and for telling paths apart; the
+// lock itself goes by inode.
 func Resolve(file string) string {
-	abs, err := filepath.Abs(file)
+	r, err := filepath.EvalSymlinks(file)
 	if err != nil {
-		return file
+		// A file not made yet: resolve its folder.
+		d, derr := filepath.EvalSymlinks(parent(file))
+		if derr != nil {
+			return file
+		}
+		r = filepath.Join(d, file[strings.LastIndexByte(file, '/')+1:])
 	}
-	if r, err := filepath.EvalSymlinks(abs); err == nil {
-		return r
+	if abs, err := filepath.Abs(r); err == nil {
+		return abs
 	}
-	// A file not made yet: resolve its folder.
-	if r, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
-		return filepath.Join(r, filepath.Base(abs))
+	return r
+}
+
+// parent is the folder part of file, as written: unlike filepath.Dir it
+// does not clean the path, whose ".." may follow a symlink.
+func parent(file string) string {
+	i := strings.LastIndexByte(file, '/')
+	switch {
+	case i < 0:
+		return "."
+	case i == 0:
+		return "/"
 	}
-	return abs
+	return file[:i]
 }
 
 // Path is the locked file, resolved.
