@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -97,8 +98,11 @@ func (e inUseError) Unwrap() []error { return []error{ErrStoreInUse, e.err} }
 func holderName() string {
 	host, _ := os.Hostname()
 	cmd := "gantry"
-	if len(os.Args) > 1 {
-		cmd += " " + os.Args[1]
+	for _, a := range os.Args[1:] {
+		if !strings.HasPrefix(a, "-") {
+			cmd += " " + a // the command: serve, deploy, …
+			break
+		}
 	}
 	return fmt.Sprintf("%s pid %d on host %s", cmd, os.Getpid(), host)
 }

@@ -193,3 +193,34 @@ func TestStoreFileRemovedUnderServerIsLogged(t *testing.T) {
 		return bytes.Contains(data, []byte("level=ERROR")) && bytes.Contains(data, []byte(want))
 	})
 }
+
+// Another project's store put in place of this project's is refused: its
+// id is not the one the project recorded.
+func TestReplacedStoreIsRefused(t *testing.T) {
+	t.Parallel()
+	mine, other := t.TempDir(), t.TempDir()
+	for _, dir := range []string{mine, other} {
+		writeFile(t, filepath.Join(dir, "pipelines", "one.yaml"), "pipeline: one\ntasks:\n  - id: a\n    run: echo a\n")
+		if r := gantry(t, dir, "run", filepath.Join(dir, "pipelines", "one.yaml")); r.code != 0 {
+			t.Fatal(r)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(other, ".gantry", "gantry.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(mine, ".gantry", "gantry.db")
+	writeFile(t, db+".new", string(data))
+	if err := os.Rename(db+".new", db); err != nil {
+		t.Fatal(err)
+	}
+	r := gantry(t, mine, "run", filepath.Join(mine, "pipelines", "one.yaml"))
+	if r.code == 0 || !strings.Contains(r.stderr, "store "+db+" is not the store this project had there") ||
+		!strings.Contains(r.stderr, "remove "+filepath.Join(mine, ".gantry", "store-id")) {
+		t.Errorf("a replaced store was used:\n%s", r)
+	}
+	r = serveRefused(t, mine, nil)
+	if r.code == 0 || !strings.Contains(r.stderr, "is not the store this project had there") {
+		t.Errorf("a server used a replaced store:\n%s", r)
+	}
+}
