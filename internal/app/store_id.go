@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/gantryhq/gantry/internal/store"
+	"github.com/gantryhq/gantry/internal/store/storepg"
 	"github.com/gantryhq/gantry/internal/store/storesqlite"
 )
 
@@ -29,6 +30,11 @@ const StoreIDFile = ".gantry/store-id"
 type storeIdentity interface {
 	StoreID(ctx context.Context) (string, error)
 }
+
+var (
+	_ storeIdentity = (*storesqlite.Store)(nil)
+	_ storeIdentity = (*storepg.Store)(nil)
+)
 
 // OpenProjectStore opens the store at url for the project in dir, as
 // OpenStore does, after making sure it is the store the project had there
