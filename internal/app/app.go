@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/spec"
@@ -35,7 +34,7 @@ func LogDir(projectDir string) string {
 // file path (optionally prefixed sqlite://).
 func OpenStore(ctx context.Context, url string) (store.Store, error) {
 	switch {
-	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+	case isPostgres(url):
 		s, err := storepg.Open(ctx, url)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres store: %w", err)
@@ -130,40 +129,6 @@ func Redact(url string) string {
 	return u.String()
 }
 
-// LockStore makes sure only one server uses an embedded store: it holds
-// an exclusive lock on a file beside it until the returned func is called.
-// PostgreSQL stores need no lock here.
-func LockStore(url string) (func(), error) {
-	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
-		return func() {}, nil
-	}
-	path := strings.TrimPrefix(url, "sqlite://")
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("lock store: %w", err)
-	}
-	// A server killed while starting a task leaves the lock with the child
-	// for the instant before its exec closes it: wait a little for it.
-	for deadline := time.Now().Add(3 * time.Second); ; {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			f.Close()
-			return nil, fmt.Errorf("another gantry server is using %s (lock %s.lock held)", path, path)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return func() { f.Close() }, nil
-}
-
 // AdminTokenFile is where, relative to the project folder, `gantry serve`
 // keeps an admin API token for the people who can read the project: the
 // CLI uses it when given no other token.
@@ -208,13 +173,9 @@ func TestFires(ctx context.Context, st store.Store) func(route string) (time.Tim
 // ExistingStore reports whether the store at url holds data already: a
 // PostgreSQL URL always may; a SQLite path only when its file exists.
 func ExistingStore(url string) bool {
-	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+	if isPostgres(url) {
 		return true
 	}
-	path := strings.TrimPrefix(url, "sqlite://")
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
-	}
-	_, err := os.Stat(path)
+	_, err := os.Stat(sqlitePath(url))
 	return err == nil
 }

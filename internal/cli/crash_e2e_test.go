@@ -190,7 +190,7 @@ func (s *crashServer) startOnce(deadline time.Time) (held bool, holders string) 
 			s.cmd = nil
 			out, _ := os.ReadFile(logPath)
 			if bytes.Contains(out, []byte("another gantry server is using")) {
-				return true, lockHolders(filepath.Join(s.dir, ".gantry", "gantry.db.lock"))
+				return true, lockHolders(filepath.Join(s.dir, ".gantry", "gantry.db")) // the lock is on the database file
 			}
 			s.t.Fatalf("gantry serve #%d exited before it was ready: %v\n%s", s.n, err, tail(logPath, 40))
 		default:

@@ -99,18 +99,16 @@ func openLocalDeploy(ctx context.Context, root *cobra.Command, f storeFlags, out
 		return nil, nil, failed(fmt.Errorf("project file: %w", err))
 	}
 	url := app.StoreURL(f.store, f.project, project)
-	unlock, err := app.LockStore(url)
-	if err != nil {
+	st, err := app.OpenExclusive(ctx, f.project, url)
+	if errors.Is(err, app.ErrStoreInUse) {
 		return nil, nil, failed(fmt.Errorf("a gantry server is using this store; pass --server (%v)", err))
 	}
-	st, err := app.OpenStore(ctx, url)
 	if err != nil {
-		unlock()
 		return nil, nil, failed(err)
 	}
 	starter := &localStarter{st: st, projectDir: f.project, logDir: app.LogDir(f.project), out: out}
 	svc := deploy.New(deploy.Options{Store: st, Starter: starter, Check: gate(root, st)})
-	return svc, func() { st.Close(); unlock() }, nil
+	return svc, func() { st.Close() }, nil
 }
 
 // deployErr turns the deploy package's errors into exit codes: bad input

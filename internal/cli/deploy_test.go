@@ -164,11 +164,11 @@ func TestDeployUsage(t *testing.T) {
 func TestDeployServerHoldsStore(t *testing.T) {
 	t.Parallel()
 	dir := deployProject(t)
-	unlock, err := app.LockStore(app.DefaultStore(dir))
+	st, err := app.OpenExclusive(t.Context(), dir, app.DefaultStore(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unlock()
+	defer st.Close()
 	_, errOut := gantry(t, dir, ExitFailed, "deployments")
 	if !strings.Contains(errOut, "a gantry server is using this store; pass --server") {
 		t.Errorf("stderr: %s", errOut)

@@ -95,7 +95,7 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 		}
 		return failed(fmt.Errorf("project file is not valid: nothing was run"))
 	}
-	st, err := app.OpenStore(ctx, app.StoreURL(f.store, projectDir, project))
+	st, err := app.OpenProjectStore(ctx, projectDir, app.StoreURL(f.store, projectDir, project))
 	if err != nil {
 		return failed(err)
 	}

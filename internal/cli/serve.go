@@ -107,20 +107,16 @@ func serve(c *cobra.Command, f serveFlags) error {
 		return failed(err)
 	}
 	url := app.StoreURL(f.store, dir, project)
-	unlock, err := app.LockStore(url)
+	excl, err := app.OpenExclusive(ctx, dir, url)
 	if err != nil {
 		return failed(err)
 	}
-	defer unlock()
-	raw, err := app.OpenStore(ctx, url)
-	if err != nil {
-		return failed(err)
-	}
-	defer raw.Close()
+	defer excl.Close()
+	excl.Watch(log)
 	// Every write that moves runs is watched: /readyz and
 	// gantry_store_writes_failing say when the store stops taking them.
 	health := &store.Health{}
-	st := store.WithHealth(raw, health)
+	st := store.WithHealth(excl, health)
 	exe, err := executor.New(executor.Options{Logger: log})
 	if err != nil {
 		return failed(err)
@@ -136,7 +132,7 @@ func serve(c *cobra.Command, f serveFlags) error {
 	srv := server.New(server.Config{
 		ProjectDir:  dir,
 		Store:       st,
-		StoreHealth: health,
+		StoreHealth: readiness{health, excl},
 		Exec:        exe,
 		Secrets:     app.Secrets(dir, project),
 		LogDir:      app.LogDir(dir),
@@ -212,6 +208,8 @@ func serve(c *cobra.Command, f serveFlags) error {
 			}
 		case err := <-serveErr:
 			return failed(fmt.Errorf("http: %w", err))
+		case err := <-excl.Lost():
+			return failed(err)
 		case <-ctx.Done():
 			log.Info("stopping: runs in flight are suspended and resume on the next start")
 			// Whatever holds the stop up (a store that does not answer, a
@@ -248,5 +246,18 @@ func adminToken(ctx context.Context, svc *deploy.Service, dir string, log *slog.
 		return fmt.Errorf("write the admin token: %w", err)
 	}
 	log.Info("created an admin API token; the CLI here uses it", "file", filepath.Join(dir, app.AdminTokenFile))
+	return nil
+}
+
+// readiness is what the store's health says: its writes fail, or the hold
+// on it (its lock, its file) is lost.
+type readiness []interface{ Err() error }
+
+func (r readiness) Err() error {
+	for _, c := range r {
+		if err := c.Err(); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -17,6 +17,14 @@
 // bytes in text and jsonb, so such a value fails to store. Driver errors are
 // mapped to store.ErrNotFound and store.ErrConflict in errors.go.
 //
+// # Server lock
+//
+// Lock takes the session-level advisory lock (hashtext('gantry-server'),
+// hashtext(current_schema())) on a connection outside the pool, so that one
+// server at a time uses a store; the lock lives as long as that connection,
+// and ServerLock.Ping says whether it still does. The holder's
+// application_name says who it is to the process Lock refuses.
+//
 // # Migrations
 //
 // The schema lives in migrations/NNNN_name.sql, embedded in the binary, and

@@ -28,6 +28,12 @@
 // distinct. Driver errors are mapped to store.ErrNotFound and
 // store.ErrConflict in errors.go.
 //
+// # Server lock
+//
+// Lock takes flock(2) on the database file itself, so that one server at a
+// time uses a store by whatever name (symlink, "..", hard link) it reaches
+// the file. Release it only after the store's Close: see FileLock.
+//
 // # Migrations
 //
 // The schema lives in migrations/NNNN_name.sql, embedded in the binary.

@@ -1,0 +1,121 @@
+package storepg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// ErrLocked is what Lock returns when another process holds the store.
+var ErrLocked = errors.New("another gantry server is using this PostgreSQL store")
+
+// The server lock is the session-level advisory lock with the two keys
+// (hashtext('gantry-server'), hashtext(current_schema())): one per schema,
+// since a schema is one store (see the search_path in the URL). In
+// pg_locks it shows as locktype 'advisory', objsubid 2, with classid and
+// objid those keys as oids.
+const (
+	lockKeys  = `hashtext('gantry-server'), hashtext(current_schema())`
+	lockSQL   = `SELECT pg_try_advisory_lock(` + lockKeys + `)`
+	holderSQL = `SELECT coalesce(a.application_name, ''), a.backend_start
+		FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+		WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+		  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		  AND l.classid = hashtext('gantry-server')::oid AND l.objid = hashtext(current_schema())::oid
+		LIMIT 1`
+	maxAppName = 63 // PostgreSQL keeps NAMEDATALEN-1 bytes of application_name
+)
+
+// ServerLock holds the store's server lock on a connection of its own,
+// outside the store's pool, so that no pooled use can release it or hand
+// it on. The lock lasts as long as that connection: Ping tells whether it
+// still does.
+type ServerLock struct {
+	conn   *pgx.Conn
+	url    string
+	holder string
+}
+
+// Lock takes the server lock of the store at url, naming the holder
+// (application_name, shown to whoever finds the lock held) holder. It
+// fails with ErrLocked, saying who holds it, when another session does.
+func Lock(ctx context.Context, url, holder string) (*ServerLock, error) {
+	cfg, err := pgxpool.ParseConfig(url) // accepts the pool's own parameters too
+	if err != nil {
+		// pgx's message may hold the password; do not echo the URL.
+		return nil, fmt.Errorf("lock postgres store: parse url: %w", err)
+	}
+	cc := cfg.ConnConfig.Copy()
+	if len(holder) > maxAppName {
+		holder = holder[:maxAppName]
+	}
+	cc.RuntimeParams["application_name"] = holder
+	conn, err := pgx.ConnectConfig(ctx, cc)
+	if err != nil {
+		return nil, fmt.Errorf("lock postgres store: %w", err)
+	}
+	var ok bool
+	if err := conn.QueryRow(ctx, lockSQL).Scan(&ok); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("lock postgres store: %w", err)
+	}
+	if !ok {
+		err := fmt.Errorf("%w (%s)", ErrLocked, describeHolder(ctx, conn))
+		conn.Close(context.Background())
+		return nil, err
+	}
+	return &ServerLock{conn: conn, url: url, holder: holder}, nil
+}
+
+// Relock takes the lock again on a new connection after the one that held
+// it was lost (PostgreSQL restarted, the network dropped it). It fails
+// with ErrLocked when another session took it meanwhile, and with the
+// connection's error while the server cannot be reached.
+func (l *ServerLock) Relock(ctx context.Context) error {
+	fresh, err := Lock(ctx, l.url, l.holder)
+	if err != nil {
+		return err
+	}
+	l.Release()
+	l.conn = fresh.conn
+	return nil
+}
+
+// describeHolder says who holds the lock, as well as PostgreSQL lets this
+// role see.
+func describeHolder(ctx context.Context, conn *pgx.Conn) string {
+	var name string
+	var since *time.Time
+	if err := conn.QueryRow(ctx, holderSQL).Scan(&name, &since); err != nil {
+		return "held by another session"
+	}
+	s := "held by " + name
+	if name == "" {
+		s = "held by a session without a name"
+	}
+	if since != nil {
+		s += " since " + since.UTC().Format(time.RFC3339)
+	}
+	return s
+}
+
+// Ping checks that the connection holding the lock is still there; when it
+// is not, the lock is gone too (PostgreSQL releases a session's locks when
+// the session ends). Not safe to call concurrently with itself.
+func (l *ServerLock) Ping(ctx context.Context) error {
+	if err := l.conn.Ping(ctx); err != nil {
+		return fmt.Errorf("the connection holding the store's server lock is lost: %w", err)
+	}
+	return nil
+}
+
+// Release drops the lock by closing its connection.
+func (l *ServerLock) Release() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = l.conn.Close(ctx)
+}

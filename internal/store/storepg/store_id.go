@@ -1,0 +1,15 @@
+package storepg
+
+import (
+	"context"
+	"fmt"
+)
+
+// StoreID returns the random id the store was given when it was created.
+func (s *Store) StoreID(ctx context.Context) (string, error) {
+	var id string
+	if err := s.pool.QueryRow(ctx, `SELECT id FROM store_identity WHERE one = 1`).Scan(&id); err != nil {
+		return "", fmt.Errorf("store id: %w", err)
+	}
+	return id, nil
+}
