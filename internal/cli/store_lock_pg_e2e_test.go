@@ -95,8 +95,9 @@ func TestSecondServerRefusedOnSamePostgresStore(t *testing.T) {
 	checkRanOnce(t, trace)
 }
 
-// A server whose connection holding the store's lock is cut stops, with
-// an error, instead of going on without the lock.
+// A server whose connection holding the store's lock is cut, and whose
+// lock another session takes, stops with an error instead of going on
+// without the lock.
 func TestServerStopsWhenItLosesItsPostgresLock(t *testing.T) {
 	t.Parallel()
 	store := pgSchemaURL(t)
