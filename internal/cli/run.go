@@ -109,11 +109,12 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 		fmt.Fprintf(stdout, "note: %s\n", note)
 	}
 	eng := engine.New(engine.Config{
-		Store:   st,
-		Exec:    exe,
-		LogDir:  app.LogDir(projectDir),
-		Secrets: app.Secrets(projectDir, project),
-		Observe: pr.event,
+		Store:    st,
+		Exec:     exe,
+		LogDir:   app.LogDir(projectDir),
+		Secrets:  app.Secrets(projectDir, project),
+		Observe:  pr.event,
+		LogLimit: project.LogLimit(),
 	})
 	req := engine.Request{
 		Pipeline: p, Params: params, Start: start, End: end,

@@ -133,6 +133,7 @@ func serve(c *cobra.Command, f serveFlags) error {
 		ProjectDir:  dir,
 		Store:       st,
 		StoreHealth: readiness{health, excl},
+		LogLimit:    project.LogLimit(),
 		Exec:        exe,
 		Secrets:     app.Secrets(dir, project),
 		LogDir:      app.LogDir(dir),

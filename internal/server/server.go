@@ -30,11 +30,14 @@ type Config struct {
 	// StoreHealth, when set, says whether the store's writes succeed:
 	// the server is not ready while they fail.
 	StoreHealth interface{ Err() error }
-	Exec        engine.Executor
-	Secrets     engine.SecretFunc
-	LogDir      string
-	Logger      *slog.Logger
-	Observer    Observer // nil: none
+	// LogLimit caps each attempt's log (gantry.yaml logs.max_size, read
+	// at start); 0: the executor's default.
+	LogLimit int64
+	Exec     engine.Executor
+	Secrets  engine.SecretFunc
+	LogDir   string
+	Logger   *slog.Logger
+	Observer Observer // nil: none
 	// CatchupGrace is how late a tick may be noticed and still count as
 	// on time for `catchup: none`; 0 means one minute.
 	CatchupGrace time.Duration
@@ -129,6 +132,7 @@ func New(cfg Config) *Server {
 		Logger:    cfg.Logger,
 		LogDir:    cfg.LogDir,
 		Secrets:   cfg.Secrets,
+		LogLimit:  cfg.LogLimit,
 		Observe:   s.observe,
 		OnAttempt: s.onAttempt,
 	})

@@ -8,7 +8,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-var projectKeys = []string{"project", "store", "environments", "pools", "secrets", "alerts", "deploy"}
+var projectKeys = []string{"project", "store", "environments", "pools", "secrets", "alerts", "deploy", "logs"}
 
 // ParseProject parses a gantry.yaml. path is used in error messages and
 // kept in Project.File. Every problem is reported at once as Errors.
@@ -36,6 +36,8 @@ func ParseProject(path string, data []byte) (*Project, error) {
 			p.Alerts = d.projectAlerts(f.Value, f.Path)
 		case "deploy":
 			p.Deploy = d.deployPolicy(f.Value, f.Path)
+		case "logs":
+			p.Logs = d.logs(f.Value, f.Path)
 		}
 	}
 	if p.Deploy.Gates == nil {
@@ -385,4 +387,20 @@ func (d *decoder) deployPolicy(n *yaml.Node, path string) DeployPolicy {
 		}
 	}
 	return p
+}
+
+// logs reads logs: {max_size: SIZE}, the cap of each attempt's log.
+func (d *decoder) logs(n *yaml.Node, path string) Logs {
+	var l Logs
+	fields, _ := d.mapping(n, path, []string{"max_size"})
+	for _, f := range fields {
+		if size, ok := d.size(f.Value, f.Path); ok {
+			if size < MinLogSize {
+				d.errorf(f.Value, f.Path, "%s is too small: an attempt's log keeps at least %s", FormatSize(size), FormatSize(MinLogSize))
+				continue
+			}
+			l.MaxSize = size
+		}
+	}
+	return l
 }

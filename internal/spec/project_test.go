@@ -99,6 +99,9 @@ func TestParseProjectRoutingErrors(t *testing.T) {
 		{"email without url", "alerts: {channels: {m: {type: email, to: [a@b.c]}}}", "needs `url:`"},
 		{"bad group_wait", "alerts: {group_wait: soon}", "alerts.group_wait:"},
 		{"bad label", "alerts: {group_by: [pipe-line]}", "alerts.group_by[0]:"},
+		{"log cap too small", "logs: {max_size: 1Ki}", "gantry.yaml:1:18: logs.max_size: 1Ki is too small: an attempt's log keeps at least 4Ki"},
+		{"log cap not a size", "logs: {max_size: lots}", "gantry.yaml:1:18: logs.max_size:"},
+		{"log cap unknown key", "logs: {max_lines: 10}", `logs.max_lines: unknown key "max_lines"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := ParseProject("gantry.yaml", []byte(tt.src))
@@ -132,5 +135,20 @@ func TestParamsFor(t *testing.T) {
 	}
 	if got := ParamsFor(proj, p, ""); got != nil {
 		t.Errorf("no env: params = %v, want none", got)
+	}
+}
+
+func TestParseProjectLogCap(t *testing.T) {
+	t.Parallel()
+	p, err := ParseProject("gantry.yaml", []byte("logs: {max_size: 64Mi}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.LogLimit() != 64<<20 {
+		t.Errorf("LogLimit() = %d, want 64 MiB", p.LogLimit())
+	}
+	var none *Project
+	if none.LogLimit() != 0 {
+		t.Error("a project without gantry.yaml has a log cap")
 	}
 }

@@ -181,8 +181,20 @@ type Project struct {
 	Secrets      Secrets
 	Alerts       ProjectAlerts
 	Deploy       DeployPolicy
+	Logs         Logs
 	Positions    map[string]Pos
 }
+
+// Logs bounds what Gantry keeps of tasks' output.
+type Logs struct {
+	// MaxSize caps each attempt's log, head and tail kept; 0 means the
+	// executor's default (100 MiB).
+	MaxSize int64
+}
+
+// MinLogSize is the smallest logs.max_size: room for a head, a tail and
+// the mark between them.
+const MinLogSize = 4 << 10
 
 // Change risk classes, from the smallest change to the widest.
 const (
@@ -296,4 +308,13 @@ type Route struct {
 var AlertKinds = []string{
 	"failure", "timeout", "memory", "lost", "retry", "sla", "freshness", "row_count",
 	"degradation", "dead_letter", "scheduler_lag", "rollback", "success",
+}
+
+// LogLimit is logs.max_size; 0 (the default) for a project without a
+// gantry.yaml.
+func (p *Project) LogLimit() int64 {
+	if p == nil {
+		return 0
+	}
+	return p.Logs.MaxSize
 }
