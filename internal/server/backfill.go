@@ -103,9 +103,12 @@ func (s *Server) GetBackfill(ctx context.Context, id int64) (api.BackfillStatus,
 		switch {
 		case r.State == record.RunSucceeded:
 			st.Done++
-		case r.State == record.RunFailed || r.State == record.RunCancelled:
+		case r.State == record.RunFailed:
 			st.Done++
 			st.Failed++
+		case r.State == record.RunCancelled:
+			st.Done++
+			st.Cancelled++
 		case r.State == record.RunRunning:
 			st.Running++
 		}
