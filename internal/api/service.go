@@ -97,6 +97,7 @@ type BackfillStatus struct {
 	Intervals []Interval      `json:"intervals,omitempty"` // planned, for a dry run
 	Done      int             `json:"done"`
 	Failed    int             `json:"failed"`
+	Cancelled int             `json:"cancelled"`
 	Running   int             `json:"running"`
 	ETA       time.Duration   `json:"eta_ns,omitempty"`
 }

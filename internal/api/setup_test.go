@@ -133,7 +133,7 @@ var fixtureBackfill = api.BackfillStatus{
 		State: record.BackfillRunning, CreatedAt: t0, CreatedBy: "alice",
 	},
 	Intervals: []api.Interval{{Start: t0, End: t1}},
-	Done:      1, Failed: 2, Running: 3, ETA: 90 * time.Second,
+	Done:      1, Failed: 2, Cancelled: 4, Running: 3, ETA: 90 * time.Second,
 }
 
 var wantBackfill = api.BackfillStatusView{
@@ -142,7 +142,7 @@ var wantBackfill = api.BackfillStatusView{
 		State: record.BackfillRunning, CreatedAt: t0.UTC(), CreatedBy: "alice",
 	},
 	Intervals: []api.Interval{{Start: t0.UTC(), End: t1.UTC()}},
-	Done:      1, Failed: 2, Running: 3, ETASeconds: 90,
+	Done:      1, Failed: 2, Cancelled: 4, Running: 3, ETASeconds: 90,
 }
 
 var fixturePipeline = api.Pipeline{

@@ -98,6 +98,7 @@ type BackfillStatusView struct {
 	Intervals  []Interval   `json:"intervals,omitempty"` // planned, for a dry run
 	Done       int          `json:"done"`
 	Failed     int          `json:"failed"`
+	Cancelled  int          `json:"cancelled"`
 	Running    int          `json:"running"`
 	ETASeconds float64      `json:"eta_seconds,omitempty"`
 }
@@ -187,7 +188,8 @@ func newBackfillStatusView(s BackfillStatus) BackfillStatusView {
 			Parallel: b.Parallel, Total: b.Total, State: b.State,
 			CreatedAt: utc(b.CreatedAt), CreatedBy: b.CreatedBy,
 		},
-		Done: s.Done, Failed: s.Failed, Running: s.Running, ETASeconds: s.ETA.Seconds(),
+		Done: s.Done, Failed: s.Failed, Cancelled: s.Cancelled, Running: s.Running,
+		ETASeconds: s.ETA.Seconds(),
 	}
 	for _, in := range s.Intervals {
 		v.Intervals = append(v.Intervals, Interval{Start: utc(in.Start), End: utc(in.End)})

@@ -195,7 +195,8 @@ gantry backfill cancel ID stops it).`
 
 func printBackfill(w io.Writer, st api.BackfillStatusView) {
 	b := st.Backfill
-	line := fmt.Sprintf("backfill %d (%s): %s, %d/%d done, %d failed, %d running", b.ID, b.Pipeline, b.State, st.Done, b.Total, st.Failed, st.Running)
+	line := fmt.Sprintf("backfill %d (%s): %s, %d/%d done, %d failed, %d cancelled, %d running",
+		b.ID, b.Pipeline, b.State, st.Done, b.Total, st.Failed, st.Cancelled, st.Running)
 	if st.ETASeconds > 0 {
 		line += ", ETA " + human(time.Duration(st.ETASeconds*float64(time.Second)))
 	}
@@ -213,13 +214,14 @@ func followBackfill(ctx context.Context, w io.Writer, cl *apiclient.Client, id i
 		if err != nil {
 			return err
 		}
-		line := fmt.Sprintf("%d/%d/%d/%s", st.Done, st.Failed, st.Running, st.Backfill.State)
+		line := fmt.Sprintf("%d/%d/%d/%d/%s", st.Done, st.Failed, st.Cancelled, st.Running, st.Backfill.State)
 		if line != last {
 			printBackfill(w, st)
 			last = line
 		}
 		if st.Backfill.State != "running" {
-			if st.Failed > 0 {
+			if st.Failed > 0 || st.Cancelled > 0 {
+				// Not every interval ran: as when cancelled runs counted as failed.
 				return silent(ExitFailed)
 			}
 			return nil

@@ -103,9 +103,12 @@ func (s *Server) GetBackfill(ctx context.Context, id int64) (api.BackfillStatus,
 		switch {
 		case r.State == record.RunSucceeded:
 			st.Done++
-		case r.State == record.RunFailed || r.State == record.RunCancelled:
+		case r.State == record.RunFailed:
 			st.Done++
 			st.Failed++
+		case r.State == record.RunCancelled:
+			st.Done++
+			st.Cancelled++
 		case r.State == record.RunRunning:
 			st.Running++
 		}
@@ -149,8 +152,17 @@ func (s *Server) CancelBackfill(ctx context.Context, id int64, actor string) (ap
 	return s.GetBackfill(ctx, id)
 }
 
-// closeBackfill marks a backfill done once none of its runs is left.
+// closeBackfill marks a backfill done once none of its runs is left. It
+// runs after every run of a backfill, so it first looks, at the cost of a
+// few rows, for one that has not ended; only the last run's end reads them
+// all.
 func (s *Server) closeBackfill(ctx context.Context, id int64) {
+	if left, err := s.backfillRunsLeft(ctx, id); err != nil || left {
+		if err != nil {
+			s.log.Error("close backfill", "backfill", id, "err", err)
+		}
+		return
+	}
 	st, err := s.GetBackfill(ctx, id)
 	if err != nil || st.Backfill.State != record.BackfillRunning || st.Done < st.Backfill.Total {
 		return
@@ -158,4 +170,15 @@ func (s *Server) closeBackfill(ctx context.Context, id int64) {
 	if err := s.cfg.Store.SetBackfillState(ctx, id, record.BackfillDone); err != nil {
 		s.log.Error("close backfill", "backfill", id, "err", err)
 	}
+}
+
+// backfillRunsLeft reports whether a run of backfill id waits to start or
+// runs.
+func (s *Server) backfillRunsLeft(ctx context.Context, id int64) (bool, error) {
+	waiting, err := s.cfg.Store.ListQueued(ctx, store.QueueFilter{Queue: store.Queue{BackfillID: id}, Limit: 1})
+	if err != nil || len(waiting) > 0 {
+		return len(waiting) > 0, err
+	}
+	running, err := s.cfg.Store.ListRuns(ctx, store.RunFilter{BackfillID: id, States: []record.RunState{record.RunRunning}, Limit: 1})
+	return len(running) > 0, err
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -40,95 +41,197 @@ func (s *Server) suspendAll() {
 	}
 }
 
-// dispatch looks at every run not yet final, oldest first, and starts those
-// that may start.
+// dispatch starts what may start: first the runs a stopped server left
+// running, then, queue by queue, the oldest runs that wait, as long as
+// their queue has room. A queue is a pipeline's own runs, on its
+// max_active_runs, or a backfill's, on its parallelism; each is read from
+// its head, a page at a time, and only while it has room, so a wake costs
+// what the queues with room start, not what waits behind them, and a queue
+// at its limit holds up no other.
 func (s *Server) dispatch(ctx context.Context) {
-	runs, err := s.cfg.Store.ListRuns(ctx, store.RunFilter{
-		States: []record.RunState{record.RunQueued, record.RunWaiting, record.RunRunning},
-		Limit:  -1,
-	})
+	s.dispatching.Lock()
+	defer s.dispatching.Unlock()
+	n := s.activeCounts()
+	if !s.resumeRunning(ctx, n) {
+		return
+	}
+	queues, err := s.cfg.Store.ListQueues(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
-			s.log.Error("dispatch: list runs", "err", err)
+			s.log.Error("dispatch: list queues", "err", err)
 		}
 		return
 	}
-	slices.SortFunc(runs, func(a, b record.Run) int { return int(a.ID - b.ID) })
-
-	s.mu.Lock()
-	live := map[string]int{}
-	backfill := map[int64]int{}
-	for _, a := range s.active {
-		if a.run.BackfillID != 0 {
-			backfill[a.run.BackfillID]++
-		} else {
-			live[a.run.Pipeline]++
-		}
-	}
-	s.mu.Unlock()
-	parallel := map[int64]int{}
-
-	for _, run := range runs {
+	for _, q := range queues {
 		if ctx.Err() != nil {
 			return
 		}
-		s.mu.Lock()
-		_, busy := s.active[run.ID]
-		paused := s.paused[run.Pipeline]
-		s.mu.Unlock()
-		p := s.pipelineFor(ctx, run)
-		if busy || p == nil {
-			continue
+		if q.BackfillID != 0 {
+			s.dispatchBackfill(ctx, q, n)
+		} else {
+			s.dispatchPipeline(ctx, q, n)
 		}
-		if run.State == record.RunRunning {
-			// Left running by a server that stopped: resume it first.
-			s.start(ctx, p, run)
-			s.count(run, live, backfill)
-			continue
-		}
-		if paused && run.Trigger != record.TriggerStaging {
-			continue
-		}
-		if !s.hasRoom(ctx, p, run, live, backfill, parallel) {
-			continue
-		}
-		if run.Trigger != record.TriggerManual && run.Trigger != record.TriggerStaging && !s.upstreamsDone(ctx, p, &run) {
-			continue
-		}
-		s.start(ctx, p, run)
-		s.count(run, live, backfill)
 	}
 }
 
-func (s *Server) count(run record.Run, live map[string]int, backfill map[int64]int) {
+// counts are the runs this server executes, a pipeline's own by pipeline
+// and backfills' by backfill.
+type counts struct {
+	live     map[string]int
+	backfill map[int64]int
+}
+
+func (s *Server) activeCounts() counts {
+	n := counts{live: map[string]int{}, backfill: map[int64]int{}}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range s.active {
+		n.add(a.run)
+	}
+	return n
+}
+
+func (n counts) add(run record.Run) {
 	if run.BackfillID != 0 {
-		backfill[run.BackfillID]++
+		n.backfill[run.BackfillID]++
 	} else {
-		live[run.Pipeline]++
+		n.live[run.Pipeline]++
 	}
 }
 
-// hasRoom applies max_active_runs to live runs and each backfill's own
-// parallelism to its runs.
-func (s *Server) hasRoom(ctx context.Context, p *pipeline, run record.Run, live map[string]int, backfill map[int64]int, parallel map[int64]int) bool {
-	if run.BackfillID == 0 {
-		limit := p.spec.Concurrency.MaxActiveRuns
-		if limit <= 0 {
-			limit = 1
+// resumeRunning resumes the runs left running by a server that stopped,
+// whatever the limits: they were within them when they started. It reports
+// whether dispatch may go on.
+func (s *Server) resumeRunning(ctx context.Context, n counts) bool {
+	runs, err := s.cfg.Store.ListRuns(ctx, store.RunFilter{States: []record.RunState{record.RunRunning}, Limit: -1})
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("dispatch: list running runs", "err", err)
 		}
-		return live[run.Pipeline] < limit
+		return false
 	}
-	n, ok := parallel[run.BackfillID]
-	if !ok {
-		b, err := s.cfg.Store.GetBackfill(ctx, run.BackfillID)
-		if err != nil {
-			s.log.Error("dispatch: read backfill", "backfill", run.BackfillID, "err", err)
+	slices.SortFunc(runs, func(a, b record.Run) int { return cmp.Compare(a.ID, b.ID) })
+	for _, run := range runs {
+		if ctx.Err() != nil {
 			return false
 		}
-		n = max(b.Parallel, 1)
-		parallel[run.BackfillID] = n
+		if s.isActive(run.ID) {
+			continue
+		}
+		if p := s.pipelineFor(ctx, run); p != nil {
+			s.start(ctx, p, run)
+			n.add(run)
+		}
 	}
-	return backfill[run.BackfillID] < n
+	return true
+}
+
+func (s *Server) isActive(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.active[id]
+	return ok
+}
+
+// dispatchPipeline starts the oldest runs of a pipeline's own queue while
+// max_active_runs allows; a paused pipeline starts only staging runs.
+func (s *Server) dispatchPipeline(ctx context.Context, q store.Queue, n counts) {
+	s.mu.Lock()
+	paused, cur := s.paused[q.Pipeline], s.pipes[q.Pipeline]
+	s.mu.Unlock()
+	limit := 1
+	if cur != nil {
+		limit = maxActive(cur)
+		if n.live[q.Pipeline] >= limit {
+			return
+		}
+	}
+	f := store.QueueFilter{Queue: q, Limit: pageFor(limit)}
+	if paused {
+		f.Trigger = record.TriggerStaging
+	}
+	s.dispatchQueue(ctx, f, func(p *pipeline, run record.Run) bool {
+		// The run's own pipeline: one pinned to a revision has its limit.
+		return n.live[run.Pipeline] < maxActive(p)
+	}, n)
+}
+
+// dispatchBackfill starts the oldest runs of a backfill, its parallelism
+// at a time.
+func (s *Server) dispatchBackfill(ctx context.Context, q store.Queue, n counts) {
+	b, err := s.cfg.Store.GetBackfill(ctx, q.BackfillID)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("dispatch: read backfill", "backfill", q.BackfillID, "err", err)
+		}
+		return
+	}
+	s.mu.Lock()
+	paused := s.paused[b.Pipeline]
+	s.mu.Unlock()
+	limit := max(b.Parallel, 1)
+	if paused || n.backfill[q.BackfillID] >= limit {
+		return
+	}
+	f := store.QueueFilter{Queue: q, Limit: pageFor(limit)}
+	s.dispatchQueue(ctx, f, func(*pipeline, record.Run) bool {
+		return n.backfill[q.BackfillID] < limit
+	}, n)
+}
+
+// dispatchQueue reads f's queue from its head, a page at a time, and starts
+// each run that may start until room says there is none left. A run whose
+// upstreams have not succeeded for its interval waits (and is recorded so)
+// without taking room: the ones behind it are looked at.
+func (s *Server) dispatchQueue(ctx context.Context, f store.QueueFilter, room func(*pipeline, record.Run) bool, n counts) {
+	for {
+		runs, err := s.cfg.Store.ListQueued(ctx, f)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Error("dispatch: list queued runs", "pipeline", f.Pipeline, "backfill", f.BackfillID, "err", err)
+			}
+			return
+		}
+		for _, run := range runs {
+			if ctx.Err() != nil {
+				return
+			}
+			f.AfterID = run.ID
+			if s.isActive(run.ID) {
+				continue // started already, counted
+			}
+			p := s.pipelineFor(ctx, run)
+			if p == nil {
+				continue
+			}
+			if !room(p, run) {
+				return
+			}
+			if run.Trigger != record.TriggerManual && run.Trigger != record.TriggerStaging && !s.upstreamsDone(ctx, p, &run) {
+				continue
+			}
+			s.start(ctx, p, run)
+			n.add(run)
+		}
+		if len(runs) < f.Limit {
+			return
+		}
+	}
+}
+
+// maxActive is p's max_active_runs; 0 means 1.
+func maxActive(p *pipeline) int {
+	if l := p.spec.Concurrency.MaxActiveRuns; l > 0 {
+		return l
+	}
+	return 1
+}
+
+// pageFor is how many runs of a queue with that limit are read at once:
+// enough for its room and the runs it has just started (still queued in
+// the store until they run), so that a wake mostly reads one page.
+func pageFor(limit int) int {
+	return min(max(2*limit, 8), 256)
 }
 
 // upstreamsDone reports whether every upstream has a succeeded run covering

@@ -11,3 +11,8 @@ import (
 func (s *Server) ScheduleNow(ctx context.Context, now time.Time) {
 	s.scheduleDue(ctx, now)
 }
+
+// DispatchNow runs one dispatcher pass, synchronously, as a wake does.
+func (s *Server) DispatchNow(ctx context.Context) {
+	s.dispatch(ctx)
+}

@@ -81,6 +81,7 @@ type Server struct {
 	started time.Time            // when New was called: working-tree alerts look no further back
 	alerter Alerter
 
+	dispatching  sync.Mutex // one dispatch pass at a time
 	wakeDispatch chan struct{}
 	wakeSchedule chan struct{}
 	scheduling   atomic.Bool

@@ -507,8 +507,9 @@ tasks:
 		if got.Backfill.State != record.BackfillCancelled {
 			t.Errorf("backfill state = %s, want cancelled", got.Backfill.State)
 		}
-		if got.Running != 0 || got.Done != 5 || got.Failed != 5 {
-			t.Errorf("after cancel: running %d, done %d, failed %d; want 0, 5, 5", got.Running, got.Done, got.Failed)
+		if got.Running != 0 || got.Done != 5 || got.Failed != 0 || got.Cancelled != 5 {
+			t.Errorf("after cancel: running %d, done %d, failed %d, cancelled %d; want 0, 5, 0, 5",
+				got.Running, got.Done, got.Failed, got.Cancelled)
 		}
 		for _, r := range e.runs(store.RunFilter{BackfillID: id}) {
 			if r.State != record.RunCancelled {

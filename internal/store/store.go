@@ -46,6 +46,16 @@ type Store interface {
 	// whose interval covers [start, end), or ErrNotFound.
 	FindCoveringRun(ctx context.Context, pipeline, env string, start, end time.Time) (record.Run, error)
 
+	// ListQueues returns every queue holding a run that waits to start
+	// (queued or waiting_upstream): the pipelines' own queues by pipeline
+	// name, then the backfills' by ID. Its cost follows the number of
+	// queues, not of runs.
+	ListQueues(ctx context.Context) ([]Queue, error)
+	// ListQueued returns the runs of one queue that wait to start, oldest
+	// (lowest ID) first, as f selects. Its cost follows f.Limit, not the
+	// queue's length (but for f.Trigger, which it scans the queue for).
+	ListQueued(ctx context.Context, f QueueFilter) ([]record.Run, error)
+
 	// CreateBackfill inserts b (ID set, Total = len(runs)) and its runs
 	// (IDs set, BackfillID = b.ID), each with one pending RunTask per name
 	// in tasks, in one transaction.
@@ -115,6 +125,22 @@ type RunFilter struct {
 	Limit      int   // 0 means 50; < 0 means no limit
 	BeforeID   int64 // only runs with ID < BeforeID (pagination)
 	Since      time.Time
+}
+
+// Queue is a line of runs waiting to start that the server works off on
+// one budget: a pipeline's runs outside any backfill (its max_active_runs),
+// or one backfill's runs (its parallelism).
+type Queue struct {
+	Pipeline   string // the pipeline whose runs outside any backfill queue here; "" for a backfill
+	BackfillID int64  // the backfill whose runs queue here; 0 for a pipeline's
+}
+
+// QueueFilter selects the runs of one queue that wait to start.
+type QueueFilter struct {
+	Queue
+	Trigger record.Trigger // "": any
+	AfterID int64          // only runs with ID > AfterID (pagination)
+	Limit   int            // 0 means 50
 }
 
 // DeadLetterFilter narrows ListDeadLetters. Zero fields do not filter.

@@ -71,3 +71,43 @@ const (
 	listPipelineStatesSQL = `SELECT pipeline, paused, updated_at, updated_by
 		FROM pipeline_states ORDER BY pipeline`
 )
+
+// The dispatcher's queues, served by the partial indexes
+// runs_queued_pipeline and runs_queued_backfill (migration 0007), whose
+// WHERE clauses the queries repeat: the planner cannot prove a generic
+// plan's state = ANY($n) implies them.
+const (
+	queuedPipelineSQL = `state IN ('queued', 'waiting_upstream') AND backfill_id IS NULL`
+	queuedBackfillSQL = `state IN ('queued', 'waiting_upstream') AND backfill_id IS NOT NULL`
+
+	// The distinct keys of both indexes, found by skipping from one to the
+	// next (a loose index scan): one search per queue, not a walk over every
+	// waiting run.
+	listQueuesSQL = `WITH RECURSIVE
+		p(name) AS (
+			(SELECT pipeline FROM runs WHERE ` + queuedPipelineSQL + ` ORDER BY pipeline LIMIT 1)
+			UNION ALL
+			SELECT (SELECT pipeline FROM runs WHERE ` + queuedPipelineSQL + `
+				AND pipeline > p.name ORDER BY pipeline LIMIT 1)
+			FROM p WHERE p.name IS NOT NULL
+		),
+		b(id) AS (
+			(SELECT backfill_id FROM runs WHERE ` + queuedBackfillSQL + ` ORDER BY backfill_id LIMIT 1)
+			UNION ALL
+			SELECT (SELECT backfill_id FROM runs WHERE ` + queuedBackfillSQL + `
+				AND backfill_id > b.id ORDER BY backfill_id LIMIT 1)
+			FROM b WHERE b.id IS NOT NULL
+		)
+	SELECT name, 0::bigint FROM p WHERE name IS NOT NULL
+	UNION ALL
+	SELECT '', id FROM b WHERE id IS NOT NULL`
+
+	// The heads of one queue: $1 the pipeline or backfill ID, $2 the
+	// trigger ("" for any), $3 the ID after which, $4 the limit.
+	listQueuedPipelineSQL = `SELECT ` + runColumns + ` FROM runs
+		WHERE ` + queuedPipelineSQL + ` AND pipeline = $1 AND ($2 = '' OR trigger_type = $2) AND id > $3
+		ORDER BY id LIMIT $4`
+	listQueuedBackfillSQL = `SELECT ` + runColumns + ` FROM runs
+		WHERE ` + queuedBackfillSQL + ` AND backfill_id = $1 AND ($2 = '' OR trigger_type = $2) AND id > $3
+		ORDER BY id LIMIT $4`
+)

@@ -64,6 +64,27 @@ func TestQueryPlans(t *testing.T) {
 			t.Errorf("ListRuns %s: plan %q, want %q (sort allowed: %v)", c.name, got, c.want, c.sort)
 		}
 	}
+	// The dispatcher's: the heads of a queue, without a sort, and the
+	// queues, one search each.
+	for _, c := range []struct {
+		name, q string
+		args    []any
+		want    string
+	}{
+		{"ListQueued pipeline", listQueuedPipelineSQL, []any{"p", "", "", 0, 8},
+			"USING INDEX runs_queued_pipeline (pipeline=? AND id>?)"},
+		{"ListQueued backfill", listQueuedBackfillSQL, []any{3, "", "", 0, 8},
+			"USING INDEX runs_queued_backfill (backfill_id=? AND id>?)"},
+		{"ListQueues", listQueuesSQL, nil,
+			"SEARCH runs USING INDEX runs_queued_pipeline (pipeline>?)"},
+		{"ListQueues backfills", listQueuesSQL, nil,
+			"SEARCH runs USING INDEX runs_queued_backfill (backfill_id>?)"},
+	} {
+		got := plan(c.q, c.args...)
+		if !strings.Contains(got, c.want) || strings.Contains(got, "TEMP B-TREE") {
+			t.Errorf("%s: plan %q, want %q and no sort", c.name, got, c.want)
+		}
+	}
 	if got, want := plan(findCoveringRunSQL, "p", "", 2, 1), "USING INDEX runs_succeeded_cover (pipeline=? AND env=? AND interval_end>?)"; !strings.Contains(got, want) {
 		t.Errorf("FindCoveringRun: plan %q, want %q", got, want)
 	}

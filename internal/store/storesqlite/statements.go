@@ -33,6 +33,9 @@ type statements struct {
 	listAttempts, listTaskAttempts   *sql.Stmt
 	getDeadLetter                    *sql.Stmt
 	findCoveringRun, getBackfill     *sql.Stmt
+	listQueues                       *sql.Stmt
+	listQueuedPipeline               *sql.Stmt
+	listQueuedBackfill               *sql.Stmt
 }
 
 func prepare(ctx context.Context, write, read *sql.DB) (*statements, error) {
@@ -82,6 +85,9 @@ func prepare(ctx context.Context, write, read *sql.DB) (*statements, error) {
 	p(read, &s.getDeadLetter, `SELECT `+deadLetterColumns+` FROM dead_letters WHERE id = ?`)
 	p(read, &s.findCoveringRun, findCoveringRunSQL)
 	p(read, &s.getBackfill, `SELECT `+backfillColumns+` FROM backfills WHERE id = ?`)
+	p(read, &s.listQueues, listQueuesSQL)
+	p(read, &s.listQueuedPipeline, listQueuedPipelineSQL)
+	p(read, &s.listQueuedBackfill, listQueuedBackfillSQL)
 	if err := errors.Join(errs...); err != nil {
 		_ = s.close()
 		return nil, err
@@ -97,6 +103,7 @@ func (s *statements) close() error {
 		s.getRun, s.listRunTasks, s.getAttempt, s.listAttempts,
 		s.listTaskAttempts, s.getDeadLetter, s.insertBackfill,
 		s.findCoveringRun, s.getBackfill,
+		s.listQueues, s.listQueuedPipeline, s.listQueuedBackfill,
 	} {
 		if st != nil {
 			errs = append(errs, st.Close())

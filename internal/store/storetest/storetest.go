@@ -49,6 +49,7 @@ func Run(t *testing.T, open Opener) {
 		{"ListRunsNoLimit", testListRunsNoLimit},
 		{"PipelineStates", testPipelineStates},
 		{"RunWaitingRoundTrip", testRunWaitingRoundTrip},
+		{"Queues", testQueues},
 	}
 	cases = append(cases, deployCases...)
 	cases = append(cases, alertCases...)
