@@ -60,4 +60,3 @@ func TestDeployGatesApproval(t *testing.T) {
 		})
 	}
 }
-
