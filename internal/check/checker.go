@@ -99,6 +99,7 @@ func (c *Checker) Check(ctx context.Context, dir string) (*Report, error) {
 		r.checkTestFire(p)
 	}
 	r.checkUpstreams()
+	r.checkDeployGates()
 	files, err := r.scanFiles(ctx)
 	if err != nil {
 		return nil, err

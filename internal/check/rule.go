@@ -23,6 +23,7 @@ const (
 	RuleDeclaredUpstream = "declared-upstream"
 	RuleProdRollback     = "prod-rollback"
 	RuleProdApproval     = "prod-approval"
+	RuleGateApproval     = "deploy-gates-approval"
 	RuleAlertRoute       = "alert-route"
 	RuleAlertCoverage    = "alert-coverage"
 	RuleDataSLA          = "data-sla"
@@ -168,6 +169,20 @@ that needs no approval lets any deployment reach production unreviewed.
 Set approval.required to 1 or more for the environment, in gantry.yaml
 (for every pipeline) or in the pipeline's environments.`,
 		Fix: "set approval: {required: 1} on the environment",
+	},
+	{
+		ID: RuleGateApproval, Severity: SeverityWarning,
+		Title: "deploy.gates does not let a change into a protected environment unapproved",
+		Explain: `A protected environment (approval.required of 1 or more) asks for its
+approvals for every class of change, L1 to L4, unless gantry.yaml's
+deploy.gates names a class and leaves the approval gate out of it. Then a
+change of that class (a param, a script, a task setting) reaches the
+protected environment without anyone looking at it.
+
+Add approval to the class in deploy.gates, or remove the class to get the
+default (the approval applies), or suppress this finding with a reason
+when skipping review is intended.`,
+		Fix: "add approval to the class, e.g. L2: [check, staging, approval]",
 	},
 	{
 		ID: RuleAlertRoute, Severity: SeverityError,

@@ -274,19 +274,24 @@ the rest of its gates are met (approvals, for a protected environment).`,
 func newRollbackCmd() *cobra.Command {
 	var f deployFlags
 	var env, to, reason string
+	var force bool
 	c := &cobra.Command{
 		Use:   "rollback PIPELINE --env ENV --reason TEXT",
 		Short: "Make an earlier revision active again, at once",
-		Long: `Rollback activates revision --to (by default the one active before the
-current one) in ENV at once; the current deployment is recorded rolled back
-with --reason.`,
+		Long: `Rollback activates revision --to (by default the newest one active before
+the current one that did not fail its first run in ENV) in ENV at once; the
+current deployment is recorded rolled back with --reason. Re-activating a
+revision that failed its first run in ENV needs --to REV --force.`,
 		Args: exactArgs(1, "a PIPELINE"),
 		RunE: func(c *cobra.Command, args []string) error {
 			if env == "" || strings.TrimSpace(reason) == "" {
 				return usageErr("%s needs --env ENV and --reason TEXT", c.CommandPath())
 			}
 			return withDeploy(c, &f, func(b deployBackend, actor string) error {
-				d, err := b.Rollback(c.Context(), actor, args[0], env, to, reason)
+				if force && to == "" {
+					return usageErr("--force needs --to REV: the revision to re-activate although it failed in %s", env)
+				}
+				d, err := b.RollbackWith(c.Context(), actor, deploy.RollbackOptions{Pipeline: args[0], Env: env, To: to, Reason: reason, Force: force})
 				if err != nil {
 					return err
 				}
@@ -300,6 +305,7 @@ with --reason.`,
 	c.Flags().StringVar(&env, "env", "", "the environment to roll back")
 	c.Flags().StringVar(&to, "to", "", "the revision (hash or prefix) to activate")
 	c.Flags().StringVar(&reason, "reason", "", "why, for the audit log")
+	c.Flags().BoolVar(&force, "force", false, "with --to: re-activate it even though it failed its first run in ENV")
 	return c
 }
 

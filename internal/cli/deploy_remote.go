@@ -53,8 +53,13 @@ func (r remoteDeploy) Reject(ctx context.Context, _ string, id int64, reason str
 	return deploymentFromView(v), err
 }
 
-func (r remoteDeploy) Rollback(ctx context.Context, _ string, pipeline, env, to, reason string) (record.Deployment, error) {
-	v, err := r.c.Rollback(ctx, pipeline, api.RollbackRequest{Env: env, To: to, Reason: reason})
+func (r remoteDeploy) RollbackWith(ctx context.Context, _ string, o deploy.RollbackOptions) (record.Deployment, error) {
+	if o.Force {
+		// The API has no way to say it yet; the server refuses a failed
+		// revision and says so.
+		return record.Deployment{}, usageErr("--force is not available through a server yet: stop it and run gantry rollback --to REV --force where the store is")
+	}
+	v, err := r.c.Rollback(ctx, o.Pipeline, api.RollbackRequest{Env: o.Env, To: o.To, Reason: o.Reason})
 	return deploymentFromView(v), err
 }
 

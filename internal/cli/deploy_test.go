@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gantryhq/gantry/internal/app"
+	"github.com/gantryhq/gantry/internal/deploy"
 	"github.com/gantryhq/gantry/internal/record"
 )
 
@@ -72,13 +73,25 @@ func TestDeployApproveFlow(t *testing.T) {
 	if !strings.Contains(out, "risk L3 → deployment 2 to prod: pending") || !strings.Contains(out, "waiting for approval: 0 of 1 approvals (gantry approve 2)") {
 		t.Errorf("deploy to prod:\n%s", out)
 	}
-	_, errOut = gantry(t, dir, ExitFailed, "approve", "2", "--as", "alice")
-	if !strings.Contains(errOut, "you deployed this; another person must approve") {
-		t.Errorf("self-approval: %s", errOut)
+	// Locally --as is only a name: approving or rejecting a deployment to
+	// the protected prod needs a server's token.
+	for _, tc := range []struct {
+		doing string
+		args  []string
+	}{
+		{"approving", []string{"approve", "2", "--as", "alice"}},
+		{"approving", []string{"approve", "2", "--as", "carol"}},
+		{"rejecting", []string{"reject", "2", "--as", "carol", "--reason", "no"}},
+	} {
+		_, errOut = gantry(t, dir, ExitFailed, tc.args...)
+		want := tc.doing + " a deployment to prod needs an authenticated identity: run gantry serve and " + tc.args[0] +
+			" through it with your API token (--server URL --token T)"
+		if !strings.Contains(errOut, want) {
+			t.Errorf("local %s: %s, want %q", strings.Join(tc.args, " "), errOut, want)
+		}
 	}
-	out, _ = gantry(t, dir, ExitOK, "approve", "2", "--as", "carol", "--comment", "ok")
-	if !strings.Contains(out, "approved deployment 2 of orders to prod: active") {
-		t.Errorf("approve: %s", out)
+	if got := approveAsServer(t, dir, 2, "carol"); got != record.DeploymentActive {
+		t.Errorf("deployment 2 after carol's approval through a server: %s", got)
 	}
 	out, _ = gantry(t, dir, ExitOK, "revisions", "orders")
 	if !regexp.MustCompile(`(?m)^[0-9a-f]{12}\s.*alice\s+succeeded\s+0 errors.*first$`).MatchString(out) {
@@ -89,27 +102,45 @@ func TestDeployApproveFlow(t *testing.T) {
 		t.Errorf("deployments:\n%s", out)
 	}
 
-	// A param change is L1 and goes to prod at once; rollback undoes it.
+	// A param change is L1: prod's approval applies to it too; rollback
+	// undoes it.
 	editFile(t, filepath.Join(dir, "pipelines", "orders.yaml"), "target: warehouse", "target: warehouse2")
 	out, _ = gantry(t, dir, ExitOK, "diff", "orders", "--env", "prod")
 	if !strings.Contains(out, "risk L1") || !strings.Contains(out, `params.target.default: "warehouse" → "warehouse2"`) {
 		t.Errorf("diff:\n%s", out)
 	}
 	out, _ = gantry(t, dir, ExitOK, "deploy", "orders", "--env", "prod", "--as", "alice")
-	if !strings.Contains(out, "deployment 3 to prod: active") {
+	if !strings.Contains(out, "risk L1 → deployment 3 to prod: pending") || !strings.Contains(out, "0 of 1 approvals") {
 		t.Errorf("L1 deploy:\n%s", out)
 	}
+	approveAsServer(t, dir, 3, "dave")
 	gantry(t, dir, ExitUsage, "rollback", "orders", "--env", "prod", "--as", "bob")
 	out, _ = gantry(t, dir, ExitOK, "rollback", "orders", "--env", "prod", "--as", "bob", "--reason", "wrong target")
 	if !strings.Contains(out, "is active in prod again (deployment 4") {
 		t.Errorf("rollback: %s", out)
 	}
 	out, _ = gantry(t, dir, ExitOK, "audit", "--pipeline", "orders")
-	for _, want := range []string{"carol   approve", "bob     rollback", "wrong target", "gantry  staging"} {
+	for _, want := range []string{"carol   approve", "dave    approve", "bob     rollback", "wrong target", "gantry  staging"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("audit lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// approveAsServer approves deployment id as who, the way a server does
+// for a person its token names, and returns the deployment's state.
+func approveAsServer(t *testing.T, dir string, id int64, who string) record.DeploymentState {
+	t.Helper()
+	st, err := app.OpenStore(t.Context(), app.StoreURL("", dir, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r, err := deploy.New(deploy.Options{Store: st}).Approve(t.Context(), who, id, "")
+	if err != nil {
+		t.Fatalf("%s approves deployment %d: %v", who, id, err)
+	}
+	return r.Deployment.State
 }
 
 func editFile(t *testing.T, path, old, new string) {

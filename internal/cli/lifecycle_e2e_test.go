@@ -137,8 +137,8 @@ func TestDeployLifecycleEndToEnd(t *testing.T) {
 	good := first.Revision
 
 	// 6. A config change that breaks prod only: staging passes, promotion
-	// (L1: no approval) activates it, its first prod run fails, and Gantry
-	// rolls back to the previous revision and pages.
+	// waits for prod's approval (which applies to L1 too), its first prod
+	// run fails, and Gantry rolls back to the previous revision and pages.
 	pipelineFile := filepath.Join(dir, "pipelines", "orders.yaml")
 	spec, _ := os.ReadFile(pipelineFile)
 	writeFile(t, pipelineFile, strings.Replace(string(spec), "prod: {approval: {required: 1}}", "prod: {approval: {required: 1}, params: {target: broken}}", 1))
@@ -148,7 +148,9 @@ func TestDeployLifecycleEndToEnd(t *testing.T) {
 		t.Fatalf("second staging run %s", st.State)
 	}
 	r = alice.must("promote", "orders", "--from", "staging", "--to", "prod")
-	wantContains(t, "promote B", r.stdout, "deployment 4 to prod: active")
+	wantContains(t, "promote B", r.stdout, "risk L1 → deployment 4 to prod: pending", "0 of 1 approvals")
+	r = bob.must("approve", "4")
+	wantContains(t, "approve B", r.stdout, "approved deployment 4 of orders to prod: active")
 	alice.must("trigger", "orders")
 	second := s.waitRun(admin, "manual", 2)
 	if second.State != "failed" || second.Revision == good {
@@ -162,6 +164,21 @@ func TestDeployLifecycleEndToEnd(t *testing.T) {
 	}
 	r = alice.must("deployments", "orders", "--env", "prod")
 	wantContains(t, "prod deployments", r.stdout, "rolled_back", "active")
+	bad := second.Revision[:12]
+
+	// 6b. The revision that failed there stays out: a rollback without
+	// --to finds nothing else to go to, and naming it needs --force.
+	r = alice.gantry("rollback", "orders", "--env", "prod", "--reason", "numbers look off")
+	wantCode(t, r, 1)
+	wantContains(t, "rollback after the automatic one", r.stderr, "did not fail its first run there ("+bad+" did)", "--force")
+	r = alice.gantry("rollback", "orders", "--env", "prod", "--to", bad, "--reason", "try it again")
+	wantCode(t, r, 1)
+	wantContains(t, "rollback --to the failed revision", r.stderr,
+		"revision "+bad+" failed its first run in prod (run "+fmt.Sprint(second.ID), "--to "+bad+" --force")
+	s.getJSON("/api/v1/pipelines", admin, &pipes)
+	if len(pipes.Pipelines) != 1 || pipes.Pipelines[0].Revision != good {
+		t.Errorf("after refused rollbacks the server runs %+v, want revision %s still", pipes.Pipelines, good[:12])
+	}
 
 	// 7. The audit log has every step and who took it.
 	r = vic.must("audit", "--pipeline", "orders")
@@ -173,6 +190,32 @@ func TestDeployLifecycleEndToEnd(t *testing.T) {
 		}
 	}
 	wantContains(t, "audit", vic.must("audit").stdout, "test_fire", "token_create")
+
+	// 8. Without the server, --as is a name anyone types: nobody approves a
+	// prod deployment locally, whoever they claim to be.
+	r = alice.must("promote", "orders", "--from", "staging", "--to", "prod", "-m", "again, data fixed")
+	wantMatch(t, "promote B again", r.stdout, `deployment (\d+) to prod: pending`)
+	id := regexp.MustCompile(`deployment (\d+) to prod: pending`).FindStringSubmatch(r.stdout)[1]
+	s.stop()
+	for _, who := range []string{"alice", "bob"} {
+		r = gantry(t, dir, "approve", id, "--as", who)
+		wantCode(t, r, 1)
+		wantContains(t, "a local approval as "+who, r.stderr,
+			"approving a deployment to prod needs an authenticated identity: run gantry serve and approve through it with your API token (--server URL --token T)")
+	}
+	r = gantry(t, dir, "reject", id, "--as", "bob", "--reason", "no")
+	wantCode(t, r, 1)
+	wantContains(t, "a local rejection", r.stderr, "rejecting a deployment to prod needs an authenticated identity")
+	wantMatch(t, "deployments after local attempts", gantry(t, dir, "deployments", "orders", "--env", "prod").stdout,
+		`(?m)^`+id+`\s+orders\s+prod\s+\S+\s+pending\s`)
+
+	// 9. Re-activating the failed revision on purpose takes --force.
+	r = gantry(t, dir, "rollback", "orders", "--env", "prod", "--to", bad, "--as", "alice", "--reason", "data fixed")
+	wantCode(t, r, 1)
+	wantContains(t, "local rollback --to the failed revision", r.stderr, "failed its first run in prod", "--force")
+	r = gantry(t, dir, "rollback", "orders", "--env", "prod", "--to", bad, "--force", "--as", "alice", "--reason", "data fixed")
+	wantCode(t, r, 0)
+	wantContains(t, "forced rollback", r.stdout, "revision "+bad+" is active in prod again")
 }
 
 // as returns the server as a CLI user with token.

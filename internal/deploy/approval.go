@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,7 +18,7 @@ import (
 // ErrForbidden. Approving twice, or a deployment that is not pending or
 // needs no approval, is ErrConflict.
 func (s *Service) Approve(ctx context.Context, actor string, id int64, comment string) (*Result, error) {
-	d, err := s.pendingForDecision(ctx, actor, id)
+	d, err := s.pendingForDecision(ctx, actor, id, "approving", "approve")
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +52,7 @@ func (s *Service) Reject(ctx context.Context, actor string, id int64, reason str
 	if strings.TrimSpace(reason) == "" {
 		return record.Deployment{}, fmt.Errorf("%w: rejecting needs a reason", ErrInvalid)
 	}
-	d, err := s.pendingForDecision(ctx, actor, id)
+	d, err := s.pendingForDecision(ctx, actor, id, "rejecting", "reject")
 	if err != nil {
 		return record.Deployment{}, err
 	}
@@ -64,8 +65,8 @@ func (s *Service) Reject(ctx context.Context, actor string, id int64, reason str
 }
 
 // pendingForDecision returns deployment id when it is pending and actor
-// may decide on it.
-func (s *Service) pendingForDecision(ctx context.Context, actor string, id int64) (record.Deployment, error) {
+// may decide on it; doing and do name the decision, for messages.
+func (s *Service) pendingForDecision(ctx context.Context, actor string, id int64, doing, do string) (record.Deployment, error) {
 	if actor == "" {
 		return record.Deployment{}, fmt.Errorf("%w: no actor", ErrInvalid)
 	}
@@ -75,6 +76,16 @@ func (s *Service) pendingForDecision(ctx context.Context, actor string, id int64
 	}
 	if d.State != record.DeploymentPending {
 		return d, fmt.Errorf("%w: deployment %d is %s; only a pending deployment can be approved or rejected", ErrConflict, id, d.State)
+	}
+	if s.unauthenticated {
+		protected, err := s.protected(ctx, d)
+		if err != nil {
+			return d, err
+		}
+		if protected {
+			return d, fmt.Errorf("%w: %s a deployment to %s needs an authenticated identity: run gantry serve and %s through it with your API token (--server URL --token T)",
+				ErrForbidden, doing, d.Env, do)
+		}
 	}
 	if actor != d.CreatedBy && len(d.Approvers) > 0 && !slices.Contains(d.Approvers, actor) {
 		return d, fmt.Errorf("%w: %s may not approve deployments of %s to %s (approvers: %s)", ErrForbidden,
@@ -124,41 +135,28 @@ func (s *Service) Promote(ctx context.Context, actor, pipeline, from, to, messag
 	return s.propose(ctx, actor, p, message, record.AuditPromote, []string{spec.GateStaging})
 }
 
-// Rollback makes an earlier revision active in env at once, replacing the
-// active deployment, which becomes rolled_back with reason. to is a
-// revision hash or a unique prefix of one; "" means the revision active
-// before the current one.
-func (s *Service) Rollback(ctx context.Context, actor, pipeline, env, to, reason string) (record.Deployment, error) {
-	if actor == "" || strings.TrimSpace(reason) == "" {
-		return record.Deployment{}, fmt.Errorf("%w: a rollback needs an actor and a reason", ErrInvalid)
+// protected reports whether d's environment requires approvals: d asks
+// for some, or the environment's policy does (its deploy.gates may leave
+// the approval out of d's class, but not who may decide on it).
+func (s *Service) protected(ctx context.Context, d record.Deployment) (bool, error) {
+	if d.Approvals > 0 {
+		return true, nil
 	}
-	cur, err := s.st.ActiveDeployment(ctx, pipeline, env)
+	next, err := s.bundle(ctx, d.Revision)
 	if err != nil {
-		return record.Deployment{}, fmt.Errorf("nothing of %s is active in %s: %w", pipeline, env, err)
+		return false, err
 	}
-	target := cur.Previous
-	if to != "" {
-		rev, err := s.Revision(ctx, pipeline, to)
-		if err != nil {
-			return record.Deployment{}, err
+	var active *Bundle
+	if a, err := s.st.ActiveDeployment(ctx, d.Pipeline, d.Env); err == nil {
+		if active, err = s.bundle(ctx, a.Revision); err != nil {
+			return false, err
 		}
-		target = rev.Hash
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return false, err
 	}
-	switch target {
-	case "":
-		return record.Deployment{}, fmt.Errorf("%w: no revision of %s was active in %s before %s; name one with --to", ErrConflict, pipeline, env, Short(cur.Revision))
-	case cur.Revision:
-		return record.Deployment{}, fmt.Errorf("%w: revision %s is already active in %s", ErrConflict, Short(target), env)
+	pol, err := policyFor(active, next, d.Env)
+	if err != nil {
+		return false, err
 	}
-	return s.rollBack(ctx, cur, target, actor, record.AuditRollback, reason)
-}
-
-// rollBack replaces cur with a new active deployment of revision target.
-func (s *Service) rollBack(ctx context.Context, cur record.Deployment, target, actor string, action record.AuditAction, reason string) (record.Deployment, error) {
-	d := &record.Deployment{Pipeline: cur.Pipeline, Env: cur.Env, Revision: target, CreatedBy: actor,
-		CreatedAt: s.now(), Message: "rollback from " + Short(cur.Revision), Reason: reason}
-	ev := s.event(actor, action, *d)
-	ev.Reason, ev.Detail = reason, fmt.Sprintf("%s → %s, replacing deployment %d", Short(cur.Revision), Short(target), cur.ID)
-	return s.st.ActivateDeployment(ctx, store.Activation{New: d, Replaced: record.DeploymentRolledBack,
-		Reason: reason, Expect: cur.ID, At: s.now(), Audit: ev})
+	return pol.required > 0, nil
 }

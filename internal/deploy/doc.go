@@ -34,7 +34,8 @@
 //
 // The check gate has passed by then. The staging gate (a succeeded
 // staging run of the same content) applies outside staging environments;
-// the approval gate in protected ones (approval.required > 0). The rules
+// the approval gate in protected ones (approval.required > 0), for every
+// class deploy.gates does not explicitly name without it. The rules
 // in force are those of the revision active in the environment, so a
 // change to them applies from the next deployment. A deployment becomes
 // active as soon as its gates are met, superseding the active one; the
@@ -51,13 +52,19 @@
 //
 // Approve counts one person's approval; a deployment's author cannot
 // approve it, and when the environment names approvers only they can
-// (ErrForbidden). Promote deploys the revision active in one environment
-// to another and always requires a succeeded staging run of it. Rollback
-// activates an earlier revision at once. RunFinished also rolls back by
-// itself: when the first run of a newly active revision in a production
+// (ErrForbidden). A Service whose actors are names nobody authenticated
+// (the local CLI: Options.Unauthenticated) refuses every approval and
+// rejection of a deployment to a protected environment. Promote deploys
+// the revision active in one environment to another and always requires
+// a succeeded staging run of it. Rollback activates an earlier revision at
+// once: by default the newest one that did not fail its first run in the
+// environment; naming one that did needs RollbackWith's Force.
+// RunFinished also rolls back by itself: when the first run of a newly
+// deployed revision (not one a rollback re-activated) in a production
 // environment fails and the pipeline says `rollback:
 // {on_first_run_failure: previous_revision}`, the previous revision is
-// active again and the returned *Rollback tells the server to alert.
+// active again, unless its own first run there failed too, and the
+// returned *Rollback tells the server to alert.
 //
 // # Identity
 //

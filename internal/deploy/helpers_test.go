@@ -161,6 +161,21 @@ func (e *env) deploy(actor string, b *deploy.Bundle, envName string) *deploy.Res
 	return r
 }
 
+// deployApproved deploys b to the protected prod and has carol approve
+// it, as every change there needs; it returns the deployment once active.
+func (e *env) deployApproved(b *deploy.Bundle) record.Deployment {
+	e.t.Helper()
+	d := e.deploy("alice", b, "prod").Deployment
+	r, err := e.svc.Approve(e.t.Context(), "carol", d.ID, "ok")
+	if err != nil {
+		e.t.Fatalf("approve deployment %d: %v", d.ID, err)
+	}
+	if r.Deployment.State != record.DeploymentActive {
+		e.t.Fatalf("deployment %d after approval: %s, waiting for %q", d.ID, r.Deployment.State, r.Waiting)
+	}
+	return r.Deployment
+}
+
 func (e *env) active(pipeline, envName string) record.Deployment {
 	e.t.Helper()
 	d, err := e.st.ActiveDeployment(e.t.Context(), pipeline, envName)

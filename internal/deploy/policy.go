@@ -14,6 +14,9 @@ type envPolicy struct {
 	required  int  // approvals; 0: not protected
 	approvers []string
 	classes   map[string][]string // risk class → gates
+	// explicit holds the classes gantry.yaml's deploy.gates names: only
+	// those may leave out the approval of a protected environment.
+	explicit map[string]bool
 }
 
 // policyFor works out env's policy. The rules in force are those of the
@@ -39,7 +42,12 @@ func policyFor(active, next *Bundle, env string) (envPolicy, error) {
 }
 
 func policyOf(proj *spec.Project, p *spec.Pipeline, env string) (envPolicy, bool) {
-	pol := envPolicy{classes: proj.Deploy.Gates}
+	pol := envPolicy{classes: proj.Deploy.Gates, explicit: map[string]bool{}}
+	for class := range proj.Deploy.Gates {
+		if _, ok := proj.Positions["deploy.gates."+class]; ok {
+			pol.explicit[class] = true
+		}
+	}
 	found := false
 	for _, e := range proj.Environments {
 		if e.Name == env {
@@ -78,14 +86,20 @@ func envNames(proj *spec.Project, p *spec.Pipeline) []string {
 
 // gates returns the gates of a deployment of class, plus extra: the check
 // always; staging only outside staging environments; approval only in
-// protected ones.
+// protected ones, and there for every class gantry.yaml's deploy.gates
+// does not name: a protected environment's approval is left out only
+// when someone wrote so.
 func (pol envPolicy) gates(class string, extra []string) []string {
 	want, ok := pol.classes[class]
 	if !ok {
 		want = spec.DefaultGates[class]
 	}
+	want = slices.Clone(want)
+	if pol.required > 0 && !pol.explicit[class] {
+		want = append(want, spec.GateApproval)
+	}
 	out := []string{spec.GateCheck}
-	for _, g := range append(slices.Clone(want), extra...) {
+	for _, g := range append(want, extra...) {
 		switch {
 		case slices.Contains(out, g):
 		case g == spec.GateStaging && pol.staging:

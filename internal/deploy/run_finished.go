@@ -42,8 +42,11 @@ const PolicyPreviousRevision = "previous_revision"
 // revision's pipeline says `rollback: {on_first_run_failure:
 // previous_revision}`, re-activates the revision it replaced; the failed
 // deployment becomes rolled_back, the audit log records it with actor
-// "gantry", and the returned Rollback says what happened. Otherwise the
-// result is nil. A run without a Revision is taken to run the revision
+// "gantry", and the returned Rollback says what happened. It does so at
+// most once per deployment, and only for a deployment that brought its
+// revision (never one a rollback re-activated: that would flip back and
+// forth), and never to a revision that failed its own first run there.
+// Otherwise the result is nil. A run without a Revision is taken to run the revision
 // active when it was created.
 func (s *Service) RunFinished(ctx context.Context, run record.Run) (*Rollback, error) {
 	if !run.State.Final() {
@@ -87,6 +90,9 @@ func (s *Service) autoRollback(ctx context.Context, run record.Run) (*Rollback, 
 	if err != nil {
 		return nil, err
 	}
+	if isRollback(cur) {
+		return nil, nil // re-activated content: its first run proves nothing new
+	}
 	if run.Revision != cur.Revision && (run.Revision != "" || run.CreatedAt.Before(cur.ActivatedAt)) {
 		return nil, nil
 	}
@@ -104,6 +110,9 @@ func (s *Service) autoRollback(ctx context.Context, run record.Run) (*Rollback, 
 	first, err := s.firstRun(ctx, run, cur)
 	if err != nil || !first {
 		return nil, err
+	}
+	if _, failed, err := s.firstRunFailure(ctx, run.Pipeline, run.Env, cur.Previous); err != nil || failed {
+		return nil, err // never back to a revision that failed there too
 	}
 	reason := fmt.Sprintf("run %d, the first of revision %s in %s, failed: %s", run.ID, Short(cur.Revision), run.Env, run.Error)
 	d, err := s.rollBack(ctx, cur, cur.Previous, ActorGantry, record.AuditAutoRollback, reason)

@@ -41,6 +41,11 @@ type Options struct {
 	// Check runs the readiness gate over the project in dir for env; nil
 	// means internal/check with the built-in secret scanner.
 	Check func(ctx context.Context, dir, env string) (*check.Report, error)
+	// Unauthenticated says that actors are names people typed (the local
+	// CLI's --as), not identities a server authenticated from a token:
+	// approving or rejecting a deployment to a protected environment is
+	// then refused. Zero: actors are authenticated, as behind the API.
+	Unauthenticated bool
 }
 
 // Service is the deploy lifecycle over a store. It is safe for concurrent
@@ -50,11 +55,13 @@ type Service struct {
 	starter Starter
 	now     func() time.Time
 	check   func(ctx context.Context, dir, env string) (*check.Report, error)
+	// unauthenticated: see Options.Unauthenticated.
+	unauthenticated bool
 }
 
 // New returns a Service.
 func New(o Options) *Service {
-	s := &Service{st: o.Store, starter: o.Starter, now: o.Now, check: o.Check}
+	s := &Service{st: o.Store, starter: o.Starter, now: o.Now, check: o.Check, unauthenticated: o.Unauthenticated}
 	if s.now == nil {
 		s.now = time.Now
 	}

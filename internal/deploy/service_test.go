@@ -169,8 +169,11 @@ func TestStagingGate(t *testing.T) {
 	b2 := collect(t, project(t, edit{"scripts/load.sh", "", "echo done\n"}), "orders")
 	r := e.deploy("alice", b2, "prod")
 	if r.Deployment.State != record.DeploymentPending || r.Deployment.Risk != spec.RiskL2 ||
-		len(r.Waiting) != 1 || !strings.Contains(r.Waiting[0], "no staging run") {
+		len(r.Waiting) != 2 || !strings.Contains(r.Waiting[0], "no staging run") {
 		t.Fatalf("L2 to prod = %+v", r)
+	}
+	if a, err := e.svc.Approve(t.Context(), "carol", r.Deployment.ID, ""); err != nil || a.Deployment.State != record.DeploymentPending {
+		t.Fatalf("approved before its staging run: %+v, %v", a, err)
 	}
 	// Its staging run, when it succeeds, activates it in prod too.
 	e.deploy("bob", b2, "staging")
@@ -220,11 +223,13 @@ func TestManualRollback(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	first := prodApproved(t, e)
-	// An L1 change needs only the check: it is active at once.
 	second := collect(t, project(t, edit{"pipelines/orders.yaml", "target: warehouse", "target: warehouse2"}), "orders")
 	r := e.deploy("alice", second, "prod")
-	if r.Deployment.State != record.DeploymentActive || r.Deployment.Risk != spec.RiskL1 || r.Deployment.Previous != first.Hash {
+	if !slices.Equal(r.Deployment.Gates, []string{"check", "approval"}) || r.Deployment.Risk != spec.RiskL1 {
 		t.Fatalf("L1 to prod = %+v", r.Deployment)
+	}
+	if a, err := e.svc.Approve(t.Context(), "carol", r.Deployment.ID, ""); err != nil || a.Deployment.Previous != first.Hash {
+		t.Fatalf("approve L1: %+v, %v", a, err)
 	}
 	_, err := e.svc.Rollback(t.Context(), "bob", "orders", "prod", "", "")
 	isErr(t, "rollback without a reason", err, deploy.ErrInvalid)
@@ -254,10 +259,7 @@ func TestAutoRollback(t *testing.T) {
 	marker := filepath.Join(t.TempDir(), "fail")
 	second := collect(t, project(t, edit{"scripts/load.sh", "set -eu\n", "set -eu\nif [ -e " + marker + " ]; then echo failing >&2; exit 3; fi\n"}), "orders")
 	e.deploy("alice", second, "staging")
-	d := e.deploy("alice", second, "prod").Deployment
-	if d.State != record.DeploymentActive {
-		t.Fatalf("L2 after staging = %+v", d)
-	}
+	e.deployApproved(second)
 	if run, rb := e.runActive("orders", "prod"); run.State != record.RunSucceeded || rb != nil {
 		t.Fatalf("first run %s, rollback %+v", run.State, rb)
 	}
@@ -272,7 +274,7 @@ func TestAutoRollback(t *testing.T) {
 	third := collect(t, project(t,
 		edit{"scripts/load.sh", "set -eu\n", "set -eu\nif [ -e " + marker + " ]; then echo failing >&2; exit 3; fi\n"},
 		edit{"pipelines/orders.yaml", "target: warehouse", "target: warehouse3"}), "orders")
-	d3 := e.deploy("alice", third, "prod").Deployment
+	d3 := e.deployApproved(third)
 	run, rb := e.runActive("orders", "prod")
 	if rb == nil || rb.From != third.Hash || rb.To != second.Hash || rb.RunID != run.ID || rb.Replaced != d3.ID {
 		t.Fatalf("rollback after the first run failed = %+v", rb)
@@ -299,10 +301,7 @@ func TestAutoRollbackNeedsPolicy(t *testing.T) {
 		edit{"pipelines/orders.yaml", "rollback: {on_first_run_failure: previous_revision}", "rollback: {on_first_run_failure: none}  # gantry:ignore prod-rollback reruns are safe"},
 		edit{"pipelines/orders.yaml", "target: warehouse", "target: broken"}), "orders")
 	e.deploy("alice", none, "staging")
-	d := e.deploy("alice", none, "prod").Deployment
-	if d.State != record.DeploymentActive {
-		t.Fatalf("deploy = %+v", d)
-	}
+	d := e.deployApproved(none)
 	if run, rb := e.runActive("orders", "prod"); run.State != record.RunFailed || rb != nil {
 		t.Errorf("run %s rolled back %+v without the policy", run.State, rb)
 	}
