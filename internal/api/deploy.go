@@ -21,7 +21,7 @@ type DeployService interface {
 	Promote(ctx context.Context, actor, pipeline, from, to, message string) (*deploy.Result, error)
 	Approve(ctx context.Context, actor string, id int64, comment string) (*deploy.Result, error)
 	Reject(ctx context.Context, actor string, id int64, reason string) (record.Deployment, error)
-	Rollback(ctx context.Context, actor, pipeline, env, to, reason string) (record.Deployment, error)
+	RollbackWith(ctx context.Context, actor string, o deploy.RollbackOptions) (record.Deployment, error)
 	Revisions(ctx context.Context, pipeline string, limit int) ([]record.Revision, error)
 	Deployments(ctx context.Context, f store.DeploymentFilter) ([]record.Deployment, error)
 	Deployment(ctx context.Context, id int64) (record.Deployment, []record.Approval, []string, error)
@@ -117,8 +117,10 @@ type PromoteRequest struct {
 // RollbackRequest makes an earlier revision active at once.
 type RollbackRequest struct {
 	Env    string `json:"env"`
-	To     string `json:"to,omitempty"` // a revision hash or prefix; "" means the previous one
+	To     string `json:"to,omitempty"` // a revision hash or prefix; "" means the newest earlier one that did not fail its first run there
 	Reason string `json:"reason"`
+	// Force re-activates To even though it failed its first run there.
+	Force bool `json:"force,omitempty"`
 }
 
 // ApproveRequest approves a pending deployment.
@@ -578,7 +580,12 @@ func (h *handler) rollback(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, &FieldError{Field: "reason", Msg: "is required: say why, for the audit log"})
 		return
 	}
-	d, err := svc.Rollback(r.Context(), actor(r), r.PathValue("name"), body.Env, body.To, body.Reason)
+	if body.Force && body.To == "" {
+		h.fail(w, r, &FieldError{Field: "force", Msg: "needs `to`: name the revision to force back"})
+		return
+	}
+	d, err := svc.RollbackWith(r.Context(), actor(r), deploy.RollbackOptions{
+		Pipeline: r.PathValue("name"), Env: body.Env, To: body.To, Reason: body.Reason, Force: body.Force})
 	if err != nil {
 		h.failDeploy(w, r, err)
 		return

@@ -54,12 +54,7 @@ func (r remoteDeploy) Reject(ctx context.Context, _ string, id int64, reason str
 }
 
 func (r remoteDeploy) RollbackWith(ctx context.Context, _ string, o deploy.RollbackOptions) (record.Deployment, error) {
-	if o.Force {
-		// The API has no way to say it yet; the server refuses a failed
-		// revision and says so.
-		return record.Deployment{}, usageErr("--force is not available through a server yet: stop it and run gantry rollback --to REV --force where the store is")
-	}
-	v, err := r.c.Rollback(ctx, o.Pipeline, api.RollbackRequest{Env: o.Env, To: o.To, Reason: o.Reason})
+	v, err := r.c.Rollback(ctx, o.Pipeline, api.RollbackRequest{Env: o.Env, To: o.To, Reason: o.Reason, Force: o.Force})
 	return deploymentFromView(v), err
 }
 

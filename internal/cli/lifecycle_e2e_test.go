@@ -216,6 +216,23 @@ func TestDeployLifecycleEndToEnd(t *testing.T) {
 	r = gantry(t, dir, "rollback", "orders", "--env", "prod", "--to", bad, "--force", "--as", "alice", "--reason", "data fixed")
 	wantCode(t, r, 0)
 	wantContains(t, "forced rollback", r.stdout, "revision "+bad+" is active in prod again")
+
+	// 10. The same through a server, as the token's user: a rollback goes
+	// back to the good revision, the failed one needs --force, and a
+	// viewer cannot force anything.
+	s = serve(t, dir, []string{"GANTRY_SECRET_HOOK_KEY=" + hookSecret}, "--env", "prod")
+	alice, vic = s.as(tokens["alice"]), s.as(tokens["vic"])
+	r = alice.must("rollback", "orders", "--env", "prod", "--reason", "back to what worked")
+	wantContains(t, "rollback through the server", r.stdout, "revision "+good[:12]+" is active in prod again")
+	r = alice.gantry("rollback", "orders", "--env", "prod", "--to", bad, "--reason", "again")
+	wantCode(t, r, 1)
+	wantContains(t, "rollback --to the failed revision through the server", r.stderr, "failed its first run in prod", "--force")
+	r = vic.gantry("rollback", "orders", "--env", "prod", "--to", bad, "--force", "--reason", "a viewer tries")
+	if r.code == 0 {
+		t.Errorf("a viewer forced a rollback:\n%s", r)
+	}
+	r = alice.must("rollback", "orders", "--env", "prod", "--to", bad, "--force", "--reason", "data fixed, on purpose")
+	wantContains(t, "forced rollback through the server", r.stdout, "revision "+bad+" is active in prod again")
 }
 
 // as returns the server as a CLI user with token.

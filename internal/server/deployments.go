@@ -79,10 +79,10 @@ func (d DeployAPI) Approve(ctx context.Context, actor string, id int64, comment 
 	return d.Service.Approve(ctx, actor, id, comment)
 }
 
-// Rollback implements api.DeployService.
-func (d DeployAPI) Rollback(ctx context.Context, actor, pipeline, env, to, reason string) (record.Deployment, error) {
+// RollbackWith implements api.DeployService.
+func (d DeployAPI) RollbackWith(ctx context.Context, actor string, o deploy.RollbackOptions) (record.Deployment, error) {
 	defer d.S.refresh()
-	return d.Service.Rollback(ctx, actor, pipeline, env, to, reason)
+	return d.Service.RollbackWith(ctx, actor, o)
 }
 
 // refresh loads what is deployed to the server's environment now.
