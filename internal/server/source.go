@@ -12,12 +12,11 @@ import (
 
 // QueueDepth is the number of runs queued or waiting for an upstream.
 func (s *Server) QueueDepth() int {
-	runs, err := s.cfg.Store.ListRuns(context.Background(), store.RunFilter{
-		States: []record.RunState{record.RunQueued, record.RunWaiting}, Limit: -1})
+	n, err := s.cfg.Store.CountWaiting(context.Background())
 	if err != nil {
 		return 0
 	}
-	return len(runs)
+	return n
 }
 
 // RunningTasks is the number of task attempts in flight.

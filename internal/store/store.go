@@ -55,6 +55,10 @@ type Store interface {
 	// (lowest ID) first, as f selects. Its cost follows f.Limit, not the
 	// queue's length (but for f.Trigger, which it scans the queue for).
 	ListQueued(ctx context.Context, f QueueFilter) ([]record.Run, error)
+	// CountWaiting counts the runs that wait to start (queued or
+	// waiting_upstream), from the queues' indexes: the queue-depth gauge
+	// reads it without loading the runs.
+	CountWaiting(ctx context.Context) (int, error)
 
 	// CreateBackfill inserts b (ID set, Total = len(runs)) and its runs
 	// (IDs set, BackfillID = b.ID), each with one pending RunTask per name

@@ -44,3 +44,13 @@ func (s *Store) ListQueued(ctx context.Context, f store.QueueFilter) ([]record.R
 	}
 	return runs, nil
 }
+
+// CountWaiting counts the runs that wait to start.
+func (s *Store) CountWaiting(ctx context.Context) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM runs WHERE state IN ('queued', 'waiting_upstream')`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count waiting runs: %w", mapErr(err))
+	}
+	return n, nil
+}

@@ -87,3 +87,16 @@ func (s *Store) ListQueued(ctx context.Context, f store.QueueFilter) ([]record.R
 	}
 	return runs, nil
 }
+
+// countWaitingSQL counts both partial indexes' entries.
+const countWaitingSQL = `SELECT (SELECT count(*) FROM runs INDEXED BY runs_queued_pipeline WHERE ` + queuedPipelineSQL + `)
+	+ (SELECT count(*) FROM runs INDEXED BY runs_queued_backfill WHERE ` + queuedBackfillSQL + `)`
+
+// CountWaiting counts the runs that wait to start.
+func (s *Store) CountWaiting(ctx context.Context) (int, error) {
+	var n int
+	if err := s.read.QueryRowContext(ctx, countWaitingSQL).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count waiting runs: %w", mapErr(err))
+	}
+	return n, nil
+}

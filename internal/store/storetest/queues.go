@@ -65,6 +65,13 @@ func testQueues(t *testing.T, s store.Store) {
 			{BackfillID: bf1.ID}, {BackfillID: bf3.ID}})
 	})
 
+	t.Run("count of the runs that wait", func(t *testing.T) {
+		n, err := s.CountWaiting(ctx(t))
+		must(t, err)
+		// b1, a1, a3, a4; three of bf1's four; bf3's one.
+		equal(t, "waiting runs", n, 8)
+	})
+
 	queued := func(f store.QueueFilter) []int64 {
 		t.Helper()
 		rs, err := s.ListQueued(ctx(t), f)
