@@ -2,10 +2,8 @@ package cli_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,49 +12,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-)
 
-// pgSchemaURL is a PostgreSQL store of t's own: a schema in the database
-// GANTRY_TEST_POSTGRES names, dropped when t ends. Without the variable
-// the test skips, except in CI.
-func pgSchemaURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("GANTRY_TEST_POSTGRES")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("GANTRY_TEST_POSTGRES is not set; CI must provide PostgreSQL (.ci/start-postgres)")
-		}
-		t.Skip("GANTRY_TEST_POSTGRES is not set")
-	}
-	schema := "gantry_cli_" + strings.ToLower(rand.Text()[:12])
-	exec := func(ctx context.Context, sql string) error {
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			return err
-		}
-		defer c.Close(context.Background())
-		_, err = c.Exec(ctx, sql)
-		return err
-	}
-	if err := exec(t.Context(), "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+	"github.com/gantryhq/gantry/internal/store/storepg/pgtest"
+)
 
 // A second server on the same PostgreSQL store — from another project
 // folder, as from another host — is refused, saying who holds the store,
@@ -141,3 +99,6 @@ func TestServerStopsWhenItLosesItsPostgresLock(t *testing.T) {
 		t.Errorf("the server did not say why it stopped:\n%s", log)
 	}
 }
+
+// pgSchemaURL is a PostgreSQL store of t's own.
+func pgSchemaURL(t *testing.T) string { return pgtest.SchemaURL(t, "gantry_cli_") }

@@ -2,72 +2,18 @@ package storepg_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/gantryhq/gantry/internal/store"
 	"github.com/gantryhq/gantry/internal/store/storepg"
+	"github.com/gantryhq/gantry/internal/store/storepg/pgtest"
 	"github.com/gantryhq/gantry/internal/store/storetest"
 )
-
-// testURL is the database the tests use, from GANTRY_TEST_POSTGRES
-// (.ci/start-postgres prints it). Without it the tests skip, except in CI.
-func testURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("GANTRY_TEST_POSTGRES")
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("GANTRY_TEST_POSTGRES is not set; CI must provide PostgreSQL (.ci/start-postgres)")
-		}
-		t.Skip("GANTRY_TEST_POSTGRES is not set")
-	}
-	return u
-}
-
-// schemaURL creates a schema of its own for t, dropped when t ends, and
-// returns a URL whose connections use it.
-func schemaURL(t testing.TB) string {
-	t.Helper()
-	base := testURL(t)
-	schema := "gantry_test_" + strings.ToLower(rand.Text()[:12])
-	admin, err := pgx.Connect(t.Context(), base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(context.Background())
-	if _, err := admin.Exec(t.Context(), "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 func openAt(t testing.TB, u string) *storepg.Store {
 	t.Helper()
@@ -145,3 +91,6 @@ func TestOpenBadURL(t *testing.T) {
 		t.Errorf("error shows the password: %v", err)
 	}
 }
+
+func testURL(t testing.TB) string   { return pgtest.URL(t) }
+func schemaURL(t testing.TB) string { return pgtest.SchemaURL(t, "gantry_test_") }
