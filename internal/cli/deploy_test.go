@@ -200,7 +200,7 @@ func TestDeployServerHoldsStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	_, errOut := gantry(t, dir, ExitFailed, "deployments")
+	_, errOut := gantry(t, dir, ExitRefused, "deployments")
 	if !strings.Contains(errOut, "a gantry server is using this store; pass --server") {
 		t.Errorf("stderr: %s", errOut)
 	}

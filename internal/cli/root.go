@@ -10,12 +10,16 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Exit codes.
+// Exit codes, one table for every command, locally and through a server
+// (gantry help exit-codes prints it).
 const (
-	ExitOK        = 0
-	ExitFailed    = 1
-	ExitUsage     = 2
-	ExitCancelled = 130
+	ExitOK          = 0   // done
+	ExitFailed      = 1   // the thing failed: a run, a check, a staging run
+	ExitUsage       = 2   // usage or bad input
+	ExitNotFound    = 3   // no such run, pipeline, revision, deployment, ...
+	ExitRefused     = 4   // refused: gate, approval, store lock, policy, permission
+	ExitUnavailable = 5   // the store or the server cannot be reached
+	ExitCancelled   = 130 // interrupted (Ctrl-C) or cancelled
 )
 
 // exitError carries an exit code up to Main; its message may be empty when
@@ -39,6 +43,8 @@ func usageErr(format string, a ...any) error {
 }
 
 func failed(err error) error { return &exitError{code: ExitFailed, err: err} }
+
+func refused(err error) error { return &exitError{code: ExitRefused, err: err} }
 
 // silent ends the command with code and no further message.
 func silent(code int) error { return &exitError{code: code} }
