@@ -42,7 +42,11 @@ func usageErr(format string, a ...any) error {
 	return &exitError{code: ExitUsage, err: fmt.Errorf(format, a...)}
 }
 
-func failed(err error) error { return &exitError{code: ExitFailed, err: err} }
+// failed ends the command with err and the exit code of what it says:
+// ExitFailed unless it is a not-found, a refusal, bad input or an
+// unreachable store or server (see exitCodeOf), so that one table holds
+// for every command, locally and through a server.
+func failed(err error) error { return &exitError{code: exitCodeOf(err), err: err} }
 
 func refused(err error) error { return &exitError{code: ExitRefused, err: err} }
 
@@ -69,6 +73,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code in
 			fmt.Fprintf(stderr, "gantry: %v\n", ee.err)
 		}
 		return ee.code
+	}
+	if code := exitCodeOf(err); code != ExitFailed {
+		fmt.Fprintf(stderr, "gantry: %v\n", err)
+		return code
 	}
 	// Errors cobra raises itself (unknown command or flag, bad args).
 	fmt.Fprintf(stderr, "gantry: %v\nRun 'gantry --help' for usage.\n", err)
@@ -115,6 +123,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newAuditCmd(),
 		newAlertsCmd(),
 		newSilenceCmd(),
+		newExitCodesTopic(),
 	)
 	return root
 }
