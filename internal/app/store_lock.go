@@ -187,8 +187,8 @@ func (s *ExclusiveStore) check(ctx context.Context, log *slog.Logger) (over bool
 			log.Warn("store's server lock re-taken after its connection was lost", "err", err)
 			s.setProblem(nil)
 			return false
-		case errors.Is(rerr, storepg.ErrLocked):
-			err = fmt.Errorf("lost the store's server lock and another server took the store over: stopping: %w", rerr)
+		case errors.Is(rerr, storepg.ErrLocked), errors.Is(rerr, storepg.ErrLockedByRun):
+			err = fmt.Errorf("lost the store's server lock and another process took the store over: stopping: %w", rerr)
 			log.Error("store lock lost; stopping", "err", err)
 			s.setProblem(err)
 			s.lost <- err
