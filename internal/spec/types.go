@@ -182,7 +182,10 @@ type Project struct {
 	Alerts       ProjectAlerts
 	Deploy       DeployPolicy
 	Logs         Logs
-	Positions    map[string]Pos
+	// Files narrows what a revision holds to the project files these
+	// patterns select (MatchFiles); nil means every project file.
+	Files     []string
+	Positions map[string]Pos
 }
 
 // Logs bounds what Gantry keeps of tasks' output.
