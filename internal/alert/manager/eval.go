@@ -41,6 +41,7 @@ const (
 	NameDeadLetters      = "DeadLettersPending"
 	NameSchedulerLagging = "SchedulerLagging"
 	NameRolledBack       = "RolledBack"
+	NameRevisionTampered = "RevisionTampered"
 	NameTest             = "GantryTestAlert"
 )
 
