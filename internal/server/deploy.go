@@ -130,6 +130,12 @@ func (s *Server) revisionPipeline(ctx context.Context, name, hash, env string) (
 // runs what it holds; a tampered folder is refused and raises a
 // RevisionTampered alert. runID is the run refused, or 0.
 func (s *Server) verifyRevision(ctx context.Context, name, env, hash, dir string, runID int64) error {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		// Removed by hand, a tampered one say: written again from the store.
+		if err := s.materializeAt(ctx, hash, dir, true); err != nil {
+			return fmt.Errorf("refused to run %s: %w", name, err)
+		}
+	}
 	err := s.cfg.Deployments.Verify(ctx, hash, dir)
 	if err == nil {
 		return nil
