@@ -14,10 +14,11 @@ import (
 	"strings"
 )
 
-// Limits on what one revision holds: it is kept in the store and written
-// to every machine that runs it.
+// Limits on what one revision holds: it is kept in the store, written to
+// every machine that runs it, and sent base64-encoded in one API request
+// when deployed through a server (api.MaxBundleBytes, 32 MiB).
 const (
-	MaxBundleBytes = 64 << 20 // all files together
+	MaxBundleBytes = 16 << 20 // all files together
 	MaxBundleFiles = 10_000
 )
 

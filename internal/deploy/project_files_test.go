@@ -144,7 +144,7 @@ func TestCollectSizeLimit(t *testing.T) {
 	}
 	f.Close()
 	_, err = deploy.Collect(dir, "orders")
-	if !errors.Is(err, deploy.ErrInvalid) || !strings.Contains(err.Error(), "more than 10000 files or 64 MiB (at data/dump.bin)") ||
+	if !errors.Is(err, deploy.ErrInvalid) || !strings.Contains(err.Error(), "more than 10000 files or 16 MiB (at data/dump.bin)") ||
 		!strings.Contains(err.Error(), ".gantryignore") {
 		t.Errorf("an oversize project: %v", err)
 	}
