@@ -22,9 +22,9 @@ type fakeSource struct {
 	last                 map[string]map[string]time.Time
 }
 
-func (f *fakeSource) QueueDepth() int                   { return f.queue }
-func (f *fakeSource) RunningTasks() int                 { return f.running }
-func (f *fakeSource) DeadLetters() int                  { return f.dead }
+func (f *fakeSource) QueueDepth() int                              { return f.queue }
+func (f *fakeSource) RunningTasks() int                            { return f.running }
+func (f *fakeSource) DeadLetters() int                             { return f.dead }
 func (f *fakeSource) LastSuccess() map[string]map[string]time.Time { return f.last }
 
 func newMetrics(t *testing.T, src Source) (*Metrics, *prometheus.Registry) {
