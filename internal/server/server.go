@@ -19,8 +19,8 @@ import (
 // metrics implement it.
 type Observer interface {
 	RunFinished(r record.Run)
-	AttemptFinished(pipeline string, a record.TaskAttempt)
-	SchedulerLag(pipeline string, d time.Duration)
+	AttemptFinished(pipeline, env string, a record.TaskAttempt)
+	SchedulerLag(pipeline, env string, d time.Duration)
 }
 
 // Config wires a Server. ProjectDir, Store and Exec are required.
@@ -229,7 +229,7 @@ func (s *Server) observe(ev engine.Event) {
 	}
 	s.mu.Unlock()
 	if show {
-		s.cfg.Observer.SchedulerLag(a.run.Pipeline, ev.Time.Sub(a.run.IntervalEnd))
+		s.cfg.Observer.SchedulerLag(a.run.Pipeline, a.run.Env, ev.Time.Sub(a.run.IntervalEnd))
 	}
 }
 
@@ -241,6 +241,6 @@ func (s *Server) onAttempt(run record.Run, a record.TaskAttempt) {
 		s.wakeAlerts()
 	}
 	if s.cfg.Observer != nil {
-		s.cfg.Observer.AttemptFinished(run.Pipeline, a)
+		s.cfg.Observer.AttemptFinished(run.Pipeline, run.Env, a)
 	}
 }
