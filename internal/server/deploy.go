@@ -47,9 +47,7 @@ func (s *Server) loadDeployed() api.ReloadResult {
 	if proj, err := readProject(s.cfg.ProjectDir); err != nil {
 		res.Errors = append(res.Errors, err.Error())
 	} else {
-		s.mu.Lock()
-		s.project = proj
-		s.mu.Unlock()
+		s.setProject(proj)
 	}
 	revs, err := s.cfg.Deployments.ActiveRevisions(ctx, s.cfg.Env)
 	if err != nil {

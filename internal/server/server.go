@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gantryhq/gantry/internal/engine"
+	"github.com/gantryhq/gantry/internal/engine/pool"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
@@ -66,9 +67,10 @@ type Config struct {
 
 // Server runs a project's pipelines on their own.
 type Server struct {
-	cfg Config
-	eng *engine.Engine
-	log *slog.Logger
+	cfg   Config
+	eng   *engine.Engine
+	log   *slog.Logger
+	pools *pool.Limiter // one for every run this server executes, whatever its pipeline
 
 	mu      sync.Mutex
 	pipes   map[string]*pipeline // by name
@@ -126,8 +128,10 @@ func New(cfg Config) *Server {
 		started:      time.Now(),
 		wakeDispatch: make(chan struct{}, 1),
 		wakeSchedule: make(chan struct{}, 1),
+		pools:        pool.New(nil), // sized by load, from gantry.yaml
 	}
 	s.eng = engine.New(engine.Config{
+		Pools:     s.pools,
 		Store:     cfg.Store,
 		Exec:      cfg.Exec,
 		Logger:    cfg.Logger,

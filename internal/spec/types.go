@@ -313,6 +313,18 @@ var AlertKinds = []string{
 	"degradation", "dead_letter", "scheduler_lag", "rollback", "success",
 }
 
+// PoolSlots maps each pool gantry.yaml declares to its slots; empty for
+// a nil Project.
+func (p *Project) PoolSlots() map[string]int {
+	out := map[string]int{}
+	if p != nil {
+		for _, pl := range p.Pools {
+			out[pl.Name] = pl.Slots
+		}
+	}
+	return out
+}
+
 // LogLimit is logs.max_size; 0 (the default) for a project without a
 // gantry.yaml.
 func (p *Project) LogLimit() int64 {
