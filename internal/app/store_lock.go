@@ -19,6 +19,10 @@ import (
 // store, when another server (or a local deploy command) has it.
 var ErrStoreInUse = errors.New("store in use")
 
+// ErrStoreInUseByRun is, besides ErrStoreInUse, what OpenExclusive
+// returns when foreground `gantry run`s hold the store (see SharedStore).
+var ErrStoreInUseByRun = errors.New("store in use by a foreground run")
+
 // WatchIntervalEnv names a duration that overrides how often a server
 // checks its hold on its store (DefaultWatchInterval); for tests.
 const WatchIntervalEnv = "GANTRY_STORE_WATCH_INTERVAL"
@@ -66,18 +70,7 @@ func OpenExclusive(ctx context.Context, dir, url string) (_ *ExclusiveStore, err
 			s.release()
 		}
 	}()
-	if isPostgres(url) {
-		s.pg, err = storepg.Lock(ctx, url, holderName())
-		if errors.Is(err, storepg.ErrLocked) {
-			return nil, inUseError{err}
-		}
-	} else {
-		s.file, err = storesqlite.Lock(url)
-		if errors.Is(err, storesqlite.ErrLocked) {
-			return nil, inUseError{err}
-		}
-	}
-	if err != nil {
+	if s.file, s.pg, err = takeLock(ctx, url, false); err != nil {
 		return nil, err
 	}
 	if s.Store, err = OpenProjectStore(ctx, dir, url); err != nil {
@@ -86,12 +79,51 @@ func OpenExclusive(ctx context.Context, dir, url string) (_ *ExclusiveStore, err
 	return s, nil
 }
 
+// takeLock takes the store's lock, exclusive or shared, mapping a lock
+// held by another process to ErrStoreInUse.
+func takeLock(ctx context.Context, url string, shared bool) (*storesqlite.FileLock, *storepg.ServerLock, error) {
+	if isPostgres(url) {
+		lock := storepg.Lock
+		if shared {
+			lock = storepg.LockShared
+		}
+		l, err := lock(ctx, url, holderName())
+		switch {
+		case errors.Is(err, storepg.ErrLockedByRun):
+			return nil, nil, inUseError{fmt.Errorf("%w; wait for it to end", err), true}
+		case errors.Is(err, storepg.ErrLocked):
+			return nil, nil, inUseError{err, false}
+		}
+		return nil, l, err
+	}
+	lock := storesqlite.Lock
+	if shared {
+		lock = storesqlite.LockShared
+	}
+	l, err := lock(url)
+	switch {
+	case errors.Is(err, storesqlite.ErrLockedByRun):
+		return nil, nil, inUseError{fmt.Errorf("%w; wait for it to end", err), true}
+	case errors.Is(err, storesqlite.ErrLocked):
+		return nil, nil, inUseError{err, false}
+	}
+	return l, nil, err
+}
+
 // inUseError is a driver's "locked" error, as it says it, that is also
 // ErrStoreInUse.
-type inUseError struct{ err error }
+type inUseError struct {
+	err   error
+	byRun bool
+}
 
-func (e inUseError) Error() string   { return e.err.Error() }
-func (e inUseError) Unwrap() []error { return []error{ErrStoreInUse, e.err} }
+func (e inUseError) Error() string { return e.err.Error() }
+func (e inUseError) Unwrap() []error {
+	if e.byRun {
+		return []error{ErrStoreInUse, ErrStoreInUseByRun, e.err}
+	}
+	return []error{ErrStoreInUse, e.err}
+}
 
 // holderName is how a PostgreSQL server lock names its holder to the
 // process it refuses.

@@ -63,10 +63,7 @@ active when its gates are met; see it wait with gantry deployments.`,
 				for _, r := range rs {
 					printResult(c.OutOrStdout(), r)
 				}
-				if wait {
-					return waitStaging(c, rs)
-				}
-				return nil
+				return stagingOutcome(c, rs, wait)
 			})
 		},
 	}
@@ -78,46 +75,59 @@ active when its gates are met; see it wait with gantry deployments.`,
 	return c
 }
 
-// waitStaging follows the staging runs a deploy through a server queued
-// until each ends. A failed one fails the command.
-func waitStaging(c *cobra.Command, rs []*deploy.Result) error {
+// stagingOutcome fails the command when a staging run the deploy started
+// failed: one run in the foreground (locally), or one a server runs that
+// --wait followed to its end. Without --wait, a server's staging runs are
+// left running and the deploy succeeds.
+func stagingOutcome(c *cobra.Command, rs []*deploy.Result, wait bool) error {
 	url := serverURL(c, "")
-	if url == "" {
-		return nil // local staging runs ran in the foreground
-	}
-	cl := newClient(c, url)
 	failedRuns := 0
 	for _, r := range rs {
-		if r.Staging == nil || r.Staging.State.Final() {
+		if r.Staging == nil {
 			continue
 		}
-		for {
-			v, err := cl.GetRun(c.Context(), r.Staging.ID)
-			if err != nil {
+		state := r.Staging.State
+		if !state.Final() {
+			if url == "" || !wait {
+				continue
+			}
+			var err error
+			if state, err = waitRun(c, url, r.Staging.ID); err != nil {
 				return err
 			}
-			if v.State.Final() {
-				fmt.Fprintf(c.OutOrStdout(), "staging run %d of %s: %s", v.ID, v.Pipeline, v.State)
-				if v.Error != "" {
-					fmt.Fprintf(c.OutOrStdout(), ": %s", v.Error)
-				}
-				fmt.Fprintln(c.OutOrStdout())
-				if v.State != record.RunSucceeded {
-					failedRuns++
-				}
-				break
-			}
-			select {
-			case <-c.Context().Done():
-				return c.Context().Err()
-			case <-time.After(250 * time.Millisecond):
-			}
+		}
+		if state != record.RunSucceeded {
+			failedRuns++
 		}
 	}
 	if failedRuns > 0 {
 		return failed(fmt.Errorf("%d staging run(s) did not succeed: promotion will be refused", failedRuns))
 	}
 	return nil
+}
+
+// waitRun follows a server's run until it ends, and says how.
+func waitRun(c *cobra.Command, url string, id int64) (record.RunState, error) {
+	cl := newClient(c, url)
+	for {
+		v, err := cl.GetRun(c.Context(), id)
+		if err != nil {
+			return "", err
+		}
+		if v.State.Final() {
+			fmt.Fprintf(c.OutOrStdout(), "staging run %d of %s: %s", v.ID, v.Pipeline, v.State)
+			if v.Error != "" {
+				fmt.Fprintf(c.OutOrStdout(), ": %s", v.Error)
+			}
+			fmt.Fprintln(c.OutOrStdout())
+			return v.State, nil
+		}
+		select {
+		case <-c.Context().Done():
+			return "", c.Context().Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 func collectBundles(project string, args []string, all bool) ([]*deploy.Bundle, error) {
@@ -132,7 +142,7 @@ func collectBundles(project string, args []string, all bool) ([]*deploy.Bundle, 
 		}
 	}
 	if err != nil {
-		return nil, failed(fmt.Errorf("%v: nothing was deployed", err))
+		return nil, failed(fmt.Errorf("%w: nothing was deployed", err))
 	}
 	return bs, nil
 }

@@ -101,8 +101,11 @@ func openLocalDeploy(ctx context.Context, root *cobra.Command, f storeFlags, out
 	}
 	url := app.StoreURL(f.store, f.project, project)
 	st, err := app.OpenExclusive(ctx, f.project, url)
+	if errors.Is(err, app.ErrStoreInUseByRun) {
+		return nil, nil, refused(err)
+	}
 	if errors.Is(err, app.ErrStoreInUse) {
-		return nil, nil, failed(fmt.Errorf("a gantry server is using this store; pass --server (%v)", err))
+		return nil, nil, refused(fmt.Errorf("a gantry server is using this store; pass --server (%v)", err))
 	}
 	if err != nil {
 		return nil, nil, failed(err)

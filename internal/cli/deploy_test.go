@@ -64,7 +64,7 @@ func TestDeployApproveFlow(t *testing.T) {
 		t.Errorf("deploying the same content again:\n%s", out)
 	}
 	// Production wants the pipeline's alert route proven by a test-fire.
-	_, errOut := gantry(t, dir, ExitFailed, "deploy", "orders", "--env", "prod", "--as", "alice")
+	_, errOut := gantry(t, dir, ExitRefused, "deploy", "orders", "--env", "prod", "--as", "alice")
 	if !strings.Contains(errOut, "alert-test-fire") || !strings.Contains(errOut, "never test-fired") {
 		t.Errorf("deploy to prod before a test-fire of its route:\n%s", errOut)
 	}
@@ -83,7 +83,7 @@ func TestDeployApproveFlow(t *testing.T) {
 		{"approving", []string{"approve", "2", "--as", "carol"}},
 		{"rejecting", []string{"reject", "2", "--as", "carol", "--reason", "no"}},
 	} {
-		_, errOut = gantry(t, dir, ExitFailed, tc.args...)
+		_, errOut = gantry(t, dir, ExitRefused, tc.args...)
 		want := tc.doing + " a deployment to prod needs an authenticated identity: run gantry serve and " + tc.args[0] +
 			" through it with your API token (--server URL --token T)"
 		if !strings.Contains(errOut, want) {
@@ -158,7 +158,7 @@ func TestDeployGateRefusal(t *testing.T) {
 	t.Parallel()
 	dir := deployProject(t)
 	editFile(t, filepath.Join(dir, "scripts", "load.sh"), "set -eu\n", "set -eu\ntoken=ghp_1234567890abcdefghijklmnopqrstuvwxyzAB\n")
-	out, errOut := gantry(t, dir, ExitFailed, "deploy", "orders", "--env", "staging", "--as", "alice")
+	out, errOut := gantry(t, dir, ExitRefused, "deploy", "orders", "--env", "staging", "--as", "alice")
 	if !strings.Contains(errOut, "hardcoded-secret") || !strings.Contains(errOut, "scripts/load.sh") ||
 		!strings.Contains(errOut, "the readiness gate refused orders (1 error) for staging: nothing was deployed") {
 		t.Errorf("refusal:\nstdout %s\nstderr %s", out, errOut)
@@ -181,12 +181,12 @@ func TestDeployUsage(t *testing.T) {
 	if !strings.Contains(errOut, `unknown environment "qa"`) {
 		t.Errorf("unknown env: %s", errOut)
 	}
-	_, errOut = gantry(t, dir, ExitFailed, "deploy", "nope", "--env", "prod", "--as", "alice")
+	_, errOut = gantry(t, dir, ExitNotFound, "deploy", "nope", "--env", "prod", "--as", "alice")
 	if !strings.Contains(errOut, `no pipeline "nope"`) {
 		t.Errorf("unknown pipeline: %s", errOut)
 	}
 	gantry(t, dir, ExitUsage, "approve", "x")
-	_, errOut = gantry(t, dir, ExitFailed, "approve", "7", "--as", "carol")
+	_, errOut = gantry(t, dir, ExitNotFound, "approve", "7", "--as", "carol")
 	if !strings.Contains(errOut, "deployment 7") || !strings.Contains(errOut, "not found") {
 		t.Errorf("approving a missing deployment: %s", errOut)
 	}
@@ -200,7 +200,7 @@ func TestDeployServerHoldsStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	_, errOut := gantry(t, dir, ExitFailed, "deployments")
+	_, errOut := gantry(t, dir, ExitRefused, "deployments")
 	if !strings.Contains(errOut, "a gantry server is using this store; pass --server") {
 		t.Errorf("stderr: %s", errOut)
 	}
@@ -220,7 +220,7 @@ func TestTokenCommands(t *testing.T) {
 		t.Errorf("token list:\n%s", out)
 	}
 	gantry(t, dir, ExitOK, "token", "revoke", "1", "--as", "root")
-	gantry(t, dir, ExitFailed, "token", "revoke", "1", "--as", "root")
+	gantry(t, dir, ExitRefused, "token", "revoke", "1", "--as", "root")
 	out, _ = gantry(t, dir, ExitOK, "audit")
 	if !strings.Contains(out, "token_create") || !strings.Contains(out, "token_revoke") {
 		t.Errorf("audit:\n%s", out)

@@ -159,18 +159,22 @@ It goes through the server (--server, $GANTRY_SERVER, or ` + defaultServer + `).
 				}
 				ids = []int64{id}
 			}
-			failures := 0
+			failures, code := 0, ExitFailed
 			for _, id := range ids {
 				v, err := cl.Replay(c.Context(), id, force)
 				if err != nil {
 					failures++
-					fmt.Fprintf(c.ErrOrStderr(), "dead letter %d: %v\n", id, remoteErr(url, err))
+					err = remoteErr(url, err)
+					fmt.Fprintf(c.ErrOrStderr(), "dead letter %d: %v\n", id, err)
+					if len(ids) == 1 {
+						code = exitCodeOf(err) // one replay: its own code; several: 1
+					}
 					continue
 				}
 				fmt.Fprintf(c.OutOrStdout(), "dead letter %d: replaying run %d (%s) %s, now %s\n", id, v.ID, v.Pipeline, replayedOn(v), v.State)
 			}
 			if failures > 0 {
-				return silent(ExitFailed)
+				return silent(code)
 			}
 			return nil
 		},

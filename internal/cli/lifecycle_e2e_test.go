@@ -78,7 +78,7 @@ func TestDeployLifecycleEndToEnd(t *testing.T) {
 	// 1. A hardcoded secret: the gate refuses, nothing is stored.
 	writeFile(t, filepath.Join(dir, "scripts", "load.sh"), string(loadScript)+"psql postgres://loader:Sup3rS3cretPw@db/warehouse -c 'select 1'\n")
 	r := alice.gantry("deploy", "orders", "--env", "staging", "-m", "first try")
-	wantCode(t, r, 1)
+	wantCode(t, r, 4)
 	wantContains(t, "refused deploy", r.stdout+r.stderr, "hardcoded-secret", "scripts/load.sh")
 	if strings.Contains(r.stdout+r.stderr, "Sup3rS3cretPw") {
 		t.Errorf("the refusal shows the secret:\n%s", r)
@@ -104,10 +104,10 @@ func TestDeployLifecycleEndToEnd(t *testing.T) {
 
 	// 3. Under-privileged calls change nothing.
 	r = vic.gantry("promote", "orders", "--from", "staging", "--to", "prod")
-	wantCode(t, r, 1)
+	wantCode(t, r, 4)
 	wantContains(t, "a viewer promoting", r.stderr, "role viewer", "may not deploy")
 	r = s.as("gantry_forged0123456789").gantry("deploy", "orders", "--env", "prod")
-	wantCode(t, r, 1)
+	wantCode(t, r, 4)
 	wantContains(t, "a forged token", r.stderr, "unknown or was revoked")
 	wantContains(t, "deployments", alice.must("deployments", "orders").stdout, "staging")
 	if strings.Contains(alice.must("deployments", "orders").stdout, "prod") {
@@ -117,13 +117,13 @@ func TestDeployLifecycleEndToEnd(t *testing.T) {
 	// 4. Production wants the route test-fired; then the promotion waits
 	// for an approval its author may not give.
 	r = alice.gantry("promote", "orders", "--from", "staging", "--to", "prod")
-	wantCode(t, r, 1)
+	wantCode(t, r, 4)
 	wantContains(t, "promote before a test-fire", r.stdout+r.stderr, "alert-test-fire")
 	alice.must("alerts", "test", "--route", "data-oncall")
 	r = alice.must("promote", "orders", "--from", "staging", "--to", "prod")
 	wantContains(t, "promote", r.stdout, "deployment 2 to prod: pending", "approval")
 	r = alice.gantry("approve", "2")
-	wantCode(t, r, 1)
+	wantCode(t, r, 4)
 	wantContains(t, "self-approval", r.stderr, "another person must approve")
 	r = bob.must("approve", "2", "--comment", "looks right")
 	wantContains(t, "approve", r.stdout, "active")
@@ -169,10 +169,10 @@ func TestDeployLifecycleEndToEnd(t *testing.T) {
 	// 6b. The revision that failed there stays out: a rollback without
 	// --to finds nothing else to go to, and naming it needs --force.
 	r = alice.gantry("rollback", "orders", "--env", "prod", "--reason", "numbers look off")
-	wantCode(t, r, 1)
+	wantCode(t, r, 4)
 	wantContains(t, "rollback after the automatic one", r.stderr, "did not fail its first run there ("+bad+" did)", "--force")
 	r = alice.gantry("rollback", "orders", "--env", "prod", "--to", bad, "--reason", "try it again")
-	wantCode(t, r, 1)
+	wantCode(t, r, 4)
 	wantContains(t, "rollback --to the failed revision", r.stderr,
 		"revision "+bad+" failed its first run in prod (run "+fmt.Sprint(second.ID), "--to "+bad+" --force")
 	s.getJSON("/api/v1/pipelines", admin, &pipes)
@@ -199,19 +199,19 @@ func TestDeployLifecycleEndToEnd(t *testing.T) {
 	s.stop()
 	for _, who := range []string{"alice", "bob"} {
 		r = gantry(t, dir, "approve", id, "--as", who)
-		wantCode(t, r, 1)
+		wantCode(t, r, 4)
 		wantContains(t, "a local approval as "+who, r.stderr,
 			"approving a deployment to prod needs an authenticated identity: run gantry serve and approve through it with your API token (--server URL --token T)")
 	}
 	r = gantry(t, dir, "reject", id, "--as", "bob", "--reason", "no")
-	wantCode(t, r, 1)
+	wantCode(t, r, 4)
 	wantContains(t, "a local rejection", r.stderr, "rejecting a deployment to prod needs an authenticated identity")
 	wantMatch(t, "deployments after local attempts", gantry(t, dir, "deployments", "orders", "--env", "prod").stdout,
 		`(?m)^`+id+`\s+orders\s+prod\s+\S+\s+pending\s`)
 
 	// 9. Re-activating the failed revision on purpose takes --force.
 	r = gantry(t, dir, "rollback", "orders", "--env", "prod", "--to", bad, "--as", "alice", "--reason", "data fixed")
-	wantCode(t, r, 1)
+	wantCode(t, r, 4)
 	wantContains(t, "local rollback --to the failed revision", r.stderr, "failed its first run in prod", "--force")
 	r = gantry(t, dir, "rollback", "orders", "--env", "prod", "--to", bad, "--force", "--as", "alice", "--reason", "data fixed")
 	wantCode(t, r, 0)
@@ -225,7 +225,7 @@ func TestDeployLifecycleEndToEnd(t *testing.T) {
 	r = alice.must("rollback", "orders", "--env", "prod", "--reason", "back to what worked")
 	wantContains(t, "rollback through the server", r.stdout, "revision "+good[:12]+" is active in prod again")
 	r = alice.gantry("rollback", "orders", "--env", "prod", "--to", bad, "--reason", "again")
-	wantCode(t, r, 1)
+	wantCode(t, r, 4)
 	wantContains(t, "rollback --to the failed revision through the server", r.stderr, "failed its first run in prod", "--force")
 	r = vic.gantry("rollback", "orders", "--env", "prod", "--to", bad, "--force", "--reason", "a viewer tries")
 	if r.code == 0 {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
@@ -93,15 +92,13 @@ func remoteErr(url string, err error) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &ae):
-		switch ae.Status {
-		case http.StatusBadRequest:
-			return usageErr("%s", ae.Message)
-		case http.StatusUnauthorized:
-			return failed(fmt.Errorf("%s: pass --token or set $GANTRY_TOKEN (gantry serve keeps an admin token in <project>/%s)", ae.Message, app.AdminTokenFile))
+		code := statusExitCode(ae.Status)
+		if ae.Status == http.StatusUnauthorized {
+			return &exitError{code: code, err: fmt.Errorf("%s: pass --token or set $GANTRY_TOKEN (gantry serve keeps an admin token in <project>/%s)", ae.Message, app.AdminTokenFile)}
 		}
-		return failed(errors.New(ae.Message))
-	case strings.Contains(err.Error(), "connection refused"):
-		return failed(fmt.Errorf("cannot reach a gantry server at %s: is `gantry serve` running? (set --server or $GANTRY_SERVER)", url))
+		return &exitError{code: code, err: errors.New(ae.Message)}
+	case unreachable(err):
+		return &exitError{code: ExitUnavailable, err: fmt.Errorf("cannot reach a gantry server at %s: is `gantry serve` running? (set --server or $GANTRY_SERVER) (%v)", url, err)}
 	default:
 		return failed(err)
 	}
@@ -117,7 +114,7 @@ func (r *storeReader) ListRuns(ctx context.Context, f store.RunFilter) ([]record
 func (r *storeReader) GetRun(ctx context.Context, id int64) (record.Run, []record.RunTask, error) {
 	run, err := r.st.GetRun(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return run, nil, fmt.Errorf("run %d not found", id)
+		return run, nil, fmt.Errorf("run %d %w", id, store.ErrNotFound)
 	}
 	if err != nil {
 		return run, nil, err
@@ -137,7 +134,7 @@ func (r *storeReader) ListDeadLetters(ctx context.Context, f store.DeadLetterFil
 func (r *storeReader) GetDeadLetter(ctx context.Context, id int64) (record.DeadLetter, error) {
 	d, err := r.st.GetDeadLetter(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return d, fmt.Errorf("dead letter %d not found", id)
+		return d, fmt.Errorf("dead letter %d %w", id, store.ErrNotFound)
 	}
 	return d, err
 }

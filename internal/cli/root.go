@@ -10,12 +10,16 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Exit codes.
+// Exit codes, one table for every command, locally and through a server
+// (gantry help exit-codes prints it).
 const (
-	ExitOK        = 0
-	ExitFailed    = 1
-	ExitUsage     = 2
-	ExitCancelled = 130
+	ExitOK          = 0   // done
+	ExitFailed      = 1   // the thing failed: a run, a check, a staging run
+	ExitUsage       = 2   // usage or bad input
+	ExitNotFound    = 3   // no such run, pipeline, revision, deployment, ...
+	ExitRefused     = 4   // refused: gate, approval, store lock, policy, permission
+	ExitUnavailable = 5   // the store or the server cannot be reached
+	ExitCancelled   = 130 // interrupted (Ctrl-C) or cancelled
 )
 
 // exitError carries an exit code up to Main; its message may be empty when
@@ -38,7 +42,13 @@ func usageErr(format string, a ...any) error {
 	return &exitError{code: ExitUsage, err: fmt.Errorf(format, a...)}
 }
 
-func failed(err error) error { return &exitError{code: ExitFailed, err: err} }
+// failed ends the command with err and the exit code of what it says:
+// ExitFailed unless it is a not-found, a refusal, bad input or an
+// unreachable store or server (see exitCodeOf), so that one table holds
+// for every command, locally and through a server.
+func failed(err error) error { return &exitError{code: exitCodeOf(err), err: err} }
+
+func refused(err error) error { return &exitError{code: ExitRefused, err: err} }
 
 // silent ends the command with code and no further message.
 func silent(code int) error { return &exitError{code: code} }
@@ -63,6 +73,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code in
 			fmt.Fprintf(stderr, "gantry: %v\n", ee.err)
 		}
 		return ee.code
+	}
+	if code := exitCodeOf(err); code != ExitFailed {
+		fmt.Fprintf(stderr, "gantry: %v\n", err)
+		return code
 	}
 	// Errors cobra raises itself (unknown command or flag, bad args).
 	fmt.Fprintf(stderr, "gantry: %v\nRun 'gantry --help' for usage.\n", err)
@@ -109,6 +123,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newAuditCmd(),
 		newAlertsCmd(),
 		newSilenceCmd(),
+		newExitCodesTopic(),
 	)
 	return root
 }

@@ -41,8 +41,14 @@ recording each attempt in the project's store (.gantry/gantry.db by default).
 The interval is the day given by --date in the pipeline's time zone, or
 --interval-start/--interval-end, or by default yesterday.
 
+The run holds the store shared while it runs: a gantry serve on the same
+store is refused meanwhile (it would take the run's tasks for a crashed
+server's and kill them), and a run on a store a server holds is refused:
+trigger it through that server instead.
+
 Exit status: 0 when the run succeeded, 1 when it failed, 2 on a usage
-error, 130 when it was cancelled (Ctrl-C).`,
+error, 4 when a server holds the store, 130 when it was cancelled
+(Ctrl-C); see gantry help exit-codes.`,
 		Args: exactArgs(1, "a pipeline FILE"),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runPipeline(c.Context(), c.OutOrStdout(), c.ErrOrStderr(), args[0], f)
@@ -96,7 +102,12 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 		}
 		return failed(fmt.Errorf("project file is not valid: nothing was run"))
 	}
-	st, err := app.OpenProjectStore(ctx, projectDir, app.StoreURL(f.store, projectDir, project))
+	// Held shared for the run's life: no server starts on the store
+	// meanwhile and takes this run's attempts for a dead server's.
+	st, err := app.OpenShared(ctx, projectDir, app.StoreURL(f.store, projectDir, project))
+	if errors.Is(err, app.ErrStoreInUse) {
+		return refused(fmt.Errorf("%w: run it through that server (gantry trigger %s) or stop the server first; nothing was run", err, p.Name))
+	}
 	if err != nil {
 		return failed(err)
 	}

@@ -32,7 +32,7 @@ func openProjectStore(ctx context.Context, f storeFlags) (store.Store, error) {
 	url := app.StoreURL(f.store, f.project, project)
 	if f.store == "" && os.Getenv("GANTRY_STORE") == "" && (project == nil || project.Store == "") {
 		if _, err := os.Stat(url); errors.Is(err, os.ErrNotExist) {
-			return nil, failed(fmt.Errorf("no runs yet: %s does not exist (run a pipeline first, or pass --project/--store)", url))
+			return nil, &exitError{code: ExitNotFound, err: fmt.Errorf("no runs yet: %s does not exist (run a pipeline first, or pass --project/--store)", url)}
 		}
 	}
 	st, err := app.OpenStore(ctx, url)
@@ -263,7 +263,7 @@ func printLogs(ctx context.Context, w io.Writer, r reader, id int64, task string
 			known = known || t.Task == task
 		}
 		if !known {
-			return failed(fmt.Errorf("run %d has no task %q (its tasks: %s)", id, task, strings.Join(names, ", ")))
+			return failed(fmt.Errorf("run %d has no task %q (its tasks: %s): %w", id, task, strings.Join(names, ", "), store.ErrNotFound))
 		}
 	}
 	atts, err := r.ListAttempts(ctx, id, task)
@@ -288,11 +288,11 @@ func printLogs(ctx context.Context, w io.Writer, r reader, id int64, task string
 	if shown == 0 {
 		switch {
 		case task != "" && attempt > 0:
-			return failed(fmt.Errorf("run %d has no attempt %d of task %q", id, attempt, task))
+			return failed(fmt.Errorf("run %d has no attempt %d of task %q: %w", id, attempt, task, store.ErrNotFound))
 		case task != "":
 			return failed(fmt.Errorf("task %q of run %d has not started", task, id))
 		default:
-			return failed(fmt.Errorf("run %d has no attempts yet", id))
+			return failed(fmt.Errorf("run %d has no attempts yet: %w", id, store.ErrNotFound))
 		}
 	}
 	return nil

@@ -108,6 +108,9 @@ func serve(c *cobra.Command, f serveFlags) error {
 	}
 	url := app.StoreURL(f.store, dir, project)
 	excl, err := app.OpenExclusive(ctx, dir, url)
+	if errors.Is(err, app.ErrStoreInUse) {
+		return refused(err)
+	}
 	if err != nil {
 		return failed(err)
 	}

@@ -225,22 +225,27 @@ func (cg *attemptCgroup) usage() (peak int64, cpu time.Duration) {
 	return peak, cpu
 }
 
-// oomKilled reports whether the kernel killed a process of the cgroup for
-// going over its memory limit.
-func (cg *attemptCgroup) oomKilled() bool {
+// oomKills returns how many processes of the cgroup the kernel killed for
+// memory, whichever process it was: a child killed while the leader goes
+// on to exit 0 counts as much as the leader itself. exact is false on
+// kernels before 4.13, which do not count kills: there n is 1 when the
+// cgroup hit its limit at all, which page cache reclaimed at the limit
+// also does, so it is evidence only for an attempt that failed.
+func (cg *attemptCgroup) oomKills() (n int64, exact bool) {
 	if cg.memDir == "" {
-		return false
+		return 0, true
 	}
 	if cg.version == "v2" {
 		n, _ := readKeyed(filepath.Join(cg.memDir, "memory.events"), "oom_kill")
-		return n > 0
+		return n, true
 	}
 	if n, ok := readKeyed(filepath.Join(cg.memDir, "memory.oom_control"), "oom_kill"); ok {
-		return n > 0
+		return n, true
 	}
-	// Kernels before 4.13 do not count kills; hitting the limit is the
-	// best evidence left.
-	return readInt(filepath.Join(cg.memDir, "memory.failcnt")) > 0
+	if readInt(filepath.Join(cg.memDir, "memory.failcnt")) > 0 {
+		return 1, false
+	}
+	return 0, false
 }
 
 // remove deletes the cgroup's directories. A directory whose last

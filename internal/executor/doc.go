@@ -29,6 +29,12 @@
 //     process group every 50ms; a CPU limit is not enforced. Limits reports
 //     which applies.
 //
+// Any process of the attempt's cgroup that the kernel killed for memory
+// (the oom_kill count of memory.events on v2, of memory.oom_control on v1)
+// makes the attempt MemoryExceeded, counted in Result.OOMKills, even when
+// the leader exited 0: a shell that waits for a killed child and exits 0
+// did not do its work.
+//
 // The cgroup is what ends an attempt whole: a process that left the
 // process group (setsid, a double fork) is still in it, and when the leader
 // has exited every process in it is killed (cgroup.kill; before Linux 5.14

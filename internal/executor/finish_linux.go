@@ -42,7 +42,7 @@ func (r *attemptRun) finish() Result {
 		res.PeakMemory = 0
 	}
 	res.PeakMemory = max(res.PeakMemory, polledPeak)
-	oom := false
+	var limitHit bool // without a kill count, the cgroup hit its limit
 	if r.cg != nil {
 		peak, cpu := r.cg.usage()
 		if peak > 0 {
@@ -51,7 +51,12 @@ func (r *attemptRun) finish() Result {
 		if cpu > 0 {
 			res.CPUTime = cpu
 		}
-		oom = r.cg.oomKilled()
+		n, exact := r.cg.oomKills()
+		if exact {
+			res.OOMKills = n
+		} else {
+			limitHit = n > 0
+		}
 		if err := r.cg.remove(); err != nil {
 			r.e.log.Warn("executor: remove cgroup", "err", err)
 		}
@@ -68,8 +73,12 @@ func (r *attemptRun) finish() Result {
 		res.Signal = ws.Signal().String()
 	}
 	switch {
-	case r.reason == MemoryExceeded || r.reason == "" && oom && !ps.Success():
-		res.Outcome, res.Error = MemoryExceeded, r.memoryError(res.PeakMemory)
+	case r.reason == MemoryExceeded:
+		res.Outcome, res.Error = MemoryExceeded, r.memoryError(res.PeakMemory, 0)
+	case r.reason == "" && (res.OOMKills > 0 || limitHit && !ps.Success()):
+		// Whatever the leader's exit: a task whose child the kernel
+		// killed for memory did not do all its work.
+		res.Outcome, res.Error = MemoryExceeded, r.memoryError(res.PeakMemory, res.OOMKills)
 	case r.reason != "":
 		res.Outcome, res.Error = r.reason, r.reasonMsg
 	case ps.Success():
@@ -119,6 +128,19 @@ func (r *attemptRun) marks() []string {
 	return marks
 }
 
-func (r *attemptRun) memoryError(peak int64) string {
-	return fmt.Sprintf("memory limit %s exceeded (peak %s)", formatBytes(r.a.MemoryLimit), formatBytes(peak))
+// memoryError says what went over which limit; kills is the kernel's count
+// of processes it killed for memory, 0 when the poller killed the group.
+func (r *attemptRun) memoryError(peak, kills int64) string {
+	msg := "memory limit " + formatBytes(r.a.MemoryLimit) + " exceeded"
+	if r.a.MemoryLimit <= 0 {
+		msg = "out of memory" // the machine's or an enclosing cgroup's
+	}
+	msg += " (peak " + formatBytes(peak) + ")"
+	switch {
+	case kills == 1:
+		msg += ": 1 process killed by the kernel"
+	case kills > 1:
+		msg += fmt.Sprintf(": %d processes killed by the kernel", kills)
+	}
+	return msg
 }

@@ -50,14 +50,18 @@ const (
 
 // Result is what happened to one attempt.
 type Result struct {
-	Outcome      Outcome
-	ExitCode     int    // -1 when killed by a signal or never started
-	Signal       string // "killed", "terminated", ... ; "" when it exited
-	PID          int
-	StartedAt    time.Time
-	FinishedAt   time.Time
-	PeakMemory   int64 // bytes, of the whole process tree where measurable
-	CPUTime      time.Duration
+	Outcome    Outcome
+	ExitCode   int    // -1 when killed by a signal or never started
+	Signal     string // "killed", "terminated", ... ; "" when it exited
+	PID        int
+	StartedAt  time.Time
+	FinishedAt time.Time
+	PeakMemory int64 // bytes, of the whole process tree where measurable
+	CPUTime    time.Duration
+	// OOMKills is how many of the attempt's processes the kernel killed
+	// for memory, counted by its cgroup; any makes it MemoryExceeded,
+	// even when the leader exited 0. 0 without a memory cgroup.
+	OOMKills     int64
 	Outputs      []record.Output
 	OutputErrors []string // e.g. `line 3: "rows 12": want key=value`
 	Error        string   // one line, for people: "exit status 3", "timed out after 2s", ...

@@ -10,8 +10,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// ErrLocked is what Lock returns when another process holds the store.
+// ErrLocked is what Lock and LockShared return when a server (or a local
+// deploy command) holds the store.
 var ErrLocked = errors.New("another gantry server is using this PostgreSQL store")
+
+// ErrLockedByRun is what Lock returns when only foreground `gantry run`s
+// hold the store, shared.
+var ErrLockedByRun = errors.New("a foreground gantry run is using this PostgreSQL store")
 
 // The server lock is the session-level advisory lock with the two keys
 // (hashtext('gantry-server'), hashtext(current_schema())): one per schema,
@@ -19,13 +24,15 @@ var ErrLocked = errors.New("another gantry server is using this PostgreSQL store
 // pg_locks it shows as locktype 'advisory', objsubid 2, with classid and
 // objid those keys as oids.
 const (
-	lockKeys  = `hashtext('gantry-server'), hashtext(current_schema())`
-	lockSQL   = `SELECT pg_try_advisory_lock(` + lockKeys + `)`
-	holderSQL = `SELECT coalesce(a.application_name, ''), a.backend_start
+	lockKeys      = `hashtext('gantry-server'), hashtext(current_schema())`
+	lockSQL       = `SELECT pg_try_advisory_lock(` + lockKeys + `)`
+	lockSharedSQL = `SELECT pg_try_advisory_lock_shared(` + lockKeys + `)`
+	holderSQL     = `SELECT coalesce(a.application_name, ''), a.backend_start, l.mode = 'ShareLock'
 		FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
 		WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
 		  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 		  AND l.classid = hashtext('gantry-server')::oid AND l.objid = hashtext(current_schema())::oid
+		ORDER BY l.mode = 'ShareLock', a.backend_start
 		LIMIT 1`
 	maxAppName = 63 // PostgreSQL keeps NAMEDATALEN-1 bytes of application_name
 )
@@ -38,12 +45,25 @@ type ServerLock struct {
 	conn   *pgx.Conn
 	url    string
 	holder string
+	sql    string // how it was taken: exclusive or shared
 }
 
 // Lock takes the server lock of the store at url, naming the holder
 // (application_name, shown to whoever finds the lock held) holder. It
 // fails with ErrLocked, saying who holds it, when another session does.
 func Lock(ctx context.Context, url, holder string) (*ServerLock, error) {
+	return lock(ctx, url, holder, lockSQL)
+}
+
+// LockShared takes the lock shared, as a foreground `gantry run` does:
+// any number of them hold it at once, and while one does no server takes
+// the store (Lock fails with ErrLockedByRun), since a server would take
+// the run's attempts for a crashed server's and kill their tasks.
+func LockShared(ctx context.Context, url, holder string) (*ServerLock, error) {
+	return lock(ctx, url, holder, lockSharedSQL)
+}
+
+func lock(ctx context.Context, url, holder, sql string) (*ServerLock, error) {
 	cfg, err := pgxpool.ParseConfig(url) // accepts the pool's own parameters too
 	if err != nil {
 		// pgx's message may hold the password; do not echo the URL.
@@ -59,16 +79,20 @@ func Lock(ctx context.Context, url, holder string) (*ServerLock, error) {
 		return nil, fmt.Errorf("lock postgres store: %w", err)
 	}
 	var ok bool
-	if err := conn.QueryRow(ctx, lockSQL).Scan(&ok); err != nil {
+	if err := conn.QueryRow(ctx, sql).Scan(&ok); err != nil {
 		conn.Close(context.Background())
 		return nil, fmt.Errorf("lock postgres store: %w", err)
 	}
 	if !ok {
-		err := fmt.Errorf("%w (%s)", ErrLocked, describeHolder(ctx, conn))
+		who, shared := describeHolder(ctx, conn)
+		sentinel := ErrLocked
+		if shared && sql == lockSQL {
+			sentinel = ErrLockedByRun
+		}
 		conn.Close(context.Background())
-		return nil, err
+		return nil, fmt.Errorf("%w (%s)", sentinel, who)
 	}
-	return &ServerLock{conn: conn, url: url, holder: holder}, nil
+	return &ServerLock{conn: conn, url: url, holder: holder, sql: sql}, nil
 }
 
 // Relock takes the lock again on a new connection after the one that held
@@ -76,7 +100,7 @@ func Lock(ctx context.Context, url, holder string) (*ServerLock, error) {
 // with ErrLocked when another session took it meanwhile, and with the
 // connection's error while the server cannot be reached.
 func (l *ServerLock) Relock(ctx context.Context) error {
-	fresh, err := Lock(ctx, l.url, l.holder)
+	fresh, err := lock(ctx, l.url, l.holder, l.sql)
 	if err != nil {
 		return err
 	}
@@ -86,12 +110,13 @@ func (l *ServerLock) Relock(ctx context.Context) error {
 }
 
 // describeHolder says who holds the lock, as well as PostgreSQL lets this
-// role see.
-func describeHolder(ctx context.Context, conn *pgx.Conn) string {
+// role see, an exclusive holder first, and whether that holder holds it
+// shared (then every holder does).
+func describeHolder(ctx context.Context, conn *pgx.Conn) (who string, shared bool) {
 	var name string
 	var since *time.Time
-	if err := conn.QueryRow(ctx, holderSQL).Scan(&name, &since); err != nil {
-		return "held by another session"
+	if err := conn.QueryRow(ctx, holderSQL).Scan(&name, &since, &shared); err != nil {
+		return "held by another session", false
 	}
 	s := "held by " + name
 	if name == "" {
@@ -100,7 +125,7 @@ func describeHolder(ctx context.Context, conn *pgx.Conn) string {
 	if since != nil {
 		s += " since " + since.UTC().Format(time.RFC3339)
 	}
-	return s
+	return s, shared
 }
 
 // Ping checks that the connection holding the lock is still there; when it

@@ -10,16 +10,22 @@ import (
 	"time"
 )
 
-// ErrLocked is what Lock returns when another process holds the file.
+// ErrLocked is what Lock and LockShared return when a server (or a local
+// deploy command) holds the file.
 var ErrLocked = errors.New("another gantry server is using this store")
+
+// ErrLockedByRun is what Lock returns when only foreground `gantry run`s
+// hold the file, shared.
+var ErrLockedByRun = errors.New("a foreground gantry run is using this store")
 
 // lockWait is how long Lock waits for a lock that is held: a server killed
 // while starting a task leaves its lock with the child for the instant
 // before the child's exec closes it.
 const lockWait = 3 * time.Second
 
-// FileLock is an exclusive lock on a SQLite store's database file, held
-// until Release, that keeps a second server off the same store.
+// FileLock is a lock on a SQLite store's database file, held until
+// Release: exclusive, it keeps a second server off the same store; shared,
+// it keeps servers off while foreground runs use it.
 //
 // The lock is flock(2) on the database file itself rather than on a file
 // beside the path as given: a symlink, a path through "..", a bind mount or
@@ -37,7 +43,15 @@ type FileLock struct {
 // Lock takes the exclusive lock on the database file named by path (a
 // store path as Open takes it, ?options and all), creating the file and its
 // folder when missing: an empty file is an empty SQLite database.
-func Lock(path string) (*FileLock, error) {
+func Lock(path string) (*FileLock, error) { return lock(path, syscall.LOCK_EX) }
+
+// LockShared takes the lock shared, as a foreground `gantry run` does:
+// any number of them hold it at once, and while one does no server takes
+// the store (Lock fails with ErrLockedByRun), since a server would take
+// the run's attempts for a crashed server's and kill their tasks.
+func LockShared(path string) (*FileLock, error) { return lock(path, syscall.LOCK_SH) }
+
+func lock(path string, how int) (*FileLock, error) {
 	file, _, err := parsePath(path)
 	if err != nil {
 		return nil, fmt.Errorf("lock sqlite store: %w", err)
@@ -51,13 +65,18 @@ func Lock(path string) (*FileLock, error) {
 	}
 	resolved := Resolve(file)
 	for deadline := time.Now().Add(lockWait); ; {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
 		if err == nil {
 			break
 		}
 		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
-			f.Close()
+			defer f.Close()
 			if errors.Is(err, syscall.EWOULDBLOCK) {
+				// Only shared holders leave a shared lock to take: then
+				// they are foreground runs. (Closing f drops the probe.)
+				if how == syscall.LOCK_EX && syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB) == nil {
+					return nil, fmt.Errorf("%w, %s (the file is locked by another process)", ErrLockedByRun, resolved)
+				}
 				return nil, fmt.Errorf("%w, %s (the file is locked by another process)", ErrLocked, resolved)
 			}
 			return nil, fmt.Errorf("lock sqlite store %s: %w", resolved, err)

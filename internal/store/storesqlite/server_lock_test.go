@@ -66,3 +66,37 @@ func TestLockHoldsOnTheFileNotTheName(t *testing.T) {
 		t.Error("Check after the file was removed: no error")
 	}
 }
+
+// Foreground runs share the lock among themselves; a server is refused
+// while one holds it, and a run while a server does, each saying who.
+func TestLockShared(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "gantry.db")
+	r1, err := storesqlite.LockShared(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := storesqlite.LockShared(db)
+	if err != nil {
+		t.Fatalf("a second foreground run: %v", err)
+	}
+	if l, err := storesqlite.Lock(db); !errors.Is(err, storesqlite.ErrLockedByRun) {
+		if err == nil {
+			l.Release()
+		}
+		t.Fatalf("a server beside two runs: %v, want ErrLockedByRun", err)
+	}
+	r1.Release()
+	r2.Release()
+	srv, err := storesqlite.Lock(db)
+	if err != nil {
+		t.Fatalf("a server once the runs ended: %v", err)
+	}
+	defer srv.Release()
+	if l, err := storesqlite.LockShared(db); !errors.Is(err, storesqlite.ErrLocked) || errors.Is(err, storesqlite.ErrLockedByRun) {
+		if err == nil {
+			l.Release()
+		}
+		t.Fatalf("a run beside a server: %v, want ErrLocked", err)
+	}
+}
