@@ -3,6 +3,7 @@ package manager
 import (
 	"context"
 	"fmt"
+	"github.com/gantryhq/gantry/internal/alert/routing"
 	"slices"
 	"sync"
 
@@ -20,13 +21,13 @@ func (m *Manager) TestFire(ctx context.Context, route, actor string) (record.Tes
 	if project == nil {
 		return record.TestFire{}, nil, fmt.Errorf("test-fire: no project")
 	}
-	root := buildTree(project.Alerts).named[route]
+	root := routing.New(project.Alerts).Named(route)
 	if root == nil {
 		return record.TestFire{}, nil, fmt.Errorf("test-fire: %w: unknown route %q", ErrInvalid, route)
 	}
 	var names []string
-	for _, n := range root.all() {
-		for _, c := range n.channels {
+	for _, n := range root.All() {
+		for _, c := range n.Channels {
 			if !slices.Contains(names, c) {
 				names = append(names, c)
 			}
