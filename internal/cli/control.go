@@ -110,6 +110,9 @@ func newReloadCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "loaded %d pipeline(s)\n", len(res.Loaded))
+			for _, n := range res.Notes {
+				fmt.Fprintln(c.OutOrStdout(), "note: "+n)
+			}
 			for _, e := range res.Errors {
 				fmt.Fprintln(c.ErrOrStderr(), e)
 			}
