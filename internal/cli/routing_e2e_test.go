@@ -26,6 +26,7 @@ alerts:
   channels:
     old-pager: {type: webhook, url: "%OLD%", secret: hook_key}
     new-pager: {type: webhook, url: "%NEW%", secret: hook_key}
+    bad-pager: {type: webhook, url: "%BAD%", secret: hook_key}
   routes:
     data-oncall: {channels: [old-pager]}
 `
@@ -41,12 +42,15 @@ func TestProdRoutingComesFromTheDeployedRevision(t *testing.T) {
 	oldHS, newHS := httptest.NewServer(oldRcv), httptest.NewServer(newRcv)
 	defer oldHS.Close()
 	defer newHS.Close()
+	// bad-pager's receiver expects another key: it refuses every delivery.
+	badHS := httptest.NewServer(&hookReceiver{t: t, secret: "some-other-key"})
+	defer badHS.Close()
 
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS(filepath.Join(moduleRoot, "internal", "deploy", "testdata", "project"))); err != nil {
 		t.Fatal(err)
 	}
-	cfg := strings.NewReplacer("%OLD%", oldHS.URL, "%NEW%", newHS.URL).Replace(routingProject)
+	cfg := strings.NewReplacer("%OLD%", oldHS.URL, "%NEW%", newHS.URL, "%BAD%", badHS.URL).Replace(routingProject)
 	writeFile(t, filepath.Join(dir, "gantry.yaml"), cfg)
 	s := serve(t, dir, []string{"GANTRY_SECRET_HOOK_KEY=" + hookSecret}, "--env", "prod")
 	admin := s.adminToken()
@@ -82,10 +86,32 @@ func TestProdRoutingComesFromTheDeployedRevision(t *testing.T) {
 		t.Fatalf("the undeployed route's channel was paged: %v", got)
 	}
 
-	// Deployed through staging and an approval, the edit moves the pages.
+	// A routing change whose new channel refuses the test alert does not
+	// reach prod: the promotion test-fires the route as deployed, and is
+	// refused.
+	writeFile(t, filepath.Join(dir, "gantry.yaml"), strings.Replace(cfg, "data-oncall: {channels: [old-pager]}", "data-oncall: {channels: [bad-pager]}", 1))
+	alice.must("deploy", "orders", "--env", "staging", "-m", "page bad-pager", "--wait")
+	wantContains(t, "diff of the routing change", alice.must("diff", "orders", "--env", "prod").stdout,
+		"routing (who is paged)", "routing  alert routes changed: data-oncall")
+	r = alice.gantry("promote", "orders", "--from", "staging", "--to", "prod")
+	wantCode(t, r, 1)
+	wantContains(t, "promotion of a route whose channel fails", r.stdout+r.stderr, "alert-test-fire", `alert route "data-oncall" as this deployment declares it: channel bad-pager did not take the test alert`)
+	if strings.Contains(alice.must("deployments", "orders", "--env", "prod").stdout, "pending") {
+		t.Fatal("a refused routing change left a pending prod deployment")
+	}
+
+	// Deployed through staging and an approval, the edit moves the pages;
+	// the promotion test-fires the new route's channel first.
+	writeFile(t, filepath.Join(dir, "gantry.yaml"), strings.Replace(cfg, "data-oncall: {channels: [old-pager]}", "data-oncall: {channels: [new-pager]}", 1))
 	r = alice.must("deploy", "orders", "--env", "staging", "-m", "page new-pager", "--wait")
 	wantContains(t, "deploy of the routing change", r.stdout, "staging run", "succeeded")
+	if got := newRcv.messages("GantryTestAlert")["test"]; len(got) != 0 {
+		t.Fatalf("new-pager was test-fired before the promotion to prod: %v", got)
+	}
 	id = promote(t, alice)
+	if got := newRcv.messages("GantryTestAlert")["test"]; len(got) != 1 {
+		t.Errorf("the promotion test-fired new-pager %d times, want once", len(got))
+	}
 	bob.must("approve", id)
 	alice.must("trigger", "orders") // the new revision's first run succeeds: no rollback
 	if run := s.waitRun(admin, "manual", 3); run.State != "succeeded" {

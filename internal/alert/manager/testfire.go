@@ -9,6 +9,7 @@ import (
 
 	"github.com/gantryhq/gantry/internal/alert"
 	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/spec"
 )
 
 // TestFire sends a test alert, marked as one on every channel, through
@@ -17,7 +18,13 @@ import (
 // delivery per channel. Channels that keep incidents open (PagerDuty,
 // Alertmanager) are sent the resolve too. An unknown route is ErrInvalid.
 func (m *Manager) TestFire(ctx context.Context, route, actor string) (record.TestFire, []record.AlertDelivery, error) {
-	project := m.cfg.Project()
+	return m.TestFireWith(ctx, m.cfg.Project(), route, actor)
+}
+
+// TestFireWith is TestFire through the routes and channels of project
+// rather than those the manager routes with: the deploy gate proves the
+// routes a deployment brings before they page anyone for real.
+func (m *Manager) TestFireWith(ctx context.Context, project *spec.Project, route, actor string) (record.TestFire, []record.AlertDelivery, error) {
 	if project == nil {
 		return record.TestFire{}, nil, fmt.Errorf("test-fire: no project")
 	}
