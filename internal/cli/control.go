@@ -103,7 +103,7 @@ func newPauseCmd(pause bool) *cobra.Command {
 }
 
 func newReloadCmd() *cobra.Command {
-	return serverCmd("reload", "Make the server re-read the project (as SIGHUP does)", cobra.NoArgs,
+	return serverCmd("reload", "Make the server re-read the project (as SIGHUP does); with --env its alert routes stay those deployed", cobra.NoArgs,
 		func(c *cobra.Command, cl *apiclient.Client, _ []string) error {
 			res, err := cl.Reload(c.Context())
 			if err != nil {
