@@ -114,4 +114,6 @@ type Interval struct {
 type ReloadResult struct {
 	Loaded []string `json:"loaded"`
 	Errors []string `json:"errors,omitempty"` // file:line:col: message
+	// Notes say what the reload did not change and why.
+	Notes []string `json:"notes,omitempty"`
 }

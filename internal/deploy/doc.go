@@ -36,6 +36,15 @@
 //	L3  DAG shape, or a new pipeline
 //	L4  several pipelines at once (DeployAll), or gantry.yaml
 //
+// A change to gantry.yaml's alerting (channels, routes, grouping,
+// alerts.suppress) is also named routing (RiskRouting, Diff.Routes): it
+// decides who is paged, since a server with --env routes alerts with the
+// gantry.yaml of the revision active there. Deploying or promoting it
+// into a production environment first test-fires each route it adds or
+// changes through the configuration it brings (Options.TestFire, the
+// test_fire gate) and is refused, storing nothing, unless every channel
+// took the test alert; without a TestFire (the local CLI) it is refused.
+//
 // The check gate has passed by then. The staging gate (a succeeded
 // staging run of the same content) applies outside staging environments;
 // the approval gate in protected ones (approval.required > 0), for every

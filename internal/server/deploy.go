@@ -42,13 +42,6 @@ type Deployments interface {
 func (s *Server) loadDeployed() api.ReloadResult {
 	ctx := context.Background()
 	var res api.ReloadResult
-	// The routing tree and channels are the project's own, not a
-	// revision's: they change without a deploy.
-	if proj, err := readProject(s.cfg.ProjectDir); err != nil {
-		res.Errors = append(res.Errors, err.Error())
-	} else {
-		s.setProject(proj)
-	}
 	revs, err := s.cfg.Deployments.ActiveRevisions(ctx, s.cfg.Env)
 	if err != nil {
 		res.Errors = append(res.Errors, fmt.Sprintf("read the deployments of %s: %v", s.cfg.Env, err))
@@ -81,6 +74,7 @@ func (s *Server) loadDeployed() api.ReloadResult {
 		}
 		next[name] = p
 	}
+	res = s.useDeployedProject(next, res)
 	return s.swap(next, nil, res)
 }
 

@@ -33,6 +33,7 @@ type pipeline struct {
 	dir      string            // where its tasks run: the project, or the revision's files
 	params   map[string]string // what env sets, under each run's own
 	secrets  engine.SecretFunc // env's own secret source; nil: the server's
+	project  *spec.Project     // the gantry.yaml loaded with it: the working tree's or its revision's
 }
 
 // request is an engine request for a run of p.
@@ -108,7 +109,7 @@ func (s *Server) PoolUsage() []pool.Usage { return s.pools.Usage() }
 // newPipeline derives what the server needs from a parsed pipeline whose
 // files are in dir.
 func (s *Server) newPipeline(proj *spec.Project, p *spec.Pipeline, dir, revision, env string) (*pipeline, error) {
-	lp := &pipeline{spec: p, env: env, revision: revision, dir: dir, since: s.started}
+	lp := &pipeline{spec: p, env: env, revision: revision, dir: dir, since: s.started, project: proj}
 	if p.Schedule != nil && p.Schedule.Cron != "" {
 		sc, err := schedule.New(p.Schedule.Cron, p.Schedule.Location)
 		if err != nil {

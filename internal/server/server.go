@@ -80,8 +80,11 @@ type Server struct {
 	cursors map[string]time.Time // pipeline → end of its last scheduled interval
 	revs    map[string]*pipeline // pipeline@revision@env → as that revision has it
 	project *spec.Project        // gantry.yaml as last loaded; nil when none
-	started time.Time            // when New was called: working-tree alerts look no further back
-	alerter Alerter
+	// projectRev is the revision project came from with Config.Env; ""
+	// for the working tree's.
+	projectRev string
+	started    time.Time // when New was called: working-tree alerts look no further back
+	alerter    Alerter
 
 	dispatching  sync.Mutex // one dispatch pass at a time
 	wakeDispatch chan struct{}

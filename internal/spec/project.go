@@ -143,7 +143,7 @@ var (
 
 func (d *decoder) projectAlerts(n *yaml.Node, path string) ProjectAlerts {
 	var a ProjectAlerts
-	fields, _ := d.mapping(n, path, append([]string{"channels", "routes", "scheduler_lag", "retention"}, groupingKeys...))
+	fields, _ := d.mapping(n, path, append([]string{"channels", "routes", "scheduler_lag", "retention", "suppress"}, groupingKeys...))
 	var routesNode *yaml.Node
 	routesPath := ""
 	for _, f := range fields {
@@ -156,6 +156,8 @@ func (d *decoder) projectAlerts(n *yaml.Node, path string) ProjectAlerts {
 			a.SchedulerLag, _ = d.duration(f.Value, f.Path)
 		case "retention":
 			a.Retention, _ = d.duration(f.Value, f.Path)
+		case "suppress":
+			a.Suppress = d.suppressions(f.Value, f.Path)
 		default:
 			d.grouping(f, &a.Grouping)
 		}

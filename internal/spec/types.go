@@ -150,6 +150,9 @@ type RowCounts struct {
 // Alerts names the route failures go to.
 type Alerts struct {
 	Route string
+	// Suppress lists the failure modes the pipeline's route may drop on
+	// purpose, each with its reason; gantry.yaml's apply too.
+	Suppress []AlertSuppress
 }
 
 // Rollback is the pipeline's rollback plan.
@@ -269,6 +272,9 @@ type ProjectAlerts struct {
 	// Retention is how long resolved alerts, deliveries and ended silences
 	// are kept; 0 means 90 days. Test-fires are kept: the gate reads them.
 	Retention time.Duration
+	// Suppress lists the failure modes every pipeline's route may drop on
+	// purpose, each with its reason.
+	Suppress []AlertSuppress
 }
 
 // Grouping is how a route batches alerts into notifications, as in
