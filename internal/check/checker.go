@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gantryhq/gantry/internal/alert/routing"
 	"github.com/gantryhq/gantry/internal/spec"
 )
 
@@ -72,6 +73,11 @@ type run struct {
 	projectOK bool
 	findings  []Finding
 	inline    map[string][]inlineSuppression // by file
+	routes    *routing.Tree                  // built on first use
+	// carried are the failure modes each pipeline's route sends to a
+	// channel; modeSuppressed the coverage findings alerts.suppress took.
+	carried        map[string][]routing.Mode
+	modeSuppressed []Suppressed
 }
 
 // Check runs every rule over the project in dir. It returns an error only
@@ -89,7 +95,7 @@ func (c *Checker) Check(ctx context.Context, dir string) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
-	r := &run{opts: c.opts, dir: abs, projectOK: true, inline: map[string][]inlineSuppression{}}
+	r := &run{opts: c.opts, dir: abs, projectOK: true, inline: map[string][]inlineSuppression{}, carried: map[string][]routing.Mode{}}
 	r.load()
 	if err := r.checkEnv(); err != nil {
 		return nil, err

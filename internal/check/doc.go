@@ -44,7 +44,10 @@
 //	  reason: fake credentials for the integration tests
 //	  expires: 2026-12-31
 //
-// A suppression needs a reason; an entry also needs an expiry date. One
+// A suppression needs a reason; an entry also needs an expiry date.
+// A failure mode a route deliberately does not page for is suppressed in
+// gantry.yaml or the pipeline instead (alerts.suppress: [{mode, reason}]):
+// alert-coverage then reports the mode among the suppressed findings. One
 // without, for an unknown rule, or past its date (the date itself is still
 // valid) does not apply and is a bad-suppression finding.
 //

@@ -11,6 +11,7 @@ import (
 type markdown struct {
 	code     []code
 	sections []section
+	headings []string // below the title (level 2 and deeper), in order
 }
 
 // code is one line of a fenced block or one inline code span.
@@ -74,6 +75,9 @@ func parseMarkdown(text string) *markdown {
 		}
 		if m := headingRe.FindStringSubmatch(line); m != nil {
 			heads = append(heads, heading{i, len(m[1])})
+			if len(m[1]) > 1 {
+				md.headings = append(md.headings, m[2])
+			}
 		}
 		md.code = append(md.code, spans(line, i+1)...)
 	}

@@ -199,14 +199,32 @@ gantry.yaml and reach at least one channel.
 	},
 	{
 		ID: RuleAlertCoverage, Severity: SeverityError,
-		Title: "The alert route covers failure and degradation",
-		Explain: `A route that only sends some events hides the others: a pipeline that
-runs late, produces stale data or loses rows is degraded before it fails.
-The route must send failure and timeout alerts, and sla, freshness and
-row_count alerts when the pipeline declares a deadline, a freshness SLA or
-row-count monitoring. "degradation" covers timeout, sla, freshness and
-row_count; an empty 'on' sends everything but success.`,
-		Fix: "add the missing events to the route's on: list in gantry.yaml, or remove on:",
+		Title: "The alert route sends every failure mode the pipeline can raise to a channel",
+		Explain: `A route that sends only some alerts hides the others: a task killed for
+its memory, an attempt lost in a crash, a dead letter waiting for a replay
+or an automatic rollback pages nobody. The gate walks every failure mode
+the pipeline can raise through the routing tree, as the alert manager
+routes it (its route, child routes by match labels, continue, on), for
+each production environment, and wants each to reach at least one channel:
+
+    failure (RunFailed), timeout (RunTimedOut), oom (TaskOutOfMemory),
+    lost (TaskLost), dead_letter (DeadLettersPending); sla (SLAMissed)
+    with sla.deadline; stale (DataStale) with sla.freshness; row_count
+    (RowCountMissing, RowCountLow, RowCountDropped) with monitoring.row_counts;
+    rollback (RolledBack) with rollback.on_first_run_failure: previous_revision
+
+A route's on: list names kinds (memory for oom, freshness for stale); an
+empty on: sends every kind but success and retry. A mode nobody should be
+paged for is suppressed explicitly, with its reason, in gantry.yaml (for
+every pipeline) or in the pipeline's alerts:
+
+    alerts:
+      suppress:
+        - {mode: oom, reason: "memory is capped by the warehouse; a RunFailed follows"}
+
+Every mode the route sends also needs a section in the runbook its alerts
+link to (runbook-coverage).`,
+		Fix: "send the mode to a channel (add its kind to the route's on:, or remove on:), or add alerts.suppress: [{mode: MODE, reason: WHY}]",
 	},
 	{
 		ID: RuleDataSLA, Severity: SeverityError,
@@ -246,7 +264,7 @@ folder, and write it.`,
 	},
 	{
 		ID: RuleRunbookCoverage, Severity: SeverityError,
-		Title: "The runbook covers at least three failure modes with commands",
+		Title: "The runbook covers at least three failure modes with commands, and every mode its alerts link to",
 		Explain: `A runbook that says "check the logs" does not help at 3 a.m. It must cover
 at least three failure modes (for example source unavailable, schema drift,
 transformation timeout), each a section under its own heading with a
@@ -259,7 +277,14 @@ command in a code span or code block.
 
 A part starts at a heading, or a line beginning with a label and a colon:
 Diagnosis (or Cause, Investigation, Triage) and Recovery (or Fix,
-Mitigation, Remediation, Resolution).`,
+Mitigation, Remediation, Resolution).
+
+Each alert links to the runbook section of its failure mode; every mode
+the pipeline's route sends needs one: a heading below the title whose
+anchor is the mode's (#task-failed, #timeout, #out-of-memory,
+#lost-attempt, #sla-missed, #stale-data, #row-count, #dead-letters,
+#rollback) or whose words name it ("failed", "timed out", "memory",
+"lost", "SLA", "stale", "rows", "dead letter", "roll back").`,
 		Fix: "add failure-mode sections with Diagnosis: and Recovery: steps naming commands",
 	},
 	{

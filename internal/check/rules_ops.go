@@ -81,9 +81,6 @@ func (r *run) checkApproval(p *spec.Pipeline, name string) {
 	r.add(f)
 }
 
-// degradation is what an `on: [degradation]` route sends.
-var degradation = []string{"timeout", "sla", "freshness", "row_count"}
-
 func (r *run) checkAlerts(p *spec.Pipeline) {
 	name := p.Alerts.Route
 	if name == "" {
@@ -104,43 +101,24 @@ func (r *run) checkAlerts(p *spec.Pipeline) {
 	}
 	route := r.project.Alerts.Routes[i]
 	routePath := "alerts.routes." + name
-	inProject := func(rule, msg string, paths ...string) {
+	if len(route.Channels) == 0 {
+		pos := r.project.Positions[routePath]
+		if q, ok := r.project.Positions[routePath+".channels"]; ok {
+			pos = q
+		}
+		r.add(Finding{Rule: RuleAlertRoute, File: r.rel(r.project.File), Line: pos.Line, Col: pos.Col,
+			Message: fmt.Sprintf("alert route %q (used by %s) reaches no channel", name, p.Name)})
+	}
+	r.checkCoverage(p, name, func(msg string) Finding {
 		pos := spec.Pos{}
-		for _, path := range paths {
+		for _, path := range []string{routePath + ".on", routePath} {
 			if q, ok := r.project.Positions[path]; ok {
 				pos = q
 				break
 			}
 		}
-		r.add(Finding{Rule: rule, File: r.rel(r.project.File), Line: pos.Line, Col: pos.Col, Message: msg})
-	}
-	if len(route.Channels) == 0 {
-		inProject(RuleAlertRoute, fmt.Sprintf("alert route %q (used by %s) reaches no channel", name, p.Name), routePath+".channels", routePath)
-	}
-	if len(route.On) == 0 {
-		return // everything but success
-	}
-	want := []string{"failure", "timeout"}
-	if p.SLA.Deadline != "" {
-		want = append(want, "sla")
-	}
-	if p.SLA.Freshness > 0 {
-		want = append(want, "freshness")
-	}
-	if p.Monitoring.RowCounts != nil {
-		want = append(want, "row_count")
-	}
-	var missing []string
-	for _, w := range want {
-		if slices.Contains(route.On, w) || (slices.Contains(degradation, w) && slices.Contains(route.On, "degradation")) {
-			continue
-		}
-		missing = append(missing, w)
-	}
-	if len(missing) > 0 {
-		inProject(RuleAlertCoverage, fmt.Sprintf("alert route %q (used by %s) does not send %s alerts", name, p.Name, strings.Join(missing, ", ")),
-			routePath+".on", routePath)
-	}
+		return Finding{Rule: RuleAlertCoverage, File: r.rel(r.project.File), Line: pos.Line, Col: pos.Col, Message: msg}
+	})
 }
 
 // checkData checks what a pipeline that produces datasets must promise.

@@ -37,6 +37,7 @@ func (r *run) checkRunbook(p *spec.Pipeline) {
 		f.File = rel
 		r.add(f)
 	}
+	r.checkAnchors(p, doc, rel)
 	if r.opts.IsCommand == nil {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -87,6 +88,8 @@ func (r *run) suppress() ([]Finding, []Suppressed) {
 		}
 		keep = append(keep, f)
 	}
+	silenced = append(silenced, r.modeSuppressed...)
+	slices.SortFunc(silenced, func(a, b Suppressed) int { return compareFindings(a.Finding, b.Finding) })
 	return keep, silenced
 }
 

@@ -103,13 +103,16 @@ func newPauseCmd(pause bool) *cobra.Command {
 }
 
 func newReloadCmd() *cobra.Command {
-	return serverCmd("reload", "Make the server re-read the project (as SIGHUP does)", cobra.NoArgs,
+	return serverCmd("reload", "Make the server re-read the project (as SIGHUP does); with --env its alert routes stay those deployed", cobra.NoArgs,
 		func(c *cobra.Command, cl *apiclient.Client, _ []string) error {
 			res, err := cl.Reload(c.Context())
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "loaded %d pipeline(s)\n", len(res.Loaded))
+			for _, n := range res.Notes {
+				fmt.Fprintln(c.OutOrStdout(), "note: "+n)
+			}
 			for _, e := range res.Errors {
 				fmt.Fprintln(c.ErrOrStderr(), e)
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/monitor"
+	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/server"
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
@@ -147,7 +148,12 @@ func serve(c *cobra.Command, f serveFlags) error {
 			return app.Secrets(dir, &spec.Project{Secrets: s})
 		},
 	})
-	lifecycle := deploy.New(deploy.Options{Store: st, Starter: srv.StagingStarter(), Check: gate(c.Root(), st)})
+	var alerts *manager.Manager // set below, before anything is served
+	lifecycle := deploy.New(deploy.Options{Store: st, Starter: srv.StagingStarter(), Check: gate(c.Root(), st),
+		TestFire: func(ctx context.Context, proj *spec.Project, route, actor string) (record.TestFire, error) {
+			tf, _, err := alerts.TestFireWith(ctx, proj, route, actor)
+			return tf, err
+		}})
 	srv.SetDeployments(server.Lifecycle{Svc: lifecycle})
 	if err := adminToken(ctx, lifecycle, dir, log); err != nil {
 		return failed(err)
@@ -160,6 +166,9 @@ func serve(c *cobra.Command, f serveFlags) error {
 	if err := monitor.RegisterStoreHealth(reg, health); err != nil {
 		return failed(err)
 	}
+	if err := monitor.RegisterPools(reg, srv); err != nil {
+		return failed(err)
+	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return failed(fmt.Errorf("listen on %s: %w", f.addr, err))
@@ -167,7 +176,7 @@ func serve(c *cobra.Command, f serveFlags) error {
 	if f.publicURL == "" {
 		f.publicURL = "http://" + ln.Addr().String()
 	}
-	alerts, err := manager.New(manager.Config{
+	alerts, err = manager.New(manager.Config{
 		Store: st, Project: srv.Project, Targets: srv.AlertTargets, Secrets: app.Secrets(dir, project),
 		BaseURL: f.publicURL, Logger: log.With("component", "alerts"),
 	})

@@ -132,7 +132,13 @@ func (s *Service) Promote(ctx context.Context, actor, pipeline, from, to, messag
 	if message == "" {
 		message = "promoted from " + from
 	}
-	return s.propose(ctx, actor, p, message, record.AuditPromote, []string{spec.GateStaging})
+	extra := []string{spec.GateStaging}
+	if fired, err := s.testFireRoutes(ctx, actor, p); err != nil {
+		return nil, err
+	} else if fired {
+		extra = append(extra, GateTestFire)
+	}
+	return s.propose(ctx, actor, p, message, record.AuditPromote, extra)
 }
 
 // protected reports whether d's environment requires approvals: d asks

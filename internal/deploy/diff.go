@@ -22,11 +22,14 @@ type Diff struct {
 	// nothing changed.
 	Risk    string
 	Changes []Change // widest class first, then in the order found
+	// Routes are the alert routes a routing change (RiskRouting) adds or
+	// changes: a deployment to production test-fires them first.
+	Routes []string
 }
 
 // Change is one difference and its risk class.
 type Change struct {
-	Class string // spec.RiskL1..L4
+	Class string // spec.RiskL1..L4, or RiskRouting
 	Text  string // "tasks[1].retries.attempts: 3 → 5", "task `x` added"
 }
 
@@ -84,6 +87,11 @@ func (d *Diff) widen(class, why string) {
 	d.Risk = class
 }
 
+// Routing reports whether the diff changes gantry.yaml's alerting.
+func (d *Diff) Routing() bool {
+	return slices.ContainsFunc(d.Changes, func(c Change) bool { return c.Class == RiskRouting })
+}
+
 func (d *Diff) sort() {
 	slices.SortStableFunc(d.Changes, func(a, b Change) int { return cmp.Compare(b.Class, a.Class) })
 }
@@ -119,6 +127,9 @@ func compareFiles(d *Diff, from, to *Bundle, p *spec.Pipeline) {
 		}
 		a, inOld := from.Files[f]
 		b, inNew := to.Files[f]
+		if f == spec.ProjectFile && !bytes.Equal(a, b) {
+			compareRouting(d, a, b)
+		}
 		switch {
 		case !inOld:
 			d.add(class, fmt.Sprintf("%s added (%d lines)", f, len(lines(b))))
@@ -143,7 +154,11 @@ func (d *Diff) WriteText(w io.Writer) error {
 	if d.Risk == "" {
 		b.WriteString(": no changes\n")
 	} else {
-		fmt.Fprintf(&b, ", risk %s (%s)\n", d.Risk, riskNames[d.Risk])
+		fmt.Fprintf(&b, ", risk %s (%s)", d.Risk, riskNames[d.Risk])
+		if d.Routing() {
+			b.WriteString(" and " + RiskRouting + " (who is paged)")
+		}
+		b.WriteString("\n")
 	}
 	for _, c := range d.Changes {
 		fmt.Fprintf(&b, "  %s  %s\n", c.Class, c.Text)

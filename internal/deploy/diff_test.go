@@ -4,9 +4,11 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/gantryhq/gantry/internal/deploy"
+	"github.com/gantryhq/gantry/internal/spec"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/diff")
@@ -41,6 +43,10 @@ func TestDiffGolden(t *testing.T) {
 			{"gantry.yaml", "warehouse: {slots: 2}", "warehouse: {slots: 4}"},
 			{"pipelines/orders.yaml", "target: warehouse", "target: warehouse_v2"},
 		}},
+		{name: "routing", edits: []edit{
+			{"gantry.yaml", "      channels: [oncall]", "      channels: [oncall, backup]"},
+			{"gantry.yaml", "  routes:\n", "    backup: {type: alertmanager, url: \"http://127.0.0.1:8/\"}\n  routes:\n"},
+		}},
 		{name: "new", new: true},
 	}
 	base := collect(t, project(t), "orders")
@@ -56,8 +62,15 @@ func TestDiffGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := c.name; want != "new" && d.Risk != want {
+			want, routes := c.name, []string(nil)
+			if c.name == "routing" {
+				want, routes = spec.RiskL4, []string{"data-oncall"}
+			}
+			if want != "new" && d.Risk != want {
 				t.Errorf("risk %s, want %s", d.Risk, want)
+			}
+			if d.Routing() != (routes != nil) || !slices.Equal(d.Routes, routes) {
+				t.Errorf("routing %v, routes %v; want routes %v", d.Routing(), d.Routes, routes)
 			}
 			golden(t, filepath.Join("testdata", "diff", c.name+".txt"), d.String())
 		})

@@ -46,6 +46,10 @@ type Options struct {
 	// approving or rejecting a deployment to a protected environment is
 	// then refused. Zero: actors are authenticated, as behind the API.
 	Unauthenticated bool
+	// TestFire test-fires the routes a routing change brings into a
+	// production environment (the test_fire gate); nil refuses such a
+	// change, as the local CLI has no alert manager.
+	TestFire TestFirer
 }
 
 // Service is the deploy lifecycle over a store. It is safe for concurrent
@@ -57,11 +61,12 @@ type Service struct {
 	check   func(ctx context.Context, dir, env string) (*check.Report, error)
 	// unauthenticated: see Options.Unauthenticated.
 	unauthenticated bool
+	testFire        TestFirer
 }
 
 // New returns a Service.
 func New(o Options) *Service {
-	s := &Service{st: o.Store, starter: o.Starter, now: o.Now, check: o.Check, unauthenticated: o.Unauthenticated}
+	s := &Service{st: o.Store, starter: o.Starter, now: o.Now, check: o.Check, unauthenticated: o.Unauthenticated, testFire: o.TestFire}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -146,12 +151,22 @@ func (s *Service) DeployAll(ctx context.Context, actor string, bundles []*Bundle
 			changed = append(changed, p.b.Pipeline)
 		}
 	}
+	fired := make([][]string, len(plans))
+	for i, p := range plans {
+		ok, err := s.testFireRoutes(ctx, actor, p)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			fired[i] = []string{GateTestFire}
+		}
+	}
 	results := make([]*Result, len(plans))
 	for i, p := range plans {
 		if len(changed) > 1 && p.diff != nil {
 			p.diff.widen(spec.RiskL4, fmt.Sprintf("%d pipelines deploy at once: %s", len(changed), strings.Join(changed, ", ")))
 		}
-		r, err := s.propose(ctx, actor, p, message, record.AuditDeploy, nil)
+		r, err := s.propose(ctx, actor, p, message, record.AuditDeploy, fired[i])
 		if err != nil {
 			return nil, err
 		}

@@ -30,7 +30,10 @@
 // Without Config.Env the server runs the project's working tree. With one
 // (gantry serve --env prod) it runs, for each pipeline, the revision
 // active in that environment, from that revision's files written once
-// under RevisionDir, and loads again whenever a deployment, approval,
+// under RevisionDir, sealed read-only and verified against the revision
+// before it is loaded and before each run starts there (a tampered folder
+// fails the run unrun and raises RevisionTampered), and loads again
+// whenever a deployment, approval,
 // rollback or staging result changes what is active. A run carries its
 // revision, so a run in flight finishes on it; staging runs, whatever
 // the server's environment, run in a fresh folder removed afterwards.
@@ -43,4 +46,12 @@
 // ends; the server gives it the pipelines it runs and the environment of
 // each (AlertTargets) and gantry.yaml (Project), and serves its API
 // (AlertAPI), writing each silence and test-fire to the audit log.
+//
+// Without Config.Env, Project is the working tree's gantry.yaml as last
+// (re)loaded. With one it is the gantry.yaml bundled in the revision that
+// became active there last: production pages through the routes and
+// channels that were deployed, and an edit of the working tree changes
+// them only through a deployment. A reload says so when the two differ.
+// Before anything is active in the environment the working tree's is
+// used, so a route can be test-fired ahead of the first deploy.
 package server

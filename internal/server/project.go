@@ -14,6 +14,7 @@ import (
 
 	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/engine"
+	"github.com/gantryhq/gantry/internal/engine/pool"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/schedule"
 	"github.com/gantryhq/gantry/internal/spec"
@@ -32,6 +33,7 @@ type pipeline struct {
 	dir      string            // where its tasks run: the project, or the revision's files
 	params   map[string]string // what env sets, under each run's own
 	secrets  engine.SecretFunc // env's own secret source; nil: the server's
+	project  *spec.Project     // the gantry.yaml loaded with it: the working tree's or its revision's
 }
 
 // request is an engine request for a run of p.
@@ -87,17 +89,27 @@ func (s *Server) load() api.ReloadResult {
 		next[p.Name] = lp
 	}
 	if proj != nil || err == nil {
-		s.mu.Lock()
-		s.project = proj
-		s.mu.Unlock()
+		s.setProject(proj)
 	}
 	return s.swap(next, broken, res)
 }
 
+// setProject takes gantry.yaml as last loaded, and sizes the pools by it.
+func (s *Server) setProject(proj *spec.Project) {
+	s.mu.Lock()
+	s.project = proj
+	s.mu.Unlock()
+	s.pools.SetSlots(proj.PoolSlots())
+}
+
+// PoolUsage reports each pool's slots, those in use and the tasks waiting,
+// for the metrics.
+func (s *Server) PoolUsage() []pool.Usage { return s.pools.Usage() }
+
 // newPipeline derives what the server needs from a parsed pipeline whose
 // files are in dir.
 func (s *Server) newPipeline(proj *spec.Project, p *spec.Pipeline, dir, revision, env string) (*pipeline, error) {
-	lp := &pipeline{spec: p, env: env, revision: revision, dir: dir, since: s.started}
+	lp := &pipeline{spec: p, env: env, revision: revision, dir: dir, since: s.started, project: proj}
 	if p.Schedule != nil && p.Schedule.Cron != "" {
 		sc, err := schedule.New(p.Schedule.Cron, p.Schedule.Location)
 		if err != nil {

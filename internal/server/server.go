@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gantryhq/gantry/internal/engine"
+	"github.com/gantryhq/gantry/internal/engine/pool"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
@@ -19,8 +20,8 @@ import (
 // metrics implement it.
 type Observer interface {
 	RunFinished(r record.Run)
-	AttemptFinished(pipeline string, a record.TaskAttempt)
-	SchedulerLag(pipeline string, d time.Duration)
+	AttemptFinished(pipeline, env string, a record.TaskAttempt)
+	SchedulerLag(pipeline, env string, d time.Duration)
 }
 
 // Config wires a Server. ProjectDir, Store and Exec are required.
@@ -66,9 +67,10 @@ type Config struct {
 
 // Server runs a project's pipelines on their own.
 type Server struct {
-	cfg Config
-	eng *engine.Engine
-	log *slog.Logger
+	cfg   Config
+	eng   *engine.Engine
+	log   *slog.Logger
+	pools *pool.Limiter // one for every run this server executes, whatever its pipeline
 
 	mu      sync.Mutex
 	pipes   map[string]*pipeline // by name
@@ -78,8 +80,11 @@ type Server struct {
 	cursors map[string]time.Time // pipeline → end of its last scheduled interval
 	revs    map[string]*pipeline // pipeline@revision@env → as that revision has it
 	project *spec.Project        // gantry.yaml as last loaded; nil when none
-	started time.Time            // when New was called: working-tree alerts look no further back
-	alerter Alerter
+	// projectRev is the revision project came from with Config.Env; ""
+	// for the working tree's.
+	projectRev string
+	started    time.Time // when New was called: working-tree alerts look no further back
+	alerter    Alerter
 
 	dispatching  sync.Mutex // one dispatch pass at a time
 	wakeDispatch chan struct{}
@@ -126,8 +131,10 @@ func New(cfg Config) *Server {
 		started:      time.Now(),
 		wakeDispatch: make(chan struct{}, 1),
 		wakeSchedule: make(chan struct{}, 1),
+		pools:        pool.New(nil), // sized by load, from gantry.yaml
 	}
 	s.eng = engine.New(engine.Config{
+		Pools:     s.pools,
 		Store:     cfg.Store,
 		Exec:      cfg.Exec,
 		Logger:    cfg.Logger,
@@ -229,7 +236,7 @@ func (s *Server) observe(ev engine.Event) {
 	}
 	s.mu.Unlock()
 	if show {
-		s.cfg.Observer.SchedulerLag(a.run.Pipeline, ev.Time.Sub(a.run.IntervalEnd))
+		s.cfg.Observer.SchedulerLag(a.run.Pipeline, a.run.Env, ev.Time.Sub(a.run.IntervalEnd))
 	}
 }
 
@@ -241,6 +248,6 @@ func (s *Server) onAttempt(run record.Run, a record.TaskAttempt) {
 		s.wakeAlerts()
 	}
 	if s.cfg.Observer != nil {
-		s.cfg.Observer.AttemptFinished(run.Pipeline, a)
+		s.cfg.Observer.AttemptFinished(run.Pipeline, run.Env, a)
 	}
 }

@@ -217,9 +217,14 @@ func (d *decoder) concurrency(n *yaml.Node, path string) Concurrency {
 
 func (d *decoder) alerts(n *yaml.Node, path string) Alerts {
 	var a Alerts
-	fields, _ := d.mapping(n, path, []string{"route"})
+	fields, _ := d.mapping(n, path, []string{"route", "suppress"})
 	for _, f := range fields {
-		a.Route, _ = d.strMatching(f.Value, f.Path, nameRe, "route name")
+		switch f.Key {
+		case "route":
+			a.Route, _ = d.strMatching(f.Value, f.Path, nameRe, "route name")
+		case "suppress":
+			a.Suppress = d.suppressions(f.Value, f.Path)
+		}
 	}
 	return a
 }

@@ -8,7 +8,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-var projectKeys = []string{"project", "store", "environments", "pools", "secrets", "alerts", "deploy", "logs"}
+var projectKeys = []string{"project", "store", "environments", "pools", "secrets", "alerts", "deploy", "logs", "files"}
 
 // ParseProject parses a gantry.yaml. path is used in error messages and
 // kept in Project.File. Every problem is reported at once as Errors.
@@ -38,6 +38,8 @@ func ParseProject(path string, data []byte) (*Project, error) {
 			p.Deploy = d.deployPolicy(f.Value, f.Path)
 		case "logs":
 			p.Logs = d.logs(f.Value, f.Path)
+		case "files":
+			p.Files = d.projectFiles(f.Value, f.Path)
 		}
 	}
 	if p.Deploy.Gates == nil {
@@ -141,7 +143,7 @@ var (
 
 func (d *decoder) projectAlerts(n *yaml.Node, path string) ProjectAlerts {
 	var a ProjectAlerts
-	fields, _ := d.mapping(n, path, append([]string{"channels", "routes", "scheduler_lag", "retention"}, groupingKeys...))
+	fields, _ := d.mapping(n, path, append([]string{"channels", "routes", "scheduler_lag", "retention", "suppress"}, groupingKeys...))
 	var routesNode *yaml.Node
 	routesPath := ""
 	for _, f := range fields {
@@ -154,6 +156,8 @@ func (d *decoder) projectAlerts(n *yaml.Node, path string) ProjectAlerts {
 			a.SchedulerLag, _ = d.duration(f.Value, f.Path)
 		case "retention":
 			a.Retention, _ = d.duration(f.Value, f.Path)
+		case "suppress":
+			a.Suppress = d.suppressions(f.Value, f.Path)
 		default:
 			d.grouping(f, &a.Grouping)
 		}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/gantryhq/gantry/internal/alert/routing"
 	"github.com/gantryhq/gantry/internal/store"
 )
 
@@ -42,7 +43,6 @@ var (
 	headingRe = regexp.MustCompile(`^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$`)
 	fenceRe   = regexp.MustCompile("^ {0,3}(```+|~~~+)")
 	itemRe    = regexp.MustCompile(`^ {0,3}([-*+]|\d+[.)])[ \t]+(.*)$`)
-	slugDrop  = regexp.MustCompile(`[^a-z0-9]+`)
 )
 
 // parseRunbook reads the Markdown a runbook is written in, as far as a
@@ -120,29 +120,7 @@ func parseRunbook(text string) []block {
 }
 
 // slug is a heading's anchor: lower case, words joined by "-".
-func slug(s string) string {
-	return strings.Trim(slugDrop.ReplaceAllString(strings.ToLower(s), "-"), "-")
-}
-
-// modes are the anchors alerts link to and the words that name each mode
-// in a heading, tried in order.
-var modes = []struct {
-	anchor string
-	words  *regexp.Regexp
-}{
-	{"task-failed", regexp.MustCompile(`fail|error`)},
-	{"timeout", regexp.MustCompile(`time ?out|timed out|too long`)},
-	{"out-of-memory", regexp.MustCompile(`memory|oom`)},
-	{"lost-attempt", regexp.MustCompile(`lost|crash|restart`)},
-	{"sla-missed", regexp.MustCompile(`\bsla\b|deadline|late`)},
-	{"stale-data", regexp.MustCompile(`stale|fresh`)},
-	{"row-count", regexp.MustCompile(`\brows?\b|row count|volume`)},
-	{"slow-run", regexp.MustCompile(`slow|degrad|duration`)},
-	{"retries", regexp.MustCompile(`retr(y|ies)`)},
-	{"dead-letters", regexp.MustCompile(`dead.letter|dlq|replay`)},
-	{"scheduler-lag", regexp.MustCompile(`lag|schedul`)},
-	{"rollback", regexp.MustCompile(`roll ?back|revert`)},
-}
+func slug(s string) string { return routing.Slug(s) }
 
 // placeAliases puts each failure-mode anchor no heading has as its own id
 // on the first heading whose words name that mode.
@@ -153,14 +131,14 @@ func placeAliases(bs []block) {
 			ids[b.ID] = true
 		}
 	}
-	for _, m := range modes {
-		if ids[m.anchor] {
+	for _, m := range routing.Anchors {
+		if ids[m.Anchor] {
 			continue
 		}
 		for i := range bs {
-			if bs[i].ID != "" && bs[i].Kind != "h1" && m.words.MatchString(strings.ToLower(bs[i].Text)) {
-				bs[i].Aliases = append(bs[i].Aliases, m.anchor)
-				ids[m.anchor] = true
+			if bs[i].ID != "" && bs[i].Kind != "h1" && m.Names(bs[i].Text) {
+				bs[i].Aliases = append(bs[i].Aliases, m.Anchor)
+				ids[m.Anchor] = true
 				break
 			}
 		}

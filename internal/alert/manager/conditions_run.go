@@ -88,7 +88,7 @@ func (e *eval) failureAlert(d *targetData, r record.Run, rt record.RunTask, kind
 // (on: [retry]) and a succeeded run (on: [success]), from runs that are
 // active or ended within the last hour.
 func (e *eval) events(d *targetData) error {
-	retry, success := e.tree.wants("retry"), e.tree.wants("success")
+	retry, success := e.tree.Wants("retry"), e.tree.Wants("success")
 	if !retry && !success {
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gantryhq/gantry/internal/alert/routing"
 	"slices"
 	"sync"
 	"time"
@@ -16,7 +17,7 @@ import (
 // group is an alert group during one evaluation.
 type group struct {
 	rec     record.AlertGroup
-	node    *node // nil when its route no longer exists
+	node    *routing.Node // nil when its route no longer exists
 	members map[string]bool
 	dirty   bool
 }
@@ -30,20 +31,20 @@ func (m *Manager) deliver(ctx context.Context, e *eval, firing map[string]record
 	}
 	groups := map[string]*group{}
 	for _, r := range recs {
-		groups[r.Key] = &group{rec: r, node: e.tree.find(r.Route), members: map[string]bool{}}
+		groups[r.Key] = &group{rec: r, node: e.tree.Find(r.Route), members: map[string]bool{}}
 	}
 	routed := map[string][]*group{} // fingerprint → its groups
 	for _, fp := range sortedKeys(firing) {
 		a := firing[fp]
-		for _, n := range e.tree.route(labelsOf(a)) {
-			if len(n.channels) == 0 {
+		for _, n := range e.tree.Route(labelsOf(a)) {
+			if len(n.Channels) == 0 {
 				continue // nothing to send to: no group
 			}
-			key, gl := n.groupKey(labelsOf(a))
+			key, gl := n.GroupKey(labelsOf(a))
 			g := groups[key]
 			if g == nil {
-				g = &group{rec: record.AlertGroup{Key: key, Route: n.path, Labels: gl, CreatedAt: e.now,
-					NextFlushAt: e.now.Add(n.grouping.wait)}, node: n, members: map[string]bool{}, dirty: true}
+				g = &group{rec: record.AlertGroup{Key: key, Route: n.Path, Labels: gl, CreatedAt: e.now,
+					NextFlushAt: e.now.Add(n.Grouping.Wait)}, node: n, members: map[string]bool{}, dirty: true}
 				groups[key] = g
 			}
 			g.members[fp] = true
@@ -109,7 +110,7 @@ func (m *Manager) flush(ctx context.Context, e *eval, g *group, firing map[strin
 	}
 	var jobs []job
 	var keep []record.ChannelState
-	for _, name := range n.channels {
+	for _, name := range n.Channels {
 		cs := states[name]
 		cs.Channel = name
 		var out []record.Alert
@@ -148,7 +149,7 @@ func (m *Manager) flush(ctx context.Context, e *eval, g *group, firing map[strin
 			}
 		}
 		anyFiring := len(sent) > 0
-		repeat := anyFiring && !e.now.Before(cs.LastNotifiedAt.Add(n.grouping.repeat))
+		repeat := anyFiring && !e.now.Before(cs.LastNotifiedAt.Add(n.Grouping.Repeat))
 		if len(out) == 0 || (!changed && !repeat) {
 			cs.Sent = append(sent, still...)
 			if len(cs.Sent) > 0 {
@@ -186,7 +187,7 @@ func (m *Manager) flush(ctx context.Context, e *eval, g *group, firing map[strin
 	}
 	slices.SortFunc(keep, func(a, b record.ChannelState) int { return compareStrings(a.Channel, b.Channel) })
 	g.rec.Channels = keep
-	g.rec.NextFlushAt = e.now.Add(n.grouping.interval)
+	g.rec.NextFlushAt = e.now.Add(n.Grouping.Interval)
 	g.dirty = false
 	if len(g.members) == 0 && len(keep) == 0 {
 		if len(ds) > 0 {
@@ -263,7 +264,7 @@ func (m *Manager) resolveEvents(ctx context.Context, e *eval, firing map[string]
 }
 
 func sentToAll(g *group, fp string) bool {
-	for _, name := range g.node.channels {
+	for _, name := range g.node.Channels {
 		i := slices.IndexFunc(g.rec.Channels, func(cs record.ChannelState) bool { return cs.Channel == name })
 		if i < 0 || !slices.ContainsFunc(g.rec.Channels[i].Sent, func(s record.SentAlert) bool { return s.Fingerprint == fp }) {
 			return false

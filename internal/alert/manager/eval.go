@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gantryhq/gantry/internal/alert/routing"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
@@ -23,35 +24,27 @@ type Target struct {
 	Since time.Time
 }
 
-// Alert names, one per condition. Each has a runbook anchor, see anchors.
+// Alert names, one per condition. Each has a runbook anchor (routing.Anchor).
 const (
-	NameRunFailed        = "RunFailed"
-	NameRunTimedOut      = "RunTimedOut"
-	NameTaskOutOfMemory  = "TaskOutOfMemory"
-	NameTaskLost         = "TaskLost"
-	NameTaskRetried      = "TaskRetried"
-	NameRunSucceeded     = "RunSucceeded"
-	NameSLAMissed        = "SLAMissed"
-	NameDataStale        = "DataStale"
-	NameRowCountLow      = "RowCountLow"
-	NameRowCountDropped  = "RowCountDropped"
-	NameRowCountMissing  = "RowCountMissing"
-	NameRunSlow          = "RunSlow"
-	NameRetryRateHigh    = "RetryRateHigh"
-	NameDeadLetters      = "DeadLettersPending"
-	NameSchedulerLagging = "SchedulerLagging"
-	NameRolledBack       = "RolledBack"
-	NameTest             = "GantryTestAlert"
+	NameRunFailed        = routing.NameRunFailed
+	NameRunTimedOut      = routing.NameRunTimedOut
+	NameTaskOutOfMemory  = routing.NameTaskOutOfMemory
+	NameTaskLost         = routing.NameTaskLost
+	NameTaskRetried      = routing.NameTaskRetried
+	NameRunSucceeded     = routing.NameRunSucceeded
+	NameSLAMissed        = routing.NameSLAMissed
+	NameDataStale        = routing.NameDataStale
+	NameRowCountLow      = routing.NameRowCountLow
+	NameRowCountDropped  = routing.NameRowCountDropped
+	NameRowCountMissing  = routing.NameRowCountMissing
+	NameRunSlow          = routing.NameRunSlow
+	NameRetryRateHigh    = routing.NameRetryRateHigh
+	NameDeadLetters      = routing.NameDeadLetters
+	NameSchedulerLagging = routing.NameSchedulerLagging
+	NameRolledBack       = routing.NameRolledBack
+	NameRevisionTampered = routing.NameRevisionTampered
+	NameTest             = routing.NameTest
 )
-
-// anchors are the runbook sections alerts link to: runbook#anchor.
-var anchors = map[string]string{
-	NameRunFailed: "task-failed", NameRunTimedOut: "timeout", NameTaskOutOfMemory: "out-of-memory",
-	NameTaskLost: "lost-attempt", NameTaskRetried: "task-failed", NameSLAMissed: "sla-missed",
-	NameDataStale: "stale-data", NameRowCountLow: "row-count", NameRowCountDropped: "row-count",
-	NameRowCountMissing: "row-count", NameRunSlow: "slow-run", NameRetryRateHigh: "retries",
-	NameDeadLetters: "dead-letters", NameSchedulerLagging: "scheduler-lag", NameRolledBack: "rollback",
-}
 
 // Annotation keys.
 const (
@@ -68,7 +61,7 @@ type eval struct {
 	ctx      context.Context
 	now      time.Time
 	project  *spec.Project
-	tree     *tree
+	tree     *routing.Tree
 	alerts   map[string]record.Alert // candidates by fingerprint
 	failed   map[string]bool         // "pipeline\x00env" whose conditions could not be read
 	wake     time.Time
@@ -118,11 +111,7 @@ func (e *eval) target(t Target) error {
 // add records a candidate alert for target t.
 func (e *eval) add(t Target, name, kind string, extra, ann map[string]string, runID int64) {
 	p := t.Pipeline
-	labels := map[string]string{
-		LabelAlertname: name, LabelPipeline: p.Name, LabelEnv: t.Env, LabelOwner: p.Owner,
-		LabelSeverity: severityOf(kind, e.production(t.Env)), LabelRoute: p.Alerts.Route,
-	}
-	maps.Copy(labels, extra)
+	labels := routing.AlertLabels(p, t.Env, name, routing.Severity(kind, e.production(t.Env)), extra)
 	ann = maps.Clone(ann)
 	if ann == nil {
 		ann = map[string]string{}
@@ -130,7 +119,7 @@ func (e *eval) add(t Target, name, kind string, extra, ann map[string]string, ru
 	if runID != 0 && e.m.cfg.BaseURL != "" {
 		ann[AnnRunURL] = e.m.runURL(runID)
 	}
-	if u := e.m.runbookURL(p, anchors[name]); u != "" {
+	if u := e.m.runbookURL(p, routing.Anchor(name)); u != "" {
 		ann[AnnRunbookURL] = u
 	}
 	a := record.Alert{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gantryhq/gantry/internal/alert/routing"
 	"maps"
 	"time"
 
@@ -34,7 +35,7 @@ func (m *Manager) Evaluate(ctx context.Context, now time.Time) (time.Time, error
 	m.sec = sec
 	m.secMu.Unlock()
 
-	e := &eval{m: m, ctx: ctx, now: now, project: project, tree: buildTree(project.Alerts),
+	e := &eval{m: m, ctx: ctx, now: now, project: project, tree: routing.New(project.Alerts),
 		alerts: map[string]record.Alert{}, failed: map[string]bool{}, runCache: map[int64]record.Run{}, paused: map[string]bool{}}
 	if states, err := m.cfg.Store.ListPipelineStates(ctx); err == nil {
 		for _, ps := range states {

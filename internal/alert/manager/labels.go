@@ -7,19 +7,20 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gantryhq/gantry/internal/alert/routing"
 	"github.com/gantryhq/gantry/internal/record"
 )
 
 // Label names every alert carries.
 const (
-	LabelAlertname = "alertname"
-	LabelPipeline  = "pipeline"
-	LabelEnv       = "env"
-	LabelOwner     = "owner"
-	LabelSeverity  = "severity"
-	LabelRoute     = "route"
-	LabelKind      = "kind"
-	LabelTask      = "task"
+	LabelAlertname = routing.LabelAlertname
+	LabelPipeline  = routing.LabelPipeline
+	LabelEnv       = routing.LabelEnv
+	LabelOwner     = routing.LabelOwner
+	LabelSeverity  = routing.LabelSeverity
+	LabelRoute     = routing.LabelRoute
+	LabelKind      = routing.LabelKind
+	LabelTask      = routing.LabelTask
 	LabelRun       = "run" // event alerts only: one alert per run
 	LabelAttempt   = "attempt"
 )
@@ -49,26 +50,10 @@ func Fingerprint(labels map[string]string) string {
 
 // Severities.
 const (
-	SeverityCritical = "critical"
-	SeverityWarning  = "warning"
-	SeverityInfo     = "info"
+	SeverityCritical = routing.SeverityCritical
+	SeverityWarning  = routing.SeverityWarning
+	SeverityInfo     = routing.SeverityInfo
 )
-
-// severityOf is the severity of an alert of kind in an environment:
-// production failures are critical, the same outside production a warning.
-func severityOf(kind string, production bool) string {
-	sev := SeverityCritical
-	switch kind {
-	case "degradation", "scheduler_lag":
-		sev = SeverityWarning
-	case "retry", "success":
-		return SeverityInfo
-	}
-	if !production && sev == SeverityCritical {
-		sev = SeverityWarning
-	}
-	return sev
-}
 
 // eventKinds are kinds whose alerts report one thing that happened rather
 // than a condition that holds: they fire once and resolve, without a

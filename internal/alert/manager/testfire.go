@@ -3,11 +3,13 @@ package manager
 import (
 	"context"
 	"fmt"
+	"github.com/gantryhq/gantry/internal/alert/routing"
 	"slices"
 	"sync"
 
 	"github.com/gantryhq/gantry/internal/alert"
 	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/spec"
 )
 
 // TestFire sends a test alert, marked as one on every channel, through
@@ -16,17 +18,23 @@ import (
 // delivery per channel. Channels that keep incidents open (PagerDuty,
 // Alertmanager) are sent the resolve too. An unknown route is ErrInvalid.
 func (m *Manager) TestFire(ctx context.Context, route, actor string) (record.TestFire, []record.AlertDelivery, error) {
-	project := m.cfg.Project()
+	return m.TestFireWith(ctx, m.cfg.Project(), route, actor)
+}
+
+// TestFireWith is TestFire through the routes and channels of project
+// rather than those the manager routes with: the deploy gate proves the
+// routes a deployment brings before they page anyone for real.
+func (m *Manager) TestFireWith(ctx context.Context, project *spec.Project, route, actor string) (record.TestFire, []record.AlertDelivery, error) {
 	if project == nil {
 		return record.TestFire{}, nil, fmt.Errorf("test-fire: no project")
 	}
-	root := buildTree(project.Alerts).named[route]
+	root := routing.New(project.Alerts).Named(route)
 	if root == nil {
 		return record.TestFire{}, nil, fmt.Errorf("test-fire: %w: unknown route %q", ErrInvalid, route)
 	}
 	var names []string
-	for _, n := range root.all() {
-		for _, c := range n.channels {
+	for _, n := range root.All() {
+		for _, c := range n.Channels {
 			if !slices.Contains(names, c) {
 				names = append(names, c)
 			}

@@ -1,4 +1,4 @@
-package manager
+package routing
 
 import (
 	"slices"
@@ -9,7 +9,7 @@ import (
 
 func TestRouting(t *testing.T) {
 	t.Parallel()
-	tr := buildTree(spec.ProjectAlerts{Routes: []spec.Route{{
+	tr := New(spec.ProjectAlerts{Routes: []spec.Route{{
 		Name: "data", Channels: []string{"slack"},
 		Routes: []spec.Route{
 			{Match: map[string]string{"env": "prod"}, Channels: []string{"pd"}, Continue: true},
@@ -34,70 +34,37 @@ func TestRouting(t *testing.T) {
 		"success never by default":      {map[string]string{"route": "data", "env": "dev", "kind": "success"}, nil},
 	} {
 		var got []string
-		for _, n := range tr.route(c.labels) {
-			got = append(got, n.path)
+		for _, n := range tr.Route(c.labels) {
+			got = append(got, n.Path)
 		}
 		if !slices.Equal(got, c.want) {
 			t.Errorf("%s: routed to %v, want %v", name, got, c.want)
 		}
 	}
 	// Channels inherit: data/4 has none of its own.
-	if n := tr.find("data/4"); n == nil || !slices.Equal(n.channels, []string{"slack"}) {
-		t.Errorf("data/4 channels %v, want the parent's", n.channels)
+	if n := tr.Find("data/4"); n == nil || !slices.Equal(n.Channels, []string{"slack"}) {
+		t.Errorf("data/4 channels %v, want the parent's", n.Channels)
 	}
-	if !tr.wants("retry") || tr.wants("success") {
+	if !tr.Wants("retry") || tr.Wants("success") {
 		t.Error("wants: retry is asked for, success is not")
 	}
 }
 
 func TestGroupingInherits(t *testing.T) {
 	t.Parallel()
-	tr := buildTree(spec.ProjectAlerts{
+	tr := New(spec.ProjectAlerts{
 		Grouping: spec.Grouping{GroupWait: 10e9},
 		Routes: []spec.Route{{Name: "r", Grouping: spec.Grouping{GroupBy: []string{"pipeline"}},
 			Routes: []spec.Route{{Grouping: spec.Grouping{RepeatInterval: 3600e9}}}}},
 	})
-	n := tr.find("r/0")
-	if !slices.Equal(n.grouping.by, []string{"pipeline"}) || n.grouping.wait != 10e9 || n.grouping.interval != DefaultGroupInterval || n.grouping.repeat != 3600e9 {
-		t.Errorf("grouping %+v", n.grouping)
+	n := tr.Find("r/0")
+	if !slices.Equal(n.Grouping.By, []string{"pipeline"}) || n.Grouping.Wait != 10e9 || n.Grouping.Interval != DefaultGroupInterval || n.Grouping.Repeat != 3600e9 {
+		t.Errorf("grouping %+v", n.Grouping)
 	}
-	k1, _ := n.groupKey(map[string]string{"pipeline": "orders", "alertname": "A"})
-	k2, _ := n.groupKey(map[string]string{"pipeline": "orders", "alertname": "B"})
-	k3, _ := n.groupKey(map[string]string{"pipeline": "users", "alertname": "A"})
+	k1, _ := n.GroupKey(map[string]string{"pipeline": "orders", "alertname": "A"})
+	k2, _ := n.GroupKey(map[string]string{"pipeline": "orders", "alertname": "B"})
+	k3, _ := n.GroupKey(map[string]string{"pipeline": "users", "alertname": "A"})
 	if k1 != k2 || k1 == k3 {
 		t.Errorf("group keys %q %q %q", k1, k2, k3)
-	}
-}
-
-func TestFingerprintIsStable(t *testing.T) {
-	t.Parallel()
-	a := map[string]string{"alertname": "RunFailed", "pipeline": "orders", "env": "prod", "owner": "x", "severity": "critical"}
-	b := map[string]string{"alertname": "RunFailed", "pipeline": "orders", "env": "prod", "owner": "y", "severity": "warning", "route": "r"}
-	if Fingerprint(a) != Fingerprint(b) {
-		t.Error("owner, severity or route changed the fingerprint")
-	}
-	if Fingerprint(a) != "" && Fingerprint(a) == Fingerprint(map[string]string{"alertname": "RunFailed", "pipeline": "orders", "env": "staging"}) {
-		t.Error("env did not change the fingerprint")
-	}
-}
-
-func TestParseMatcher(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{
-		"env=prod": "env|=|prod", "env!=prod": "env|!=|prod", `pipeline=~"ord.*"`: "pipeline|=~|ord.*", "a!~b": "a|!~|b",
-	} {
-		m, err := ParseMatcher(in)
-		if err != nil || m.Name+"|"+m.Op+"|"+m.Value != want {
-			t.Errorf("ParseMatcher(%q) = %+v, %v; want %s", in, m, err, want)
-		}
-	}
-	for _, bad := range []string{"env", "=prod", "x=~("} {
-		if _, err := ParseMatcher(bad); err == nil {
-			t.Errorf("ParseMatcher(%q) accepted", bad)
-		}
-	}
-	ss := compileSilences(nil)
-	if ss.silencedBy(map[string]string{"a": "b"}) != 0 {
-		t.Error("no silences muted an alert")
 	}
 }
