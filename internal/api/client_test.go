@@ -84,6 +84,19 @@ func TestClientReadRoutes(t *testing.T) {
 	})
 	list, err = c.ListRuns(ctx, api.RunQuery{Limit: 3})
 	check(t, "short page next", list.Next, err, "")
+	check(t, "no env filter", runFilter.Env, nil, (*string)(nil))
+
+	// env=prod, and env= (the runs outside any environment), reach the
+	// store; a next page keeps the env.
+	prod, none := "prod", ""
+	list, err = c.ListRuns(ctx, api.RunQuery{Env: &prod, Limit: 2})
+	check(t, "RunFilter env", runFilter, err, store.RunFilter{Env: &prod, Limit: 2})
+	if _, err := c.RunsPage(ctx, list.Next); err != nil {
+		t.Fatalf("RunsPage: %v", err)
+	}
+	check(t, "next page env", runFilter.Env, nil, &prod)
+	_, err = c.ListRuns(ctx, api.RunQuery{Env: &none})
+	check(t, "RunFilter env outside any", runFilter, err, store.RunFilter{Env: &none, Limit: api.DefaultLimit})
 
 	run, err := c.GetRun(ctx, 7)
 	want := wantRun(7)
@@ -107,6 +120,8 @@ func TestClientReadRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(t, "default DeadLetterFilter", dlFilter, nil, store.DeadLetterFilter{Unreplayed: true, Limit: api.DefaultLimit})
+	_, err = c.ListDeadLetters(ctx, api.DeadLetterQuery{Env: &prod})
+	check(t, "DeadLetterFilter env", dlFilter, err, store.DeadLetterFilter{Env: &prod, Unreplayed: true, Limit: api.DefaultLimit})
 
 	dl, err := c.GetDeadLetter(ctx, 3)
 	check(t, "GetDeadLetter", dl, err, wantDeadLetter)
@@ -148,8 +163,10 @@ func TestClientWriteRoutes(t *testing.T) {
 		actors = append(actors, actor)
 		return fixtureBackfill, nil
 	}
-	fake.ReplayFunc = func(_ context.Context, _ int64, actor string) (record.Run, error) {
+	var forced []bool
+	fake.ReplayFunc = func(_ context.Context, _ int64, actor string, force bool) (record.Run, error) {
 		actors = append(actors, actor)
+		forced = append(forced, force)
 		return fixtureRun(7), nil
 	}
 	srv := newServer(t, fake)
@@ -191,13 +208,16 @@ func TestClientWriteRoutes(t *testing.T) {
 	b, err = c.CancelBackfill(ctx, 9)
 	check(t, "CancelBackfill", b, err, wantBackfill)
 
-	run, err = c.Replay(ctx, 3)
+	run, err = c.Replay(ctx, 3, false)
 	check(t, "Replay", run, err, wantRun(7))
+	run, err = c.Replay(ctx, 3, true)
+	check(t, "Replay --force", run, err, wantRun(7))
+	check(t, "Replay force", forced, nil, []bool{false, true})
 
 	res, err := c.Reload(ctx)
 	check(t, "Reload", res, err, api.ReloadResult{Loaded: []string{"orders"}, Errors: []string{"pipelines/x.yaml:1:1: bad"}})
 
-	check(t, "actors", actors, nil, []string{"alice", "alice", "alice", "alice", "alice"})
+	check(t, "actors", actors, nil, []string{"alice", "alice", "alice", "alice", "alice", "alice"})
 }
 
 // The status codes are part of the contract: 201 for created, 200 for a

@@ -13,7 +13,7 @@ func (h *handler) listDeadLetters(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	dls, err := h.svc.ListDeadLetters(r.Context(), store.DeadLetterFilter{
-		Pipeline: q.Pipeline, Unreplayed: !q.All, Limit: q.Limit,
+		Pipeline: q.Pipeline, Env: q.Env, Unreplayed: !q.All, Limit: q.Limit,
 	})
 	if err != nil {
 		h.fail(w, r, err)
@@ -46,10 +46,22 @@ func (h *handler) replay(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	run, err := h.svc.Replay(r.Context(), id, actor(r))
+	var body ReplayRequest
+	if err := decodeBody(w, r, &body, false); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	run, err := h.svc.Replay(r.Context(), id, actor(r), body.Force)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, newRunView(run, nil))
+}
+
+// ReplayRequest is the optional body of POST /api/v1/dead-letters/{id}/replay.
+type ReplayRequest struct {
+	// Force replays on a revision that was rolled back in the run's
+	// environment since the run; without it that is 409.
+	Force bool `json:"force,omitempty"`
 }

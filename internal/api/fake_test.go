@@ -27,7 +27,7 @@ type fakeService struct {
 	CancelBackfillFunc  func(ctx context.Context, id int64, actor string) (api.BackfillStatus, error)
 	ListDeadLettersFunc func(ctx context.Context, f store.DeadLetterFilter) ([]record.DeadLetter, error)
 	GetDeadLetterFunc   func(ctx context.Context, id int64) (record.DeadLetter, error)
-	ReplayFunc          func(ctx context.Context, id int64, actor string) (record.Run, error)
+	ReplayFunc          func(ctx context.Context, id int64, actor string, force bool) (record.Run, error)
 	SetPausedFunc       func(ctx context.Context, pipeline string, paused bool, actor string) error
 	ReloadFunc          func(ctx context.Context) (api.ReloadResult, error)
 	ReadyFunc           func(ctx context.Context) error
@@ -152,12 +152,12 @@ func (f *fakeService) GetDeadLetter(ctx context.Context, id int64) (record.DeadL
 	return f.GetDeadLetterFunc(ctx, id)
 }
 
-func (f *fakeService) Replay(ctx context.Context, id int64, actor string) (record.Run, error) {
+func (f *fakeService) Replay(ctx context.Context, id int64, actor string, force bool) (record.Run, error) {
 	f.record("Replay")
 	if f.ReplayFunc == nil {
 		return record.Run{}, errNotFaked
 	}
-	return f.ReplayFunc(ctx, id, actor)
+	return f.ReplayFunc(ctx, id, actor, force)
 }
 
 func (f *fakeService) SetPaused(ctx context.Context, pipeline string, paused bool, actor string) error {

@@ -19,6 +19,7 @@ const (
 // Limit 0 means DefaultLimit.
 type RunQuery struct {
 	Pipeline   string
+	Env        *string // nil: every environment; "" the runs outside any
 	States     []record.RunState
 	Trigger    record.Trigger
 	BackfillID int64
@@ -30,6 +31,7 @@ type RunQuery struct {
 func (q RunQuery) Values() url.Values {
 	v := url.Values{}
 	setString(v, "pipeline", q.Pipeline)
+	setEnv(v, q.Env)
 	for _, s := range q.States {
 		v.Add("state", string(s))
 	}
@@ -43,14 +45,16 @@ func (q RunQuery) Values() url.Values {
 // DeadLetterQuery is the query of GET /api/v1/dead-letters.
 type DeadLetterQuery struct {
 	Pipeline string
-	All      bool // include replayed dead letters
-	Limit    int  // 0 means DefaultLimit
+	Env      *string // nil: every environment; "" the runs outside any
+	All      bool    // include replayed dead letters
+	Limit    int     // 0 means DefaultLimit
 }
 
 // Values encodes q as a URL query.
 func (q DeadLetterQuery) Values() url.Values {
 	v := url.Values{}
 	setString(v, "pipeline", q.Pipeline)
+	setEnv(v, q.Env)
 	if q.All {
 		v.Set("all", "true")
 	}
@@ -84,6 +88,23 @@ func setString(v url.Values, key, s string) {
 	}
 }
 
+// setEnv sets env, even to "" (the runs outside any environment), unless
+// env is nil.
+func setEnv(v url.Values, env *string) {
+	if env != nil {
+		v.Set("env", *env)
+	}
+}
+
+// queryEnv reads the optional env filter: absent is nil, "env=" is "".
+func queryEnv(v url.Values) *string {
+	if !v.Has("env") {
+		return nil
+	}
+	env := v.Get("env")
+	return &env
+}
+
 func setInt(v url.Values, key string, n int64) {
 	if n != 0 {
 		v.Set(key, strconv.FormatInt(n, 10))
@@ -102,7 +123,7 @@ var triggers = map[record.Trigger]bool{
 
 // parseRunQuery reads the runs query; state may repeat or be a comma list.
 func parseRunQuery(v url.Values) (RunQuery, error) {
-	q := RunQuery{Pipeline: v.Get("pipeline"), Trigger: record.Trigger(v.Get("trigger"))}
+	q := RunQuery{Pipeline: v.Get("pipeline"), Env: queryEnv(v), Trigger: record.Trigger(v.Get("trigger"))}
 	for _, s := range v["state"] {
 		for part := range strings.SplitSeq(s, ",") {
 			st := record.RunState(strings.TrimSpace(part))
@@ -128,13 +149,13 @@ func parseRunQuery(v url.Values) (RunQuery, error) {
 
 func (q RunQuery) filter() store.RunFilter {
 	return store.RunFilter{
-		Pipeline: q.Pipeline, States: q.States, Trigger: q.Trigger,
+		Pipeline: q.Pipeline, Env: q.Env, States: q.States, Trigger: q.Trigger,
 		BackfillID: q.BackfillID, Limit: q.Limit, BeforeID: q.Before,
 	}
 }
 
 func parseDeadLetterQuery(v url.Values) (DeadLetterQuery, error) {
-	q := DeadLetterQuery{Pipeline: v.Get("pipeline")}
+	q := DeadLetterQuery{Pipeline: v.Get("pipeline"), Env: queryEnv(v)}
 	var err error
 	if q.All, err = queryBool(v, "all"); err != nil {
 		return q, err

@@ -28,8 +28,10 @@ type Service interface {
 	CancelBackfill(ctx context.Context, id int64, actor string) (BackfillStatus, error)
 	ListDeadLetters(ctx context.Context, f store.DeadLetterFilter) ([]record.DeadLetter, error)
 	GetDeadLetter(ctx context.Context, id int64) (record.DeadLetter, error)
-	// Replay re-runs a dead letter's task and its downstream in its run.
-	Replay(ctx context.Context, id int64, actor string) (record.Run, error)
+	// Replay re-runs a dead letter's task and its downstream in its run,
+	// on the revision the run is pinned to. A revision rolled back in the
+	// run's environment since is ErrConflict unless force.
+	Replay(ctx context.Context, id int64, actor string, force bool) (record.Run, error)
 	// SetPaused pauses or resumes a pipeline's schedule.
 	SetPaused(ctx context.Context, pipeline string, paused bool, actor string) error
 	// Reload re-reads the project; broken files keep their previous version.

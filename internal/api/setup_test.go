@@ -187,7 +187,7 @@ func populated() *fakeService {
 		GetDeadLetterFunc: func(context.Context, int64) (record.DeadLetter, error) {
 			return fixtureDeadLetter, nil
 		},
-		ReplayFunc: func(context.Context, int64, string) (record.Run, error) {
+		ReplayFunc: func(context.Context, int64, string, bool) (record.Run, error) {
 			return fixtureRun(7), nil
 		},
 		SetPausedFunc: func(context.Context, string, bool, string) error { return nil },

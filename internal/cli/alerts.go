@@ -34,6 +34,7 @@ func newAlertsListCmd() *cobra.Command {
 	var (
 		state    string
 		pipeline string
+		env      string
 		limit    int
 	)
 	c := serverCmd("list", "List alerts, most recently changed first", cobra.NoArgs,
@@ -41,7 +42,10 @@ func newAlertsListCmd() *cobra.Command {
 			if state == "all" {
 				state = ""
 			}
-			alerts, err := cl.ListAlerts(c.Context(), record.AlertState(state), pipeline, limit)
+			if c.Flags().Changed("env") && env == "" {
+				return usageErr("--env: give an environment name (alerts of runs outside any have no env)")
+			}
+			alerts, err := cl.ListAlerts(c.Context(), record.AlertState(state), pipeline, env, limit)
 			if err != nil {
 				return err
 			}
@@ -64,6 +68,7 @@ func newAlertsListCmd() *cobra.Command {
 		})
 	c.Flags().StringVar(&state, "state", "firing", "firing, resolved or all")
 	c.Flags().StringVar(&pipeline, "pipeline", "", "only this pipeline's alerts")
+	c.Flags().StringVar(&env, "env", "", "only alerts of this environment")
 	c.Flags().IntVar(&limit, "limit", 50, "at most this many")
 	return c
 }

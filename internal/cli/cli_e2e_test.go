@@ -484,7 +484,7 @@ tasks:
 			t.Errorf("run 1 is %q, want succeeded", got)
 		}
 		r := gantry(t, dir, "runs", "--project", dir)
-		wantMatch(t, "gantry runs", r.stdout, `(?m)^1\s+small\s+succeeded\s+manual\s+2026-11-21T00:00:00Z`)
+		wantMatch(t, "gantry runs", r.stdout, `(?m)^1\s+small\s+succeeded\s+manual\s+-\s+-\s+2026-11-21T00:00:00Z`)
 	})
 	t.Run("logs of one task", func(t *testing.T) {
 		r := gantry(t, dir, "logs", "1", "a", "--project", dir)

@@ -26,9 +26,12 @@ func newDeployCmd() *cobra.Command {
 		Short: "Gate a pipeline, store it as a revision and deploy it to an environment",
 		Long: `Deploy runs the readiness gate over PIPELINE (or every pipeline, with --all)
 for ENV and refuses, printing why, when it finds an error. Otherwise it
-stores an immutable revision of the pipeline and every file it uses (the
-same content is the same revision) and creates a deployment gated by the
-change's risk class: L1 params, L2 task settings, L3 DAG shape or a new
+stores an immutable revision of the project's files: every file git tracks
+under the project folder (outside git, every file), without .gantry/ and
+what .gantryignore excludes, narrowed by files: in gantry.yaml; other
+pipelines' files are not part of it. The same content is the same
+revision. It creates a deployment gated by the change's risk class: L1
+params, L2 task settings or any other file, L3 DAG shape or a new
 pipeline, L4 several pipelines or gantry.yaml.
 
 Deploying to a staging environment runs the whole pipeline there as its

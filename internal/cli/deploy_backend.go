@@ -13,6 +13,7 @@ import (
 	"github.com/gantryhq/gantry/internal/app"
 	"github.com/gantryhq/gantry/internal/deploy"
 	"github.com/gantryhq/gantry/internal/engine"
+	"github.com/gantryhq/gantry/internal/engine/pool"
 	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
@@ -156,7 +157,8 @@ func (s *localStarter) StartStaging(ctx context.Context, env string, rev record.
 	pr := newProgress(s.out, true)
 	pr.header = fmt.Sprintf("staging run %%d: %s %s in %s", p.Name, deploy.Short(rev.Hash), env)
 	eng := engine.New(engine.Config{Store: s.st, Exec: exe, LogDir: s.logDir,
-		Secrets: app.Secrets(s.projectDir, proj), Observe: pr.event, LogLimit: proj.LogLimit()})
+		Secrets: app.Secrets(s.projectDir, proj), Observe: pr.event, LogLimit: proj.LogLimit(),
+		Pools: pool.New(proj.PoolSlots())})
 	end := time.Now().UTC().Truncate(24 * time.Hour)
 	run, err := eng.Run(context.WithoutCancel(ctx), engine.Request{
 		Pipeline: p, Params: spec.ParamsFor(proj, p, env), Start: end.AddDate(0, 0, -1), End: end,

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/gantryhq/gantry/internal/api"
+	"github.com/gantryhq/gantry/internal/deploy"
 	"github.com/gantryhq/gantry/internal/store"
 	"github.com/spf13/cobra"
 )
@@ -31,7 +33,7 @@ func newDLQListCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return withReader(c, sf, func(r reader) error {
-				dls, err := r.ListDeadLetters(c.Context(), store.DeadLetterFilter{Pipeline: pipeline, Unreplayed: !all, Limit: limit})
+				dls, err := r.ListDeadLetters(c.Context(), store.DeadLetterFilter{Pipeline: pipeline, Env: envFilter(c), Unreplayed: !all, Limit: limit})
 				if err != nil {
 					return fmt.Errorf("list dead letters: %w", err)
 				}
@@ -57,6 +59,7 @@ func newDLQListCmd() *cobra.Command {
 	sf.add(c)
 	addServerFlag(c, "read from this gantry server")
 	c.Flags().StringVar(&pipeline, "pipeline", "", "only this pipeline's")
+	addEnvFlag(c, "only those of runs in this environment")
 	c.Flags().BoolVar(&all, "all", false, "include replayed ones")
 	c.Flags().IntVar(&limit, "limit", 50, "at most this many")
 	return c
@@ -115,13 +118,17 @@ func newDLQReplayCmd() *cobra.Command {
 	var (
 		all      bool
 		pipeline string
+		force    bool
 	)
 	c := &cobra.Command{
-		Use:   "replay ID | --all [--pipeline P]",
+		Use:   "replay ID | --all [--pipeline P] [--env E] [--force]",
 		Short: "Re-run a dead letter's task and its downstream in the original run",
 		Long: `Replay re-runs the task whose retries ran out, and every task downstream
 of it, in the original run: same interval, same params, a fresh retry
-budget. The replay is recorded with who asked for it and when.
+budget, and the revision the run was pinned to, whatever is active now.
+A run whose revision was rolled back in its environment since is refused:
+replaying would run again what was taken out; --force replays it on that
+revision anyway. The replay is recorded with who asked for it and when.
 It goes through the server (--server, $GANTRY_SERVER, or ` + defaultServer + `).`,
 		RunE: func(c *cobra.Command, args []string) error {
 			if all == (len(args) == 1) || len(args) > 1 {
@@ -131,7 +138,7 @@ It goes through the server (--server, $GANTRY_SERVER, or ` + defaultServer + `).
 			cl := newClient(c, url)
 			var ids []int64
 			if all {
-				dls, err := (&remoteReader{c: cl}).ListDeadLetters(c.Context(), store.DeadLetterFilter{Pipeline: pipeline, Unreplayed: true, Limit: 500})
+				dls, err := (&remoteReader{c: cl}).ListDeadLetters(c.Context(), store.DeadLetterFilter{Pipeline: pipeline, Env: envFilter(c), Unreplayed: true, Limit: 500})
 				if err != nil {
 					return remoteErr(url, err)
 				}
@@ -143,6 +150,9 @@ It goes through the server (--server, $GANTRY_SERVER, or ` + defaultServer + `).
 					return nil
 				}
 			} else {
+				if c.Flags().Changed("env") || pipeline != "" {
+					return usageErr("--pipeline and --env go with --all")
+				}
 				id, err := parseDLQID(args[0])
 				if err != nil {
 					return err
@@ -151,13 +161,13 @@ It goes through the server (--server, $GANTRY_SERVER, or ` + defaultServer + `).
 			}
 			failures := 0
 			for _, id := range ids {
-				v, err := cl.Replay(c.Context(), id)
+				v, err := cl.Replay(c.Context(), id, force)
 				if err != nil {
 					failures++
 					fmt.Fprintf(c.ErrOrStderr(), "dead letter %d: %v\n", id, remoteErr(url, err))
 					continue
 				}
-				fmt.Fprintf(c.OutOrStdout(), "dead letter %d: replaying in run %d (%s), now %s\n", id, v.ID, v.Pipeline, v.State)
+				fmt.Fprintf(c.OutOrStdout(), "dead letter %d: replaying run %d (%s) %s, now %s\n", id, v.ID, v.Pipeline, replayedOn(v), v.State)
 			}
 			if failures > 0 {
 				return silent(ExitFailed)
@@ -169,5 +179,35 @@ It goes through the server (--server, $GANTRY_SERVER, or ` + defaultServer + `).
 	c.Flags().String("project", ".", "the project folder, whose admin token is used when no --token is given")
 	c.Flags().BoolVar(&all, "all", false, "replay every dead letter not yet replayed")
 	c.Flags().StringVar(&pipeline, "pipeline", "", "with --all: only this pipeline's")
+	addEnvFlag(c, "with --all: only those of runs in this environment")
+	c.Flags().BoolVar(&force, "force", false, "replay even on a revision rolled back since the run")
 	return c
+}
+
+// replayedOn says what a replayed run runs: the revision it is pinned to,
+// or the project's working tree.
+func replayedOn(v api.RunView) string {
+	if v.Revision == "" {
+		return "on the working tree"
+	}
+	where := ""
+	if v.Env != "" {
+		where = ", " + v.Env
+	}
+	return fmt.Sprintf("on revision %s (pinned%s)", deploy.Short(v.Revision), where)
+}
+
+// addEnvFlag adds --env NAME; envFilter reads it. Given empty (--env ”)
+// it selects what ran outside any deploy environment.
+func addEnvFlag(c *cobra.Command, usage string) {
+	c.Flags().String("env", "", usage+" (--env '' : outside any)")
+}
+
+// envFilter is --env as a store filter: nil when not given.
+func envFilter(c *cobra.Command) *string {
+	if !c.Flags().Changed("env") {
+		return nil
+	}
+	env, _ := c.Flags().GetString("env")
+	return &env
 }

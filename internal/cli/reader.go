@@ -157,7 +157,7 @@ func (r *storeReader) Close() error { return r.st.Close() }
 type remoteReader struct{ c *apiclient.Client }
 
 func (r *remoteReader) ListRuns(ctx context.Context, f store.RunFilter) ([]record.Run, error) {
-	l, err := r.c.ListRuns(ctx, api.RunQuery{Pipeline: f.Pipeline, States: f.States, Trigger: f.Trigger,
+	l, err := r.c.ListRuns(ctx, api.RunQuery{Pipeline: f.Pipeline, Env: f.Env, States: f.States, Trigger: f.Trigger,
 		BackfillID: f.BackfillID, Limit: f.Limit, Before: f.BeforeID})
 	if err != nil {
 		return nil, err
@@ -197,7 +197,7 @@ func (r *remoteReader) ListAttempts(ctx context.Context, runID int64, task strin
 }
 
 func (r *remoteReader) ListDeadLetters(ctx context.Context, f store.DeadLetterFilter) ([]record.DeadLetter, error) {
-	vs, err := r.c.ListDeadLetters(ctx, api.DeadLetterQuery{Pipeline: f.Pipeline, All: !f.Unreplayed, Limit: f.Limit})
+	vs, err := r.c.ListDeadLetters(ctx, api.DeadLetterQuery{Pipeline: f.Pipeline, Env: f.Env, All: !f.Unreplayed, Limit: f.Limit})
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gantryhq/gantry/internal/app"
 	"github.com/gantryhq/gantry/internal/engine"
+	"github.com/gantryhq/gantry/internal/engine/pool"
 	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
@@ -115,6 +116,8 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 		Secrets:  app.Secrets(projectDir, project),
 		Observe:  pr.event,
 		LogLimit: project.LogLimit(),
+		// One run, but its tasks share the pool's slots as on a server.
+		Pools: pool.New(project.PoolSlots()),
 	})
 	req := engine.Request{
 		Pipeline: p, Params: params, Start: start, End: end,

@@ -14,6 +14,7 @@ import (
 	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/api/apiclient"
 	"github.com/gantryhq/gantry/internal/app"
+	"github.com/gantryhq/gantry/internal/deploy"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/store"
 	"github.com/spf13/cobra"
@@ -75,7 +76,7 @@ func newRunsCmd() *cobra.Command {
 			if limit < 1 {
 				return usageErr("--limit must be at least 1")
 			}
-			f := store.RunFilter{Pipeline: pipeline, Limit: limit}
+			f := store.RunFilter{Pipeline: pipeline, Env: envFilter(c), Limit: limit}
 			for _, s := range states {
 				rs := record.RunState(s)
 				switch rs {
@@ -97,6 +98,7 @@ func newRunsCmd() *cobra.Command {
 	sf.add(c)
 	addServerFlag(c, "read from this gantry server")
 	c.Flags().StringVar(&pipeline, "pipeline", "", "only runs of this pipeline")
+	addEnvFlag(c, "only runs in this environment")
 	c.Flags().StringSliceVar(&states, "state", nil, "only runs in this state (repeatable)")
 	c.Flags().IntVar(&limit, "limit", 20, "at most this many runs")
 	c.AddCommand(newRunsShowCmd())
@@ -171,7 +173,7 @@ func printRuns(w io.Writer, runs []record.Run) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tPIPELINE\tSTATE\tTRIGGER\tINTERVAL START\tSTARTED\tDURATION\tERROR")
+	fmt.Fprintln(tw, "RUN\tPIPELINE\tSTATE\tTRIGGER\tENV\tREVISION\tINTERVAL START\tSTARTED\tDURATION\tERROR")
 	for _, r := range runs {
 		dur := "-"
 		if !r.FinishedAt.IsZero() && !r.StartedAt.IsZero() {
@@ -181,8 +183,8 @@ func printRuns(w io.Writer, runs []record.Run) error {
 		if !r.StartedAt.IsZero() {
 			started = r.StartedAt.Local().Format("2006-01-02 15:04:05")
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Pipeline, r.State, r.Trigger,
-			r.IntervalStart.Format(time.RFC3339), started, dur, r.Error)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Pipeline, r.State, r.Trigger,
+			orDash(r.Env), orDash(deploy.Short(r.Revision)), r.IntervalStart.Format(time.RFC3339), started, dur, r.Error)
 	}
 	return tw.Flush()
 }

@@ -163,6 +163,9 @@ func serve(c *cobra.Command, f serveFlags) error {
 	if err := monitor.RegisterStoreHealth(reg, health); err != nil {
 		return failed(err)
 	}
+	if err := monitor.RegisterPools(reg, srv); err != nil {
+		return failed(err)
+	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return failed(fmt.Errorf("listen on %s: %w", f.addr, err))

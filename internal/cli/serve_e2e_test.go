@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -47,6 +48,9 @@ func serve(t *testing.T, dir string, env []string, args ...string) *served {
 	}
 	s.cmd, s.exited = cmd, make(chan error, 1)
 	go func() { s.exited <- cmd.Wait() }()
+	// The server's revision folders are read-only; make them removable
+	// for t.TempDir's cleanup, once the server stopped.
+	t.Cleanup(func() { writable(dir) })
 	t.Cleanup(s.stop)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -161,4 +165,14 @@ func TestBenchServerSmoke(t *testing.T) {
 	wantCode(t, r, 0)
 	wantContains(t, "bench server", r.stdout, "upstream success → downstream first task start", "cron tick → first task start",
 		"GET /api/v1/runs?limit=50", "server RSS")
+}
+
+// writable makes every folder under dir writable again.
+func writable(dir string) {
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = os.Chmod(p, 0o755)
+		}
+		return nil
+	})
 }

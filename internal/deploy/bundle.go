@@ -49,10 +49,10 @@ func Short(hash string) string {
 // spec's messages, unless the pipeline itself loaded: the gate then
 // reports what is wrong.
 func Collect(projectDir, name string) (*Bundle, error) {
-	_, ps, err := spec.LoadProject(projectDir)
+	proj, ps, err := spec.LoadProject(projectDir)
 	for _, p := range ps {
 		if p.Name == name {
-			return collect(projectDir, p, ps)
+			return collect(projectDir, proj, p, ps)
 		}
 	}
 	if err != nil {
@@ -68,7 +68,7 @@ func Collect(projectDir, name string) (*Bundle, error) {
 // CollectAll reads the bundle of every pipeline of the project, by name.
 // Unlike Collect it wants the whole project to load.
 func CollectAll(projectDir string) ([]*Bundle, error) {
-	_, ps, err := spec.LoadProject(projectDir)
+	proj, ps, err := spec.LoadProject(projectDir)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func CollectAll(projectDir string) ([]*Bundle, error) {
 	}
 	var out []*Bundle
 	for _, p := range ps {
-		b, err := collect(projectDir, p, ps)
+		b, err := collect(projectDir, proj, p, ps)
 		if err != nil {
 			return nil, err
 		}
@@ -87,7 +87,7 @@ func CollectAll(projectDir string) ([]*Bundle, error) {
 	return out, nil
 }
 
-func collect(projectDir string, p *spec.Pipeline, all []*spec.Pipeline) (*Bundle, error) {
+func collect(projectDir string, proj *spec.Project, p *spec.Pipeline, all []*spec.Pipeline) (*Bundle, error) {
 	root, err := filepath.Abs(projectDir)
 	if err != nil {
 		return nil, err
@@ -98,9 +98,13 @@ func collect(projectDir string, p *spec.Pipeline, all []*spec.Pipeline) (*Bundle
 		return nil, fmt.Errorf("%w: pipeline file %s is outside %s", ErrInvalid, p.File, projectDir)
 	}
 	b.File = rel
+	var total int64
 	// add reads a file into to; a pipeline or gantry.yaml (specFile) at
 	// most spec.MaxFileSize of it.
 	add := func(to map[string][]byte, rel string, specFile bool) error {
+		if _, done := to[rel]; done {
+			return nil
+		}
 		read := os.ReadFile
 		if specFile {
 			read = spec.ReadFile
@@ -112,6 +116,14 @@ func collect(projectDir string, p *spec.Pipeline, all []*spec.Pipeline) (*Bundle
 		}
 		if err != nil {
 			return fmt.Errorf("read %s: %w", rel, err)
+		}
+		if err := checkPath(rel); err != nil {
+			return err
+		}
+		total += int64(len(data))
+		if total > MaxBundleBytes || len(b.Files)+len(b.Context) >= MaxBundleFiles {
+			return fmt.Errorf("%w: the revision of %s would hold more than %d files or %d MiB (at %s): keep build output and data out of it with %s, or list what it needs in files: in %s",
+				ErrInvalid, p.Name, MaxBundleFiles, MaxBundleBytes>>20, rel, IgnoreFile, spec.ProjectFile)
 		}
 		to[rel] = data
 		return nil
@@ -129,6 +141,19 @@ func collect(projectDir string, p *spec.Pipeline, all []*spec.Pipeline) (*Bundle
 			return nil, err
 		}
 	}
+	files, err := ProjectFiles(root)
+	if err != nil {
+		return nil, err
+	}
+	others := pipelineFiles(root, all)
+	for _, f := range files {
+		if others[f] || (proj != nil && proj.Files != nil && !spec.MatchFiles(proj.Files, f)) {
+			continue
+		}
+		if err := add(b.Files, f, false); err != nil {
+			return nil, err
+		}
+	}
 	for _, up := range upstreams(p, all) {
 		if r, ok := within(root, up.File); ok && r != rel {
 			if err := add(b.Context, r, true); err != nil {
@@ -138,6 +163,26 @@ func collect(projectDir string, p *spec.Pipeline, all []*spec.Pipeline) (*Bundle
 	}
 	b.Hash = Hash(b.Files)
 	return b, nil
+}
+
+// pipelineFiles are the project's pipeline files: each one belongs to
+// its own pipeline's revisions, not to the others'.
+func pipelineFiles(root string, all []*spec.Pipeline) map[string]bool {
+	out := map[string]bool{}
+	for _, q := range all {
+		if r, ok := within(root, q.File); ok {
+			out[r] = true
+		}
+	}
+	for _, pat := range []string{"*.yaml", "*.yml"} {
+		matches, _ := filepath.Glob(filepath.Join(root, spec.PipelinesDir, pat))
+		for _, m := range matches {
+			if r, ok := within(root, m); ok {
+				out[r] = true
+			}
+		}
+	}
+	return out
 }
 
 // usedFiles returns the runbook and the files the tasks' commands name,
@@ -151,7 +196,7 @@ func usedFiles(root string, p *spec.Pipeline) []string {
 			return
 		}
 		full := filepath.Join(base, filepath.FromSlash(word))
-		if rel, ok := within(root, full); ok && isFile(full) {
+		if rel, ok := within(root, full); ok && !skipped(rel) && isFile(full) {
 			set[rel] = true
 		}
 	}
@@ -259,6 +304,9 @@ func (b *Bundle) Validate() error {
 		for p := range m {
 			if err := checkPath(p); err != nil {
 				return err
+			}
+			if skipped(p) {
+				return fmt.Errorf("%w: bundle path %s: .gantry and .git folders are never part of a revision", ErrInvalid, quotePath(p))
 			}
 		}
 	}

@@ -7,16 +7,20 @@
 //
 // # Revisions
 //
-// Collect reads a pipeline's Bundle from a project folder: the pipeline
-// file, gantry.yaml, its runbook and every file a word of a task's run:
-// command names (relative to the task's workdir or the project folder).
-// The Bundle's Hash is the sha256 over those files, sorted by path; the
+// Collect reads a pipeline's Bundle from a project folder: its project
+// files (ProjectFiles: what git tracks, or every file outside git, without
+// .gantry/ and what .gantryignore excludes, narrowed by gantry.yaml's
+// files:), other pipelines' files left out, and always the pipeline file,
+// gantry.yaml, its runbook and every file a word of a task's run: command
+// names. The Bundle's Hash is the sha256 over those files, sorted by path; the
 // same content is one revision, however often it is deployed. Upstream
 // pipeline files (schedule.after) travel as Context: the gate needs them
 // to load the project, but they are not the revision's content. A
 // revision's bytes are in the store, so any machine can run it:
 // Materialize writes a Bundle into a folder and Bundle.Load parses it
-// there.
+// there. A folder that runs a revision for a while (the server's) is
+// Sealed read-only and checked with Verify before each run: a folder that
+// no longer holds the revision's files is ErrTampered.
 //
 // # Deployments and gates
 //
@@ -28,7 +32,7 @@
 // change's risk class through gantry.yaml's deploy.gates:
 //
 //	L1  params or env values only
-//	L2  task settings: retries, timeouts, resources, commands, scripts
+//	L2  task settings: retries, timeouts, resources, commands; any other file
 //	L3  DAG shape, or a new pipeline
 //	L4  several pipelines at once (DeployAll), or gantry.yaml
 //

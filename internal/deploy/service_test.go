@@ -72,7 +72,8 @@ func TestDeployStagingDedupe(t *testing.T) {
 		}
 		paths = append(paths, f.Path)
 	}
-	want := []string{"gantry.yaml", "pipelines/ingest.yaml", "pipelines/orders.yaml", "runbooks/orders.md", "scripts/extract.sh", "scripts/load.sh"}
+	// scripts/fetch.sh is no task's command here, but a project file.
+	want := []string{"gantry.yaml", "pipelines/ingest.yaml", "pipelines/orders.yaml", "runbooks/orders.md", "scripts/extract.sh", "scripts/fetch.sh", "scripts/load.sh"}
 	if !slices.Equal(paths, want) {
 		t.Errorf("revision files = %q, want %q", paths, want)
 	}

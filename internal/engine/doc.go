@@ -5,7 +5,7 @@
 //
 // A run is a DAG of tasks. Each task moves through
 //
-//	pending → queued → running → succeeded
+//	pending → queued [→ waiting_pool] → running → succeeded
 //	                     ↓
 //	                 retrying → queued → running …   (while attempts remain)
 //	                     ↓
@@ -36,6 +36,18 @@
 // found by their environment and killed first) and retried within their
 // budget, back-offs resume with what remains of them, and the run timeout
 // counts from the run's first start.
+//
+// # Pools
+//
+// A pipeline in a pool (concurrency.pool) needs a slot of Config.Pools for
+// each attempt, on top of its own parallelism. The queue's head asks for
+// one — the run's only task in the pool's line, so runs take turns — and
+// is recorded waiting_pool until the loop hears it is granted; only then is
+// its attempt recorded running and started, so the attempt's timeout never
+// counts the wait (the run's timeout, a budget for the whole run, does).
+// The slot is given back when the attempt ends; cancelling the run leaves
+// the line, and however the loop ends every slot it holds is released, so
+// a suspended run leaks none and asks again when it resumes.
 //
 // # Time
 //

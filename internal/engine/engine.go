@@ -47,6 +47,17 @@ type Config struct {
 	// LogLimit caps each attempt's log, in bytes (head and tail kept);
 	// 0: executor.DefaultLogLimit.
 	LogLimit int64
+	// Pools, when set, hands out the slots of the pools pipelines join
+	// (concurrency.pool); one Pools shared by every run is what caps a
+	// pool across runs and pipelines. nil: pools are not enforced.
+	Pools Pools
+}
+
+// Pools hands out pool slots; *pool.Limiter is the in-process one.
+type Pools interface {
+	// Wait puts the caller in pool's line: granted is closed once it
+	// holds a slot; release gives the slot back, or leaves the line.
+	Wait(pool string) (granted <-chan struct{}, release func())
 }
 
 // Engine runs pipelines.

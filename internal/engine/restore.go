@@ -91,7 +91,8 @@ func (r *runner) restore(ctx context.Context) error {
 		switch t.state {
 		case record.TaskPending:
 			r.restorePending(t, now)
-		case record.TaskQueued:
+		case record.TaskQueued, record.TaskWaitingPool:
+			// Slots are held in memory: a restored run asks again.
 			r.queue = append(r.queue, t.idx)
 		case record.TaskRetrying:
 			delay := max(t.next.Sub(now), 0)

@@ -30,7 +30,8 @@ type task struct {
 	env        []string // literal and secret env, resolved once
 	redact     []string // secret values to hide from logs
 	logDir     string
-	dirty      bool // state changed since the last commit
+	dirty      bool   // state changed since the last commit
+	release    func() // gives back the pool slot its attempt holds; nil when none
 }
 
 type attemptDone struct {
@@ -51,8 +52,9 @@ type runner struct {
 	timers    int // retry back-offs pending
 	final     int // tasks in a final state
 	stopping  string
-	cancelled bool   // by the user: the run ends cancelled
-	failure   string // the first task failure, for the run's error
+	slot      *poolWait // the one task of this run in its pool's line; nil when none
+	cancelled bool      // by the user: the run ends cancelled
+	failure   string    // the first task failure, for the run's error
 
 	batch   store.Batch
 	dirty   []int
@@ -107,6 +109,8 @@ func (r *runner) loop(ctx context.Context) error {
 	// be recorded as cancelled.
 	wctx := context.WithoutCancel(ctx)
 
+	defer r.releaseSlots()
+
 	ctxDone, userCancel := runCtx.Done(), r.req.Cancel
 	for {
 		r.dispatch()
@@ -140,6 +144,8 @@ func (r *runner) loop(ctx context.Context) error {
 					more = false
 				}
 			}
+		case <-r.slotGranted():
+			// dispatch, at the top of the loop, takes the slot.
 		case idx := <-r.wake:
 			r.timers--
 			if t := r.tasks[idx]; t.state == record.TaskRetrying {
@@ -216,8 +222,11 @@ func (r *runner) dispatch() {
 	par := r.parallelism()
 	for r.running < par && len(r.queue) > 0 {
 		idx := r.queue[0]
-		r.queue = r.queue[1:]
 		t := r.tasks[idx]
+		if !r.takeSlot(t) {
+			return
+		}
+		r.queue = r.queue[1:]
 		t.attempts++
 		t.seq++
 		t.cur = &record.TaskAttempt{

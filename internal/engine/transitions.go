@@ -14,6 +14,7 @@ import (
 // finish records how an attempt ended and decides what follows.
 func (r *runner) finish(d attemptDone) {
 	r.running--
+	r.releaseSlot(r.tasks[d.idx])
 	now := r.e.cfg.Clock.Now()
 	t := r.tasks[d.idx]
 	res := d.res
@@ -133,12 +134,13 @@ func (r *runner) stop(runCtx context.Context) {
 	}
 	for _, t := range r.tasks {
 		switch t.state {
-		case record.TaskPending, record.TaskQueued, record.TaskRetrying:
+		case record.TaskPending, record.TaskQueued, record.TaskWaitingPool, record.TaskRetrying:
 			r.set(t, record.TaskCancelled)
 			r.emit(Event{Task: t.spec.ID, State: string(record.TaskCancelled), Detail: r.stopping})
 		}
 	}
 	r.queue = nil
+	r.leaveLine()
 }
 
 // settle decides the run's final state.

@@ -18,6 +18,17 @@
 // Every metric is prefixed gantry_, counters end in _total, durations are
 // in seconds and timestamps in Unix seconds, as Prometheus recommends.
 //
+// # Environments
+//
+// Every per-pipeline series carries an env label: the deploy environment
+// of the run it counts (record.Run.Env), so that a server running prod
+// also counting the staging runs of a deploy keeps them apart
+// (gantry_runs_total{env="prod"} and {env="staging"}). A run outside any
+// deploy environment (a plain `gantry serve --project`, `gantry run`) has
+// env="", which Prometheus stores as no env label at all: select those
+// series with {env=""}. The gauges that are not per pipeline (queue depth,
+// running tasks, dead letters) count the whole server.
+//
 // # Cardinality
 //
 // Pipeline and task labels come from specs and are bounded by them. Task

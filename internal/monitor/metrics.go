@@ -50,36 +50,36 @@ func New(reg prometheus.Registerer, src Source, version string) (*Metrics, error
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace,
 			Name:      "runs_total",
-			Help:      "Runs that reached a final state, by pipeline and state.",
-		}, []string{"pipeline", "state"}),
+			Help:      "Runs that reached a final state, by pipeline, environment and state.",
+		}, []string{"pipeline", "env", "state"}),
 		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace,
 			Name:      "run_duration_seconds",
 			Help:      "Time from a run's first task start to its end.",
 			Buckets:   runBuckets,
-		}, []string{"pipeline"}),
+		}, []string{"pipeline", "env"}),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace,
 			Name:      "task_attempts_total",
-			Help:      "Task attempts that ended, by pipeline, task and final state.",
-		}, []string{"pipeline", "task", "state"}),
+			Help:      "Task attempts that ended, by pipeline, environment, task and final state.",
+		}, []string{"pipeline", "env", "task", "state"}),
 		taskDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace,
 			Name:      "task_duration_seconds",
 			Help:      "Time a task attempt ran, from process start to exit.",
 			Buckets:   taskBuckets,
-		}, []string{"pipeline", "task"}),
+		}, []string{"pipeline", "env", "task"}),
 		outputs: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: namespace,
 			Name:      "task_output",
 			Help:      "Last numeric value a task reported through $GANTRY_OUTPUT, by key.",
-		}, []string{"pipeline", "task", "key"}),
+		}, []string{"pipeline", "env", "task", "key"}),
 		schedulerLag: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace,
 			Name:      "scheduler_lag_seconds",
 			Help:      "Time from a scheduled tick to the start of the run's first task.",
 			Buckets:   lagBuckets,
-		}, []string{"pipeline"}),
+		}, []string{"pipeline", "env"}),
 		outputKeys: outputKeys{seen: map[taskKey]map[string]struct{}{}},
 	}
 	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -106,34 +106,37 @@ func New(reg prometheus.Registerer, src Source, version string) (*Metrics, error
 
 // RunFinished counts r, which should be final, and observes how long it
 // ran. A run that never started (cancelled while queued) is counted but has
-// no duration.
+// no duration. Its env label is r.Env: "" for a run outside any deploy
+// environment.
 func (m *Metrics) RunFinished(r record.Run) {
-	m.runs.WithLabelValues(r.Pipeline, string(r.State)).Inc()
+	m.runs.WithLabelValues(r.Pipeline, r.Env, string(r.State)).Inc()
 	if d, ok := span(r.StartedAt, r.FinishedAt); ok {
-		m.runDuration.WithLabelValues(r.Pipeline).Observe(d.Seconds())
+		m.runDuration.WithLabelValues(r.Pipeline, r.Env).Observe(d.Seconds())
 	}
 }
 
-// AttemptFinished counts a, which should be final, observes how long it
-// ran, and exports its numeric outputs.
-func (m *Metrics) AttemptFinished(pipeline string, a record.TaskAttempt) {
-	m.attempts.WithLabelValues(pipeline, a.Task, string(a.State)).Inc()
+// AttemptFinished counts a, an attempt of a run of pipeline in env, which
+// should be final, observes how long it ran, and exports its numeric
+// outputs.
+func (m *Metrics) AttemptFinished(pipeline, env string, a record.TaskAttempt) {
+	m.attempts.WithLabelValues(pipeline, env, a.Task, string(a.State)).Inc()
 	if d, ok := span(a.StartedAt, a.FinishedAt); ok {
-		m.taskDuration.WithLabelValues(pipeline, a.Task).Observe(d.Seconds())
+		m.taskDuration.WithLabelValues(pipeline, env, a.Task).Observe(d.Seconds())
 	}
 	for _, o := range a.Outputs {
 		key, v, ok := numericOutput(o)
 		if !ok || !m.outputKeys.admit(taskKey{pipeline, a.Task}, key) {
 			continue
 		}
-		m.outputs.WithLabelValues(pipeline, a.Task, key).Set(v)
+		m.outputs.WithLabelValues(pipeline, env, a.Task, key).Set(v)
 	}
 }
 
-// SchedulerLag observes the delay between a scheduled tick of pipeline and
-// the start of its run's first task. A negative d (clock skew) counts as 0.
-func (m *Metrics) SchedulerLag(pipeline string, d time.Duration) {
-	m.schedulerLag.WithLabelValues(pipeline).Observe(max(d, 0).Seconds())
+// SchedulerLag observes the delay between a scheduled tick of pipeline in
+// env and the start of its run's first task. A negative d (clock skew)
+// counts as 0.
+func (m *Metrics) SchedulerLag(pipeline, env string, d time.Duration) {
+	m.schedulerLag.WithLabelValues(pipeline, env).Observe(max(d, 0).Seconds())
 }
 
 // span returns end-start when both are set and in order.

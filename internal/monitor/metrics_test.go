@@ -19,13 +19,13 @@ var t0 = time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
 // fakeSource is a Source whose answers the test sets directly.
 type fakeSource struct {
 	queue, running, dead int
-	last                 map[string]time.Time
+	last                 map[string]map[string]time.Time
 }
 
-func (f *fakeSource) QueueDepth() int                   { return f.queue }
-func (f *fakeSource) RunningTasks() int                 { return f.running }
-func (f *fakeSource) DeadLetters() int                  { return f.dead }
-func (f *fakeSource) LastSuccess() map[string]time.Time { return f.last }
+func (f *fakeSource) QueueDepth() int                              { return f.queue }
+func (f *fakeSource) RunningTasks() int                            { return f.running }
+func (f *fakeSource) DeadLetters() int                             { return f.dead }
+func (f *fakeSource) LastSuccess() map[string]map[string]time.Time { return f.last }
 
 func newMetrics(t *testing.T, src Source) (*Metrics, *prometheus.Registry) {
 	t.Helper()
@@ -88,7 +88,7 @@ func TestRunFinished(t *testing.T) {
 	t.Parallel()
 	m, reg := newMetrics(t, nil)
 	run := func(state record.RunState, started time.Time, took time.Duration) record.Run {
-		return record.Run{Pipeline: "orders", State: state, StartedAt: started, FinishedAt: t0.Add(took)}
+		return record.Run{Pipeline: "orders", Env: "prod", State: state, StartedAt: started, FinishedAt: t0.Add(took)}
 	}
 	m.RunFinished(run(record.RunSucceeded, t0, 90*time.Second))
 	m.RunFinished(run(record.RunSucceeded, t0, 30*time.Second))
@@ -100,16 +100,58 @@ func TestRunFinished(t *testing.T) {
 		state string
 		want  float64
 	}{{"succeeded", 2}, {"failed", 1}, {"cancelled", 1}} {
-		if got := value(t, reg, "gantry_runs_total", map[string]string{"pipeline": "orders", "state": tc.state}); got != tc.want {
+		if got := value(t, reg, "gantry_runs_total", map[string]string{"pipeline": "orders", "env": "prod", "state": tc.state}); got != tc.want {
 			t.Errorf("gantry_runs_total{state=%q} = %v, want %v", tc.state, got, tc.want)
 		}
 	}
-	h, _ := sample(t, reg, "gantry_run_duration_seconds", map[string]string{"pipeline": "orders"})
+	h, _ := sample(t, reg, "gantry_run_duration_seconds", map[string]string{"pipeline": "orders", "env": "prod"})
 	if got, want := h.GetHistogram().GetSampleCount(), uint64(3); got != want {
 		t.Errorf("run duration samples = %d, want %d", got, want)
 	}
 	if got, want := h.GetHistogram().GetSampleSum(), 90.0+30+3600; got != want {
 		t.Errorf("run duration sum = %v, want %v", got, want)
+	}
+}
+
+// A server running prod also runs the staging runs of its deploys: 10
+// prod, 5 staging and 1 local run are 10, 5 and 1, never 16 in one series.
+func TestEnvironmentsCountedApart(t *testing.T) {
+	t.Parallel()
+	m, reg := newMetrics(t, nil)
+	for i := range 16 {
+		env := "prod"
+		if i%3 == 0 { // 0, 3, 6, 9, 12, 15
+			env = "staging"
+		}
+		if i == 15 {
+			env = "" // a run outside any deploy environment
+		}
+		r := record.Run{Pipeline: "orders", Env: env, State: record.RunSucceeded, StartedAt: t0, FinishedAt: t0.Add(time.Second)}
+		m.RunFinished(r)
+		m.AttemptFinished(r.Pipeline, r.Env, record.TaskAttempt{Task: "load", State: record.TaskSucceeded,
+			StartedAt: t0, FinishedAt: t0.Add(time.Second), Outputs: []record.Output{{Key: "rows", Value: fmt.Sprint(i)}}})
+		m.SchedulerLag(r.Pipeline, r.Env, time.Second)
+	}
+	for env, want := range map[string]float64{"prod": 10, "staging": 5, "": 1} {
+		l := map[string]string{"pipeline": "orders", "env": env}
+		if got := value(t, reg, "gantry_runs_total", map[string]string{"pipeline": "orders", "env": env, "state": "succeeded"}); got != want {
+			t.Errorf("gantry_runs_total{env=%q} = %v, want %v", env, got, want)
+		}
+		if got := value(t, reg, "gantry_run_duration_seconds", l); got != want {
+			t.Errorf("gantry_run_duration_seconds{env=%q} samples = %v, want %v", env, got, want)
+		}
+		if got := value(t, reg, "gantry_scheduler_lag_seconds", l); got != want {
+			t.Errorf("gantry_scheduler_lag_seconds{env=%q} samples = %v, want %v", env, got, want)
+		}
+		if got := value(t, reg, "gantry_task_attempts_total", map[string]string{"pipeline": "orders", "env": env, "task": "load", "state": "succeeded"}); got != want {
+			t.Errorf("gantry_task_attempts_total{env=%q} = %v, want %v", env, got, want)
+		}
+	}
+	// Each environment keeps its own last figure.
+	for env, want := range map[string]float64{"prod": 14, "staging": 12, "": 15} {
+		if got := value(t, reg, "gantry_task_output", map[string]string{"pipeline": "orders", "env": env, "task": "load", "key": "rows"}); got != want {
+			t.Errorf("gantry_task_output{env=%q} = %v, want %v", env, got, want)
+		}
 	}
 }
 
@@ -122,12 +164,12 @@ func TestAttemptFinished(t *testing.T) {
 			StartedAt: t0, FinishedAt: t0.Add(took), Outputs: outs,
 		}
 	}
-	m.AttemptFinished("orders", attempt(1, record.TaskFailed, 2*time.Second))
-	m.AttemptFinished("orders", attempt(2, record.TaskTimedOut, 10*time.Minute))
-	m.AttemptFinished("orders", attempt(3, record.TaskSucceeded, 15*time.Millisecond,
+	m.AttemptFinished("orders", "prod", attempt(1, record.TaskFailed, 2*time.Second))
+	m.AttemptFinished("orders", "prod", attempt(2, record.TaskTimedOut, 10*time.Minute))
+	m.AttemptFinished("orders", "prod", attempt(3, record.TaskSucceeded, 15*time.Millisecond,
 		record.Output{Key: "rows", Value: "1042"}))
 	// Never started: counted, no duration.
-	m.AttemptFinished("orders", record.TaskAttempt{Task: "report", State: record.TaskUpstreamFailed})
+	m.AttemptFinished("orders", "prod", record.TaskAttempt{Task: "report", State: record.TaskUpstreamFailed})
 
 	for _, tc := range []struct {
 		task, state string
@@ -136,19 +178,19 @@ func TestAttemptFinished(t *testing.T) {
 		{"load", "failed", 1}, {"load", "timed_out", 1}, {"load", "succeeded", 1},
 		{"report", "upstream_failed", 1},
 	} {
-		labels := map[string]string{"pipeline": "orders", "task": tc.task, "state": tc.state}
+		labels := map[string]string{"pipeline": "orders", "env": "prod", "task": tc.task, "state": tc.state}
 		if got := value(t, reg, "gantry_task_attempts_total", labels); got != tc.want {
 			t.Errorf("gantry_task_attempts_total%v = %v, want %v", labels, got, tc.want)
 		}
 	}
-	if got := value(t, reg, "gantry_task_duration_seconds", map[string]string{"pipeline": "orders", "task": "load"}); got != 3 {
+	if got := value(t, reg, "gantry_task_duration_seconds", map[string]string{"pipeline": "orders", "env": "prod", "task": "load"}); got != 3 {
 		t.Errorf("load duration samples = %v, want 3", got)
 	}
-	if _, ok := sample(t, reg, "gantry_task_duration_seconds", map[string]string{"pipeline": "orders", "task": "report"}); ok {
+	if _, ok := sample(t, reg, "gantry_task_duration_seconds", map[string]string{"pipeline": "orders", "env": "prod", "task": "report"}); ok {
 		t.Error("a task that never started has a duration series")
 	}
 	// 15ms lands above the 10ms bucket and within 50ms.
-	h, _ := sample(t, reg, "gantry_task_duration_seconds", map[string]string{"pipeline": "orders", "task": "load"})
+	h, _ := sample(t, reg, "gantry_task_duration_seconds", map[string]string{"pipeline": "orders", "env": "prod", "task": "load"})
 	for _, b := range h.GetHistogram().GetBucket() {
 		switch b.GetUpperBound() {
 		case 0.01:
@@ -166,29 +208,29 @@ func TestAttemptFinished(t *testing.T) {
 func TestSchedulerLag(t *testing.T) {
 	t.Parallel()
 	m, reg := newMetrics(t, nil)
-	m.SchedulerLag("orders", 300*time.Millisecond)
-	m.SchedulerLag("orders", 2*time.Minute)
-	m.SchedulerLag("orders", -time.Second) // clock skew: counted as 0
-	m.SchedulerLag("billing", time.Second)
+	m.SchedulerLag("orders", "prod", 300*time.Millisecond)
+	m.SchedulerLag("orders", "prod", 2*time.Minute)
+	m.SchedulerLag("orders", "prod", -time.Second) // clock skew: counted as 0
+	m.SchedulerLag("billing", "prod", time.Second)
 
-	h, _ := sample(t, reg, "gantry_scheduler_lag_seconds", map[string]string{"pipeline": "orders"})
+	h, _ := sample(t, reg, "gantry_scheduler_lag_seconds", map[string]string{"pipeline": "orders", "env": "prod"})
 	if got := h.GetHistogram().GetSampleCount(); got != 3 {
 		t.Errorf("orders lag samples = %d, want 3", got)
 	}
 	if got, want := h.GetHistogram().GetSampleSum(), 120.3; got != want {
 		t.Errorf("orders lag sum = %v, want %v", got, want)
 	}
-	if got := value(t, reg, "gantry_scheduler_lag_seconds", map[string]string{"pipeline": "billing"}); got != 1 {
+	if got := value(t, reg, "gantry_scheduler_lag_seconds", map[string]string{"pipeline": "billing", "env": "prod"}); got != 1 {
 		t.Errorf("billing lag samples = %v, want 1", got)
 	}
 }
 
 func TestSourceGauges(t *testing.T) {
 	t.Parallel()
-	src := &fakeSource{queue: 3, running: 2, dead: 1, last: map[string]time.Time{
-		"orders":  time.Unix(1772330400, 500_000_000),
-		"billing": time.Unix(1772326800, 0),
-		"never":   {}, // a zero time is no success at all
+	src := &fakeSource{queue: 3, running: 2, dead: 1, last: map[string]map[string]time.Time{
+		"orders":  {"prod": time.Unix(1772330400, 500_000_000), "staging": time.Unix(1772334000, 0)},
+		"billing": {"": time.Unix(1772326800, 0)},
+		"never":   {"prod": {}}, // a zero time is no success at all
 	}}
 	_, reg := newMetrics(t, src)
 	want := func(queue int) string {
@@ -196,10 +238,11 @@ func TestSourceGauges(t *testing.T) {
 # HELP gantry_dead_letters Dead letters not yet replayed.
 # TYPE gantry_dead_letters gauge
 gantry_dead_letters 1
-# HELP gantry_last_success_interval_end_timestamp_seconds End of the interval of each pipeline's latest succeeded run, in Unix seconds.
+# HELP gantry_last_success_interval_end_timestamp_seconds End of the interval of each pipeline's latest succeeded run in each environment, in Unix seconds.
 # TYPE gantry_last_success_interval_end_timestamp_seconds gauge
-gantry_last_success_interval_end_timestamp_seconds{pipeline="billing"} 1.7723268e+09
-gantry_last_success_interval_end_timestamp_seconds{pipeline="orders"} 1.7723304005e+09
+gantry_last_success_interval_end_timestamp_seconds{env="",pipeline="billing"} 1.7723268e+09
+gantry_last_success_interval_end_timestamp_seconds{env="prod",pipeline="orders"} 1.7723304005e+09
+gantry_last_success_interval_end_timestamp_seconds{env="staging",pipeline="orders"} 1.772334e+09
 # HELP gantry_queue_depth Runs queued or waiting for an upstream.
 # TYPE gantry_queue_depth gauge
 gantry_queue_depth %d
@@ -281,9 +324,9 @@ func TestConcurrentUse(t *testing.T) {
 				a := record.TaskAttempt{Task: "load", State: record.TaskSucceeded,
 					StartedAt: t0, FinishedAt: t0.Add(time.Second),
 					Outputs: []record.Output{{Key: fmt.Sprintf("k%d", j%40), Value: fmt.Sprint(i)}}}
-				m.AttemptFinished("orders", a)
-				m.RunFinished(record.Run{Pipeline: "orders", State: record.RunSucceeded})
-				m.SchedulerLag("orders", time.Millisecond)
+				m.AttemptFinished("orders", "prod", a)
+				m.RunFinished(record.Run{Pipeline: "orders", Env: "prod", State: record.RunSucceeded})
+				m.SchedulerLag("orders", "prod", time.Millisecond)
 			}
 		})
 	}
@@ -295,7 +338,7 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	})
 	wg.Wait()
-	if got := value(t, reg, "gantry_task_attempts_total", map[string]string{"pipeline": "orders", "task": "load", "state": "succeeded"}); got != 400 {
+	if got := value(t, reg, "gantry_task_attempts_total", map[string]string{"pipeline": "orders", "env": "prod", "task": "load", "state": "succeeded"}); got != 400 {
 		t.Errorf("attempts = %v, want 400", got)
 	}
 	if got := testutil.CollectAndCount(m.outputs); got != MaxOutputKeys {

@@ -57,19 +57,19 @@ func TestAttemptOutputs(t *testing.T) {
 		}
 		return o
 	}
-	m.AttemptFinished("orders", record.TaskAttempt{Task: "load", State: record.TaskSucceeded,
+	m.AttemptFinished("orders", "", record.TaskAttempt{Task: "load", State: record.TaskSucceeded,
 		Outputs: outs("rows", "1042", "bytes.written", "2.5e6", "late-rows", " 7 ", "status", "ok",
 			"9lives", "1", "a b", "1", "ratio", "NaN", "big", "+Inf", "pretty", "1,042", "", "3")})
 	// The next attempt's value replaces the last one.
-	m.AttemptFinished("orders", record.TaskAttempt{Task: "load", State: record.TaskSucceeded,
+	m.AttemptFinished("orders", "", record.TaskAttempt{Task: "load", State: record.TaskSucceeded,
 		Outputs: outs("rows", "-5")})
 
 	want := `
 # HELP gantry_task_output Last numeric value a task reported through $GANTRY_OUTPUT, by key.
 # TYPE gantry_task_output gauge
-gantry_task_output{key="bytes_written",pipeline="orders",task="load"} 2.5e+06
-gantry_task_output{key="late_rows",pipeline="orders",task="load"} 7
-gantry_task_output{key="rows",pipeline="orders",task="load"} -5
+gantry_task_output{env="",key="bytes_written",pipeline="orders",task="load"} 2.5e+06
+gantry_task_output{env="",key="late_rows",pipeline="orders",task="load"} 7
+gantry_task_output{env="",key="rows",pipeline="orders",task="load"} -5
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "gantry_task_output"); err != nil {
 		t.Error(err)
@@ -81,23 +81,23 @@ func TestAttemptOutputsCardinalityCap(t *testing.T) {
 	m, reg := newMetrics(t, nil)
 	// A task that names a key after each day must not grow series forever.
 	for i := range MaxOutputKeys + 10 {
-		m.AttemptFinished("orders", record.TaskAttempt{Task: "load", State: record.TaskSucceeded,
+		m.AttemptFinished("orders", "", record.TaskAttempt{Task: "load", State: record.TaskSucceeded,
 			Outputs: []record.Output{{Key: fmt.Sprintf("rows_day_%d", i), Value: "1"}}})
 	}
 	// Known keys still update after the cap is reached.
-	m.AttemptFinished("orders", record.TaskAttempt{Task: "load", State: record.TaskSucceeded,
+	m.AttemptFinished("orders", "", record.TaskAttempt{Task: "load", State: record.TaskSucceeded,
 		Outputs: []record.Output{{Key: "rows_day_0", Value: "42"}}})
 	// The cap is per task: another task has its own allowance.
-	m.AttemptFinished("orders", record.TaskAttempt{Task: "report", State: record.TaskSucceeded,
+	m.AttemptFinished("orders", "", record.TaskAttempt{Task: "report", State: record.TaskSucceeded,
 		Outputs: []record.Output{{Key: "pages", Value: "3"}}})
 
 	if got := testutil.CollectAndCount(m.outputs, "gantry_task_output"); got != MaxOutputKeys+1 {
 		t.Errorf("output series = %d, want %d", got, MaxOutputKeys+1)
 	}
-	if got := value(t, reg, "gantry_task_output", map[string]string{"pipeline": "orders", "task": "load", "key": "rows_day_0"}); got != 42 {
+	if got := value(t, reg, "gantry_task_output", map[string]string{"pipeline": "orders", "env": "", "task": "load", "key": "rows_day_0"}); got != 42 {
 		t.Errorf("rows_day_0 = %v, want 42", got)
 	}
-	if _, ok := sample(t, reg, "gantry_task_output", map[string]string{"pipeline": "orders", "task": "load", "key": fmt.Sprintf("rows_day_%d", MaxOutputKeys)}); ok {
+	if _, ok := sample(t, reg, "gantry_task_output", map[string]string{"pipeline": "orders", "env": "", "task": "load", "key": fmt.Sprintf("rows_day_%d", MaxOutputKeys)}); ok {
 		t.Error("a key past the cap was exported")
 	}
 }

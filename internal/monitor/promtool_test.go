@@ -31,7 +31,7 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 
 	reg := prometheus.NewRegistry()
 	src := &fakeSource{queue: 4, running: 2, dead: 1,
-		last: map[string]time.Time{"orders": t0}}
+		last: map[string]map[string]time.Time{"orders": {"prod": t0, "staging": t0, "": t0}}}
 	m, err := New(reg, src, "v1.2.3")
 	if err != nil {
 		t.Fatal(err)
@@ -63,12 +63,12 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 
 // populate gives every metric at least one series.
 func populate(m *Metrics) {
-	m.RunFinished(record.Run{Pipeline: "orders", State: record.RunSucceeded,
+	m.RunFinished(record.Run{Pipeline: "orders", Env: "prod", State: record.RunSucceeded,
 		StartedAt: t0, FinishedAt: t0.Add(time.Minute)})
-	m.AttemptFinished("orders", record.TaskAttempt{Task: "load", State: record.TaskSucceeded,
+	m.AttemptFinished("orders", "prod", record.TaskAttempt{Task: "load", State: record.TaskSucceeded,
 		StartedAt: t0, FinishedAt: t0.Add(time.Second),
 		Outputs: []record.Output{{Key: "rows.loaded", Value: "1042"}}})
-	m.SchedulerLag("orders", 250*time.Millisecond)
+	m.SchedulerLag("orders", "prod", 250*time.Millisecond)
 }
 
 func scrape(t *testing.T, url string) string {

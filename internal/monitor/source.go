@@ -13,9 +13,10 @@ type Source interface {
 	QueueDepth() int   // runs queued or waiting_upstream
 	RunningTasks() int // task attempts in flight
 	DeadLetters() int  // dead letters not yet replayed
-	// LastSuccess maps each pipeline to the end of the interval of its
-	// latest succeeded run. Pipelines that never succeeded are absent.
-	LastSuccess() map[string]time.Time
+	// LastSuccess maps each pipeline, then each environment it runs in
+	// ("" outside any), to the end of the interval of its latest succeeded
+	// run there. Pipelines and environments without a success are absent.
+	LastSuccess() map[string]map[string]time.Time
 }
 
 // sourceCollector turns a Source into gauges at scrape time.
@@ -40,8 +41,8 @@ func newSourceCollector(src Source) *sourceCollector {
 		deadLetters: prometheus.NewDesc(name("dead_letters"),
 			"Dead letters not yet replayed.", nil, nil),
 		lastSuccess: prometheus.NewDesc(name("last_success_interval_end_timestamp_seconds"),
-			"End of the interval of each pipeline's latest succeeded run, in Unix seconds.",
-			[]string{"pipeline"}, nil),
+			"End of the interval of each pipeline's latest succeeded run in each environment, in Unix seconds.",
+			[]string{"pipeline", "env"}, nil),
 	}
 }
 
@@ -56,11 +57,13 @@ func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.queueDepth, prometheus.GaugeValue, float64(c.src.QueueDepth()))
 	ch <- prometheus.MustNewConstMetric(c.runningTasks, prometheus.GaugeValue, float64(c.src.RunningTasks()))
 	ch <- prometheus.MustNewConstMetric(c.deadLetters, prometheus.GaugeValue, float64(c.src.DeadLetters()))
-	for pipeline, end := range c.src.LastSuccess() {
-		if end.IsZero() {
-			continue
+	for pipeline, envs := range c.src.LastSuccess() {
+		for env, end := range envs {
+			if end.IsZero() {
+				continue
+			}
+			ch <- prometheus.MustNewConstMetric(c.lastSuccess, prometheus.GaugeValue,
+				float64(end.UnixNano())/1e9, pipeline, env)
 		}
-		ch <- prometheus.MustNewConstMetric(c.lastSuccess, prometheus.GaugeValue,
-			float64(end.UnixNano())/1e9, pipeline)
 	}
 }

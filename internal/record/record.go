@@ -26,10 +26,11 @@ type TaskState string
 
 // Task and attempt states.
 const (
-	TaskPending        TaskState = "pending"  // waiting for its needs
-	TaskQueued         TaskState = "queued"   // ready, waiting for a parallelism slot
-	TaskRunning        TaskState = "running"  // an attempt is in flight
-	TaskRetrying       TaskState = "retrying" // an attempt failed; the next waits for its back-off
+	TaskPending        TaskState = "pending"      // waiting for its needs
+	TaskQueued         TaskState = "queued"       // ready, waiting for a parallelism slot
+	TaskWaitingPool    TaskState = "waiting_pool" // ready, waiting for a slot of its pipeline's pool
+	TaskRunning        TaskState = "running"      // an attempt is in flight
+	TaskRetrying       TaskState = "retrying"     // an attempt failed; the next waits for its back-off
 	TaskSucceeded      TaskState = "succeeded"
 	TaskFailed         TaskState = "failed"          // exited non-zero or could not start
 	TaskTimedOut       TaskState = "timed_out"       // killed by the attempt or run timeout

@@ -64,6 +64,22 @@ func (s *Server) raiseRollback(ctx context.Context, run record.Run, what string)
 	}
 }
 
+// raiseTampered alerts that a revision folder no longer holds its
+// revision's files, so Gantry refused to load or run it.
+func (s *Server) raiseTampered(ctx context.Context, name, env, hash string, runID int64, why error) {
+	if s.alerter == nil {
+		return
+	}
+	err := s.alerter.Raise(ctx, manager.Raised{
+		Name: manager.NameRevisionTampered, Kind: "failure", Pipeline: name, Env: env, RunID: runID,
+		Summary: fmt.Sprintf("%s: revision %s in %s was tampered with; Gantry refuses to run it", name, short(hash), envName(env)),
+		Details: why.Error(),
+	})
+	if err != nil {
+		s.log.Error("raise tampered alert", "pipeline", name, "err", err)
+	}
+}
+
 func envName(env string) string {
 	if env == "" {
 		return "the working tree"

@@ -167,8 +167,11 @@ func (s *Server) SetPaused(ctx context.Context, name string, paused bool, actor 
 }
 
 // Replay re-runs a dead letter's task and everything downstream of it, in
-// its original run (same interval and params), with a fresh retry budget.
-func (s *Server) Replay(ctx context.Context, id int64, actor string) (record.Run, error) {
+// its original run (same interval and params), with a fresh retry budget,
+// on the revision the run is pinned to (whatever is active now). When that
+// revision was rolled back in the run's environment since, the replay is
+// ErrConflict unless force: it would run again what was taken out.
+func (s *Server) Replay(ctx context.Context, id int64, actor string, force bool) (record.Run, error) {
 	dl, err := s.cfg.Store.GetDeadLetter(ctx, id)
 	if err != nil {
 		return record.Run{}, err
@@ -182,6 +185,10 @@ func (s *Server) Replay(ctx context.Context, id int64, actor string) (record.Run
 	}
 	if !run.State.Final() {
 		return record.Run{}, fmt.Errorf("run %d is still %s: replay it once it ends: %w", run.ID, run.State, store.ErrConflict)
+	}
+	forced, err := s.replayRolledBack(ctx, run, force)
+	if err != nil {
+		return record.Run{}, err
 	}
 	p := s.pipelineFor(ctx, run) // the revision it ran, when pinned to one
 	if p == nil {
@@ -212,7 +219,7 @@ func (s *Server) Replay(ctx context.Context, id int64, actor string) (record.Run
 	b.Replayed = &store.Replayed{DeadLetter: id, By: actor, At: now}
 	b.Audit = []*record.AuditEvent{{
 		Time: now, Actor: actor, Action: record.AuditReplay, Pipeline: run.Pipeline, Env: run.Env, Revision: run.Revision,
-		Reason: fmt.Sprintf("dead letter %d", id), Detail: fmt.Sprintf("task %s and its downstream in run %d", dl.Task, run.ID),
+		Reason: fmt.Sprintf("dead letter %d", id), Detail: replayDetail(dl.Task, run.ID, run.Revision, forced),
 	}}
 	if err := s.cfg.Store.Apply(ctx, b); err != nil {
 		return record.Run{}, err
@@ -221,6 +228,47 @@ func (s *Server) Replay(ctx context.Context, id int64, actor string) (record.Run
 
 	s.wake(s.wakeDispatch)
 	return run, nil
+}
+
+// replayRolledBack refuses, unless force, to replay run on a revision
+// that was rolled back in its environment: the newest deployment of that
+// revision there ended rolled_back (a later deploy of the same revision,
+// active or superseded normally, clears it). forced says that force let
+// such a replay through.
+func (s *Server) replayRolledBack(ctx context.Context, run record.Run, force bool) (forced bool, err error) {
+	if run.Revision == "" {
+		return false, nil
+	}
+	ds, err := s.cfg.Store.ListDeployments(ctx, store.DeploymentFilter{
+		Pipeline: run.Pipeline, Env: run.Env, Revision: run.Revision, Limit: 1})
+	if err != nil {
+		return false, fmt.Errorf("deployments of revision %s: %w", short(run.Revision), err)
+	}
+	if len(ds) == 0 || ds[0].State != record.DeploymentRolledBack {
+		return false, nil
+	}
+	if force {
+		return true, nil
+	}
+	d := ds[0]
+	why := ""
+	if d.Reason != "" {
+		why = " (" + d.Reason + ")"
+	}
+	return false, fmt.Errorf("run %d is pinned to revision %s of %s, which was rolled back in %s at %s%s: "+
+		"replaying would run it again; pass --force to replay it on that revision anyway: %w",
+		run.ID, short(run.Revision), run.Pipeline, run.Env, d.EndedAt.UTC().Format(time.RFC3339), why, store.ErrConflict)
+}
+
+func replayDetail(task string, runID int64, rev string, force bool) string {
+	d := fmt.Sprintf("task %s and its downstream in run %d", task, runID)
+	if rev != "" {
+		d += " on its pinned revision " + short(rev)
+	}
+	if force {
+		d += ", forced past its rollback"
+	}
+	return d
 }
 
 // Store reads, passed through.

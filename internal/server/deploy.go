@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
+	"github.com/gantryhq/gantry/internal/deploy"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
 )
@@ -22,6 +23,9 @@ type Deployments interface {
 	// Materialize writes the files of revision hash into dir, which
 	// exists and is empty.
 	Materialize(ctx context.Context, hash, dir string) error
+	// Verify checks that dir still holds exactly the files of revision
+	// hash; an error wrapping deploy.ErrTampered says what differs.
+	Verify(ctx context.Context, hash, dir string) error
 	// RunFinished hears about every run that ended: a staging run's result
 	// is attached to its revision, and a failed first production run of a
 	// revision may roll back. It returns a description of the rollback it
@@ -87,9 +91,12 @@ func (s *Server) revisionPipeline(ctx context.Context, name, hash, env string) (
 	}
 	dir := filepath.Join(s.cfg.RevisionDir, hash)
 	if _, err := os.Stat(dir); err != nil {
-		if err := s.materializeAt(ctx, hash, dir); err != nil {
+		if err := s.materializeAt(ctx, hash, dir, true); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.verifyRevision(ctx, name, env, hash, dir, 0); err != nil {
+		return nil, err
 	}
 	proj, pipes, err := spec.LoadProject(dir)
 	if err != nil {
@@ -111,9 +118,31 @@ func (s *Server) revisionPipeline(ctx context.Context, name, hash, env string) (
 	return nil, fmt.Errorf("revision %s has no pipeline %s", short(hash), name)
 }
 
+// verifyRevision checks the revision folder dir before Gantry loads or
+// runs what it holds; a tampered folder is refused and raises a
+// RevisionTampered alert. runID is the run refused, or 0.
+func (s *Server) verifyRevision(ctx context.Context, name, env, hash, dir string, runID int64) error {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		// Removed by hand, a tampered one say: written again from the store.
+		if err := s.materializeAt(ctx, hash, dir, true); err != nil {
+			return fmt.Errorf("refused to run %s: %w", name, err)
+		}
+	}
+	err := s.cfg.Deployments.Verify(ctx, hash, dir)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, deploy.ErrTampered) {
+		s.log.Error("revision folder tampered with", "pipeline", name, "revision", short(hash), "run_id", runID, "err", err)
+		s.raiseTampered(ctx, name, env, hash, runID, err)
+	}
+	return fmt.Errorf("refused to run %s: %w", name, err)
+}
+
 // materializeAt writes a revision's files to dir through a temporary
-// sibling, so that a crash leaves no half-written folder behind.
-func (s *Server) materializeAt(ctx context.Context, hash, dir string) error {
+// sibling, so that a crash leaves no half-written folder behind; sealed,
+// dir is read-only (deploy.Seal).
+func (s *Server) materializeAt(ctx context.Context, hash, dir string, sealed bool) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
 	}
@@ -122,11 +151,17 @@ func (s *Server) materializeAt(ctx context.Context, hash, dir string) error {
 		return err
 	}
 	if err := s.cfg.Deployments.Materialize(ctx, hash, tmp); err != nil {
-		os.RemoveAll(tmp)
+		deploy.RemoveAll(tmp)
 		return fmt.Errorf("write revision %s: %w", short(hash), err)
 	}
+	if sealed {
+		if err := deploy.Seal(tmp); err != nil {
+			deploy.RemoveAll(tmp)
+			return err
+		}
+	}
 	if err := os.Rename(tmp, dir); err != nil {
-		os.RemoveAll(tmp)
+		deploy.RemoveAll(tmp)
 		if _, serr := os.Stat(dir); serr == nil {
 			return nil // written meanwhile by another caller
 		}
@@ -168,7 +203,7 @@ func (s *Server) workspace(ctx context.Context, run record.Run) (string, func(),
 	dir := filepath.Join(base, fmt.Sprintf("gantry-staging-%s-run%d", run.Pipeline, run.ID))
 	if _, err := os.Stat(dir); err == nil {
 		s.log.Info("staging workspace: resuming", "run_id", run.ID, "dir", dir)
-	} else if err := s.materializeAt(ctx, run.Revision, dir); err != nil {
+	} else if err := s.materializeAt(ctx, run.Revision, dir, false); err != nil {
 		return "", nil, fmt.Errorf("staging workspace: %w", err)
 	} else {
 		s.log.Info("staging workspace", "run_id", run.ID, "dir", dir)

@@ -24,6 +24,11 @@ func (l Lifecycle) Materialize(ctx context.Context, hash, dir string) error {
 	return l.Svc.Materialize(ctx, hash, dir)
 }
 
+// Verify implements Deployments.
+func (l Lifecycle) Verify(ctx context.Context, hash, dir string) error {
+	return l.Svc.Verify(ctx, hash, dir)
+}
+
 // RunFinished implements Deployments.
 func (l Lifecycle) RunFinished(ctx context.Context, run record.Run) (string, error) {
 	rb, err := l.Svc.RunFinished(ctx, run)

@@ -26,9 +26,9 @@ func (instantExec) Run(_ context.Context, _ executor.Attempt) executor.Result {
 // finishCounter hears of every finished run.
 type finishCounter struct{ done chan struct{} }
 
-func (f finishCounter) RunFinished(record.Run)                   { f.done <- struct{}{} }
-func (finishCounter) AttemptFinished(string, record.TaskAttempt) {}
-func (finishCounter) SchedulerLag(string, time.Duration)         {}
+func (f finishCounter) RunFinished(record.Run)                          { f.done <- struct{}{} }
+func (finishCounter) AttemptFinished(_, _ string, _ record.TaskAttempt) {}
+func (finishCounter) SchedulerLag(_, _ string, _ time.Duration)         {}
 
 // wait waits for n runs to finish.
 func (f finishCounter) wait(b *testing.B, n int, timeout <-chan time.Time) {

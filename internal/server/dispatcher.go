@@ -313,6 +313,12 @@ func (s *Server) execute(ctx context.Context, p *pipeline, run record.Run, a *ac
 	req := p.request(fresh.Trigger, fresh.IntervalStart, fresh.IntervalEnd, nil)
 	req.Cancel = a.cancel
 	var cleanup func()
+	if fresh.Trigger != record.TriggerStaging && p.revision != "" && s.cfg.Deployments != nil {
+		// A run in a revision folder runs what was deployed, or nothing.
+		if err := s.verifyRevision(ctx, fresh.Pipeline, fresh.Env, p.revision, p.dir, fresh.ID); err != nil {
+			return s.failUnrunnable(ctx, fresh, err)
+		}
+	}
 	if fresh.Trigger == record.TriggerStaging {
 		dir, done, err := s.workspace(ctx, fresh)
 		if err != nil {

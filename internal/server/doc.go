@@ -30,7 +30,10 @@
 // Without Config.Env the server runs the project's working tree. With one
 // (gantry serve --env prod) it runs, for each pipeline, the revision
 // active in that environment, from that revision's files written once
-// under RevisionDir, and loads again whenever a deployment, approval,
+// under RevisionDir, sealed read-only and verified against the revision
+// before it is loaded and before each run starts there (a tampered folder
+// fails the run unrun and raises RevisionTampered), and loads again
+// whenever a deployment, approval,
 // rollback or staging result changes what is active. A run carries its
 // revision, so a run in flight finishes on it; staging runs, whatever
 // the server's environment, run in a fresh folder removed afterwards.

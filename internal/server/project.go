@@ -14,6 +14,7 @@ import (
 
 	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/engine"
+	"github.com/gantryhq/gantry/internal/engine/pool"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/schedule"
 	"github.com/gantryhq/gantry/internal/spec"
@@ -88,12 +89,23 @@ func (s *Server) load() api.ReloadResult {
 		next[p.Name] = lp
 	}
 	if proj != nil || err == nil {
-		s.mu.Lock()
-		s.project = proj
-		s.mu.Unlock()
+		s.setProject(proj, "")
 	}
 	return s.swap(next, broken, res)
 }
+
+// setProject takes gantry.yaml as last loaded (from revision, "" for the
+// working tree), and sizes the pools by it.
+func (s *Server) setProject(proj *spec.Project, revision string) {
+	s.mu.Lock()
+	s.project, s.projectRev = proj, revision
+	s.mu.Unlock()
+	s.pools.SetSlots(proj.PoolSlots())
+}
+
+// PoolUsage reports each pool's slots, those in use and the tasks waiting,
+// for the metrics.
+func (s *Server) PoolUsage() []pool.Usage { return s.pools.Usage() }
 
 // newPipeline derives what the server needs from a parsed pipeline whose
 // files are in dir.

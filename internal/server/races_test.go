@@ -109,13 +109,13 @@ func (r *recorder) RunFinished(run record.Run) {
 	r.runs = append(r.runs, run)
 }
 
-func (r *recorder) AttemptFinished(_ string, a record.TaskAttempt) {
+func (r *recorder) AttemptFinished(_, _ string, a record.TaskAttempt) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.attempts = append(r.attempts, a)
 }
 
-func (r *recorder) SchedulerLag(pipeline string, d time.Duration) {
+func (r *recorder) SchedulerLag(pipeline, _ string, d time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.lags[pipeline] = d
@@ -172,7 +172,7 @@ tasks:
 		t.Errorf("a manual run reported a scheduler lag")
 	}
 	last := srv.LastSuccess()
-	if !last["ab"].Equal(run.IntervalEnd) || !last["hourly"].Equal(sched.IntervalEnd) {
+	if !last["ab"][""].Equal(run.IntervalEnd) || !last["hourly"][""].Equal(sched.IntervalEnd) {
 		t.Errorf("LastSuccess = %v", last)
 	}
 	if n := srv.QueueDepth(); n != 0 {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gantryhq/gantry/internal/engine"
+	"github.com/gantryhq/gantry/internal/engine/pool"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
@@ -19,8 +20,8 @@ import (
 // metrics implement it.
 type Observer interface {
 	RunFinished(r record.Run)
-	AttemptFinished(pipeline string, a record.TaskAttempt)
-	SchedulerLag(pipeline string, d time.Duration)
+	AttemptFinished(pipeline, env string, a record.TaskAttempt)
+	SchedulerLag(pipeline, env string, d time.Duration)
 }
 
 // Config wires a Server. ProjectDir, Store and Exec are required.
@@ -66,9 +67,10 @@ type Config struct {
 
 // Server runs a project's pipelines on their own.
 type Server struct {
-	cfg Config
-	eng *engine.Engine
-	log *slog.Logger
+	cfg   Config
+	eng   *engine.Engine
+	log   *slog.Logger
+	pools *pool.Limiter // one for every run this server executes, whatever its pipeline
 
 	mu      sync.Mutex
 	pipes   map[string]*pipeline // by name
@@ -129,8 +131,10 @@ func New(cfg Config) *Server {
 		started:      time.Now(),
 		wakeDispatch: make(chan struct{}, 1),
 		wakeSchedule: make(chan struct{}, 1),
+		pools:        pool.New(nil), // sized by load, from gantry.yaml
 	}
 	s.eng = engine.New(engine.Config{
+		Pools:     s.pools,
 		Store:     cfg.Store,
 		Exec:      cfg.Exec,
 		Logger:    cfg.Logger,
@@ -232,7 +236,7 @@ func (s *Server) observe(ev engine.Event) {
 	}
 	s.mu.Unlock()
 	if show {
-		s.cfg.Observer.SchedulerLag(a.run.Pipeline, ev.Time.Sub(a.run.IntervalEnd))
+		s.cfg.Observer.SchedulerLag(a.run.Pipeline, a.run.Env, ev.Time.Sub(a.run.IntervalEnd))
 	}
 }
 
@@ -244,6 +248,6 @@ func (s *Server) onAttempt(run record.Run, a record.TaskAttempt) {
 		s.wakeAlerts()
 	}
 	if s.cfg.Observer != nil {
-		s.cfg.Observer.AttemptFinished(run.Pipeline, a)
+		s.cfg.Observer.AttemptFinished(run.Pipeline, run.Env, a)
 	}
 }

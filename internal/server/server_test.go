@@ -126,7 +126,7 @@ func TestTrigger(t *testing.T) {
 		if _, err := srv.Cancel(e.ctx, 9999, "x"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Cancel(9999) = %v, want ErrNotFound", err)
 		}
-		if _, err := srv.Replay(e.ctx, 9999, "x"); !errors.Is(err, store.ErrNotFound) {
+		if _, err := srv.Replay(e.ctx, 9999, "x", false); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Replay(9999) = %v, want ErrNotFound", err)
 		}
 		if _, err := srv.GetBackfill(e.ctx, 9999); !errors.Is(err, store.ErrNotFound) {
@@ -600,7 +600,7 @@ tasks:
 	}
 
 	e.touch("flag")
-	replayed, err := srv.Replay(e.ctx, dl.ID, "alice")
+	replayed, err := srv.Replay(e.ctx, dl.ID, "alice", false)
 	if err != nil {
 		t.Fatalf("replay: %v", err)
 	}
@@ -631,7 +631,7 @@ tasks:
 	if n := srv.DeadLetters(); n != 0 {
 		t.Errorf("DeadLetters gauge = %d after the replay, want 0", n)
 	}
-	if _, err := srv.Replay(e.ctx, dl.ID, "bob"); !errors.Is(err, store.ErrConflict) {
+	if _, err := srv.Replay(e.ctx, dl.ID, "bob", false); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("second replay = %v, want ErrConflict", err)
 	}
 	evs, err := e.st.ListAudit(e.ctx, store.AuditFilter{Pipeline: "flaky", Limit: -1})

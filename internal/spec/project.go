@@ -8,7 +8,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-var projectKeys = []string{"project", "store", "environments", "pools", "secrets", "alerts", "deploy", "logs"}
+var projectKeys = []string{"project", "store", "environments", "pools", "secrets", "alerts", "deploy", "logs", "files"}
 
 // ParseProject parses a gantry.yaml. path is used in error messages and
 // kept in Project.File. Every problem is reported at once as Errors.
@@ -38,6 +38,8 @@ func ParseProject(path string, data []byte) (*Project, error) {
 			p.Deploy = d.deployPolicy(f.Value, f.Path)
 		case "logs":
 			p.Logs = d.logs(f.Value, f.Path)
+		case "files":
+			p.Files = d.projectFiles(f.Value, f.Path)
 		}
 	}
 	if p.Deploy.Gates == nil {

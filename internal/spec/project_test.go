@@ -102,6 +102,13 @@ func TestParseProjectRoutingErrors(t *testing.T) {
 		{"log cap too small", "logs: {max_size: 1Ki}", "gantry.yaml:1:18: logs.max_size: 1Ki is too small: an attempt's log keeps at least 4Ki"},
 		{"log cap not a size", "logs: {max_size: lots}", "gantry.yaml:1:18: logs.max_size:"},
 		{"log cap unknown key", "logs: {max_lines: 10}", `logs.max_lines: unknown key "max_lines"`},
+		{"files bad glob", "files: [scripts, 'app/[a-']", `gantry.yaml:1:18: files[1]: bad glob "app/[a-": syntax error in pattern`},
+		{"files outside", "files:\n  - ../secrets", `gantry.yaml:2:5: files[0]: want a clean path inside the project, got "../secrets"`},
+		{"files absolute", "files: [/etc/passwd]", `gantry.yaml:1:9: files[0]: want a path relative to the project folder`},
+		{"files not a list", "files: scripts", "gantry.yaml:1:8: files: expected a list"},
+		{"files empty", "files: []", "gantry.yaml:1:8: files: lists no files"},
+		{"files twice", "files: [app, app/]", `gantry.yaml:1:14: files[1]: "app" is listed twice`},
+		{"files typo key", "file: [app]", `gantry.yaml:1:1: file: unknown key "file"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := ParseProject("gantry.yaml", []byte(tt.src))
@@ -150,5 +157,24 @@ func TestParseProjectLogCap(t *testing.T) {
 	var none *Project
 	if none.LogLimit() != 0 {
 		t.Error("a project without gantry.yaml has a log cap")
+	}
+}
+
+func TestParseProjectFiles(t *testing.T) {
+	t.Parallel()
+	p, err := ParseProject("gantry.yaml", []byte("files: [scripts/, 'app/*.py', lib]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"scripts", "app/*.py", "lib"}; !reflect.DeepEqual(p.Files, want) {
+		t.Errorf("files = %q, want %q", p.Files, want)
+	}
+	for rel, want := range map[string]bool{
+		"scripts/a.sh": true, "scripts/deep/b.sh": true, "app/server.py": true, "app/x/server.py": false,
+		"app/README.md": false, "lib/common.sh": true, "library/x": false, "notes.txt": false,
+	} {
+		if got := MatchFiles(p.Files, rel); got != want {
+			t.Errorf("MatchFiles(%q) = %v, want %v", rel, got, want)
+		}
 	}
 }

@@ -185,7 +185,10 @@ type Project struct {
 	Alerts       ProjectAlerts
 	Deploy       DeployPolicy
 	Logs         Logs
-	Positions    map[string]Pos
+	// Files narrows what a revision holds to the project files these
+	// patterns select (MatchFiles); nil means every project file.
+	Files     []string
+	Positions map[string]Pos
 }
 
 // Logs bounds what Gantry keeps of tasks' output.
@@ -314,6 +317,18 @@ type Route struct {
 var AlertKinds = []string{
 	"failure", "timeout", "memory", "lost", "retry", "sla", "freshness", "row_count",
 	"degradation", "dead_letter", "scheduler_lag", "rollback", "success",
+}
+
+// PoolSlots maps each pool gantry.yaml declares to its slots; empty for
+// a nil Project.
+func (p *Project) PoolSlots() map[string]int {
+	out := map[string]int{}
+	if p != nil {
+		for _, pl := range p.Pools {
+			out[pl.Name] = pl.Slots
+		}
+	}
+	return out
 }
 
 // LogLimit is logs.max_size; 0 (the default) for a project without a

@@ -150,6 +150,7 @@ type QueueFilter struct {
 // DeadLetterFilter narrows ListDeadLetters. Zero fields do not filter.
 type DeadLetterFilter struct {
 	Pipeline   string
+	Env        *string // the environment of the dead letter's run; nil: every one, "" is the working tree's
 	Unreplayed bool
 	Limit      int // 0 means 50
 }

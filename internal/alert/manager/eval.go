@@ -42,6 +42,7 @@ const (
 	NameDeadLetters      = routing.NameDeadLetters
 	NameSchedulerLagging = routing.NameSchedulerLagging
 	NameRolledBack       = routing.NameRolledBack
+	NameRevisionTampered = routing.NameRevisionTampered
 	NameTest             = routing.NameTest
 )
 

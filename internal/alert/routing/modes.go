@@ -37,6 +37,7 @@ const (
 	NameDeadLetters      = "DeadLettersPending"
 	NameSchedulerLagging = "SchedulerLagging"
 	NameRolledBack       = "RolledBack"
+	NameRevisionTampered = "RevisionTampered"
 	NameTest             = "GantryTestAlert"
 )
 

@@ -11,9 +11,12 @@ import (
 )
 
 // ListAlerts returns alerts, most recently changed first; state "" means
-// both firing and resolved.
-func (c *Client) ListAlerts(ctx context.Context, state record.AlertState, pipeline string, limit int) ([]api.AlertView, error) {
+// both firing and resolved, pipeline and env "" every one.
+func (c *Client) ListAlerts(ctx context.Context, state record.AlertState, pipeline, env string, limit int) ([]api.AlertView, error) {
 	q := url.Values{}
+	if env != "" {
+		q.Set("env", env)
+	}
 	if state != "" {
 		q.Set("state", string(state))
 	}

@@ -244,10 +244,15 @@ func (c *Client) GetDeadLetter(ctx context.Context, id int64) (api.DeadLetterVie
 	return out, err
 }
 
-// Replay re-runs a dead letter's task and its downstream.
-func (c *Client) Replay(ctx context.Context, id int64) (api.RunView, error) {
+// Replay re-runs a dead letter's task and its downstream, on the revision
+// its run is pinned to; force replays on a revision rolled back since.
+func (c *Client) Replay(ctx context.Context, id int64, force bool) (api.RunView, error) {
 	var out api.RunView
-	err := c.call(ctx, http.MethodPost, idPath("/api/v1/dead-letters/%s/replay", id), nil, nil, &out)
+	var body any
+	if force {
+		body = api.ReplayRequest{Force: true}
+	}
+	err := c.call(ctx, http.MethodPost, idPath("/api/v1/dead-letters/%s/replay", id), nil, body, &out)
 	return out, err
 }
 

@@ -120,7 +120,7 @@ func GrafanaDashboard(pipelines []*spec.Pipeline) ([]byte, error) {
 		Refresh:       "1m",
 		SchemaVersion: schemaVersion,
 		Tags:          []string{"gantry"},
-		Templating:    templating{List: []variable{datasourceVariable(), pipelineVariable()}},
+		Templating:    templating{List: []variable{datasourceVariable(), pipelineVariable(), envVariable()}},
 		Time:          timeRange{From: "now-7d", To: "now"},
 		Timezone:      "browser",
 		Title:         "Gantry pipelines",
@@ -159,6 +159,29 @@ func pipelineVariable() variable {
 		Name:       "pipeline",
 		Options:    []any{},
 		Query:      pipelineQuery,
+		Refresh:    2, // on time range change
+		Sort:       1, // alphabetical
+		Type:       "query",
+	}
+}
+
+// envQuery lists the environments the selected pipelines finished runs
+// in. A run outside any deploy environment has no env label and is
+// shown under All only.
+const envQuery = `label_values(gantry_runs_total{pipeline=~"$pipeline"}, env)`
+
+func envVariable() variable {
+	return variable{
+		AllValue:   ".*",
+		Current:    map[string]any{"selected": true, "text": []string{"All"}, "value": []string{"$__all"}},
+		Datasource: promDatasource,
+		Definition: envQuery,
+		IncludeAll: true,
+		Label:      "Environment",
+		Multi:      true,
+		Name:       "env",
+		Options:    []any{},
+		Query:      envQuery,
 		Refresh:    2, // on time range change
 		Sort:       1, // alphabetical
 		Type:       "query",

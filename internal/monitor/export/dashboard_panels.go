@@ -6,10 +6,10 @@ import (
 	"github.com/gantryhq/gantry/internal/spec"
 )
 
-// Selectors shared by the panels: the pipeline variable filters every
-// per-pipeline query.
+// Selectors shared by the panels: the pipeline and env variables filter
+// every per-pipeline query, and each keeps its environments apart.
 const (
-	byPipeline = `pipeline=~"$pipeline"`
+	byPipeline = `pipeline=~"$pipeline",env=~"$env"`
 	// trend is the window of the per-run panels: batch pipelines run a few
 	// times a day, so a shorter rate window would mostly be empty.
 	trend = "1d"
@@ -22,24 +22,24 @@ func panels(ps []*spec.Pipeline) []panel {
 	return []panel{
 		timeseries("Run duration p50 / p95", "s",
 			"Quantiles of the runs that finished in the trailing day, per pipeline.",
-			expr(quantile("0.5", "gantry_run_duration_seconds_bucket", "pipeline"), "{{pipeline}} p50"),
-			expr(quantile("0.95", "gantry_run_duration_seconds_bucket", "pipeline"), "{{pipeline}} p95"),
+			expr(quantile("0.5", "gantry_run_duration_seconds_bucket", "pipeline, env"), "{{pipeline}} {{env}} p50"),
+			expr(quantile("0.95", "gantry_run_duration_seconds_bucket", "pipeline, env"), "{{pipeline}} {{env}} p95"),
 		),
 		withRange(timeseries("Error rate per pipeline", "percentunit",
 			"Failed runs over all finished runs in the trailing day.",
-			expr(fmt.Sprintf("sum by (pipeline) (increase(%s[%s]))\n/\nsum by (pipeline) (increase(%s[%s]))",
+			expr(fmt.Sprintf("sum by (pipeline, env) (increase(%s[%s]))\n/\nsum by (pipeline, env) (increase(%s[%s]))",
 				selector("gantry_runs_total", byPipeline, `state="failed"`), trend,
-				selector("gantry_runs_total", byPipeline), trend), "{{pipeline}}"),
+				selector("gantry_runs_total", byPipeline), trend), "{{pipeline}} {{env}}"),
 		), 0, 1),
 		timeseries("Rows per stage", "short",
 			"The rows output each task last reported through $GANTRY_OUTPUT; dashed: monitoring.row_counts.min.",
-			append([]target{expr(selector("gantry_task_output", byPipeline, `key="rows"`), "{{pipeline}} / {{task}}")},
+			append([]target{expr(selector("gantry_task_output", byPipeline, `key="rows"`), "{{pipeline}} {{env}} / {{task}}")},
 				rowLimits(ps)...)...,
 		),
 		timeseries("Freshness", "s",
 			"Time since the end of each pipeline's last succeeded interval; dashed: sla.freshness.",
-			append([]target{expr("time() - max by (pipeline) ("+
-				selector("gantry_last_success_interval_end_timestamp_seconds", byPipeline)+")", "{{pipeline}}")},
+			append([]target{expr("time() - max by (pipeline, env) ("+
+				selector("gantry_last_success_interval_end_timestamp_seconds", byPipeline)+")", "{{pipeline}} {{env}}")},
 				freshnessLimits(ps)...)...,
 		),
 		stat("Dead letters", "Tasks that ran out of retries and wait in the dead-letter queue (gantry dlq list).",
@@ -50,13 +50,13 @@ func panels(ps []*spec.Pipeline) []panel {
 			expr("max(gantry_running_tasks)", "running")), 8),
 		timeseries("Scheduler lag p95", "s",
 			"Time from a scheduled tick to the start of the run's first task, over the trailing day; waiting for an upstream counts.",
-			expr(quantile("0.95", "gantry_scheduler_lag_seconds_bucket", "pipeline"), "{{pipeline}}"),
+			expr(quantile("0.95", "gantry_scheduler_lag_seconds_bucket", "pipeline, env"), "{{pipeline}} {{env}}"),
 		),
 		timeseries("Failed task attempts", "short",
 			"Attempts per hour that failed, timed out, ran out of memory or were lost; most are retried.",
-			expr(fmt.Sprintf("sum by (pipeline, task, state) (increase(%s[1h]))",
+			expr(fmt.Sprintf("sum by (pipeline, env, task, state) (increase(%s[1h]))",
 				selector("gantry_task_attempts_total", byPipeline, "state=~"+promString(failedAttemptStates))),
-				"{{pipeline}} / {{task}} {{state}}"),
+				"{{pipeline}} {{env}} / {{task}} {{state}}"),
 		),
 	}
 }
@@ -93,7 +93,7 @@ func freshnessLimits(ps []*spec.Pipeline) []target {
 			continue
 		}
 		sel := selector("gantry_last_success_interval_end_timestamp_seconds", pipelineMatcher(p.Name), byPipeline)
-		ts = append(ts, expr(fmt.Sprintf("%s + 0 * max by (pipeline) (%s)", seconds(p.SLA.Freshness), sel),
+		ts = append(ts, expr(fmt.Sprintf("%s + 0 * max by (pipeline, env) (%s)", seconds(p.SLA.Freshness), sel),
 			fmt.Sprintf("%s%s freshness", limitPrefix, p.Name)))
 	}
 	return ts

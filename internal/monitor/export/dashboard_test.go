@@ -69,6 +69,9 @@ func TestDashboard(t *testing.T) {
 			if got, want := vars["pipeline"], "query label_values(gantry_runs_total, pipeline)"; got != want {
 				t.Errorf("pipeline variable = %q, want %q", got, want)
 			}
+			if got, want := vars["env"], `query label_values(gantry_runs_total{pipeline=~"$pipeline"}, env)`; got != want {
+				t.Errorf("env variable = %q, want %q", got, want)
+			}
 			if got := vars["datasource"]; got != "datasource prometheus" {
 				t.Errorf("datasource variable = %q", got)
 			}
@@ -101,16 +104,18 @@ func TestDashboardPanels(t *testing.T) {
 	t.Parallel()
 	d := parseDashboard(t, "data")
 	want := map[string]string{
-		"run duration p50":     `histogram_quantile(0.5, sum by (pipeline, le) (rate(gantry_run_duration_seconds_bucket{pipeline=~"$pipeline"}`,
-		"run duration p95":     `histogram_quantile(0.95, sum by (pipeline, le) (rate(gantry_run_duration_seconds_bucket{pipeline=~"$pipeline"}`,
-		"rows per stage":       `gantry_task_output{pipeline=~"$pipeline",key="rows"}`,
-		"freshness":            `time() - max by (pipeline) (gantry_last_success_interval_end_timestamp_seconds{pipeline=~"$pipeline"})`,
-		"error rate":           `gantry_runs_total{pipeline=~"$pipeline",state="failed"}`,
+		"run duration p50":     `histogram_quantile(0.5, sum by (pipeline, env, le) (rate(gantry_run_duration_seconds_bucket{pipeline=~"$pipeline",env=~"$env"}`,
+		"run duration p95":     `histogram_quantile(0.95, sum by (pipeline, env, le) (rate(gantry_run_duration_seconds_bucket{pipeline=~"$pipeline",env=~"$env"}`,
+		"rows per stage":       `gantry_task_output{pipeline=~"$pipeline",env=~"$env",key="rows"}`,
+		"freshness":            `time() - max by (pipeline, env) (gantry_last_success_interval_end_timestamp_seconds{pipeline=~"$pipeline",env=~"$env"})`,
+		"error rate":           `sum by (pipeline, env) (increase(gantry_runs_total{pipeline=~"$pipeline",env=~"$env",state="failed"}`,
+		"scheduler lag":        `sum by (pipeline, env, le) (rate(gantry_scheduler_lag_seconds_bucket{pipeline=~"$pipeline",env=~"$env"}`,
+		"failed attempts":      `sum by (pipeline, env, task, state) (increase(gantry_task_attempts_total{pipeline=~"$pipeline",env=~"$env",`,
 		"dead letters":         `gantry_dead_letters`,
 		"queue depth":          `gantry_queue_depth`,
 		"running tasks":        `gantry_running_tasks`,
-		"freshness SLA line":   `93600 + 0 * max by (pipeline) (gantry_last_success_interval_end_timestamp_seconds{pipeline="orders_daily",pipeline=~"$pipeline"})`,
-		"row count limit line": `1000 + 0 * gantry_task_output{pipeline="orders_daily",pipeline=~"$pipeline",task="load",key="rows"}`,
+		"freshness SLA line":   `93600 + 0 * max by (pipeline, env) (gantry_last_success_interval_end_timestamp_seconds{pipeline="orders_daily",pipeline=~"$pipeline",env=~"$env"})`,
+		"row count limit line": `1000 + 0 * gantry_task_output{pipeline="orders_daily",pipeline=~"$pipeline",env=~"$env",task="load",key="rows"}`,
 	}
 	for what, expr := range want {
 		found := false
@@ -130,7 +135,7 @@ func TestDashboardPanels(t *testing.T) {
 // replaced as Grafana would for "All".
 func TestPromtoolDashboardQueries(t *testing.T) {
 	t.Parallel()
-	vars := strings.NewReplacer("$pipeline", ".*", "$__rate_interval", "1m", "$__interval", "1m")
+	vars := strings.NewReplacer("$pipeline", ".*", "$env", ".*", "$__rate_interval", "1m", "$__interval", "1m")
 	type recording struct {
 		Record string `yaml:"record"`
 		Expr   string `yaml:"expr"`

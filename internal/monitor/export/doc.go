@@ -13,7 +13,13 @@
 // know, so a pipeline added after the export still pages on failure.
 // Every alert has the labels severity (critical or warning), event (the
 // route event it corresponds to: failure, sla, freshness, row_count,
-// degradation) and, when known, pipeline, owner and route. Annotations are
+// degradation) and, when known, pipeline, env, owner and route. Every rule
+// over per-pipeline series aggregates by (pipeline, env, ...), so each
+// environment pages on its own: a failed staging run fires with
+// env="staging" and leaves prod's alert alone, and freshness is judged per
+// environment (route staging's alerts elsewhere, or drop them, in
+// Alertmanager by env). Runs outside any deploy environment have no env
+// label, and so neither have their alerts. Annotations are
 // summary, description and runbook_url when the pipeline names a runbook
 // (the path as written, relative to the project).
 //
@@ -40,8 +46,10 @@
 //
 // # Dashboard
 //
-// The dashboard has a data-source variable and a pipeline variable from
+// The dashboard has a data-source variable, a pipeline variable from
 // label_values(gantry_runs_total, pipeline), so it lists pipelines that
-// have finished a run since Gantry started. Per-pipeline thresholds from
+// have finished a run since Gantry started, and an env variable of the
+// environments they ran in; every per-pipeline panel keeps environments
+// apart (legend "pipeline env"). Per-pipeline thresholds from
 // the specs (freshness SLA, minimum row count) are drawn as dashed series.
 package export

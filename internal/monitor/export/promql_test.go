@@ -20,8 +20,8 @@ type fakeSource struct{}
 func (fakeSource) QueueDepth() int   { return 1 }
 func (fakeSource) RunningTasks() int { return 1 }
 func (fakeSource) DeadLetters() int  { return 1 }
-func (fakeSource) LastSuccess() map[string]time.Time {
-	return map[string]time.Time{"orders_daily": time.Unix(1772330400, 0)}
+func (fakeSource) LastSuccess() map[string]map[string]time.Time {
+	return map[string]map[string]time.Time{"orders_daily": {"prod": time.Unix(1772330400, 0)}}
 }
 
 // registeredNames lists the series names monitor exports, histograms as
@@ -33,10 +33,10 @@ var registeredNames = sync.OnceValues(func() (map[string]bool, error) {
 		return nil, err
 	}
 	t0 := time.Unix(1772330400, 0)
-	m.RunFinished(record.Run{Pipeline: "orders_daily", State: record.RunFailed, StartedAt: t0, FinishedAt: t0.Add(time.Minute)})
-	m.AttemptFinished("orders_daily", record.TaskAttempt{Task: "load", State: record.TaskSucceeded,
+	m.RunFinished(record.Run{Pipeline: "orders_daily", Env: "prod", State: record.RunFailed, StartedAt: t0, FinishedAt: t0.Add(time.Minute)})
+	m.AttemptFinished("orders_daily", "prod", record.TaskAttempt{Task: "load", State: record.TaskSucceeded,
 		StartedAt: t0, FinishedAt: t0.Add(time.Second), Outputs: []record.Output{{Key: "rows", Value: "1"}}})
-	m.SchedulerLag("orders_daily", time.Second)
+	m.SchedulerLag("orders_daily", "prod", time.Second)
 	mfs, err := reg.Gather()
 	if err != nil {
 		return nil, err

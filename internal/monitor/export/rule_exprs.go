@@ -47,9 +47,9 @@ func pipelineMatcher(name string) string { return "pipeline=" + promString(name)
 // that is new within the window (see the package documentation).
 func runFailedRule(matcher string) rule {
 	sel := selector("gantry_runs_total", matcher, `state="failed"`)
-	expr := fmt.Sprintf(`sum by (pipeline) (increase(%[1]s[%[2]s])) > 0
+	expr := fmt.Sprintf(`sum by (pipeline, env) (increase(%[1]s[%[2]s])) > 0
 or
-sum by (pipeline) (
+sum by (pipeline, env) (
   %[1]s
   and
   (
@@ -72,7 +72,7 @@ func pipelineRunFailedRule(p *spec.Pipeline) rule {
 }
 
 func lastSuccessAge(pipeline string) string {
-	return "time() - max by (pipeline) (" +
+	return "time() - max by (pipeline, env) (" +
 		selector("gantry_last_success_interval_end_timestamp_seconds", pipelineMatcher(pipeline)) + ")"
 }
 
@@ -122,7 +122,7 @@ func rowsSelector(pipeline, task string) string {
 func rowCountLowRule(pipeline string, rc *spec.RowCounts) rule {
 	return rule{
 		Alert: "GantryRowCountLow",
-		Expr:  fmt.Sprintf("min by (pipeline, task) (%s) < %d", rowsSelector(pipeline, rc.Task), rc.Min),
+		Expr:  fmt.Sprintf("min by (pipeline, env, task) (%s) < %d", rowsSelector(pipeline, rc.Task), rc.Min),
 		Annotations: map[string]string{
 			"summary": fmt.Sprintf("Pipeline %s: task %s wrote too few rows", pipeline, rc.Task),
 			"description": fmt.Sprintf("Task %s of %s last reported {{ $value }} rows, "+
@@ -138,7 +138,7 @@ func rowCountDropRule(pipeline string, rc *spec.RowCounts) rule {
 	drop := strconv.FormatFloat(rc.MaxDrop, 'f', -1, 64)
 	return rule{
 		Alert: "GantryRowCountDropped",
-		Expr: fmt.Sprintf("min by (pipeline, task) (%s)\n< (1 - %s) * min by (pipeline, task) (quantile_over_time(0.5, %s[%s]))",
+		Expr: fmt.Sprintf("min by (pipeline, env, task) (%s)\n< (1 - %s) * min by (pipeline, env, task) (quantile_over_time(0.5, %s[%s]))",
 			sel, drop, sel, rowDropWindow),
 		Annotations: map[string]string{
 			"summary": fmt.Sprintf("Pipeline %s: task %s's row count dropped", pipeline, rc.Task),
@@ -151,7 +151,7 @@ func rowCountDropRule(pipeline string, rc *spec.RowCounts) rule {
 
 func retryRateRule(pipeline string) rule {
 	attempts := func(m string) string {
-		return fmt.Sprintf("sum by (pipeline, task) (increase(%s[%s]))",
+		return fmt.Sprintf("sum by (pipeline, env, task) (increase(%s[%s]))",
 			selector("gantry_task_attempts_total", pipelineMatcher(pipeline), m), retryWindow)
 	}
 	ratio := strconv.FormatFloat(retryRatio, 'f', -1, 64)
@@ -170,7 +170,7 @@ func retryRateRule(pipeline string) rule {
 
 func schedulerLagRule(pipeline string) rule {
 	rate := func(series string) string {
-		return fmt.Sprintf("sum by (pipeline) (rate(%s[%s]))", selector(series, pipelineMatcher(pipeline)), lagWindow)
+		return fmt.Sprintf("sum by (pipeline, env) (rate(%s[%s]))", selector(series, pipelineMatcher(pipeline)), lagWindow)
 	}
 	return rule{
 		Alert: "GantrySchedulerLagHigh",

@@ -21,6 +21,10 @@ func (s *Store) ListDeadLetters(ctx context.Context, f store.DeadLetterFilter) (
 		args = append(args, f.Pipeline)
 		where = append(where, fmt.Sprintf("pipeline = $%d", len(args)))
 	}
+	if f.Env != nil {
+		args = append(args, *f.Env)
+		where = append(where, fmt.Sprintf("run_id IN (SELECT id FROM runs WHERE env = $%d)", len(args)))
+	}
 	if f.Unreplayed {
 		where = append(where, "replayed_at IS NULL")
 	}

@@ -20,6 +20,10 @@ func (s *Store) ListDeadLetters(ctx context.Context, f store.DeadLetterFilter) (
 		where = append(where, "pipeline = ?")
 		args = append(args, f.Pipeline)
 	}
+	if f.Env != nil {
+		where = append(where, "run_id IN (SELECT id FROM runs WHERE env = ?)")
+		args = append(args, *f.Env)
+	}
 	if f.Unreplayed {
 		where = append(where, "replayed_at IS NULL")
 	}

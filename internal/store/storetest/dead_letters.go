@@ -66,6 +66,36 @@ func testDeadLetters(t *testing.T, s store.Store) {
 	equal(t, "dead letter without attempt", got, *d)
 }
 
+// testDeadLettersByEnv proves a dead letter is listed under its run's
+// environment only: prod's list does not show staging's.
+func testDeadLettersByEnv(t *testing.T, s store.Store) {
+	run := func(env string) record.Run {
+		r := record.Run{Pipeline: "p", Env: env, Trigger: record.TriggerManual, State: record.RunQueued, CreatedAt: time.Now()}
+		must(t, s.CreateRun(ctx(t), &r, []string{"x"}))
+		return r
+	}
+	prod := deadLetter(t, s, run("prod"), "x")
+	staging := deadLetter(t, s, run("staging"), "x")
+	local := deadLetter(t, s, run(""), "x")
+	env := func(e string) *string { return &e }
+	id := func(d record.DeadLetter) int64 { return d.ID }
+	for name, c := range map[string]struct {
+		f    store.DeadLetterFilter
+		want []int64
+	}{
+		"every env":            {store.DeadLetterFilter{}, []int64{local.ID, staging.ID, prod.ID}},
+		"prod":                 {store.DeadLetterFilter{Env: env("prod")}, []int64{prod.ID}},
+		"staging":              {store.DeadLetterFilter{Env: env("staging"), Pipeline: "p"}, []int64{staging.ID}},
+		"working tree":         {store.DeadLetterFilter{Env: env("")}, []int64{local.ID}},
+		"unknown env":          {store.DeadLetterFilter{Env: env("qa")}, []int64{}},
+		"prod, other pipeline": {store.DeadLetterFilter{Env: env("prod"), Pipeline: "q"}, []int64{}},
+	} {
+		got, err := s.ListDeadLetters(ctx(t), c.f)
+		must(t, err)
+		equal(t, name, append([]int64{}, ids(got, id)...), c.want)
+	}
+}
+
 func testDeadLetterReplay(t *testing.T, s store.Store) {
 	run := newRun(t, s, "p", "x")
 	d := deadLetter(t, s, run, "x")

@@ -36,6 +36,7 @@ func Run(t *testing.T, open Opener) {
 		{"ListRunsDefaultLimit", testListRunsDefaultLimit},
 		{"AttemptsOrderAndFilter", testAttemptsOrderAndFilter},
 		{"DeadLetters", testDeadLetters},
+		{"DeadLettersByEnv", testDeadLettersByEnv},
 		{"DeadLetterReplay", testDeadLetterReplay},
 		{"DeadLetterReplayRace", testDeadLetterReplayRace},
 		{"ConcurrentApply", testConcurrentApply},
