@@ -63,7 +63,7 @@ const channels = `alerts:
 func TestAlertCoverageEachDroppedMode(t *testing.T) {
 	t.Parallel()
 	modes := map[string]string{
-		"failure": "failure (RunFailed)", "timeout": "timeout (RunTimedOut)", "memory": "oom (TaskOutOfMemory)",
+		"failure": "failure (RunFailed, RevisionTampered)", "timeout": "timeout (RunTimedOut)", "memory": "oom (TaskOutOfMemory)",
 		"lost": "lost (TaskLost)", "sla": "sla (SLAMissed)", "freshness": "stale (DataStale)",
 		"row_count":   "row_count (RowCountMissing, RowCountLow, RowCountDropped)",
 		"dead_letter": "dead_letter (DeadLettersPending)", "rollback": "rollback (RolledBack)",

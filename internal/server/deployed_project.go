@@ -34,14 +34,10 @@ func (s *Server) useDeployedProject(next map[string]*pipeline, res api.ReloadRes
 			res.Errors = append(res.Errors, err.Error())
 			return res
 		}
-		s.mu.Lock()
-		s.project, s.projectRev = proj, ""
-		s.mu.Unlock()
+		s.setProject(proj, "")
 		return res
 	}
-	s.mu.Lock()
-	s.project, s.projectRev = newest.project, newest.revision
-	s.mu.Unlock()
+	s.setProject(newest.project, newest.revision)
 	if !sameFile(filepath.Join(s.cfg.ProjectDir, spec.ProjectFile), filepath.Join(newest.dir, spec.ProjectFile)) {
 		note := fmt.Sprintf("alerts in %s are routed by the gantry.yaml of revision %s (active there); the working tree's gantry.yaml differs and takes effect in %s only when deployed",
 			s.cfg.Env, short(newest.revision), s.cfg.Env)

@@ -89,15 +89,16 @@ func (s *Server) load() api.ReloadResult {
 		next[p.Name] = lp
 	}
 	if proj != nil || err == nil {
-		s.setProject(proj)
+		s.setProject(proj, "")
 	}
 	return s.swap(next, broken, res)
 }
 
-// setProject takes gantry.yaml as last loaded, and sizes the pools by it.
-func (s *Server) setProject(proj *spec.Project) {
+// setProject takes gantry.yaml as last loaded (from revision, "" for the
+// working tree), and sizes the pools by it.
+func (s *Server) setProject(proj *spec.Project, revision string) {
 	s.mu.Lock()
-	s.project = proj
+	s.project, s.projectRev = proj, revision
 	s.mu.Unlock()
 	s.pools.SetSlots(proj.PoolSlots())
 }
