@@ -142,7 +142,7 @@ alerts:
 
 	// Replaying B's dead run is refused: B was rolled back in live.
 	r = s.gantry("dlq", "replay", "2")
-	wantCode(t, r, 1)
+	wantCode(t, r, 4)
 	wantContains(t, "replay of a rolled-back revision", r.stderr,
 		"revision "+onB.Revision[:12], "rolled back in live", "B loads the wrong rows", "--force")
 	var still api.RunView

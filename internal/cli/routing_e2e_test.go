@@ -94,7 +94,7 @@ func TestProdRoutingComesFromTheDeployedRevision(t *testing.T) {
 	wantContains(t, "diff of the routing change", alice.must("diff", "orders", "--env", "prod").stdout,
 		"routing (who is paged)", "routing  alert routes changed: data-oncall")
 	r = alice.gantry("promote", "orders", "--from", "staging", "--to", "prod")
-	wantCode(t, r, 1)
+	wantCode(t, r, 4)
 	wantContains(t, "promotion of a route whose channel fails", r.stdout+r.stderr, "alert-test-fire", `alert route "data-oncall" as this deployment declares it: channel bad-pager did not take the test alert`)
 	if strings.Contains(alice.must("deployments", "orders", "--env", "prod").stdout, "pending") {
 		t.Fatal("a refused routing change left a pending prod deployment")
