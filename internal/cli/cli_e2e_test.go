@@ -160,6 +160,20 @@ func wantMatch(t *testing.T, what, out, re string) {
 	}
 }
 
+// testRunbook is a runbook for pipeline name with a section per failure,
+// given in threes (heading, diagnosis command, recovery command), and the
+// section the out-of-memory, lost-attempt and dead-letter alerts of every
+// route link to.
+func testRunbook(name string, sections ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Runbook: %s\n", name)
+	for i := 0; i+2 < len(sections); i += 3 {
+		fmt.Fprintf(&b, "\n## Failure: %s\n\nDiagnosis: `%s`.\n\nRecovery: `%s`.\n", sections[i], sections[i+1], sections[i+2])
+	}
+	b.WriteString("\n## Out of memory, lost attempts and dead letters\n\nDiagnosis: `gantry runs show RUN_ID`.\n\nRecovery: `gantry dlq replay DLQ_ID`.\n")
+	return b.String()
+}
+
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

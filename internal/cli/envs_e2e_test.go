@@ -64,11 +64,10 @@ alerts:
   routes:
     oncall: {channels: [am]}
 `)
-	writeFile(t, filepath.Join(dir, "runbooks", "orders.md"), "# Runbook: orders\n\n"+
-		"## Failure: load fails\n\nDiagnosis: `gantry logs RUN_ID load`.\n\nRecovery: `gantry dlq replay DLQ_ID`.\n\n"+
-		"## Failure: timeout\n\nDiagnosis: `gantry runs show RUN_ID`.\n\nRecovery: `gantry dlq replay DLQ_ID`.\n\n"+
-		"## Failure: wrong rows\n\nDiagnosis: `gantry logs RUN_ID load`.\n\nRecovery: `gantry rollback orders --env live --reason wrong-rows`.\n"+
-		"## Out of memory, lost attempts and dead letters\n\nDiagnosis: `gantry runs show RUN_ID`.\n\nRecovery: `gantry dlq replay DLQ_ID`.\n")
+	writeFile(t, filepath.Join(dir, "runbooks", "orders.md"), testRunbook("orders",
+		"load fails", "gantry logs RUN_ID load", "gantry dlq replay DLQ_ID",
+		"timeout", "gantry runs show RUN_ID", "gantry dlq replay DLQ_ID",
+		"wrong rows", "gantry logs RUN_ID load", "gantry rollback orders --env live --reason wrong-rows"))
 	writeFile(t, filepath.Join(dir, "pipelines", "orders.yaml"), envsPipeline)
 	script := filepath.Join(dir, "scripts", "load.sh")
 	writeFile(t, script, loadScript(1))

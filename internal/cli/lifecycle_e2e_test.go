@@ -309,11 +309,10 @@ alerts:
   routes:
     oncall: {channels: [am]}
 `)
-	writeFile(t, filepath.Join(dir, "runbooks", "conn.md"), "# Runbook: conn\n\n## Failure: cannot connect\n\n"+
-		"Diagnosis: `gantry logs RUN_ID connect` shows the error.\n\nRecovery: fix the password, then `gantry dlq replay DLQ_ID`.\n\n"+
-		"## Failure: timeout\n\nDiagnosis: `gantry runs show RUN_ID`.\n\nRecovery: `gantry dlq replay DLQ_ID`.\n\n"+
-		"## Failure: wrong database\n\nDiagnosis: `gantry logs RUN_ID connect`.\n\nRecovery: `gantry rollback conn --env staging --reason wrong-db`.\n"+
-		"## Out of memory, lost attempts and dead letters\n\nDiagnosis: `gantry runs show RUN_ID`.\n\nRecovery: `gantry dlq replay DLQ_ID`.\n")
+	writeFile(t, filepath.Join(dir, "runbooks", "conn.md"), testRunbook("conn",
+		"cannot connect", "gantry logs RUN_ID connect", "gantry dlq replay DLQ_ID",
+		"timeout", "gantry runs show RUN_ID", "gantry dlq replay DLQ_ID",
+		"wrong database", "gantry logs RUN_ID connect", "gantry rollback conn --env staging --reason wrong-db"))
 	writeFile(t, filepath.Join(dir, "pipelines", "conn.yaml"), `pipeline: conn
 owner: data
 defaults:
@@ -369,11 +368,10 @@ alerts:
   routes:
     oncall: {channels: [am]}
 `)
-	writeFile(t, filepath.Join(dir, "runbooks", "two.md"), "# Runbook: two\n\n"+
-		"## Failure: make fails\n\nDiagnosis: `gantry logs RUN_ID make`.\n\nRecovery: `gantry dlq replay DLQ_ID`.\n\n"+
-		"## Failure: use fails\n\nDiagnosis: `gantry logs RUN_ID use`.\n\nRecovery: `gantry dlq replay DLQ_ID`.\n\n"+
-		"## Failure: timeout\n\nDiagnosis: `gantry runs show RUN_ID`.\n\nRecovery: `gantry dlq replay DLQ_ID`.\n"+
-		"## Out of memory, lost attempts and dead letters\n\nDiagnosis: `gantry runs show RUN_ID`.\n\nRecovery: `gantry dlq replay DLQ_ID`.\n")
+	writeFile(t, filepath.Join(dir, "runbooks", "two.md"), testRunbook("two",
+		"make fails", "gantry logs RUN_ID make", "gantry dlq replay DLQ_ID",
+		"use fails", "gantry logs RUN_ID use", "gantry dlq replay DLQ_ID",
+		"timeout", "gantry runs show RUN_ID", "gantry dlq replay DLQ_ID"))
 	writeFile(t, filepath.Join(dir, "pipelines", "two.yaml"), `pipeline: two
 owner: data
 defaults:
