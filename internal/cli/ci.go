@@ -145,4 +145,3 @@ func writeNew(file string, data []byte, force bool) error {
 	}
 	return nil
 }
-
