@@ -87,4 +87,13 @@
 // artifactLocation.uri is relative to the project folder. Suppressed
 // findings are results carrying a suppression (inSource or external) and
 // its justification.
+//
+// # GitLab Code Quality
+//
+// WriteCodeQuality writes the JSON array GitLab reads from a job's
+// `artifacts: reports: codequality:`: one issue per finding with its
+// description, check_name (the rule), a fingerprint stable across runs,
+// a severity on GitLab's scale (error critical, warning major, info info)
+// and location.path and lines.begin, relative to the project folder.
+// Suppressed findings are left out.
 package check

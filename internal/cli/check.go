@@ -43,8 +43,8 @@ Exit status: 0 when no error-level finding, 1 when any, 2 on a usage error.`,
 			if explain != "" {
 				return explainRule(c.OutOrStdout(), explain)
 			}
-			if format != "text" && format != "json" && format != "sarif" {
-				return usageErr("unknown --format %q (want text, json or sarif)", format)
+			if format != "text" && format != "json" && format != "sarif" && format != "codequality" {
+				return usageErr("unknown --format %q (want text, json, sarif or codequality)", format)
 			}
 			dir := "."
 			if len(args) == 1 {
@@ -60,7 +60,7 @@ Exit status: 0 when no error-level finding, 1 when any, 2 on a usage error.`,
 		},
 	}
 	c.Flags().StringVar(&env, "env", "", "apply the production rules to this environment only (default: every production environment)")
-	c.Flags().StringVar(&format, "format", "text", "output format: text, json or sarif")
+	c.Flags().StringVar(&format, "format", "text", "output format: text, json, sarif or codequality (GitLab Code Quality)")
 	c.Flags().StringVarP(&output, "output", "o", "", "write the report to FILE instead of standard output")
 	c.Flags().StringVar(&explain, "explain", "", "print why RULE exists and how to satisfy it, and exit")
 	return c
@@ -104,6 +104,8 @@ func runCheck(c *cobra.Command, dir, env, format, output string) error {
 		err = check.WriteJSON(w, rep)
 	case "sarif":
 		err = check.WriteSARIF(w, rep)
+	case "codequality":
+		err = check.WriteCodeQuality(w, rep)
 	default:
 		err = check.WriteText(w, rep, color)
 	}

@@ -82,7 +82,7 @@ func TestCheckExitCodes(t *testing.T) {
 
 func TestCheckOutputFile(t *testing.T) {
 	t.Parallel()
-	for _, format := range []string{"json", "sarif"} {
+	for _, format := range []string{"json", "sarif", "codequality"} {
 		t.Run(format, func(t *testing.T) {
 			t.Parallel()
 			file := filepath.Join(t.TempDir(), "report."+format)
@@ -93,6 +93,13 @@ func TestCheckOutputFile(t *testing.T) {
 			data, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if format == "codequality" {
+				var issues []map[string]any
+				if err := json.Unmarshal(data, &issues); err != nil {
+					t.Fatalf("codequality report is not a JSON array: %v: %s", err, data)
+				}
+				return
 			}
 			var v map[string]any
 			if err := json.Unmarshal(data, &v); err != nil {

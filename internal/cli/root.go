@@ -123,6 +123,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newAuditCmd(),
 		newAlertsCmd(),
 		newSilenceCmd(),
+		newCICmd(),
 		newExitCodesTopic(),
 	)
 	return root

@@ -4,11 +4,12 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
 
-var projectKeys = []string{"project", "store", "environments", "pools", "secrets", "alerts", "deploy", "logs", "files"}
+var projectKeys = []string{"project", "store", "environments", "pools", "secrets", "alerts", "deploy", "logs", "files", "test"}
 
 // ParseProject parses a gantry.yaml. path is used in error messages and
 // kept in Project.File. Every problem is reported at once as Errors.
@@ -40,6 +41,8 @@ func ParseProject(path string, data []byte) (*Project, error) {
 			p.Logs = d.logs(f.Value, f.Path)
 		case "files":
 			p.Files = d.projectFiles(f.Value, f.Path)
+		case "test":
+			p.Test = d.projectTest(f.Value, f.Path)
 		}
 	}
 	if p.Deploy.Gates == nil {
@@ -407,4 +410,27 @@ func (d *decoder) logs(n *yaml.Node, path string) Logs {
 		}
 	}
 	return l
+}
+
+// projectTest reads test: {run: COMMAND}, the project's own tests, which
+// the CI configuration `gantry ci` writes runs in its test stage.
+func (d *decoder) projectTest(n *yaml.Node, path string) Test {
+	var t Test
+	fields, ok := d.mapping(n, path, []string{"run"})
+	if !ok {
+		return t
+	}
+	for _, f := range fields {
+		if run, ok := d.str(f.Value, f.Path); ok {
+			if strings.ContainsAny(run, "\n\r") {
+				d.errorf(f.Value, f.Path, "must be one line: put a longer test command in a script and run that")
+				continue
+			}
+			t.Run = run
+		}
+	}
+	if _, ok := d.pos[join(path, "run")]; !ok && n.Kind == yaml.MappingNode {
+		d.errorf(n, path, "missing `run:` (the command that runs the project's tests)")
+	}
+	return t
 }

@@ -109,6 +109,11 @@ func TestParseProjectRoutingErrors(t *testing.T) {
 		{"files empty", "files: []", "gantry.yaml:1:8: files: lists no files"},
 		{"files twice", "files: [app, app/]", `gantry.yaml:1:14: files[1]: "app" is listed twice`},
 		{"files typo key", "file: [app]", `gantry.yaml:1:1: file: unknown key "file"`},
+		{"test not a mapping", "test: ./run-tests.sh", "gantry.yaml:1:7: test: expected a mapping"},
+		{"test without run", "test: {}", "gantry.yaml:1:7: test: missing `run:`"},
+		{"test empty run", "test: {run: ''}", "gantry.yaml:1:13: test.run: must not be empty"},
+		{"test two lines", "test:\n  run: |\n    make\n    make test", "gantry.yaml:2:8: test.run: must be one line"},
+		{"test typo key", "test: {command: make test}", `gantry.yaml:1:8: test.command: unknown key "command"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := ParseProject("gantry.yaml", []byte(tt.src))
@@ -142,6 +147,20 @@ func TestParamsFor(t *testing.T) {
 	}
 	if got := ParamsFor(proj, p, ""); got != nil {
 		t.Errorf("no env: params = %v, want none", got)
+	}
+}
+
+func TestParseProjectTest(t *testing.T) {
+	t.Parallel()
+	p, err := ParseProject("gantry.yaml", []byte("test: {run: ./app/hello_test.sh}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Test.Run != "./app/hello_test.sh" {
+		t.Errorf("Test.Run = %q, want ./app/hello_test.sh", p.Test.Run)
+	}
+	if pos := p.Positions["test.run"]; pos.Line != 1 || pos.Col != 8 {
+		t.Errorf("test.run at %+v, want 1:8", pos)
 	}
 }
 

@@ -187,8 +187,16 @@ type Project struct {
 	Logs         Logs
 	// Files narrows what a revision holds to the project files these
 	// patterns select (MatchFiles); nil means every project file.
-	Files     []string
+	Files []string
+	// Test is the project's own test command (test: {run: ...}), run by
+	// the CI configuration `gantry ci` writes; zero when there is none.
+	Test      Test
 	Positions map[string]Pos
+}
+
+// Test is how a project runs its own tests.
+type Test struct {
+	Run string // a shell command, run in the project folder
 }
 
 // Logs bounds what Gantry keeps of tasks' output.
