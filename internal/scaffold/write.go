@@ -1,0 +1,92 @@
+package scaffold
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+)
+
+// refuseExisting returns an *ExistsError naming every file of files that
+// exists in dir, or a folder on its way that is not a folder.
+func refuseExisting(dir string, files []file) error {
+	var clash []string
+	for _, f := range files {
+		if c, ok := clashOf(dir, f.rel); ok && !slices.Contains(clash, c) {
+			clash = append(clash, c)
+		}
+	}
+	if len(clash) == 0 {
+		return nil
+	}
+	slices.Sort(clash)
+	return &ExistsError{Dir: dir, Files: clash}
+}
+
+// clashOf says whether writing rel in dir would meet something there: the
+// file itself (of any kind, a link included), or a parent that is not a
+// folder; it returns that path.
+func clashOf(dir, rel string) (string, bool) {
+	_, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(rel)))
+	if err == nil {
+		return rel, true
+	}
+	for p := path.Dir(rel); p != "."; p = path.Dir(p) {
+		fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(p)))
+		if err == nil && !fi.IsDir() {
+			return p, true
+		}
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		// Something we cannot even look at is not ours to replace.
+		return rel, true
+	}
+	return "", false
+}
+
+// writeAll writes files into dir, each created exclusively so that a file
+// appearing meanwhile is never overwritten; on an error it removes what it
+// wrote.
+func writeAll(dir string, files []file) ([]string, error) {
+	var written []string
+	undo := func() {
+		for _, rel := range written {
+			_ = os.Remove(filepath.Join(dir, filepath.FromSlash(rel)))
+		}
+	}
+	for _, f := range files {
+		p := filepath.Join(dir, filepath.FromSlash(f.rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			undo()
+			return nil, fmt.Errorf("make %s: %w", filepath.Dir(p), err)
+		}
+		if err := writeNew(p, f); err != nil {
+			undo()
+			return nil, err
+		}
+		written = append(written, f.rel)
+	}
+	return written, nil
+}
+
+func writeNew(p string, f file) error {
+	out, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, f.mode)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("refusing to overwrite %s: it appeared while writing (the files written before it were removed)", p)
+		}
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	if _, err := out.Write(f.data); err != nil {
+		out.Close()
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	// The umask may have taken the execute bits a script needs.
+	return os.Chmod(p, f.mode)
+}
