@@ -99,7 +99,7 @@ func initProject(stdout io.Writer, dir string, f initFlags) error {
 	pipeline := filepath.ToSlash(filepath.Join("pipelines", o.Name+".yaml"))
 	fmt.Fprintf(stdout, "\nnext:\n")
 	if filepath.Clean(dir) != "." {
-		fmt.Fprintf(stdout, "  cd %s\n", dir)
+		fmt.Fprintf(stdout, "  cd %s\n", shellWord(dir))
 	}
 	fmt.Fprintf(stdout, "  gantry check --env prod\n  gantry run %s\n", pipeline)
 	fmt.Fprintf(stdout, "  set GANTRY_SECRET_ALERT_WEBHOOK_URL and GANTRY_SECRET_ALERT_WEBHOOK_KEY before alerts are sent\n")
@@ -116,4 +116,16 @@ func defaultOwner() string {
 		return s
 	}
 	return "owner"
+}
+
+// shellWord quotes s for a POSIX shell when it holds anything but plain
+// path characters, so the printed next steps can be pasted as they are.
+func shellWord(s string) string {
+	plain := func(r rune) bool {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+:@,", r)
+	}
+	if s != "" && !strings.ContainsFunc(s, func(r rune) bool { return !plain(r) }) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

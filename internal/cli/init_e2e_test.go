@@ -124,7 +124,7 @@ func TestInitDefaults(t *testing.T) {
 	r := gantry(t, parent, "init", "My Shop.v2")
 	wantCode(t, r, 0)
 	dir := filepath.Join(parent, "My Shop.v2")
-	wantContains(t, "init output", r.stdout, `made data project "my-shop-v2"`, "cd My Shop.v2")
+	wantContains(t, "init output", r.stdout, `made data project "my-shop-v2"`, "cd 'My Shop.v2'")
 	if _, err := os.Stat(filepath.Join(dir, "pipelines", "my-shop-v2.yaml")); err != nil {
 		t.Fatalf("no pipeline named after the folder: %v\n%s", err, r)
 	}
