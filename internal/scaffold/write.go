@@ -49,31 +49,62 @@ func clashOf(dir, rel string) (string, bool) {
 
 // writeAll writes files into dir, each created exclusively so that a file
 // appearing meanwhile is never overwritten; on an error it removes what it
-// wrote.
+// wrote and the folders it made, leaving dir as it found it.
 func writeAll(dir string, files []file) ([]string, error) {
-	var written []string
+	var written, made []string
 	undo := func() {
-		for _, rel := range written {
-			_ = os.Remove(filepath.Join(dir, filepath.FromSlash(rel)))
+		for _, p := range slices.Backward(written) {
+			_ = os.Remove(p)
+		}
+		for _, p := range slices.Backward(made) {
+			_ = os.Remove(p) // only when empty: never what someone else put there
 		}
 	}
+	rels := make([]string, 0, len(files))
 	for _, f := range files {
 		p := filepath.Join(dir, filepath.FromSlash(f.rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			undo()
-			return nil, fmt.Errorf("make %s: %w", filepath.Dir(p), err)
+		m, err := mkdirs(filepath.Dir(p))
+		made = append(made, m...)
+		if err == nil {
+			err = writeNew(p, f)
 		}
-		if err := writeNew(p, f); err != nil {
+		if err != nil {
 			undo()
 			return nil, err
 		}
-		written = append(written, f.rel)
+		written = append(written, p)
+		rels = append(rels, f.rel)
 	}
-	return written, nil
+	return rels, nil
 }
 
+// mkdirs makes folder d and its missing parents and returns those it
+// made, outermost first.
+func mkdirs(d string) ([]string, error) {
+	var missing []string
+	for p := d; ; p = filepath.Dir(p) {
+		if _, err := os.Lstat(p); err == nil || filepath.Dir(p) == p {
+			break
+		}
+		missing = append(missing, p)
+	}
+	slices.Reverse(missing)
+	var made []string
+	for _, p := range missing {
+		if err := os.Mkdir(p, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return made, fmt.Errorf("make %s: %w", p, err)
+		} else if err == nil {
+			made = append(made, p)
+		}
+	}
+	return made, nil
+}
+
+// openFile is os.OpenFile; a test makes it fail part-way.
+var openFile = os.OpenFile
+
 func writeNew(p string, f file) error {
-	out, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, f.mode)
+	out, err := openFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, f.mode)
 	if err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("refusing to overwrite %s: it appeared while writing (the files written before it were removed)", p)
