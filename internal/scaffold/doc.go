@@ -24,5 +24,6 @@
 //
 // Write checks every file it would make before it writes any: when one
 // exists already (or a folder in its way is a file) it writes nothing and
-// returns an *ExistsError listing them all.
+// returns an *ExistsError listing them all. A write that fails part-way
+// removes the files and folders it made.
 package scaffold
