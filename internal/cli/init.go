@@ -46,9 +46,11 @@ the user running gantry init.
 Init never overwrites: when any file it would make exists it writes
 nothing and names them all.
 
-Before alerts can be sent, set the channel's secrets
-(GANTRY_SECRET_ALERT_WEBHOOK_URL, GANTRY_SECRET_ALERT_WEBHOOK_KEY, or files
-of those names in .gantry/secrets/).
+check and run need no secret. Before alerts are sent, and before the
+first deployment to prod (it test-fires the route and is refused unless
+the webhook takes the alert), set the channel's secrets:
+GANTRY_SECRET_ALERT_WEBHOOK_URL and GANTRY_SECRET_ALERT_WEBHOOK_KEY, or
+files .gantry/secrets/alert_webhook_url and alert_webhook_key.
 
 Exit status: 0 when the project was written, 2 on a bad name, owner or
 template, 4 when files exist already; see gantry help exit-codes.`,
