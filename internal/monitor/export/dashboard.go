@@ -147,41 +147,29 @@ func datasourceVariable() variable {
 // pipelineQuery lists the pipelines that have finished a run.
 const pipelineQuery = "label_values(gantry_runs_total, pipeline)"
 
-func pipelineVariable() variable {
-	return variable{
-		AllValue:   ".*",
-		Current:    map[string]any{"selected": true, "text": []string{"All"}, "value": []string{"$__all"}},
-		Datasource: promDatasource,
-		Definition: pipelineQuery,
-		IncludeAll: true,
-		Label:      "Pipeline",
-		Multi:      true,
-		Name:       "pipeline",
-		Options:    []any{},
-		Query:      pipelineQuery,
-		Refresh:    2, // on time range change
-		Sort:       1, // alphabetical
-		Type:       "query",
-	}
-}
+func pipelineVariable() variable { return queryVariable("pipeline", "Pipeline", pipelineQuery) }
 
 // envQuery lists the environments the selected pipelines finished runs
 // in. A run outside any deploy environment has no env label and is
 // shown under All only.
 const envQuery = `label_values(gantry_runs_total{pipeline=~"$pipeline"}, env)`
 
-func envVariable() variable {
+func envVariable() variable { return queryVariable("env", "Environment", envQuery) }
+
+// queryVariable is a multi-select template variable, All by default,
+// whose values come from a label_values query.
+func queryVariable(name, label, query string) variable {
 	return variable{
 		AllValue:   ".*",
 		Current:    map[string]any{"selected": true, "text": []string{"All"}, "value": []string{"$__all"}},
 		Datasource: promDatasource,
-		Definition: envQuery,
+		Definition: query,
 		IncludeAll: true,
-		Label:      "Environment",
+		Label:      label,
 		Multi:      true,
-		Name:       "env",
+		Name:       name,
 		Options:    []any{},
-		Query:      envQuery,
+		Query:      query,
 		Refresh:    2, // on time range change
 		Sort:       1, // alphabetical
 		Type:       "query",
