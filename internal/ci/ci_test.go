@@ -3,20 +3,18 @@ package ci_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/gantryhq/gantry/internal/check"
 	"github.com/gantryhq/gantry/internal/ci"
+	"github.com/gantryhq/gantry/internal/schematest"
 	"github.com/gantryhq/gantry/internal/spec"
 )
 
@@ -28,34 +26,6 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 var schemaFile = map[string]string{
 	"gitlab": "testdata/schemas/gitlab-ci.json",
 	"github": "testdata/schemas/schemastore-github-workflow.json",
-}
-
-var schemas sync.Map // file → func() (*jsonschema.Schema, error)
-
-func schema(t *testing.T, target string) *jsonschema.Schema {
-	t.Helper()
-	file := schemaFile[target]
-	load, _ := schemas.LoadOrStore(file, sync.OnceValues(func() (*jsonschema.Schema, error) {
-		f, err := os.Open(file)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		doc, err := jsonschema.UnmarshalJSON(f)
-		if err != nil {
-			return nil, err
-		}
-		c := jsonschema.NewCompiler()
-		if err := c.AddResource(file, doc); err != nil {
-			return nil, err
-		}
-		return c.Compile(file)
-	}))
-	s, err := load.(func() (*jsonschema.Schema, error))()
-	if err != nil {
-		t.Fatalf("schema %s: %v", file, err)
-	}
-	return s
 }
 
 // decode reads YAML with YAML 1.2 semantics (GitHub's `on:` stays a key).
@@ -70,15 +40,7 @@ func decode(t *testing.T, doc []byte) map[string]any {
 
 func validate(t *testing.T, target string, v any) error {
 	t.Helper()
-	j, err := json.Marshal(v)
-	if err != nil {
-		t.Fatalf("YAML to JSON: %v", err)
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(j))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return schema(t, target).Validate(inst)
+	return schematest.Validate(t, schemaFile[target], v)
 }
 
 type golden struct {

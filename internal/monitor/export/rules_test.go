@@ -8,13 +8,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/gantryhq/gantry/internal/schematest"
 	"github.com/gantryhq/gantry/internal/spec"
 )
 
@@ -25,33 +25,6 @@ const (
 	promtoolTestFile    = "testdata/rules_test.yaml"
 )
 
-var schemas sync.Map // file → func() (*jsonschema.Schema, error)
-
-func schema(t *testing.T, file string) *jsonschema.Schema {
-	t.Helper()
-	load, _ := schemas.LoadOrStore(file, sync.OnceValues(func() (*jsonschema.Schema, error) {
-		f, err := os.Open(file)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		doc, err := jsonschema.UnmarshalJSON(f)
-		if err != nil {
-			return nil, err
-		}
-		c := jsonschema.NewCompiler()
-		if err := c.AddResource(file, doc); err != nil {
-			return nil, err
-		}
-		return c.Compile(file)
-	}))
-	s, err := load.(func() (*jsonschema.Schema, error))()
-	if err != nil {
-		t.Fatalf("schema %s: %v", file, err)
-	}
-	return s
-}
-
 // validateYAML checks a YAML document against a JSON schema, as editors
 // using SchemaStore do.
 func validateYAML(t *testing.T, schemaFile string, doc []byte) {
@@ -60,15 +33,7 @@ func validateYAML(t *testing.T, schemaFile string, doc []byte) {
 	if err := yaml.Unmarshal(doc, &v); err != nil {
 		t.Fatalf("not YAML: %v", err)
 	}
-	j, err := json.Marshal(v)
-	if err != nil {
-		t.Fatalf("YAML to JSON: %v", err)
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(j))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := schema(t, schemaFile).Validate(inst); err != nil {
+	if err := schematest.Validate(t, schemaFile, v); err != nil {
 		t.Errorf("does not match %s: %v", schemaFile, err)
 	}
 }
@@ -95,7 +60,7 @@ func TestRulesSchema(t *testing.T) {
 		}
 		j, _ := json.Marshal(v)
 		inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader(j))
-		if schema(t, rulesSchemaFile).Validate(inst) == nil {
+		if schematest.Schema(t, rulesSchemaFile).Validate(inst) == nil {
 			t.Error("schema accepted for: soon")
 		}
 	})
