@@ -2,18 +2,23 @@ package storepg
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/gantryhq/gantry/internal/store"
+	"github.com/gantryhq/gantry/internal/store/sqlstore"
 )
 
 var _ store.Store = (*Store)(nil)
 
 // Store is a store.Store on PostgreSQL. It is safe for concurrent use.
 type Store struct {
+	*sqlstore.Store
 	pool *pgxpool.Pool
+	db   *sql.DB // pool through database/sql, for sqlstore
 }
 
 // Open connects to the database at url (postgres://user:pass@host/db?…) and
@@ -32,12 +37,14 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres store: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	db := stdlib.OpenDBFromPool(pool)
+	return &Store{Store: sqlstore.New(sqlstore.NewDB(db, db, dialect{})), pool: pool, db: db}, nil
 }
 
 // Close closes the pool's connections, waiting for those in use. Calling it
 // again does nothing.
 func (s *Store) Close() error {
+	err := s.db.Close()
 	s.pool.Close()
-	return nil
+	return err
 }

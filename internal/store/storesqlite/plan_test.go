@@ -7,6 +7,7 @@ import (
 
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/store"
+	"github.com/gantryhq/gantry/internal/store/sqlstore"
 )
 
 // TestQueryPlans pins the indexes the server's frequent queries use: without
@@ -58,7 +59,7 @@ func TestQueryPlans(t *testing.T) {
 		{"active states of a pipeline", store.RunFilter{Pipeline: "p", States: active}, "USING INDEX runs_active (state=?)", true},
 		{"final states", store.RunFilter{States: []record.RunState{record.RunFailed}}, "SCAN runs", false},
 	} {
-		q, args := listRunsQuery(c.f)
+		q, args := s.ListRunsQuery(c.f)
 		got := plan(q, args...)
 		if !strings.Contains(got, c.want) || (!c.sort && strings.Contains(got, "TEMP B-TREE")) {
 			t.Errorf("ListRuns %s: plan %q, want %q (sort allowed: %v)", c.name, got, c.want, c.sort)
@@ -85,7 +86,7 @@ func TestQueryPlans(t *testing.T) {
 			t.Errorf("%s: plan %q, want %q and no sort", c.name, got, c.want)
 		}
 	}
-	if got, want := plan(findCoveringRunSQL, "p", "", 2, 1), "USING INDEX runs_succeeded_cover (pipeline=? AND env=? AND interval_end>?)"; !strings.Contains(got, want) {
+	if got, want := plan(sqlstore.FindCoveringRunSQL, "p", "", 2, 1), "USING INDEX runs_succeeded_cover (pipeline=? AND env=? AND interval_end>?)"; !strings.Contains(got, want) {
 		t.Errorf("FindCoveringRun: plan %q, want %q", got, want)
 	}
 }

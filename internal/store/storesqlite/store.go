@@ -14,6 +14,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/gantryhq/gantry/internal/store"
+	"github.com/gantryhq/gantry/internal/store/sqlstore"
 )
 
 var _ store.Store = (*Store)(nil)
@@ -24,6 +25,7 @@ const busyTimeoutMS = 10000
 
 // Store is a store.Store on one SQLite file. It is safe for concurrent use.
 type Store struct {
+	*sqlstore.Store
 	write *sql.DB // one connection: SQLite has one writer at a time
 	read  *sql.DB // read-only pool
 	stmts *statements
@@ -84,6 +86,7 @@ func open(ctx context.Context, file, syncMode string) (_ *Store, err error) {
 	if s.stmts, err = prepare(ctx, s.write, s.read); err != nil {
 		return nil, err
 	}
+	s.Store = sqlstore.New(sqlstore.NewDB(s.write, s.read, dialect{}))
 	return s, nil
 }
 
@@ -136,6 +139,9 @@ func (s *Store) Close() error {
 		var errs []error
 		if s.stmts != nil {
 			errs = append(errs, s.stmts.close())
+		}
+		if s.Store != nil {
+			errs = append(errs, s.DB().Close())
 		}
 		if s.read != nil {
 			errs = append(errs, s.read.Close())

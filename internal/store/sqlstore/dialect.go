@@ -1,0 +1,35 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// Dialect is what a driver's database does differently.
+type Dialect interface {
+	// NumberedPlaceholders reports whether placeholders are $1, $2, …
+	// (PostgreSQL) rather than ? (SQLite).
+	NumberedPlaceholders() bool
+	// Prepare reports whether statements are worth preparing once per
+	// query text on the database/sql level. PostgreSQL's driver caches
+	// prepared statements per connection already.
+	Prepare() bool
+	// TimeArg is t as a query argument, or NULL for the zero time.
+	TimeArg(t time.Time) any
+	// MapErr maps a database error to the store's sentinels
+	// (store.ErrNotFound, store.ErrConflict, store.ErrUnavailable), keeping
+	// the driver's message after the sentinel.
+	MapErr(err error) error
+	// LockKey takes, for the rest of tx, a lock on key that another
+	// transaction taking the same key waits for. A database with one writer
+	// at a time has nothing to do.
+	LockKey(ctx context.Context, tx *sql.Tx, key string) error
+	// ForUpdate is the clause that locks the rows a SELECT reads for the
+	// rest of its transaction ("" when writers are serialised anyway).
+	ForUpdate() string
+	// IndexHint is the clause after a table name that makes the query use
+	// index (SQLite's INDEXED BY, for partial indexes its planner, knowing
+	// no statistics, passes over), or "".
+	IndexHint(index string) string
+}

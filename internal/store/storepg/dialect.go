@@ -1,0 +1,24 @@
+package storepg
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// dialect is PostgreSQL's sqlstore.Dialect: numbered placeholders,
+// timestamptz, pgx's own statement cache, row locks and advisory locks.
+type dialect struct{}
+
+func (dialect) NumberedPlaceholders() bool { return true }
+func (dialect) Prepare() bool              { return false }
+func (dialect) MapErr(err error) error     { return mapErr(err) }
+func (dialect) ForUpdate() string          { return " FOR UPDATE" }
+func (dialect) IndexHint(string) string    { return "" }
+func (dialect) TimeArg(t time.Time) any    { return timeArg(t) }
+
+// LockKey takes a transaction-scoped advisory lock on key.
+func (dialect) LockKey(ctx context.Context, tx *sql.Tx, key string) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 7))`, key)
+	return err
+}

@@ -1,0 +1,27 @@
+package storesqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// dialect is SQLite's sqlstore.Dialect: ? placeholders, times as unix
+// microseconds, prepared statements, one writer (so no locks to take).
+type dialect struct{}
+
+func (dialect) NumberedPlaceholders() bool { return false }
+func (dialect) Prepare() bool              { return true }
+func (dialect) MapErr(err error) error     { return mapErr(err) }
+func (dialect) ForUpdate() string          { return "" }
+
+// IndexHint names the index: SQLite, knowing no statistics, would otherwise
+// walk a pipeline's runs through runs_pipeline_id instead of the few in
+// the partial index.
+func (dialect) IndexHint(index string) string { return " INDEXED BY " + index }
+
+// LockKey has nothing to do: the write connection is the only writer.
+func (dialect) LockKey(context.Context, *sql.Tx, string) error { return nil }
+
+// TimeArg is t as unix microseconds, or NULL for the zero time.
+func (dialect) TimeArg(t time.Time) any { return timeArg(t) }
