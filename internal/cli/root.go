@@ -125,6 +125,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newAlertsCmd(),
 		newSilenceCmd(),
 		newCICmd(),
+		newHealthCmd(),
 		newExitCodesTopic(),
 	)
 	return root
