@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gantryhq/gantry/internal/logs"
 )
 
 // Log attribute keys.
@@ -37,6 +39,9 @@ type Options struct {
 	// Registerer takes the API's own metrics (bundle-sized requests in
 	// flight, refused, too large); nil keeps them unexported.
 	Registerer prometheus.Registerer
+	// Logs opens the attempts' logs GET /api/v1/runs/{id}/logs serves;
+	// nil reads the local files their records name (logs.Files).
+	Logs logs.Source
 }
 
 type handler struct {
@@ -45,6 +50,7 @@ type handler struct {
 	auth   Authenticator
 	alerts AlertService
 	deploy DeployService
+	logSrc logs.Source
 	body   *bodyMetrics
 }
 
@@ -104,8 +110,12 @@ func NewHandler(svc Service, opts Options) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	src := opts.Logs
+	if src == nil {
+		src = logs.Files{}
+	}
 	h := &handler{svc: svc, log: log, auth: opts.Auth, alerts: opts.Alerts, deploy: opts.Deploy,
-		body: newBodyMetrics(opts.Registerer, log)}
+		logSrc: src, body: newBodyMetrics(opts.Registerer, log)}
 	mux := http.NewServeMux()
 	for _, rt := range routes {
 		pattern := rt.method + " " + rt.path

@@ -6,13 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
-	"os"
 	"slices"
 	"time"
 
+	"github.com/gantryhq/gantry/internal/logs"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/store"
 )
@@ -20,9 +19,9 @@ import (
 // logPoll is how often a follow re-reads the log files and attempts.
 const logPoll = 100 * time.Millisecond
 
-// logs writes the selected attempts' log files as text/plain, oldest
-// attempt first. With more than one attempt, each file's output starts
-// with a "==> task #attempt <==" line, as tail(1) does for many files.
+// logs writes the selected attempts' logs as text/plain, oldest attempt
+// first. With more than one attempt, each log's output starts with a
+// "==> task #attempt <==" line, as tail(1) does for many files.
 func (h *handler) logs(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r)
 	if err != nil {
@@ -46,12 +45,12 @@ func (h *handler) logs(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	s := &logStream{w: w, rc: http.NewResponseController(w), nl: true}
+	s := &logStream{src: h.logSrc, w: w, rc: http.NewResponseController(w), nl: true}
 	if !q.Follow {
 		for _, a := range sel {
-			s.add(a, q.Tail)
+			s.add(r.Context(), a, q.Tail)
 		}
-		_ = s.drain(nil)
+		_ = s.drain(r.Context(), nil)
 		return
 	}
 	// A follow outlives any server write timeout.
@@ -74,8 +73,10 @@ func selectAttempts(attempts []record.TaskAttempt, q LogQuery) []record.TaskAtte
 	return sel
 }
 
-// logStream copies log files to the response, tracking how far each got.
+// logStream copies attempts' logs to the response, tracking how far each
+// got.
 type logStream struct {
+	src   logs.Source
 	w     io.Writer
 	rc    *http.ResponseController
 	files []*logFile
@@ -90,10 +91,10 @@ type logFile struct {
 }
 
 // add starts following a, from its last tail lines (all when tail < 0).
-func (s *logStream) add(a record.TaskAttempt, tail int) *logFile {
+func (s *logStream) add(ctx context.Context, a record.TaskAttempt, tail int) *logFile {
 	f := &logFile{attempt: a}
 	if tail >= 0 {
-		f.off = tailOffset(a.LogPath, tail)
+		f.off = s.tailOffset(ctx, a, tail)
 	}
 	s.files = append(s.files, f)
 	return f
@@ -110,12 +111,12 @@ func (s *logStream) find(id int64) *logFile {
 
 // drain copies what each unfinished file has beyond its offset, marks the
 // files final in snapshot as done, and flushes. A nil snapshot marks all.
-func (s *logStream) drain(final map[int64]bool) error {
+func (s *logStream) drain(ctx context.Context, final map[int64]bool) error {
 	for _, f := range s.files {
 		if f.done {
 			continue
 		}
-		if err := s.copy(f); err != nil {
+		if err := s.copy(ctx, f); err != nil {
 			return err
 		}
 		f.done = final == nil || final[f.attempt.ID]
@@ -126,21 +127,19 @@ func (s *logStream) drain(final map[int64]bool) error {
 	return nil
 }
 
-func (s *logStream) copy(f *logFile) error {
-	file, err := os.Open(f.attempt.LogPath)
-	if errors.Is(err, fs.ErrNotExist) || f.attempt.LogPath == "" {
+func (s *logStream) copy(ctx context.Context, f *logFile) error {
+	l, err := s.src.Open(ctx, f.attempt)
+	if errors.Is(err, logs.ErrNoOutput) {
 		return nil // not written yet: empty
 	}
 	if err != nil {
 		return fmt.Errorf("open log: %w", err)
 	}
-	defer file.Close()
-	if _, err := file.Seek(f.off, io.SeekStart); err != nil {
-		return fmt.Errorf("seek log: %w", err)
-	}
+	defer l.Close()
+	rd := logs.From(l, f.off)
 	buf := make([]byte, 32<<10)
 	for {
-		n, err := file.Read(buf)
+		n, err := rd.Read(buf)
 		if n > 0 {
 			if werr := s.write(f, buf[:n]); werr != nil {
 				return werr
@@ -172,41 +171,19 @@ func (s *logStream) write(f *logFile, b []byte) error {
 	return err
 }
 
-// tailOffset returns where the last n lines of the file at path start; a
-// final newline does not start an empty line. Errors mean "from the start".
-func tailOffset(path string, n int) int64 {
-	f, err := os.Open(path)
+// tailOffset returns where the last n lines of a's log start; a final
+// newline does not start an empty line. Errors mean "from the start".
+func (s *logStream) tailOffset(ctx context.Context, a record.TaskAttempt, n int) int64 {
+	l, err := s.src.Open(ctx, a)
 	if err != nil {
 		return 0
 	}
-	defer f.Close()
-	fi, err := f.Stat()
+	defer l.Close()
+	off, err := logs.LineOffset(l, n)
 	if err != nil {
 		return 0
 	}
-	size := fi.Size()
-	if n == 0 {
-		return size
-	}
-	end := size
-	buf := make([]byte, 32<<10)
-	for end > 0 {
-		start := max(0, end-int64(len(buf)))
-		chunk := buf[:end-start]
-		if _, err := f.ReadAt(chunk, start); err != nil && !errors.Is(err, io.EOF) {
-			return 0
-		}
-		for i := len(chunk) - 1; i >= 0; i-- {
-			if chunk[i] != '\n' || start+int64(i) == size-1 {
-				continue
-			}
-			if n--; n == 0 {
-				return start + int64(i) + 1
-			}
-		}
-		end = start
-	}
-	return 0
+	return off
 }
 
 // follower streams the logs until every selected attempt is final and
@@ -234,11 +211,11 @@ func (f *follower) run(ctx context.Context) error {
 				if first {
 					tail = f.q.Tail // only what existed when the follow began
 				}
-				f.s.add(a, tail)
+				f.s.add(ctx, a, tail)
 			}
 		}
 		first = false
-		if err := f.s.drain(final); err != nil {
+		if err := f.s.drain(ctx, final); err != nil {
 			return err
 		}
 		if !slices.ContainsFunc(f.s.files, func(l *logFile) bool { return !l.done }) {

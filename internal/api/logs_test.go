@@ -6,14 +6,17 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/api/apiclient"
+	"github.com/gantryhq/gantry/internal/logs"
 	"github.com/gantryhq/gantry/internal/record"
 )
 
@@ -300,4 +303,39 @@ func TestLogsFollowRun(t *testing.T) {
 		l.runState = record.RunSucceeded
 	})
 	expectEnd(t, lines)
+}
+
+// memLog is a log held in memory, as one shipped to the store would be.
+type memLog struct{ *strings.Reader }
+
+func (memLog) Close() error { return nil }
+
+// sourceFunc is a logs.Source of a function.
+type sourceFunc func(a record.TaskAttempt) (logs.Log, error)
+
+func (f sourceFunc) Open(_ context.Context, a record.TaskAttempt) (logs.Log, error) { return f(a) }
+
+// The API serves logs from the Source it is given, not only from files:
+// an attempt that ran elsewhere has no local path.
+func TestLogsFromAnotherSource(t *testing.T) {
+	t.Parallel()
+	fake := populated()
+	fake.ListAttemptsFunc = func(context.Context, int64, string) ([]record.TaskAttempt, error) {
+		return []record.TaskAttempt{
+			{ID: 1, Task: "extract", Attempt: 1, State: record.TaskSucceeded},
+			{ID: 2, Task: "load", Attempt: 1, State: record.TaskSucceeded},
+		}, nil
+	}
+	src := sourceFunc(func(a record.TaskAttempt) (logs.Log, error) {
+		if a.ID == 2 {
+			return nil, logs.ErrNoOutput
+		}
+		return memLog{strings.NewReader("remote one\nremote two\n")}, nil
+	})
+	srv := httptest.NewServer(api.NewHandler(fake, api.Options{Logs: src}))
+	t.Cleanup(srv.Close)
+	c := apiclient.New(srv.URL+"/", srv.Client())
+	if got, want := readLogs(t, c, 7, api.LogQuery{Tail: 1}), "==> extract #1 <==\nremote two\n"; got != want {
+		t.Errorf("logs = %q, want %q", got, want)
+	}
 }

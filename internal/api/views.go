@@ -126,7 +126,8 @@ type DeadLetterList struct {
 }
 
 // TriggerBody is the body of POST /api/v1/pipelines/{name}/trigger: either
-// a Date or both interval bounds, or neither for the current interval.
+// a Date or both interval bounds, or neither for the default interval of a
+// manual run (schedule.ManualInterval).
 type TriggerBody struct {
 	Params map[string]string `json:"params,omitempty"`
 	Date   string            `json:"date,omitempty"`

@@ -55,7 +55,7 @@ func newTriggerCmd() *cobra.Command {
 				v.IntervalStart.Format(time.RFC3339), v.IntervalEnd.Format(time.RFC3339), v.State)
 			return nil
 		})
-	c.Long = "Trigger creates a manual run of PIPELINE for --date (in the pipeline's time zone),\nor for its latest complete interval, and returns; see it with gantry runs."
+	c.Long = "Trigger creates a manual run of PIPELINE for --date (in the pipeline's time zone),\nor for its latest complete interval (yesterday in its time zone without a cron),\nas gantry run would, and returns; see it with gantry runs."
 	c.Flags().StringArrayVarP(&params, "param", "p", nil, "set a parameter, `key=value` (repeatable)")
 	c.Flags().StringVar(&date, "date", "", "run for this day, `YYYY-MM-DD`")
 	return c

@@ -16,6 +16,7 @@ import (
 	"github.com/gantryhq/gantry/internal/engine/pool"
 	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/schedule"
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
 	"github.com/spf13/cobra"
@@ -162,9 +163,12 @@ func (s *localStarter) StartStaging(ctx context.Context, env string, rev record.
 	eng := engine.New(engine.Config{Store: s.st, Exec: exe, LogDir: s.logDir,
 		Secrets: app.Secrets(s.projectDir, proj), Observe: pr.event, LogLimit: proj.LogLimit(),
 		Pools: pool.New(proj.PoolSlots())})
-	end := time.Now().UTC().Truncate(24 * time.Hour)
+	iv, err := schedule.ManualInterval(p.Schedule, time.Now())
+	if err != nil {
+		return record.Run{}, err
+	}
 	run, err := eng.Run(context.WithoutCancel(ctx), engine.Request{
-		Pipeline: p, Params: spec.ParamsFor(proj, p, env), Start: end.AddDate(0, 0, -1), End: end,
+		Pipeline: p, Params: spec.ParamsFor(proj, p, env), Start: iv.Start, End: iv.End,
 		Trigger: record.TriggerStaging, Env: env, Revision: rev.Hash, Dir: dir, Cancel: ctx.Done(),
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/api/apiclient"
 	"github.com/gantryhq/gantry/internal/app"
+	"github.com/gantryhq/gantry/internal/logs"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/store"
 	"github.com/spf13/cobra"
@@ -139,12 +140,18 @@ func (r *storeReader) GetDeadLetter(ctx context.Context, id int64) (record.DeadL
 	return d, err
 }
 
-func (r *storeReader) Log(_ context.Context, a record.TaskAttempt, w io.Writer) error {
-	err := copyFile(w, a.LogPath)
-	if errors.Is(err, os.ErrNotExist) {
+// Log copies a's log, from the files this machine's attempts wrote.
+func (r *storeReader) Log(ctx context.Context, a record.TaskAttempt, w io.Writer) error {
+	l, err := logs.Files{}.Open(ctx, a)
+	if errors.Is(err, logs.ErrNoOutput) {
 		fmt.Fprintln(w, "(no output)")
 		return nil
 	}
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	_, err = io.Copy(w, logs.From(l, 0))
 	return err
 }
 

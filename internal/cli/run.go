@@ -16,6 +16,7 @@ import (
 	"github.com/gantryhq/gantry/internal/engine/pool"
 	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/schedule"
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/spf13/cobra"
 )
@@ -39,7 +40,9 @@ func newRunCmd() *cobra.Command {
 recording each attempt in the project's store (.gantry/gantry.db by default).
 
 The interval is the day given by --date in the pipeline's time zone, or
---interval-start/--interval-end, or by default yesterday.
+--interval-start/--interval-end, or by default the one a server's trigger
+picks: the last complete interval of the pipeline's schedule, or yesterday
+in its time zone when it has no cron.
 
 The run holds the store shared while it runs: a gantry serve on the same
 store is refused meanwhile (it would take the run's tasks for a crashed
@@ -85,11 +88,7 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 		}
 		return failed(err)
 	}
-	loc := time.UTC
-	if p.Schedule != nil && p.Schedule.Location != nil {
-		loc = p.Schedule.Location
-	}
-	start, end, err := interval(f, loc, time.Now())
+	start, end, err := interval(f, p, time.Now())
 	if err != nil {
 		return err
 	}
@@ -196,8 +195,13 @@ func parseParams(kvs []string) (map[string]string, error) {
 	return out, nil
 }
 
-// interval works out the run's logical interval from the flags.
-func interval(f runFlags, loc *time.Location, now time.Time) (time.Time, time.Time, error) {
+// interval works out the run's logical interval from the flags; without
+// any, the default of a manual run, as a server's trigger has it.
+func interval(f runFlags, p *spec.Pipeline, now time.Time) (time.Time, time.Time, error) {
+	loc := time.UTC
+	if p.Schedule != nil && p.Schedule.Location != nil {
+		loc = p.Schedule.Location
+	}
 	if f.date != "" && (f.intervalStart != "" || f.intervalEnd != "") {
 		return time.Time{}, time.Time{}, usageErr("--date cannot be combined with --interval-start/--interval-end")
 	}
@@ -225,9 +229,11 @@ func interval(f runFlags, loc *time.Location, now time.Time) (time.Time, time.Ti
 		}
 		return s, e, nil
 	default:
-		n := now.In(loc)
-		today := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, loc)
-		return today.AddDate(0, 0, -1), today, nil
+		iv, err := schedule.ManualInterval(p.Schedule, now)
+		if err != nil {
+			return time.Time{}, time.Time{}, failed(fmt.Errorf("%s: schedule.cron: %w: nothing was run", p.File, err))
+		}
+		return iv.Start, iv.End, nil
 	}
 }
 

@@ -297,13 +297,3 @@ func printLogs(ctx context.Context, w io.Writer, r reader, id int64, task string
 	}
 	return nil
 }
-
-func copyFile(w io.Writer, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = io.Copy(w, f)
-	return err
-}

@@ -34,6 +34,14 @@
 // pipeline never scheduled before (zero cursor) gets only the newest
 // interval, so deploying a pipeline does not backfill its history.
 //
+// # Manual runs
+//
+// A run started by hand with no interval named — gantry run, a trigger, a
+// staging integration run, local or on a server — covers ManualInterval:
+// the interval a scheduled run would have covered last, or the previous
+// day in the pipeline's zone when it has no cron. One function decides it
+// so that a local staging run tests the interval the server's would.
+//
 // # Daylight saving time
 //
 // A zone's clock jumps forward (spring) or back (autumn). How a schedule

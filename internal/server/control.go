@@ -50,7 +50,7 @@ func (s *Server) Trigger(ctx context.Context, req api.TriggerRequest) (record.Ru
 }
 
 // triggerInterval is the day asked for, the interval given, or else the
-// pipeline's latest complete interval.
+// default of a manual run (schedule.ManualInterval).
 func (s *Server) triggerInterval(p *pipeline, req api.TriggerRequest) (schedule.Interval, error) {
 	loc := p.location()
 	switch {
@@ -67,10 +67,8 @@ func (s *Server) triggerInterval(p *pipeline, req api.TriggerRequest) (schedule.
 			return schedule.Interval{}, &api.FieldError{Field: "interval_end", Msg: "must be after interval_start"}
 		}
 		return schedule.Interval{Start: req.Start, End: req.End}, nil
-	case p.sched != nil:
-		return p.sched.IntervalEndingAt(p.sched.Prev(time.Now())), nil
 	default:
-		return schedule.DayInterval(time.Now().In(loc).AddDate(0, 0, -1), loc), nil
+		return schedule.ManualInterval(p.spec.Schedule, time.Now())
 	}
 }
 

@@ -1,13 +1,13 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"strconv"
 
+	"github.com/gantryhq/gantry/internal/logs"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/store"
 )
@@ -73,12 +73,10 @@ func (h *handler) attemptLog(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		page := logPage{RunID: id, Attempt: a}
-		if a.LogPath != "" {
-			page.Text, page.Truncated, err = tail(a.LogPath, maxLogBytes)
-			if err != nil && !errors.Is(err, os.ErrNotExist) {
-				h.fail(w, r, err)
-				return
-			}
+		page.Text, page.Truncated, err = h.tail(r.Context(), a)
+		if err != nil {
+			h.fail(w, r, err)
+			return
 		}
 		h.render(w, http.StatusOK, "log.html", page)
 		return
@@ -86,21 +84,17 @@ func (h *handler) attemptLog(w http.ResponseWriter, r *http.Request) {
 	h.fail(w, r, fmt.Errorf("%w: run %d has no attempt %d", errNotFound, id, aid))
 }
 
-// tail reads the last n bytes of a file.
-func tail(path string, n int64) (string, bool, error) {
-	f, err := os.Open(path)
+// tail reads the last maxLogBytes of a's log; a log not written yet is
+// empty.
+func (h *handler) tail(ctx context.Context, a record.TaskAttempt) (string, bool, error) {
+	l, err := h.logs.Open(ctx, a)
+	if errors.Is(err, logs.ErrNoOutput) {
+		return "", false, nil
+	}
 	if err != nil {
 		return "", false, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return "", false, err
-	}
-	off := max(st.Size()-n, 0)
-	buf := make([]byte, st.Size()-off)
-	if _, err := f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
-		return "", false, err
-	}
-	return string(buf), off > 0, nil
+	defer l.Close()
+	b, truncated, err := logs.Tail(l, maxLogBytes)
+	return string(b), truncated, err
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
+	"github.com/gantryhq/gantry/internal/logs"
 	"github.com/gantryhq/gantry/internal/record"
 )
 
@@ -37,6 +38,7 @@ type Options struct {
 	Source Source
 	Auth   api.Authenticator // required: every page needs a viewer token
 	Logger *slog.Logger
+	Logs   logs.Source // attempts' logs; nil: the local files their records name
 }
 
 // cookieName holds the API token a browser signed in with.
@@ -46,6 +48,7 @@ type handler struct {
 	src  Source
 	auth api.Authenticator
 	log  *slog.Logger
+	logs logs.Source
 }
 
 // Register adds the pages to mux.
@@ -53,7 +56,10 @@ func Register(mux *http.ServeMux, o Options) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{src: o.Source, auth: o.Auth, log: o.Logger}
+	if o.Logs == nil {
+		o.Logs = logs.Files{}
+	}
+	h := &handler{src: o.Source, auth: o.Auth, log: o.Logger, logs: o.Logs}
 	mux.HandleFunc("GET /login", h.loginForm)
 	mux.HandleFunc("POST /login", h.login)
 	mux.HandleFunc("POST /logout", h.logout)

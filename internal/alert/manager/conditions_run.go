@@ -1,13 +1,10 @@
 package manager
 
 import (
-	"bufio"
-	"bytes"
-	"io"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/gantryhq/gantry/internal/logs"
 	"github.com/gantryhq/gantry/internal/record"
 )
 
@@ -75,7 +72,7 @@ func (e *eval) failureAlert(d *targetData, r record.Run, rt record.RunTask, kind
 		what = "was killed (" + last.Signal + ")"
 	}
 	summary := summaryf(d.t, "task %s %s after %d attempt%s", rt.Task, what, rt.Attempts, plural(rt.Attempts))
-	details := strings.TrimSpace(strings.Join(nonEmpty(last.Error, logTail(last.LogPath)), "\n"))
+	details := strings.TrimSpace(strings.Join(nonEmpty(last.Error, e.logTail(last)), "\n"))
 	if details == "" {
 		details = r.Error
 	}
@@ -125,7 +122,7 @@ func (e *eval) retries(d *targetData, r record.Run) error {
 		}
 		ann := map[string]string{
 			AnnSummary: summaryf(d.t, "task %s attempt %d %s; retrying", a.Task, a.Attempt, strings.ReplaceAll(string(a.State), "_", " ")),
-			AnnDetails: strings.TrimSpace(strings.Join(nonEmpty(a.Error, logTail(a.LogPath)), "\n")),
+			AnnDetails: strings.TrimSpace(strings.Join(nonEmpty(a.Error, e.logTail(a)), "\n")),
 		}
 		extra := map[string]string{LabelTask: a.Task, LabelRun: itoa(r.ID), LabelAttempt: itoa(int64(a.Attempt))}
 		e.add(d.t, NameTaskRetried, "retry", extra, ann, r.ID)
@@ -133,36 +130,21 @@ func (e *eval) retries(d *targetData, r record.Run) error {
 	return nil
 }
 
-// logTail returns the last lines of an attempt log: at most 10 lines and
-// 2 KiB, read from the end so a huge log costs nothing.
-func logTail(path string) string {
+// logTail returns the last lines of an attempt's log: at most 10 lines
+// and 2 KiB, read from the end so a huge log costs nothing. A log that
+// cannot be read adds nothing to the alert.
+func (e *eval) logTail(a record.TaskAttempt) string {
 	const maxBytes, maxLines = 2048, 10
-	if path == "" {
-		return ""
-	}
-	f, err := os.Open(path)
+	l, err := e.m.cfg.Logs.Open(e.ctx, a)
 	if err != nil {
 		return ""
 	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() > maxBytes {
-		if _, err := f.Seek(-maxBytes, io.SeekEnd); err != nil {
-			return ""
-		}
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxBytes))
+	defer l.Close()
+	text, err := logs.LastLines(l, maxLines, maxBytes)
 	if err != nil {
 		return ""
 	}
-	var lines []string
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	if len(lines) > maxLines {
-		lines = lines[len(lines)-maxLines:]
-	}
-	return strings.Join(lines, "\n")
+	return text
 }
 
 func firstLine(s string) string {

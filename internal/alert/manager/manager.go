@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gantryhq/gantry/internal/alert/notify"
+	"github.com/gantryhq/gantry/internal/logs"
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
 )
@@ -36,6 +37,7 @@ type Config struct {
 	Retry   notify.Policy    // every channel's delivery retries
 	Client  *http.Client     // nil: notify.NewClient()
 	MailTLS *tls.Config      // STARTTLS for e-mail channels; nil: system roots
+	Logs    logs.Source      // attempts' logs, quoted in failure alerts; nil: logs.Files
 }
 
 // Manager evaluates alert conditions in its own loop, routes, groups and
@@ -72,6 +74,9 @@ func New(cfg Config) (*Manager, error) {
 	}
 	if cfg.Client == nil {
 		cfg.Client = notify.NewClient()
+	}
+	if cfg.Logs == nil {
+		cfg.Logs = logs.Files{}
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	return &Manager{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}, nil
