@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/gantryhq/gantry/internal/app"
 	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/engine/pool"
-	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/spf13/cobra"
@@ -112,7 +110,7 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 		return failed(err)
 	}
 	defer st.Close()
-	exe, err := executor.New(executor.Options{Logger: slog.New(slog.DiscardHandler)})
+	exe, err := app.NewExecutor(nil)
 	if err != nil {
 		return failed(err)
 	}
@@ -170,7 +168,7 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 
 // limitsNote says once when a pipeline asks for limits the host cannot
 // enforce.
-func limitsNote(p *spec.Pipeline, exe *executor.Executor) string {
+func limitsNote(p *spec.Pipeline, exe app.Executor) string {
 	wantCPU := false
 	for _, t := range p.Tasks {
 		if t.Resources.MilliCPU > 0 {
