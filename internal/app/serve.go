@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -89,21 +90,24 @@ func Serve(ctx context.Context, cfg Config) error {
 	return p.serve(ctx, cfg, dir, url, excl)
 }
 
-// parts is a built server, its listener bound, its services started.
+// parts is a built server: its services, and once started its listener.
 type parts struct {
-	srv    *server.Server
-	alerts *manager.Manager
-	ln     net.Listener
-	hs     *http.Server
+	st        store.Store
+	srv       *server.Server
+	lifecycle *deploy.Service
+	alerts    *manager.Manager
+	reg       *prometheus.Registry
+	ln        net.Listener
+	hs        *http.Server
+	started   []interface{ Stop() } // stopped in reverse
 }
 
 func (p *parts) close() {
-	p.ln.Close()
-	if p.alerts != nil {
-		p.alerts.Stop()
+	if p.ln != nil {
+		p.ln.Close()
 	}
-	if p.srv != nil {
-		p.srv.Stop()
+	for _, s := range slices.Backward(p.started) {
+		s.Stop()
 	}
 }
 
@@ -114,7 +118,7 @@ func build(ctx context.Context, cfg Config, dir string, project *spec.Project, e
 	// Every write that moves runs is watched: /readyz and
 	// gantry_store_writes_failing say when the store stops taking them.
 	health := &store.Health{}
-	st := store.WithHealth(excl, health)
+	p := &parts{st: store.WithHealth(excl, health)}
 	exe, err := NewExecutor(log)
 	if err != nil {
 		return nil, err
@@ -122,53 +126,61 @@ func build(ctx context.Context, cfg Config, dir string, project *spec.Project, e
 	if note := exe.Limits().Note; note != "" {
 		log.Warn(note)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	p.reg = prometheus.NewRegistry()
+	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if cfg.Env != "" && project.Environment(cfg.Env) == nil {
 		return nil, usageError{fmt.Sprintf("--env %s: gantry.yaml declares no such environment", cfg.Env)}
 	}
-	srv := newServer(cfg, dir, project, st, readiness{health, excl}, exe)
-	var alerts *manager.Manager // set below, before anything is served
-	lifecycle := deploy.New(deploy.Options{Store: st, Starter: srv.StagingStarter(), Check: Gate(st, cfg.IsCommand),
+	p.srv = newServer(cfg, dir, project, p.st, readiness{health, excl}, exe)
+	p.lifecycle = deploy.New(deploy.Options{Store: p.st, Starter: p.srv.StagingStarter(), Check: Gate(p.st, cfg.IsCommand),
 		TestFire: func(ctx context.Context, proj *spec.Project, route, actor string) (record.TestFire, error) {
-			tf, _, err := alerts.TestFireWith(ctx, proj, route, actor)
+			tf, _, err := p.alerts.TestFireWith(ctx, proj, route, actor) // set by start, before anything is served
 			return tf, err
 		}})
-	srv.SetDeployments(server.Lifecycle{Svc: lifecycle})
-	if err := adminToken(ctx, lifecycle, dir, log); err != nil {
+	p.srv.SetDeployments(server.Lifecycle{Svc: p.lifecycle})
+	if err := adminToken(ctx, p.lifecycle, dir, log); err != nil {
 		return nil, err
 	}
-	if err := registerMetrics(reg, srv, health, cfg.Version); err != nil {
+	if err := registerMetrics(p.reg, p.srv, health, cfg.Version); err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
-	p := &parts{ln: ln}
 	defer func() {
 		if err != nil {
 			p.close()
 		}
 	}()
+	if err := p.start(ctx, cfg, Secrets(dir, project)); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// start listens, makes the alert manager, and starts the server and the
+// alert loop.
+func (p *parts) start(ctx context.Context, cfg Config, secrets func(string) (string, error)) error {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	p.ln = ln
 	base := cfg.PublicURL
 	if base == "" {
 		base = "http://" + ln.Addr().String()
 	}
-	if alerts, err = newAlerts(st, srv, Secrets(dir, project), base, log); err != nil {
-		return nil, err
+	if p.alerts, err = newAlerts(p.st, p.srv, secrets, base, cfg.Logger); err != nil {
+		return err
 	}
-	srv.SetAlerter(alerts)
-	if err := srv.Start(ctx); err != nil {
-		return nil, err
+	p.srv.SetAlerter(p.alerts)
+	if err := p.srv.Start(ctx); err != nil {
+		return err
 	}
-	p.srv = srv
-	if err := alerts.Start(ctx); err != nil {
-		return nil, err
+	p.started = append(p.started, p.srv)
+	if err := p.alerts.Start(ctx); err != nil {
+		return err
 	}
-	p.alerts = alerts
-	p.hs = &http.Server{Handler: handler(srv, alerts, lifecycle, st, reg, log), ReadHeaderTimeout: 10 * time.Second}
-	return p, nil
+	p.started = append(p.started, p.alerts)
+	p.hs = &http.Server{Handler: handler(p.srv, p.alerts, p.lifecycle, p.st, p.reg, cfg.Logger), ReadHeaderTimeout: 10 * time.Second}
+	return nil
 }
 
 func newServer(cfg Config, dir string, project *spec.Project, st store.Store, health interface{ Err() error }, exe engine.Executor) *server.Server {
