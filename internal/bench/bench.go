@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,10 +16,9 @@ import (
 	"time"
 
 	"github.com/gantryhq/gantry/internal/engine"
-	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
-	"github.com/gantryhq/gantry/internal/store/storesqlite"
+	"github.com/gantryhq/gantry/internal/store"
 )
 
 // Command is what every task runs, and what the raw loops exec.
@@ -29,6 +29,10 @@ type Options struct {
 	Dir     string // scratch folder for stores and logs
 	Repeats int    // measurements per figure; the median is kept
 	Scale   []int  // task counts for the flatness test
+	// OpenStore opens a durable SQLite store file at path (app.OpenStore);
+	// Exec runs the tasks (app.NewExecutor). Both are required.
+	OpenStore func(ctx context.Context, path string) (store.Store, error)
+	Exec      engine.Executor
 }
 
 // Figure is one measured comparison.
@@ -59,11 +63,10 @@ func Run(ctx context.Context, w io.Writer, o Options) ([]Figure, error) {
 	if len(o.Scale) == 0 {
 		o.Scale = []int{100, 1000, 10000}
 	}
-	exe, err := executor.New(executor.Options{})
-	if err != nil {
-		return nil, err
+	if o.OpenStore == nil || o.Exec == nil {
+		return nil, errors.New("bench: OpenStore and Exec are required")
 	}
-	b := &bencher{dir: o.Dir, exe: exe}
+	b := &bencher{dir: o.Dir, exe: o.Exec, open: o.OpenStore}
 	var figs []Figure
 	add := func(f Figure, err error) error {
 		if err != nil {
@@ -121,9 +124,10 @@ func report(w io.Writer, f Figure) {
 }
 
 type bencher struct {
-	dir string
-	exe *executor.Executor
-	seq int
+	dir  string
+	exe  engine.Executor
+	open func(ctx context.Context, path string) (store.Store, error)
+	seq  int
 }
 
 // compare times Gantry and the raw loop, interleaved, repeats times each.
@@ -149,7 +153,7 @@ func (b *bencher) gantry(ctx context.Context, n, par int, chain bool) (time.Dura
 	b.seq++
 	dir := filepath.Join(b.dir, "run"+strconv.Itoa(b.seq))
 	defer os.RemoveAll(dir)
-	st, err := storesqlite.Open(ctx, filepath.Join(dir, "gantry.db"))
+	st, err := b.open(ctx, filepath.Join(dir, "gantry.db"))
 	if err != nil {
 		return 0, err
 	}

@@ -4,17 +4,17 @@ import (
 	"context"
 	"testing"
 
-	"github.com/gantryhq/gantry/internal/executor"
+	"github.com/gantryhq/gantry/internal/app"
 )
 
 // BenchmarkChain100 runs a chain of 100 `true` tasks through the engine on
 // a durable SQLite store; compare with BenchmarkRawSequential100.
 func BenchmarkChain100(b *testing.B) {
-	exe, err := executor.New(executor.Options{})
+	exe, err := app.NewExecutor(nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	bn := &bencher{dir: b.TempDir(), exe: exe}
+	bn := &bencher{dir: b.TempDir(), exe: exe, open: app.OpenStore}
 	for b.Loop() {
 		if _, err := bn.gantry(context.Background(), 100, 1, true); err != nil {
 			b.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"github.com/gantryhq/gantry/internal/app"
 	"io"
 	"net"
 	"net/http"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/store"
-	"github.com/gantryhq/gantry/internal/store/storesqlite"
 )
 
 // ServerOptions tune the server benchmarks.
@@ -28,6 +26,12 @@ type ServerOptions struct {
 	Samples   int    // latency samples per figure
 	Pipelines int    // pipelines in the history project
 	History   int    // runs of history
+	// OpenStore opens the SQLite store file at path, to seed and read the
+	// child's history (app.OpenStore).
+	OpenStore func(ctx context.Context, path string) (store.Store, error)
+	// AdminToken reads the admin token the child keeps in its project
+	// folder (app.ReadAdminToken).
+	AdminToken func(dir string) string
 }
 
 // RunServer measures a real `gantry serve` child process: how soon a
@@ -57,19 +61,20 @@ func RunServer(ctx context.Context, w io.Writer, o ServerOptions) error {
 
 // child is a `gantry serve` process.
 type child struct {
-	cmd  *exec.Cmd
-	base string
-	dir  string
+	cmd   *exec.Cmd
+	base  string
+	dir   string
+	token func(dir string) string
 }
 
-func startServer(ctx context.Context, gantry, dir string) (*child, error) {
+func startServer(ctx context.Context, o ServerOptions, dir string) (*child, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.CommandContext(ctx, gantry, "serve", "--project", dir, "--addr", addr, "--log-level", "warn")
+	cmd := exec.CommandContext(ctx, o.Gantry, "serve", "--project", dir, "--addr", addr, "--log-level", "warn")
 	logf, err := os.Create(filepath.Join(dir, "serve.log"))
 	if err != nil {
 		return nil, err
@@ -78,7 +83,7 @@ func startServer(ctx context.Context, gantry, dir string) (*child, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	c := &child{cmd: cmd, base: "http://" + addr, dir: dir}
+	c := &child{cmd: cmd, base: "http://" + addr, dir: dir, token: o.AdminToken}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get(c.base + "/readyz")
@@ -112,7 +117,7 @@ func (c *child) request(method, url string, body io.Reader) (*http.Response, err
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("Authorization", "Bearer "+app.ReadAdminToken(c.dir))
+	req.Header.Set("Authorization", "Bearer "+c.token(c.dir))
 	return http.DefaultClient.Do(req)
 }
 
@@ -166,8 +171,8 @@ func writeProject(dir string, files map[string]string) error {
 }
 
 // openStore opens the child's store read-only in spirit: to read results.
-func openStore(ctx context.Context, dir string) (store.Store, error) {
-	return storesqlite.Open(ctx, filepath.Join(dir, ".gantry", "gantry.db"))
+func (o ServerOptions) openStore(ctx context.Context, dir string) (store.Store, error) {
+	return o.OpenStore(ctx, filepath.Join(dir, ".gantry", "gantry.db"))
 }
 
 // waitRuns waits until the pipeline has n final runs.
@@ -219,7 +224,7 @@ func upstreamLatency(ctx context.Context, w io.Writer, o ServerOptions) error {
 	if err != nil {
 		return err
 	}
-	c, err := startServer(ctx, o.Gantry, dir)
+	c, err := startServer(ctx, o, dir)
 	if err != nil {
 		return err
 	}
@@ -230,7 +235,7 @@ func upstreamLatency(ctx context.Context, w io.Writer, o ServerOptions) error {
 			return err
 		}
 	}
-	st, err := openStore(ctx, dir)
+	st, err := o.openStore(ctx, dir)
 	if err != nil {
 		return err
 	}
@@ -269,11 +274,11 @@ func tickLatency(ctx context.Context, w io.Writer, o ServerOptions) error {
 	if err != nil {
 		return err
 	}
-	c, err := startServer(ctx, o.Gantry, dir)
+	c, err := startServer(ctx, o, dir)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, dir)
+	st, err := o.openStore(ctx, dir)
 	if err != nil {
 		c.stop()
 		return err
@@ -312,11 +317,11 @@ func history(ctx context.Context, w io.Writer, o ServerOptions) error {
 		return err
 	}
 	seedStart := time.Now()
-	if err := seedHistory(ctx, dir, o.Pipelines, o.History); err != nil {
+	if err := seedHistory(ctx, o, dir); err != nil {
 		return err
 	}
 	seeded := time.Since(seedStart)
-	c, err := startServer(ctx, o.Gantry, dir)
+	c, err := startServer(ctx, o, dir)
 	if err != nil {
 		return err
 	}
@@ -348,8 +353,9 @@ func history(ctx context.Context, w io.Writer, o ServerOptions) error {
 }
 
 // seedHistory writes finished runs straight into the project's store.
-func seedHistory(ctx context.Context, dir string, pipelines, total int) error {
-	st, err := openStore(ctx, dir)
+func seedHistory(ctx context.Context, o ServerOptions, dir string) error {
+	pipelines, total := o.Pipelines, o.History
+	st, err := o.openStore(ctx, dir)
 	if err != nil {
 		return err
 	}

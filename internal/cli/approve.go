@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/deploy"
 	"github.com/gantryhq/gantry/internal/store"
 	"github.com/spf13/cobra"
@@ -23,7 +24,7 @@ func newApproveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return withDeploy(c, &f, func(b deployBackend, actor string) error {
+			return withDeploy(c, &f, func(b api.DeployService, actor string) error {
 				r, err := b.Approve(c.Context(), actor, id, comment)
 				if err != nil {
 					return err
@@ -57,7 +58,7 @@ func newRejectCmd() *cobra.Command {
 			if strings.TrimSpace(reason) == "" {
 				return usageErr("%s needs --reason TEXT", c.CommandPath())
 			}
-			return withDeploy(c, &f, func(b deployBackend, actor string) error {
+			return withDeploy(c, &f, func(b api.DeployService, actor string) error {
 				d, err := b.Reject(c.Context(), actor, id, reason)
 				if err != nil {
 					return err
@@ -88,7 +89,7 @@ func newDeploymentsCmd() *cobra.Command {
 				flt.Pipeline = args[0]
 			}
 			flt.States = stateList(states)
-			return withDeploy(c, &f, func(b deployBackend, _ string) error {
+			return withDeploy(c, &f, func(b api.DeployService, _ string) error {
 				ds, err := b.Deployments(c.Context(), flt)
 				if err != nil {
 					return err

@@ -5,6 +5,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/deploy"
 	"github.com/gantryhq/gantry/internal/store"
 	"github.com/spf13/cobra"
@@ -26,7 +27,7 @@ func newAuditCmd() *cobra.Command {
 				}
 				flt.Since = t
 			}
-			return withDeploy(c, &f, func(b deployBackend, _ string) error {
+			return withDeploy(c, &f, func(b api.DeployService, _ string) error {
 				evs, err := b.Audit(c.Context(), flt)
 				if err != nil {
 					return err

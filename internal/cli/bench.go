@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 
+	"github.com/gantryhq/gantry/internal/app"
 	"github.com/gantryhq/gantry/internal/bench"
 	"github.com/spf13/cobra"
 )
@@ -26,7 +27,12 @@ scale, and this process's peak memory.`,
 				return failed(err)
 			}
 			defer os.RemoveAll(dir)
-			_, err = bench.Run(c.Context(), c.OutOrStdout(), bench.Options{Dir: dir, Repeats: repeats, Scale: scale})
+			exe, err := app.NewExecutor(nil)
+			if err != nil {
+				return failed(err)
+			}
+			_, err = bench.Run(c.Context(), c.OutOrStdout(), bench.Options{Dir: dir, Repeats: repeats, Scale: scale,
+				OpenStore: app.OpenStore, Exec: exe})
 			if err != nil {
 				return failed(err)
 			}
@@ -56,6 +62,7 @@ func newBenchServerCmd() *cobra.Command {
 			}
 			defer os.RemoveAll(dir)
 			o.Dir, o.Gantry = dir, self
+			o.OpenStore, o.AdminToken = app.OpenStore, app.ReadAdminToken
 			if err := bench.RunServer(c.Context(), c.OutOrStdout(), o); err != nil {
 				return failed(err)
 			}

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/check"
 	"github.com/gantryhq/gantry/internal/deploy"
 	"github.com/gantryhq/gantry/internal/record"
@@ -48,7 +49,7 @@ active when its gates are met; see it wait with gantry deployments.`,
 			if env == "" {
 				return usageErr("%s needs --env ENV", c.CommandPath())
 			}
-			return withDeploy(c, &f, func(b deployBackend, actor string) error {
+			return withDeploy(c, &f, func(b api.DeployService, actor string) error {
 				bundles, err := collectBundles(f.project, args, all)
 				if err != nil {
 					return err
@@ -188,7 +189,7 @@ func newRevisionsCmd() *cobra.Command {
 		Short: "List a pipeline's revisions, newest first",
 		Args:  exactArgs(1, "a PIPELINE"),
 		RunE: func(c *cobra.Command, args []string) error {
-			return withDeploy(c, &f, func(b deployBackend, _ string) error {
+			return withDeploy(c, &f, func(b api.DeployService, _ string) error {
 				revs, err := b.Revisions(c.Context(), args[0], n)
 				if err != nil {
 					return err
@@ -225,7 +226,7 @@ are now, or with revision --to, and classifies the change (L1..L4).`,
 			if env == "" {
 				return usageErr("%s needs --env ENV", c.CommandPath())
 			}
-			return withDeploy(c, &f, func(b deployBackend, _ string) error {
+			return withDeploy(c, &f, func(b api.DeployService, _ string) error {
 				var d *deploy.Diff
 				var err error
 				if to != "" {
@@ -264,7 +265,7 @@ the rest of its gates are met (approvals, for a protected environment).`,
 			if from == "" || to == "" {
 				return usageErr("%s needs --from ENV and --to ENV", c.CommandPath())
 			}
-			return withDeploy(c, &f, func(b deployBackend, actor string) error {
+			return withDeploy(c, &f, func(b api.DeployService, actor string) error {
 				r, err := b.Promote(c.Context(), actor, args[0], from, to, msg)
 				if ge := (*deploy.GateError)(nil); errors.As(err, &ge) {
 					return gateRefused(c.ErrOrStderr(), ge)
@@ -300,7 +301,7 @@ revision that failed its first run in ENV needs --to REV --force.`,
 			if env == "" || strings.TrimSpace(reason) == "" {
 				return usageErr("%s needs --env ENV and --reason TEXT", c.CommandPath())
 			}
-			return withDeploy(c, &f, func(b deployBackend, actor string) error {
+			return withDeploy(c, &f, func(b api.DeployService, actor string) error {
 				if force && to == "" {
 					return usageErr("--force needs --to REV: the revision to re-activate although it failed in %s", env)
 				}

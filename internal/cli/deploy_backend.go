@@ -5,40 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/user"
 	"time"
 
+	"github.com/gantryhq/gantry/internal/api"
+	"github.com/gantryhq/gantry/internal/api/apiclient"
 	"github.com/gantryhq/gantry/internal/app"
 	"github.com/gantryhq/gantry/internal/deploy"
 	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/engine/pool"
-	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/schedule"
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
 	"github.com/spf13/cobra"
 )
-
-// deployBackend is what the deploy commands need: the local store through
-// a deploy.Service, or (to come) a server's API.
-type deployBackend interface {
-	DeployAll(ctx context.Context, actor string, bs []*deploy.Bundle, env, message string) ([]*deploy.Result, error)
-	Promote(ctx context.Context, actor, pipeline, from, to, message string) (*deploy.Result, error)
-	Approve(ctx context.Context, actor string, id int64, comment string) (*deploy.Result, error)
-	Reject(ctx context.Context, actor string, id int64, reason string) (record.Deployment, error)
-	RollbackWith(ctx context.Context, actor string, o deploy.RollbackOptions) (record.Deployment, error)
-	Revisions(ctx context.Context, pipeline string, limit int) ([]record.Revision, error)
-	Deployments(ctx context.Context, f store.DeploymentFilter) ([]record.Deployment, error)
-	Diff(ctx context.Context, pipeline, env, to string) (*deploy.Diff, error)
-	DiffBundle(ctx context.Context, b *deploy.Bundle, env string) (*deploy.Diff, error)
-	Audit(ctx context.Context, f store.AuditFilter) ([]record.AuditEvent, error)
-	CreateToken(ctx context.Context, actor, user, role string) (string, record.Token, error)
-	ListTokens(ctx context.Context) ([]record.Token, error)
-	RevokeToken(ctx context.Context, actor string, id int64) error
-}
 
 // deployFlags are the flags every deploy command shares.
 type deployFlags struct {
@@ -66,12 +48,14 @@ func (f *deployFlags) actor() (string, error) {
 	return "", usageErr("cannot tell who you are: pass --as NAME or set $GANTRY_USER")
 }
 
-// withDeploy runs fn against the backend the flags name and turns what
-// goes wrong into the user's error.
-func withDeploy(c *cobra.Command, f *deployFlags, fn func(b deployBackend, actor string) error) error {
+// withDeploy runs fn against the deploy service the flags name — the
+// local store's deploy.Service, or a server's through its API, both
+// returning the same records — and turns what goes wrong into the user's
+// error.
+func withDeploy(c *cobra.Command, f *deployFlags, fn func(b api.DeployService, actor string) error) error {
 	if url := serverURL(c, ""); url != "" {
 		// The server knows who acts from the token.
-		err := fn(remoteDeploy{newClient(c, url)}, "")
+		err := fn(apiclient.DeployService{C: newClient(c, url)}, "")
 		var ee *exitError
 		if err == nil || errors.As(err, &ee) {
 			return err
@@ -96,12 +80,11 @@ func openLocalDeploy(ctx context.Context, root *cobra.Command, f storeFlags, out
 	if err := exists(f.project); err != nil {
 		return nil, nil, err
 	}
-	project, err := app.LoadProjectFile(f.project)
-	if err != nil {
-		return nil, nil, failed(fmt.Errorf("project file: %w", err))
+	l, err := app.OpenLocal(ctx, app.LocalOptions{ProjectDir: f.project, Store: f.store, Hold: app.HoldExclusive})
+	var pe *app.ProjectFileError
+	if errors.As(err, &pe) {
+		return nil, nil, failed(fmt.Errorf("project file: %w", pe.Err))
 	}
-	url := app.StoreURL(f.store, f.project, project)
-	st, err := app.OpenExclusive(ctx, f.project, url)
 	if errors.Is(err, app.ErrStoreInUseByRun) {
 		return nil, nil, refused(err)
 	}
@@ -111,11 +94,12 @@ func openLocalDeploy(ctx context.Context, root *cobra.Command, f storeFlags, out
 	if err != nil {
 		return nil, nil, failed(err)
 	}
-	starter := &localStarter{st: st, projectDir: f.project, logDir: app.LogDir(f.project), out: out}
+	st := l.Store
+	starter := &localStarter{st: st, projectDir: f.project, logDir: l.LogDir, out: out}
 	// Locally, --as is a name anyone can type: approvals to protected
 	// environments go through a server, which knows people by token.
 	svc := deploy.New(deploy.Options{Store: st, Starter: starter, Check: gate(root, st), Unauthenticated: true})
-	return svc, func() { st.Close() }, nil
+	return svc, func() { l.Close() }, nil
 }
 
 // deployErr turns the deploy package's errors into exit codes: bad input
@@ -154,7 +138,7 @@ func (s *localStarter) StartStaging(ctx context.Context, env string, rev record.
 	if err != nil {
 		return record.Run{}, err
 	}
-	exe, err := executor.New(executor.Options{Logger: slog.New(slog.DiscardHandler)})
+	exe, err := app.NewExecutor(nil)
 	if err != nil {
 		return record.Run{}, err
 	}

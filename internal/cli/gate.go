@@ -13,13 +13,7 @@ import (
 // commands checked against this binary's command tree, and the alert
 // routes' test-fires read from st.
 func gate(root *cobra.Command, st store.Store) func(ctx context.Context, dir, env string) (*check.Report, error) {
-	return func(ctx context.Context, dir, env string) (*check.Report, error) {
-		c, err := check.New(check.Options{Env: env, IsCommand: commandExists(root), TestFires: app.TestFires(ctx, st)})
-		if err != nil {
-			return nil, err
-		}
-		return c.Check(ctx, dir)
-	}
+	return app.Gate(st, commandExists(root))
 }
 
 // checkStore opens the project's store for the gate's test-fire history

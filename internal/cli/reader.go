@@ -70,7 +70,8 @@ func apiToken(c *cobra.Command) string {
 // project's store.
 func openReader(c *cobra.Command, sf storeFlags) (reader, error) {
 	if url := serverURL(c, ""); url != "" {
-		return &remoteReader{c: newClient(c, url)}, nil
+		cl := newClient(c, url)
+		return &remoteReader{RunReader: apiclient.RunReader{C: cl}, c: cl}, nil
 	}
 	st, err := openProjectStore(c.Context(), sf)
 	if err != nil {
@@ -157,64 +158,11 @@ func (r *storeReader) Log(ctx context.Context, a record.TaskAttempt, w io.Writer
 
 func (r *storeReader) Close() error { return r.st.Close() }
 
-// remoteReader reads through a server's API.
-type remoteReader struct{ c *apiclient.Client }
-
-func (r *remoteReader) ListRuns(ctx context.Context, f store.RunFilter) ([]record.Run, error) {
-	l, err := r.c.ListRuns(ctx, api.RunQuery{Pipeline: f.Pipeline, Env: f.Env, States: f.States, Trigger: f.Trigger,
-		BackfillID: f.BackfillID, Limit: f.Limit, Before: f.BeforeID})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]record.Run, len(l.Runs))
-	for i, v := range l.Runs {
-		out[i], _ = runFromView(v)
-	}
-	return out, nil
-}
-
-func (r *remoteReader) GetRun(ctx context.Context, id int64) (record.Run, []record.RunTask, error) {
-	v, err := r.c.GetRun(ctx, id)
-	if err != nil {
-		return record.Run{}, nil, err
-	}
-	run, tasks := runFromView(v)
-	return run, tasks, nil
-}
-
-func (r *remoteReader) ListAttempts(ctx context.Context, runID int64, task string) ([]record.TaskAttempt, error) {
-	vs, err := r.c.ListAttempts(ctx, runID, task)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]record.TaskAttempt, len(vs))
-	for i, v := range vs {
-		out[i] = record.TaskAttempt{ID: v.ID, RunID: v.RunID, Task: v.Task, Attempt: v.Attempt, State: v.State,
-			QueuedAt: v.QueuedAt, StartedAt: v.StartedAt, FinishedAt: v.FinishedAt, PID: v.PID,
-			ExitCode: v.ExitCode, Signal: v.Signal, PeakMemory: v.PeakMemoryBytes,
-			CPUTime: time.Duration(v.CPUTimeSeconds * float64(time.Second)), LogPath: v.LogPath, OutputErrors: v.OutputErrors, Error: v.Error}
-		for _, o := range v.Outputs {
-			out[i].Outputs = append(out[i].Outputs, record.Output{Key: o.Key, Value: o.Value})
-		}
-	}
-	return out, nil
-}
-
-func (r *remoteReader) ListDeadLetters(ctx context.Context, f store.DeadLetterFilter) ([]record.DeadLetter, error) {
-	vs, err := r.c.ListDeadLetters(ctx, api.DeadLetterQuery{Pipeline: f.Pipeline, Env: f.Env, All: !f.Unreplayed, Limit: f.Limit})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]record.DeadLetter, len(vs))
-	for i, v := range vs {
-		out[i] = deadLetterFromView(v)
-	}
-	return out, nil
-}
-
-func (r *remoteReader) GetDeadLetter(ctx context.Context, id int64) (record.DeadLetter, error) {
-	v, err := r.c.GetDeadLetter(ctx, id)
-	return deadLetterFromView(v), err
+// remoteReader reads through a server's API, which returns the same
+// records the local store does.
+type remoteReader struct {
+	apiclient.RunReader
+	c *apiclient.Client
 }
 
 func (r *remoteReader) Log(ctx context.Context, a record.TaskAttempt, w io.Writer) error {
@@ -231,21 +179,3 @@ func (r *remoteReader) Log(ctx context.Context, a record.TaskAttempt, w io.Write
 }
 
 func (r *remoteReader) Close() error { return nil }
-
-func runFromView(v api.RunView) (record.Run, []record.RunTask) {
-	run := record.Run{ID: v.ID, Pipeline: v.Pipeline, Env: v.Env, Revision: v.Revision,
-		IntervalStart: v.IntervalStart, IntervalEnd: v.IntervalEnd, Trigger: v.Trigger, State: v.State,
-		Params: v.Params, CreatedAt: v.CreatedAt, StartedAt: v.StartedAt, FinishedAt: v.FinishedAt,
-		Error: v.Error, BackfillID: v.BackfillID}
-	tasks := make([]record.RunTask, len(v.Tasks))
-	for i, t := range v.Tasks {
-		tasks[i] = record.RunTask{RunID: v.ID, Task: t.Task, State: t.State, Attempts: t.Attempts,
-			NextAttempt: t.NextAttempt, UpdatedAt: t.UpdatedAt}
-	}
-	return run, tasks
-}
-
-func deadLetterFromView(v api.DeadLetterView) record.DeadLetter {
-	return record.DeadLetter{ID: v.ID, RunID: v.RunID, Pipeline: v.Pipeline, Task: v.Task, AttemptID: v.AttemptID,
-		Attempts: v.Attempts, Error: v.Error, CreatedAt: v.CreatedAt, ReplayedAt: v.ReplayedAt, ReplayedBy: v.ReplayedBy}
-}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/gantryhq/gantry/internal/app"
 	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/engine/pool"
-	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/schedule"
 	"github.com/gantryhq/gantry/internal/spec"
@@ -93,25 +91,26 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 		return err
 	}
 	projectDir := spec.ProjectDir(file)
-	project, err := app.LoadProjectFile(projectDir)
-	if err != nil {
+	// Held shared for the run's life: no server starts on the store
+	// meanwhile and takes this run's attempts for a dead server's.
+	local, err := app.OpenLocal(ctx, app.LocalOptions{ProjectDir: projectDir, Store: f.store, Hold: app.HoldShared})
+	var pe *app.ProjectFileError
+	if errors.As(err, &pe) {
 		var errs spec.Errors
 		if errors.As(err, &errs) {
 			fmt.Fprintln(stderr, errs.Error())
 		}
 		return failed(fmt.Errorf("project file is not valid: nothing was run"))
 	}
-	// Held shared for the run's life: no server starts on the store
-	// meanwhile and takes this run's attempts for a dead server's.
-	st, err := app.OpenShared(ctx, projectDir, app.StoreURL(f.store, projectDir, project))
 	if errors.Is(err, app.ErrStoreInUse) {
 		return refused(fmt.Errorf("%w: run it through that server (gantry trigger %s) or stop the server first; nothing was run", err, p.Name))
 	}
 	if err != nil {
 		return failed(err)
 	}
-	defer st.Close()
-	exe, err := executor.New(executor.Options{Logger: slog.New(slog.DiscardHandler)})
+	defer local.Close()
+	project := local.Project
+	exe, err := app.NewExecutor(nil)
 	if err != nil {
 		return failed(err)
 	}
@@ -120,10 +119,10 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 		fmt.Fprintf(stdout, "note: %s\n", note)
 	}
 	eng := engine.New(engine.Config{
-		Store:    st,
+		Store:    local.Store,
 		Exec:     exe,
-		LogDir:   app.LogDir(projectDir),
-		Secrets:  app.Secrets(projectDir, project),
+		LogDir:   local.LogDir,
+		Secrets:  local.Secrets,
 		Observe:  pr.event,
 		LogLimit: project.LogLimit(),
 		// One run, but its tasks share the pool's slots as on a server.
@@ -147,7 +146,7 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 		}
 		return failed(err)
 	}
-	if err := printSummary(ctx, stdout, &storeReader{st}, run); err != nil {
+	if err := printSummary(ctx, stdout, &storeReader{local.Store}, run); err != nil {
 		return failed(err)
 	}
 	logsHint := "gantry logs " + fmt.Sprint(run.ID)
@@ -169,7 +168,7 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 
 // limitsNote says once when a pipeline asks for limits the host cannot
 // enforce.
-func limitsNote(p *spec.Pipeline, exe *executor.Executor) string {
+func limitsNote(p *spec.Pipeline, exe app.Executor) string {
 	wantCPU := false
 	for _, t := range p.Tasks {
 		if t.Resources.MilliCPU > 0 {

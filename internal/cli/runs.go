@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -25,21 +24,18 @@ func openProjectStore(ctx context.Context, f storeFlags) (store.Store, error) {
 	if err := exists(f.project); err != nil {
 		return nil, err
 	}
-	project, err := app.LoadProjectFile(f.project)
-	if err != nil {
-		return nil, failed(fmt.Errorf("project file: %w", err))
-	}
-	url := app.StoreURL(f.store, f.project, project)
-	if f.store == "" && os.Getenv("GANTRY_STORE") == "" && (project == nil || project.Store == "") {
-		if _, err := os.Stat(url); errors.Is(err, os.ErrNotExist) {
-			return nil, &exitError{code: ExitNotFound, err: fmt.Errorf("no runs yet: %s does not exist (run a pipeline first, or pass --project/--store)", url)}
-		}
-	}
-	st, err := app.OpenStore(ctx, url)
-	if err != nil {
+	l, err := app.OpenLocal(ctx, app.LocalOptions{ProjectDir: f.project, Store: f.store, MustExist: true})
+	var pe *app.ProjectFileError
+	var ne *app.NoStoreError
+	switch {
+	case errors.As(err, &pe):
+		return nil, failed(fmt.Errorf("project file: %w", pe.Err))
+	case errors.As(err, &ne):
+		return nil, &exitError{code: ExitNotFound, err: fmt.Errorf("no runs yet: %s does not exist (run a pipeline first, or pass --project/--store)", ne.URL)}
+	case err != nil:
 		return nil, failed(err)
 	}
-	return st, nil
+	return l.Store, nil
 }
 
 // withReader runs fn against the local store or the server named by

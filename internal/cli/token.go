@@ -5,6 +5,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/deploy"
 	"github.com/spf13/cobra"
 )
@@ -32,7 +33,7 @@ func newTokenCreateCmd() *cobra.Command {
 			if user == "" || role == "" {
 				return usageErr("%s needs --user NAME and --role ROLE", c.CommandPath())
 			}
-			return withDeploy(c, &f, func(b deployBackend, actor string) error {
+			return withDeploy(c, &f, func(b api.DeployService, actor string) error {
 				plain, t, err := b.CreateToken(c.Context(), actor, user, role)
 				if err != nil {
 					return err
@@ -56,7 +57,7 @@ func newTokenListCmd() *cobra.Command {
 		Short: "List API tokens (never their secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return withDeploy(c, &f, func(b deployBackend, _ string) error {
+			return withDeploy(c, &f, func(b api.DeployService, _ string) error {
 				ts, err := b.ListTokens(c.Context())
 				if err != nil {
 					return err
@@ -90,7 +91,7 @@ func newTokenRevokeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return withDeploy(c, &f, func(b deployBackend, actor string) error {
+			return withDeploy(c, &f, func(b api.DeployService, actor string) error {
 				if err := b.RevokeToken(c.Context(), actor, id); err != nil {
 					return err
 				}
@@ -103,4 +104,4 @@ func newTokenRevokeCmd() *cobra.Command {
 	return c
 }
 
-var _ deployBackend = (*deploy.Service)(nil)
+var _ api.DeployService = (*deploy.Service)(nil)

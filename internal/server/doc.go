@@ -1,5 +1,12 @@
-// Package server is `gantry serve`: it keeps a project's pipelines running
-// on their own.
+// Package server holds the processes' services: what keeps a project's
+// pipelines running on their own, each started with Start and stopped with
+// an idempotent Stop — the scheduler and the dispatcher (Server), the
+// alert loop it wakes (SetAlerter; alert/manager), and the deploy
+// lifecycle it reports finished runs to (SetDeployments). It is what the
+// api and ui packages serve (Server implements api.Service and ui's
+// Source). It knows nothing of concrete stores, notifiers or executor
+// kinds: package app builds those and hands them in (app.Serve is
+// `gantry serve`).
 //
 // # Parts
 //
@@ -54,4 +61,15 @@
 // them only through a deployment. A reload says so when the two differ.
 // Before anything is active in the environment the working tree's is
 // used, so a route can be test-fired ahead of the first deploy.
+//
+// # Runbooks
+//
+// A pipeline's runbook is a file of the project (or a URL) named by its
+// runbook: field. The server reads it from the pipeline's loaded files
+// (Runbook, refusing a file that leads out of the project) for the UI's
+// runbook page (internal/ui: rendered with an anchor per failure mode,
+// which alerts link to); the readiness gate lints runbooks
+// (internal/check: runbook-exists, runbook commands, runbook-coverage),
+// and gantry init writes one (internal/scaffold). There is no runbook
+// package of its own yet.
 package server

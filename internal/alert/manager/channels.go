@@ -3,16 +3,9 @@ package manager
 import (
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"slices"
 
 	"github.com/gantryhq/gantry/internal/alert"
-	"github.com/gantryhq/gantry/internal/alert/alertmanager"
-	"github.com/gantryhq/gantry/internal/alert/email"
-	"github.com/gantryhq/gantry/internal/alert/pagerduty"
-	"github.com/gantryhq/gantry/internal/alert/slack"
-	"github.com/gantryhq/gantry/internal/alert/webhook"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
 )
@@ -95,6 +88,8 @@ func (m *Manager) channels(p *spec.Project, sec *secrets) map[string]channel {
 	return out
 }
 
+// notifier builds c's notifier through the configured factory, with the
+// channel's secrets resolved.
 func (m *Manager) notifier(c spec.Channel, sec *secrets) (alert.Notifier, error) {
 	secret, err := sec.get(c.Secret)
 	if err != nil {
@@ -106,39 +101,7 @@ func (m *Manager) notifier(c spec.Channel, sec *secrets) (alert.Notifier, error)
 			return nil, err
 		}
 	}
-	red, pol, client := sec.list, m.cfg.Retry, m.cfg.Client
-	switch c.Type {
-	case "webhook":
-		return webhook.New(webhook.Config{Name: c.Name, URL: u, Secret: alert.Secret(secret), Redact: red, Retry: pol, Client: client, Now: m.cfg.Now})
-	case "slack":
-		return slack.New(slack.Config{Name: c.Name, URL: alert.Secret(u), Redact: red, Retry: pol, Client: client})
-	case "pagerduty":
-		return pagerduty.New(pagerduty.Config{Name: c.Name, RoutingKey: alert.Secret(secret), BaseURL: u,
-			ClientURL: m.cfg.BaseURL, Redact: red, Retry: pol, Client: client})
-	case "alertmanager":
-		return alertmanager.New(alertmanager.Config{Name: c.Name, URL: u, Redact: red, Retry: pol, Client: client, Now: m.cfg.Now})
-	case "email":
-		return m.mailer(c, u, secret, red)
-	}
-	return nil, fmt.Errorf("unknown channel type %q", c.Type)
-}
-
-// mailer builds an e-mail channel from url smtp://[user@]host:port[?from=addr].
-func (m *Manager) mailer(c spec.Channel, raw, password string, red []string) (alert.Notifier, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "smtp" || u.Host == "" {
-		return nil, errors.New("email: url must be smtp://[user@]host:port[?from=address]")
-	}
-	addr := u.Host
-	if _, _, err := net.SplitHostPort(addr); err != nil {
-		addr = net.JoinHostPort(addr, "587")
-	}
-	from := u.Query().Get("from")
-	if from == "" {
-		from = "gantry@" + u.Hostname()
-	}
-	return email.New(email.Config{Name: c.Name, Addr: addr, From: from, To: c.To, Username: u.User.Username(),
-		Password: alert.Secret(password), TLS: m.cfg.MailTLS, Redact: red, Retry: m.cfg.Retry, Now: m.cfg.Now})
+	return m.cfg.Notifiers(Receiver{Channel: c, Secret: secret, URL: u, Redact: sec.list, BaseURL: m.cfg.BaseURL})
 }
 
 // redactAlert strips known secret values from an alert's labels and

@@ -2,7 +2,10 @@
 // conditions in a loop of its own, routes the alerts through the project's
 // routing tree, groups and de-duplicates them, honours silences, delivers
 // them through the channels of internal/alert and records every step in
-// the store, so that a restart neither pages again nor forgets.
+// the store, so that a restart neither pages again nor forgets. It knows no
+// channel kind: Config.Notifiers (app.Notifiers) builds each channel's
+// notifier from its Receiver, the channel's config with its secrets
+// resolved.
 //
 // # Conditions
 //

@@ -13,6 +13,7 @@ import (
 	"github.com/gantryhq/gantry/internal/alert/notify"
 	"github.com/gantryhq/gantry/internal/alert/notify/notifytest"
 	"github.com/gantryhq/gantry/internal/alert/webhook"
+	"github.com/gantryhq/gantry/internal/app"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
@@ -88,8 +89,10 @@ func (h *harness) newManager() *manager.Manager {
 			return "", context.Canceled
 		},
 		BaseURL: "https://gantry.example", Now: h.clock.Now, Poll: h.poll,
-		Retry:   notify.Policy{Attempts: 3, Sleep: h.sleeps.Sleep},
-		MailTLS: h.mailTLS,
+		Notifiers: app.Notifiers(app.NotifierOptions{
+			Retry:   notify.Policy{Attempts: 3, Sleep: h.sleeps.Sleep},
+			MailTLS: h.mailTLS, Now: h.clock.Now,
+		}),
 	})
 	if err != nil {
 		h.t.Fatal(err)

@@ -2,15 +2,12 @@ package manager
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/gantryhq/gantry/internal/alert/notify"
 	"github.com/gantryhq/gantry/internal/logs"
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
@@ -19,7 +16,8 @@ import (
 // DefaultPoll is the longest the loop sleeps between evaluations.
 const DefaultPoll = 30 * time.Second
 
-// Config wires a Manager. Store, Project and Targets are required.
+// Config wires a Manager. Store, Project, Targets and Notifiers are
+// required.
 type Config struct {
 	Store   store.Store
 	Project func() *spec.Project // the current gantry.yaml; read on every evaluation
@@ -27,6 +25,8 @@ type Config struct {
 	// Secrets resolves channel credentials and the secret values alert text
 	// is redacted of; nil resolves nothing (channels needing one fail).
 	Secrets func(name string) (string, error)
+	// Notifiers builds each channel's notifier, at every evaluation.
+	Notifiers NotifierFunc
 	// BaseURL is where Gantry's UI is reached, e.g. https://gantry.example:
 	// alerts link to BaseURL/runs/{id}, and to BaseURL/pipelines/{name}/runbook
 	// for a runbook that is a file in the project. "" leaves links out.
@@ -34,9 +34,6 @@ type Config struct {
 	Logger  *slog.Logger     // nil: discard
 	Now     func() time.Time // nil: time.Now
 	Poll    time.Duration    // 0: DefaultPoll
-	Retry   notify.Policy    // every channel's delivery retries
-	Client  *http.Client     // nil: notify.NewClient()
-	MailTLS *tls.Config      // STARTTLS for e-mail channels; nil: system roots
 	Logs    logs.Source      // attempts' logs, quoted in failure alerts; nil: logs.Files
 }
 
@@ -60,8 +57,8 @@ type Manager struct {
 
 // New checks cfg and returns a Manager; Start runs its loop.
 func New(cfg Config) (*Manager, error) {
-	if cfg.Store == nil || cfg.Project == nil || cfg.Targets == nil {
-		return nil, errors.New("alert manager: Store, Project and Targets are required")
+	if cfg.Store == nil || cfg.Project == nil || cfg.Targets == nil || cfg.Notifiers == nil {
+		return nil, errors.New("alert manager: Store, Project, Targets and Notifiers are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -71,9 +68,6 @@ func New(cfg Config) (*Manager, error) {
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = DefaultPoll
-	}
-	if cfg.Client == nil {
-		cfg.Client = notify.NewClient()
 	}
 	if cfg.Logs == nil {
 		cfg.Logs = logs.Files{}

@@ -1,0 +1,21 @@
+package app
+
+import (
+	"context"
+
+	"github.com/gantryhq/gantry/internal/check"
+	"github.com/gantryhq/gantry/internal/store"
+)
+
+// Gate is the readiness gate a deploy runs: every rule, the runbook
+// commands checked with isCommand (this binary's command tree), and the
+// alert routes' test-fires read from st.
+func Gate(st store.Store, isCommand func(args []string) bool) func(ctx context.Context, dir, env string) (*check.Report, error) {
+	return func(ctx context.Context, dir, env string) (*check.Report, error) {
+		c, err := check.New(check.Options{Env: env, IsCommand: isCommand, TestFires: TestFires(ctx, st)})
+		if err != nil {
+			return nil, err
+		}
+		return c.Check(ctx, dir)
+	}
+}

@@ -1,0 +1,310 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/alert/manager"
+	"github.com/gantryhq/gantry/internal/api"
+	"github.com/gantryhq/gantry/internal/deploy"
+	"github.com/gantryhq/gantry/internal/engine"
+	"github.com/gantryhq/gantry/internal/monitor"
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/server"
+	"github.com/gantryhq/gantry/internal/spec"
+	"github.com/gantryhq/gantry/internal/store"
+	"github.com/gantryhq/gantry/internal/ui"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Config is what `gantry serve` is asked to do. ProjectDir, Addr and
+// Logger are required.
+type Config struct {
+	ProjectDir string // the project folder; made absolute
+	Store      string // --store; "" picks as StoreURL does
+	Addr       string // where the HTTP API listens
+	Env        string // run the revisions deployed here instead of the working tree
+	PublicURL  string // the server's address as people reach it; "" means http://ADDR
+	// Grace is how long a stop waits for runs to suspend before the
+	// process exits anyway.
+	Grace   time.Duration
+	Logger  *slog.Logger
+	Version string // for gantry_build_info
+	// IsCommand says whether args name a gantry command, for the gate's
+	// runbook rule.
+	IsCommand func(args []string) bool
+}
+
+// ErrUsage marks an error in what Serve was asked (a flag's value), as
+// opposed to a failure while serving.
+var ErrUsage = errors.New("usage")
+
+// usageError is a message that is ErrUsage.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string        { return e.msg }
+func (e usageError) Is(target error) bool { return target == ErrUsage }
+
+// Serve runs the project's server until ctx ends: the store held
+// exclusively, the scheduler, dispatcher and alert loop, the deploy
+// lifecycle, metrics, the API and the UI. A store another process holds
+// is ErrStoreInUse; a bad Config is ErrUsage. It returns nil after a
+// graceful stop.
+func Serve(ctx context.Context, cfg Config) error {
+	dir, err := filepath.Abs(cfg.ProjectDir)
+	if err != nil {
+		return err
+	}
+	project, err := LoadProjectFile(dir)
+	if err != nil {
+		var errs spec.Errors
+		if errors.As(err, &errs) {
+			return fmt.Errorf("gantry.yaml is not valid:\n%s", errs.Error())
+		}
+		return err
+	}
+	url := StoreURL(cfg.Store, dir, project)
+	excl, err := OpenExclusive(ctx, dir, url)
+	if err != nil {
+		return err
+	}
+	defer excl.Close()
+	excl.Watch(cfg.Logger)
+	p, err := build(ctx, cfg, dir, project, excl)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	return p.serve(ctx, cfg, dir, url, excl)
+}
+
+// parts is a built server: its services, and once started its listener.
+type parts struct {
+	st        store.Store
+	srv       *server.Server
+	lifecycle *deploy.Service
+	alerts    *manager.Manager
+	reg       *prometheus.Registry
+	ln        net.Listener
+	hs        *http.Server
+	started   []interface{ Stop() } // stopped in reverse
+}
+
+func (p *parts) close() {
+	if p.ln != nil {
+		p.ln.Close()
+	}
+	for _, s := range slices.Backward(p.started) {
+		s.Stop()
+	}
+}
+
+// build makes the server's parts on the held store and starts them. On
+// error what it started is stopped again.
+func build(ctx context.Context, cfg Config, dir string, project *spec.Project, excl *ExclusiveStore) (_ *parts, err error) {
+	log := cfg.Logger
+	// Every write that moves runs is watched: /readyz and
+	// gantry_store_writes_failing say when the store stops taking them.
+	health := &store.Health{}
+	p := &parts{st: store.WithHealth(excl, health)}
+	exe, err := NewExecutor(log)
+	if err != nil {
+		return nil, err
+	}
+	if note := exe.Limits().Note; note != "" {
+		log.Warn(note)
+	}
+	p.reg = prometheus.NewRegistry()
+	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if cfg.Env != "" && project.Environment(cfg.Env) == nil {
+		return nil, usageError{fmt.Sprintf("--env %s: gantry.yaml declares no such environment", cfg.Env)}
+	}
+	p.srv = newServer(cfg, dir, project, p.st, readiness{health, excl}, exe)
+	p.lifecycle = deploy.New(deploy.Options{Store: p.st, Starter: p.srv.StagingStarter(), Check: Gate(p.st, cfg.IsCommand),
+		TestFire: func(ctx context.Context, proj *spec.Project, route, actor string) (record.TestFire, error) {
+			tf, _, err := p.alerts.TestFireWith(ctx, proj, route, actor) // set by start, before anything is served
+			return tf, err
+		}})
+	p.srv.SetDeployments(server.Lifecycle{Svc: p.lifecycle})
+	if err := adminToken(ctx, p.lifecycle, dir, log); err != nil {
+		return nil, err
+	}
+	if err := registerMetrics(p.reg, p.srv, health, cfg.Version); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			p.close()
+		}
+	}()
+	if err := p.start(ctx, cfg, Secrets(dir, project)); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// start listens, makes the alert manager, and starts the server and the
+// alert loop.
+func (p *parts) start(ctx context.Context, cfg Config, secrets func(string) (string, error)) error {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	p.ln = ln
+	base := cfg.PublicURL
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
+	if p.alerts, err = newAlerts(p.st, p.srv, secrets, base, cfg.Logger); err != nil {
+		return err
+	}
+	p.srv.SetAlerter(p.alerts)
+	if err := p.srv.Start(ctx); err != nil {
+		return err
+	}
+	p.started = append(p.started, p.srv)
+	if err := p.alerts.Start(ctx); err != nil {
+		return err
+	}
+	p.started = append(p.started, p.alerts)
+	p.hs = &http.Server{Handler: handler(p.srv, p.alerts, p.lifecycle, p.st, p.reg, cfg.Logger), ReadHeaderTimeout: 10 * time.Second}
+	return nil
+}
+
+func newServer(cfg Config, dir string, project *spec.Project, st store.Store, health interface{ Err() error }, exe engine.Executor) *server.Server {
+	return server.New(server.Config{
+		ProjectDir:  dir,
+		Store:       st,
+		StoreHealth: health,
+		LogLimit:    project.LogLimit(),
+		Exec:        exe,
+		Secrets:     Secrets(dir, project),
+		LogDir:      LogDir(dir),
+		Logger:      cfg.Logger,
+		Env:         cfg.Env,
+		RevisionDir: filepath.Join(dir, StateDir, "revisions"),
+		EnvSecrets: func(s spec.Secrets) engine.SecretFunc {
+			return Secrets(dir, &spec.Project{Secrets: s})
+		},
+	})
+}
+
+func registerMetrics(reg *prometheus.Registry, srv *server.Server, health *store.Health, version string) error {
+	metrics, err := monitor.New(reg, srv, version)
+	if err != nil {
+		return err
+	}
+	srv.SetObserver(metrics)
+	if err := monitor.RegisterStoreHealth(reg, health); err != nil {
+		return err
+	}
+	return monitor.RegisterPools(reg, srv)
+}
+
+func newAlerts(st store.Store, srv *server.Server, secrets func(string) (string, error), baseURL string, log *slog.Logger) (*manager.Manager, error) {
+	return manager.New(manager.Config{
+		Store: st, Project: srv.Project, Targets: srv.AlertTargets, Secrets: secrets,
+		Notifiers: Notifiers(NotifierOptions{}),
+		BaseURL:   baseURL, Logger: log.With("component", "alerts"),
+	})
+}
+
+// handler is the HTTP API with /metrics, and the UI.
+func handler(srv *server.Server, alerts *manager.Manager, lifecycle *deploy.Service, st store.Store, reg *prometheus.Registry, log *slog.Logger) http.Handler {
+	h := api.NewHandler(srv, api.Options{
+		Logger: log, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		Alerts:     &server.AlertAPI{M: alerts, Audit: st.AppendAudit},
+		Deploy:     server.DeployAPI{Service: lifecycle, S: srv},
+		Auth:       api.TokenAuth{Tokens: lifecycle},
+		Registerer: reg,
+	})
+	root := http.NewServeMux()
+	ui.Register(root, ui.Options{Source: srv, Auth: api.TokenAuth{Tokens: lifecycle}, Logger: log})
+	root.Handle("/", h)
+	return root
+}
+
+// serve serves HTTP and reloads on SIGHUP until ctx ends, the listener
+// fails or the hold on the store is lost.
+func (p *parts) serve(ctx context.Context, cfg Config, dir, url string, excl *ExclusiveStore) error {
+	log := cfg.Logger
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- p.hs.Serve(p.ln) }()
+	log.Info("listening", "addr", p.ln.Addr().String(), "project", dir, "store", Redact(url))
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-hup:
+			if _, err := p.srv.Reload(ctx); err != nil {
+				log.Error("reload", "err", err)
+			}
+		case err := <-serveErr:
+			return fmt.Errorf("http: %w", err)
+		case err := <-excl.Lost():
+			return err
+		case <-ctx.Done():
+			log.Info("stopping: runs in flight are suspended and resume on the next start")
+			// Whatever holds the stop up (a store that does not answer, a
+			// task that ignores its signals), the process ends in time:
+			// what it leaves is recovered on the next start, as after
+			// kill -9.
+			time.AfterFunc(cfg.Grace, func() {
+				log.Error("stopping took longer than --shutdown-grace; exiting now: what was in flight resumes on the next start", "grace", cfg.Grace)
+				os.Exit(1)
+			})
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_ = p.hs.Shutdown(sctx)
+			cancel()
+			return nil
+		}
+	}
+}
+
+// adminToken makes sure the project's admin token file holds a valid
+// admin token, creating one when it is missing or revoked, so that the
+// people who can read the project can use the API from the first start.
+// The token itself is never logged.
+func adminToken(ctx context.Context, svc *deploy.Service, dir string, log *slog.Logger) error {
+	if tok := ReadAdminToken(dir); tok != "" {
+		if id, err := svc.Authenticate(ctx, tok); err == nil && id.Role == deploy.RoleAdmin {
+			return nil
+		}
+	}
+	tok, _, err := svc.CreateToken(ctx, "gantry serve", "admin", deploy.RoleAdmin)
+	if err != nil {
+		return fmt.Errorf("create the admin token: %w", err)
+	}
+	if err := WriteAdminToken(dir, tok); err != nil {
+		return fmt.Errorf("write the admin token: %w", err)
+	}
+	log.Info("created an admin API token; the CLI here uses it", "file", filepath.Join(dir, AdminTokenFile))
+	return nil
+}
+
+// readiness is what the store's health says: its writes fail, or the hold
+// on it (its lock, its file) is lost.
+type readiness []interface{ Err() error }
+
+func (r readiness) Err() error {
+	for _, c := range r {
+		if err := c.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
