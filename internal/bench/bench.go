@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gantryhq/gantry/internal/app"
 	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/record"
@@ -59,7 +60,7 @@ func Run(ctx context.Context, w io.Writer, o Options) ([]Figure, error) {
 	if len(o.Scale) == 0 {
 		o.Scale = []int{100, 1000, 10000}
 	}
-	exe, err := executor.New(executor.Options{})
+	exe, err := app.Executors(nil)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +123,7 @@ func report(w io.Writer, f Figure) {
 
 type bencher struct {
 	dir string
-	exe *executor.Executor
+	exe executor.Set
 	seq int
 }
 
@@ -162,7 +163,7 @@ func (b *bencher) gantry(ctx context.Context, n, par int, chain bool) (time.Dura
 			p.Tasks[i].Needs = []string{p.Tasks[i-1].ID}
 		}
 	}
-	eng := engine.New(engine.Config{Store: st, Exec: b.exe, LogDir: filepath.Join(dir, "logs")})
+	eng := engine.New(engine.Config{Store: st, Executors: b.exe, LogDir: filepath.Join(dir, "logs")})
 	start := time.Now()
 	run, err := eng.Run(ctx, engine.Request{Pipeline: p, Dir: dir, Start: start, End: start.Add(time.Hour)})
 	d := time.Since(start)

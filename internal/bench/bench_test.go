@@ -4,13 +4,13 @@ import (
 	"context"
 	"testing"
 
-	"github.com/gantryhq/gantry/internal/executor"
+	"github.com/gantryhq/gantry/internal/app"
 )
 
 // BenchmarkChain100 runs a chain of 100 `true` tasks through the engine on
 // a durable SQLite store; compare with BenchmarkRawSequential100.
 func BenchmarkChain100(b *testing.B) {
-	exe, err := executor.New(executor.Options{})
+	exe, err := app.Executors(nil)
 	if err != nil {
 		b.Fatal(err)
 	}

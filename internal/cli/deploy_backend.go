@@ -14,7 +14,6 @@ import (
 	"github.com/gantryhq/gantry/internal/deploy"
 	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/engine/pool"
-	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
@@ -153,13 +152,13 @@ func (s *localStarter) StartStaging(ctx context.Context, env string, rev record.
 	if err != nil {
 		return record.Run{}, err
 	}
-	exe, err := executor.New(executor.Options{Logger: slog.New(slog.DiscardHandler)})
+	exe, err := app.Executors(slog.New(slog.DiscardHandler))
 	if err != nil {
 		return record.Run{}, err
 	}
 	pr := newProgress(s.out, true)
 	pr.header = fmt.Sprintf("staging run %%d: %s %s in %s", p.Name, deploy.Short(rev.Hash), env)
-	eng := engine.New(engine.Config{Store: s.st, Exec: exe, LogDir: s.logDir,
+	eng := engine.New(engine.Config{Store: s.st, Executors: exe, LogDir: s.logDir,
 		Secrets: app.Secrets(s.projectDir, proj), Observe: pr.event, LogLimit: proj.LogLimit(),
 		Pools: pool.New(proj.PoolSlots())})
 	end := time.Now().UTC().Truncate(24 * time.Hour)

@@ -112,7 +112,7 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 		return failed(err)
 	}
 	defer st.Close()
-	exe, err := executor.New(executor.Options{Logger: slog.New(slog.DiscardHandler)})
+	exe, err := app.Executors(slog.New(slog.DiscardHandler))
 	if err != nil {
 		return failed(err)
 	}
@@ -121,12 +121,12 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 		fmt.Fprintf(stdout, "note: %s\n", note)
 	}
 	eng := engine.New(engine.Config{
-		Store:    st,
-		Exec:     exe,
-		LogDir:   app.LogDir(projectDir),
-		Secrets:  app.Secrets(projectDir, project),
-		Observe:  pr.event,
-		LogLimit: project.LogLimit(),
+		Store:     st,
+		Executors: exe,
+		LogDir:    app.LogDir(projectDir),
+		Secrets:   app.Secrets(projectDir, project),
+		Observe:   pr.event,
+		LogLimit:  project.LogLimit(),
 		// One run, but its tasks share the pool's slots as on a server.
 		Pools: pool.New(project.PoolSlots()),
 	})
@@ -170,16 +170,14 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 
 // limitsNote says once when a pipeline asks for limits the host cannot
 // enforce.
-func limitsNote(p *spec.Pipeline, exe *executor.Executor) string {
-	wantCPU := false
+func limitsNote(p *spec.Pipeline, exe executor.Set) string {
 	for _, t := range p.Tasks {
-		if t.Resources.MilliCPU > 0 {
-			wantCPU = true
+		if t.Resources.MilliCPU <= 0 {
+			continue
 		}
-	}
-	ls := exe.Limits()
-	if wantCPU && !ls.CPU {
-		return ls.Note
+		if ls, ok := exe.Limits(t.Kind); ok && !ls.CPU {
+			return ls.Note
+		}
 	}
 	return ""
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/gantryhq/gantry/internal/app"
 	"github.com/gantryhq/gantry/internal/deploy"
 	"github.com/gantryhq/gantry/internal/engine"
-	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/monitor"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/server"
@@ -121,11 +120,11 @@ func serve(c *cobra.Command, f serveFlags) error {
 	// gantry_store_writes_failing say when the store stops taking them.
 	health := &store.Health{}
 	st := store.WithHealth(excl, health)
-	exe, err := executor.New(executor.Options{Logger: log})
+	exe, err := app.Executors(log)
 	if err != nil {
 		return failed(err)
 	}
-	if note := exe.Limits().Note; note != "" {
+	for _, note := range exe.LimitNotes() {
 		log.Warn(note)
 	}
 	reg := prometheus.NewRegistry()
@@ -138,7 +137,7 @@ func serve(c *cobra.Command, f serveFlags) error {
 		Store:       st,
 		StoreHealth: readiness{health, excl},
 		LogLimit:    project.LogLimit(),
-		Exec:        exe,
+		Executors:   exe,
 		Secrets:     app.Secrets(dir, project),
 		LogDir:      app.LogDir(dir),
 		Logger:      log,
