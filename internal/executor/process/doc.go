@@ -48,6 +48,14 @@
 // environment is checked again, so a reused pid is never hit. A process
 // that scrubs its environment escapes that scan.
 //
+// # Recovery
+//
+// Reap ends what is left of an attempt whose Gantry stopped, from the
+// executor.Handle the engine kept: every live process whose environment
+// holds all of the handle's marks (GANTRY_ATTEMPT_ID and GANTRY_OUTPUT) is
+// killed with its process group. The recorded pid alone is never trusted:
+// it may belong to another process by now.
+//
 // # Logs and outputs
 //
 // Standard output and error are appended to the attempt's log, through a
