@@ -20,5 +20,6 @@
 // — and the executor ends whatever of the attempt is still running.
 //
 // Adding a kind (a container, a Kubernetes job) is a package implementing
-// Executor, a block in spec for the task's fields, and one line in app.
+// Executor that passes executortest.Run, a block in spec for the task's
+// fields, and one line in app.
 package executor
