@@ -7,7 +7,7 @@
 // # Entry points
 //
 // Serve(ctx, Config) is `gantry serve`: it holds the project's store
-// exclusively, picks the executor (NewExecutor), and builds and starts the
+// exclusively, builds the executor of every task kind (Executors), and builds and starts the
 // server's services, the deploy lifecycle with its gate (Gate), the alert
 // manager with its notifiers (Notifiers), the metrics, the HTTP API and the
 // UI; it returns when ctx ends, after a graceful stop. OpenLocal is what a

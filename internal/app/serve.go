@@ -18,6 +18,7 @@ import (
 	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/deploy"
 	"github.com/gantryhq/gantry/internal/engine"
+	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/monitor"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/server"
@@ -119,11 +120,11 @@ func build(ctx context.Context, cfg Config, dir string, project *spec.Project, e
 	// gantry_store_writes_failing say when the store stops taking them.
 	health := &store.Health{}
 	p := &parts{st: store.WithHealth(excl, health)}
-	exe, err := NewExecutor(log)
+	exe, err := Executors(log)
 	if err != nil {
 		return nil, err
 	}
-	if note := exe.Limits().Note; note != "" {
+	for _, note := range exe.LimitNotes() {
 		log.Warn(note)
 	}
 	p.reg = prometheus.NewRegistry()
@@ -183,13 +184,13 @@ func (p *parts) start(ctx context.Context, cfg Config, secrets func(string) (str
 	return nil
 }
 
-func newServer(cfg Config, dir string, project *spec.Project, st store.Store, health interface{ Err() error }, exe engine.Executor) *server.Server {
+func newServer(cfg Config, dir string, project *spec.Project, st store.Store, health interface{ Err() error }, exe executor.Set) *server.Server {
 	return server.New(server.Config{
 		ProjectDir:  dir,
 		Store:       st,
 		StoreHealth: health,
 		LogLimit:    project.LogLimit(),
-		Exec:        exe,
+		Executors:   exe,
 		Secrets:     Secrets(dir, project),
 		LogDir:      LogDir(dir),
 		Logger:      cfg.Logger,

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gantryhq/gantry/internal/engine"
+	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
@@ -30,9 +31,9 @@ type Options struct {
 	Repeats int    // measurements per figure; the median is kept
 	Scale   []int  // task counts for the flatness test
 	// OpenStore opens a durable SQLite store file at path (app.OpenStore);
-	// Exec runs the tasks (app.NewExecutor). Both are required.
+	// Exec runs the tasks (app.Executors). Both are required.
 	OpenStore func(ctx context.Context, path string) (store.Store, error)
-	Exec      engine.Executor
+	Exec      executor.Set
 }
 
 // Figure is one measured comparison.
@@ -125,7 +126,7 @@ func report(w io.Writer, f Figure) {
 
 type bencher struct {
 	dir  string
-	exe  engine.Executor
+	exe  executor.Set
 	open func(ctx context.Context, path string) (store.Store, error)
 	seq  int
 }
@@ -166,7 +167,7 @@ func (b *bencher) gantry(ctx context.Context, n, par int, chain bool) (time.Dura
 			p.Tasks[i].Needs = []string{p.Tasks[i-1].ID}
 		}
 	}
-	eng := engine.New(engine.Config{Store: st, Exec: b.exe, LogDir: filepath.Join(dir, "logs")})
+	eng := engine.New(engine.Config{Store: st, Executors: b.exe, LogDir: filepath.Join(dir, "logs")})
 	start := time.Now()
 	run, err := eng.Run(ctx, engine.Request{Pipeline: p, Dir: dir, Start: start, End: start.Add(time.Hour)})
 	d := time.Since(start)

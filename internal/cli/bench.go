@@ -27,7 +27,7 @@ scale, and this process's peak memory.`,
 				return failed(err)
 			}
 			defer os.RemoveAll(dir)
-			exe, err := app.NewExecutor(nil)
+			exe, err := app.Executors(nil)
 			if err != nil {
 				return failed(err)
 			}

@@ -138,13 +138,13 @@ func (s *localStarter) StartStaging(ctx context.Context, env string, rev record.
 	if err != nil {
 		return record.Run{}, err
 	}
-	exe, err := app.NewExecutor(nil)
+	exe, err := app.Executors(nil)
 	if err != nil {
 		return record.Run{}, err
 	}
 	pr := newProgress(s.out, true)
 	pr.header = fmt.Sprintf("staging run %%d: %s %s in %s", p.Name, deploy.Short(rev.Hash), env)
-	eng := engine.New(engine.Config{Store: s.st, Exec: exe, LogDir: s.logDir,
+	eng := engine.New(engine.Config{Store: s.st, Executors: exe, LogDir: s.logDir,
 		Secrets: app.Secrets(s.projectDir, proj), Observe: pr.event, LogLimit: proj.LogLimit(),
 		Pools: pool.New(proj.PoolSlots())})
 	iv, err := schedule.ManualInterval(p.Schedule, time.Now())

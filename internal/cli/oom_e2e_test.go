@@ -8,24 +8,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gantryhq/gantry/internal/executor"
+	"github.com/gantryhq/gantry/internal/app"
+	"github.com/gantryhq/gantry/internal/spec"
 )
 
 // needMemoryCgroup skips where no cgroup memory controller is writable,
 // and fails in CI, where one must be.
 func needMemoryCgroup(t *testing.T) {
 	t.Helper()
-	e, err := executor.New(executor.Options{})
+	exes, err := app.Executors(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Limits().Memory {
+	ls, _ := exes.Limits(spec.KindProcess)
+	if ls.Memory {
 		return
 	}
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI needs a writable cgroup memory controller: %s", e.Limits().Note)
+		t.Fatalf("CI needs a writable cgroup memory controller: %s", ls.Note)
 	}
-	t.Skipf("no writable cgroup memory controller: %s", e.Limits().Note)
+	t.Skipf("no writable cgroup memory controller: %s", ls.Note)
 }
 
 // oomChildPipeline's task has a child the kernel kills for memory while

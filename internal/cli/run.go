@@ -13,6 +13,7 @@ import (
 	"github.com/gantryhq/gantry/internal/app"
 	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/engine/pool"
+	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/schedule"
 	"github.com/gantryhq/gantry/internal/spec"
@@ -110,7 +111,7 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 	}
 	defer local.Close()
 	project := local.Project
-	exe, err := app.NewExecutor(nil)
+	exe, err := app.Executors(nil)
 	if err != nil {
 		return failed(err)
 	}
@@ -119,12 +120,12 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 		fmt.Fprintf(stdout, "note: %s\n", note)
 	}
 	eng := engine.New(engine.Config{
-		Store:    local.Store,
-		Exec:     exe,
-		LogDir:   local.LogDir,
-		Secrets:  local.Secrets,
-		Observe:  pr.event,
-		LogLimit: project.LogLimit(),
+		Store:     local.Store,
+		Executors: exe,
+		LogDir:    local.LogDir,
+		Secrets:   local.Secrets,
+		Observe:   pr.event,
+		LogLimit:  project.LogLimit(),
 		// One run, but its tasks share the pool's slots as on a server.
 		Pools: pool.New(project.PoolSlots()),
 	})
@@ -168,16 +169,14 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 
 // limitsNote says once when a pipeline asks for limits the host cannot
 // enforce.
-func limitsNote(p *spec.Pipeline, exe app.Executor) string {
-	wantCPU := false
+func limitsNote(p *spec.Pipeline, exe executor.Set) string {
 	for _, t := range p.Tasks {
-		if t.Resources.MilliCPU > 0 {
-			wantCPU = true
+		if t.Resources.MilliCPU <= 0 {
+			continue
 		}
-	}
-	ls := exe.Limits()
-	if wantCPU && !ls.CPU {
-		return ls.Note
+		if ls, ok := exe.Limits(t.Kind); ok && !ls.CPU {
+			return ls.Note
+		}
 	}
 	return ""
 }

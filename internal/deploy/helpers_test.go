@@ -12,6 +12,7 @@ import (
 	"github.com/gantryhq/gantry/internal/deploy"
 	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/executor"
+	"github.com/gantryhq/gantry/internal/executor/process"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
@@ -121,11 +122,11 @@ func runBundle(ctx context.Context, st store.Store, logDir string, b *deploy.Bun
 	if err != nil {
 		return record.Run{}, err
 	}
-	exe, err := executor.New(executor.Options{Logger: slog.New(slog.DiscardHandler)})
+	exe, err := process.New(process.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return record.Run{}, err
 	}
-	eng := engine.New(engine.Config{Store: st, Exec: exe, LogDir: logDir, KillGrace: time.Second})
+	eng := engine.New(engine.Config{Store: st, Executors: executor.Set{process.Kind: exe}, LogDir: logDir, KillGrace: time.Second})
 	end := time.Now().UTC().Truncate(24 * time.Hour)
 	return eng.Run(ctx, engine.Request{
 		Pipeline: p, Params: spec.ParamsFor(proj, p, env), Start: end.AddDate(0, 0, -1), End: end,

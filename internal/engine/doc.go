@@ -20,8 +20,9 @@
 // A single goroutine owns a run's state. Each step it (1) starts as many
 // queued tasks as parallelism allows, (2) commits every change made since
 // the last step — attempts finished, tasks queued or failed, attempts about
-// to start — in one store transaction, (3) only then starts the processes,
-// and (4) waits for the next event: an attempt finishing, a back-off timer,
+// to start — in one store transaction, (3) only then starts the attempts,
+// each on the executor of its task's kind (Config.Executors), and (4)
+// waits for the next event: an attempt finishing, a back-off timer,
 // cancellation. Nothing is acted on before it is persisted, and a chain of
 // tasks costs one commit per task on its critical path.
 //
@@ -32,10 +33,10 @@
 // attempts are killed but nothing more is recorded, exactly as if Gantry
 // had been killed. Execute takes any run that is not final — queued, or
 // left running — and rebuilds the loop's state from the store: attempts
-// recorded running are recorded lost (what is left of their processes is
-// found by their environment and killed first) and retried within their
-// budget, back-offs resume with what remains of them, and the run timeout
-// counts from the run's first start.
+// recorded running are recorded lost (the executor of the task's kind is
+// handed the attempt's executor.Handle and kills what is left of it
+// first) and retried within their budget, back-offs resume with what
+// remains of them, and the run timeout counts from the run's first start.
 //
 // # Pools
 //

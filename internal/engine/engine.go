@@ -19,20 +19,17 @@ import (
 	"github.com/gantryhq/gantry/internal/store"
 )
 
-// Executor runs one task attempt to its end.
-type Executor interface {
-	Run(ctx context.Context, a executor.Attempt) executor.Result
-}
-
 // SecretFunc returns the value of the named secret.
 type SecretFunc func(name string) (string, error)
 
-// Config wires an Engine. Store and Exec are required.
+// Config wires an Engine. Store and Executors are required.
 type Config struct {
-	Store  store.Store
-	Exec   Executor
-	Clock  Clock        // nil: the system clock
-	Logger *slog.Logger // nil: discard
+	Store store.Store
+	// Executors runs each task by its kind; a task of a kind it lacks
+	// fails, saying so.
+	Executors executor.Set
+	Clock     Clock        // nil: the system clock
+	Logger    *slog.Logger // nil: discard
 	// LogDir holds attempt logs and output files: LogDir/<run>/<task>.<n>.log.
 	LogDir  string
 	Secrets SecretFunc // nil: every secret reference fails the run request
@@ -43,7 +40,7 @@ type Config struct {
 	// persisted, from the run's own goroutine.
 	OnAttempt func(run record.Run, a record.TaskAttempt)
 	Rand      func() float64 // jitter source in [0, 1); nil: math/rand/v2
-	KillGrace time.Duration  // SIGTERM → SIGKILL; 0: the executor's default
+	KillGrace time.Duration  // SIGTERM → SIGKILL; 0: executor.DefaultKillGrace
 	// LogLimit caps each attempt's log, in bytes (head and tail kept);
 	// 0: executor.DefaultLogLimit.
 	LogLimit int64

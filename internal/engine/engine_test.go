@@ -13,6 +13,7 @@ import (
 
 	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/executor"
+	"github.com/gantryhq/gantry/internal/executor/process"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
@@ -60,13 +61,13 @@ func newHarness(t *testing.T, mod func(*engine.Config)) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	exe, err := executor.New(executor.Options{})
+	exe, err := process.New(process.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, dir: dir, store: st, clock: &fakeClock{}}
 	cfg := engine.Config{
-		Store: st, Exec: exe, Clock: h.clock, LogDir: filepath.Join(dir, "logs"),
+		Store: st, Executors: executor.Set{process.Kind: exe}, Clock: h.clock, LogDir: filepath.Join(dir, "logs"),
 		Rand:      func() float64 { return 0.5 },
 		KillGrace: 200 * time.Millisecond,
 		Observe: func(ev engine.Event) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/executor"
@@ -14,21 +13,6 @@ import (
 // ErrMismatch marks a run that cannot be executed with the pipeline given:
 // the pipeline changed under it.
 var ErrMismatch = errors.New("run does not match its pipeline")
-
-// Reaper finds and kills what is left of an attempt whose Gantry stopped.
-type Reaper interface {
-	Reap(ctx context.Context, pid int, env ...string) (bool, error)
-}
-
-// ReapAttempt kills whatever is left of attempt a, if exec can: the
-// processes whose environment names this very attempt.
-func ReapAttempt(ctx context.Context, exec Executor, a record.TaskAttempt) (bool, error) {
-	rp, ok := exec.(Reaper)
-	if !ok {
-		return false, nil
-	}
-	return rp.Reap(ctx, a.PID, "GANTRY_ATTEMPT_ID="+strconv.FormatInt(a.ID, 10), "GANTRY_OUTPUT="+outputPath(a.LogPath))
-}
 
 // Execute takes an existing run to its end: a queued run starts, and a run
 // that was running when Gantry stopped resumes from its recorded state.
@@ -126,11 +110,11 @@ func (r *runner) restorePending(t *task, now time.Time) {
 }
 
 // recoverAttempt records an attempt that was running when Gantry stopped
-// as lost, killing its processes first if they are still alive, and lets
-// the usual rules decide whether it is retried.
+// as lost, having the executor of its task's kind kill what is left of it
+// first, and lets the usual rules decide whether it is retried.
 func (r *runner) recoverAttempt(ctx context.Context, t *task, a record.TaskAttempt) {
 	msg := "lost: Gantry stopped while it ran"
-	killed, err := ReapAttempt(ctx, r.e.cfg.Exec, a)
+	killed, err := ReapAttempt(ctx, r.e.cfg.Executors, r.req.Pipeline, a)
 	switch {
 	case err != nil:
 		r.e.cfg.Logger.Warn("reap orphaned attempt", "run_id", r.run.ID, "task", t.spec.ID, "pid", a.PID, "err", err)

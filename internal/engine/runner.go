@@ -292,6 +292,10 @@ func (r *runner) start(runCtx context.Context) {
 	for _, idx := range r.starts {
 		t := r.tasks[idx]
 		a, err := r.attempt(t)
+		var x executor.Executor
+		if err == nil {
+			x, err = executorFor(r.e.cfg.Executors, a.Kind)
+		}
 		if err != nil {
 			r.results <- attemptDone{idx: idx, res: executor.Result{
 				Outcome: executor.Failed, ExitCode: -1, Error: err.Error(),
@@ -303,7 +307,7 @@ func (r *runner) start(runCtx context.Context) {
 		// it was given, which a pid written a moment after the fork could
 		// miss anyway, and a write per start would double the commits.
 		go func() {
-			r.results <- attemptDone{idx: idx, res: r.e.cfg.Exec.Run(runCtx, a)}
+			r.results <- attemptDone{idx: idx, res: x.Run(runCtx, a)}
 		}()
 	}
 	r.starts = r.starts[:0]
@@ -358,6 +362,7 @@ func (r *runner) attempt(t *task) (executor.Attempt, error) {
 	env = append(env, t.env...)
 	env = append(env, tplEnv...)
 	a := executor.Attempt{
+		Kind:        kindOf(st),
 		Command:     cmd,
 		Dir:         dir,
 		Env:         env,

@@ -1,64 +1,25 @@
-// Package executor runs one task attempt as a local process.
+// Package executor is the vocabulary of one task attempt, shared by the
+// engine that asks for attempts and the executors that run them: an
+// Attempt (its kind, command, env, timeout, resource limits and the
+// secrets to redact from everything it prints), its Result, and a Handle
+// to find it again after a crash.
 //
-// # Process model
+// # Kinds
 //
-// An attempt runs as `sh -c <command>` in its own process group, so that a
-// timeout or a cancellation can signal the whole tree at once: SIGTERM to the
-// group, then SIGKILL after the attempt's kill grace. Whatever the outcome,
-// once the leader has exited the group is SIGKILLed to clean up stragglers
-// (`sleep 1000 &`). The leader is observed with waitid(WNOWAIT), so its pid —
-// and with it the process-group id — stays reserved until the group has been
-// killed; a recycled pid can never be signalled by mistake.
+// A task's kind (spec `kind:`, "process" by default) picks the Executor
+// that runs its attempts. Each kind is a sub-package: executor/process
+// runs a local process group under a cgroup. A Set holds one Executor per
+// kind; package app builds it, and the engine looks the kind of each task
+// up in it — a task of a kind the Set lacks fails with an error saying so.
 //
-// # Containment and resource limits
+// # Recovery
 //
-// The cgroup setup is detected once, in New. Every attempt, limits or not,
-// gets a cgroup of its own under the executor's own cgroup
-// (<own>/gantry/<pid>-<n>):
+// An attempt whose Gantry stopped is recovered by the executor of its
+// kind: the engine hands it a Handle — what Result.PID reported, as
+// recorded, and the environment entries that belong to that attempt alone
+// — and the executor ends whatever of the attempt is still running.
 //
-//   - cgroup v2, when the unified hierarchy has the memory or cpu
-//     controller delegated: the child is cloned straight into its cgroup
-//     (CLONE_INTO_CGROUP); memory.max, cpu.max, memory.peak, cpu.stat and
-//     the oom_kill count of memory.events are used.
-//   - cgroup v1: the shell is started behind a gate — it blocks reading an
-//     extra pipe until its pid has been written into every cgroup.procs — so
-//     not a byte is allocated outside the cgroup, without an extra exec.
-//   - cgroup v2 without controllers, when nothing better is writable: it
-//     enforces no limit but contains and accounts CPU like the others.
-//   - none: a memory limit is enforced by polling the summed RSS of the
-//     process group every 50ms; a CPU limit is not enforced. Limits reports
-//     which applies.
-//
-// Any process of the attempt's cgroup that the kernel killed for memory
-// (the oom_kill count of memory.events on v2, of memory.oom_control on v1)
-// makes the attempt MemoryExceeded, counted in Result.OOMKills, even when
-// the leader exited 0: a shell that waits for a killed child and exits 0
-// did not do its work.
-//
-// The cgroup is what ends an attempt whole: a process that left the
-// process group (setsid, a double fork) is still in it, and when the leader
-// has exited every process in it is killed (cgroup.kill; before Linux 5.14
-// the cgroup is frozen and killed pid by pid; on v1 pid by pid until it
-// stays empty) before it is removed. Its peak memory and CPU time are the
-// attempt's. Without a cgroup, the escapees are found instead by the
-// entries of their environment only this attempt's processes carry —
-// GANTRY_OUTPUT and GANTRY_ATTEMPT_ID, as crash recovery (Reap) finds an
-// orphaned attempt — and each is signalled through a pidfd taken before its
-// environment is checked again, so a reused pid is never hit. A process
-// that scrubs its environment escapes that scan.
-//
-// # Logs and outputs
-//
-// Standard output and error are appended to the attempt's log, through a
-// pipe, to a file made on the first byte. With secrets to redact or a
-// follower, the stream first passes a copier: an Aho–Corasick automaton
-// over every shape of every secret (the value, its CRLF form, each line of
-// a multi-line value) replaces them with <redacted> whatever the write
-// boundaries, holding back only the bytes that may still start a secret;
-// the follower then gets whole lines, prefixed. The log keeps at most
-// Attempt.LogLimit bytes (DefaultLogLimit, 100 MiB): the head as it comes
-// and, from a ring buffer written when the attempt ends, the tail, with a
-// line saying how much was cut between them; the task is never slowed.
-// After exit the `key=value` lines the task wrote to $GANTRY_OUTPUT, with
-// the same redaction, become the attempt's outputs.
+// Adding a kind (a container, a Kubernetes job) is a package implementing
+// Executor that passes executortest.Run, a block in spec for the task's
+// fields, and one line in app.
 package executor

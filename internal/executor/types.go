@@ -7,9 +7,20 @@ import (
 	"github.com/gantryhq/gantry/internal/record"
 )
 
+// DefaultKillGrace is how long an attempt that is being ended is given to
+// stop by itself before it is killed, when the attempt does not say.
+const DefaultKillGrace = 5 * time.Second
+
+// DefaultLogLimit caps an attempt's log when the attempt sets no limit: a
+// task that prints without end must not fill the disk under the server.
+const DefaultLogLimit = 100 << 20
+
 // Attempt is everything needed to run one task attempt.
 type Attempt struct {
-	Command string   // run by `/bin/sh -c`; rendered, its template values in Env
+	// Kind is the task's kind, which picked the executor: "process"
+	// runs Command with `/bin/sh -c` in Dir.
+	Kind    string
+	Command string   // rendered, its template values in Env
 	Dir     string   // working directory; "" = the current one
 	Env     []string // KEY=VALUE added to the parent's environment
 	// Timeout is the attempt's deadline; 0 = none. The caller may also
@@ -32,7 +43,8 @@ type Attempt struct {
 	// attempt's output goes: log, follower, outputs and output errors. A
 	// multi-line value is also found with CRLF line ends and line by line.
 	Redact []string
-	// Started, when set, is called once the process exists.
+	// Started, when set, is called once the attempt is running, with
+	// what Result.PID will hold.
 	Started func(pid int, at time.Time)
 }
 
@@ -50,9 +62,11 @@ const (
 
 // Result is what happened to one attempt.
 type Result struct {
-	Outcome    Outcome
-	ExitCode   int    // -1 when killed by a signal or never started
-	Signal     string // "killed", "terminated", ... ; "" when it exited
+	Outcome  Outcome
+	ExitCode int    // -1 when killed by a signal or never started
+	Signal   string // "killed", "terminated", ... ; "" when it exited
+	// PID is the kind's reference to the attempt, recorded and handed
+	// back in Handle.PID: the process kind's process group.
 	PID        int
 	StartedAt  time.Time
 	FinishedAt time.Time
@@ -65,4 +79,15 @@ type Result struct {
 	Outputs      []record.Output
 	OutputErrors []string // e.g. `line 3: "rows 12": want key=value`
 	Error        string   // one line, for people: "exit status 3", "timed out after 2s", ...
+}
+
+// LimitSupport says how an Executor enforces resource limits on this
+// machine.
+type LimitSupport struct {
+	Cgroup string // "v2", "v1" or "none"; "" for a kind without cgroups
+	Memory bool   // memory limits are enforced by a cgroup
+	CPU    bool   // CPU limits are enforced by a cgroup
+	// Note is one line for people when a limit is not enforced by a
+	// cgroup; "" when both are.
+	Note string
 }

@@ -71,7 +71,7 @@ tasks:
 	b := queueBackfill(t, e.st, "bulk", queued, 2)
 	counter := &readCounter{Store: e.st}
 	srv := server.New(server.Config{
-		ProjectDir: e.dir, Store: counter, Exec: e.exe, LogDir: e.logDir,
+		ProjectDir: e.dir, Store: counter, Executors: e.exe, LogDir: e.logDir,
 		Logger: slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err := srv.Start(e.ctx); err != nil {

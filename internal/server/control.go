@@ -10,6 +10,7 @@ import (
 	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/schedule"
+	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
 )
 
@@ -133,12 +134,18 @@ func (s *Server) cancelIdle(ctx context.Context, run record.Run) error {
 	if err != nil {
 		return err
 	}
+	// The kinds of its tasks, when the loaded pipeline is what the run
+	// ran (s.mu is held); nil: every kind is asked.
+	var p *spec.Pipeline
+	if pl := s.pipes[run.Pipeline]; pl != nil && pl.revision == run.Revision {
+		p = pl.spec
+	}
 	for i := range atts {
 		a := &atts[i]
 		if a.State != record.TaskRunning {
 			continue
 		}
-		if _, err := engine.ReapAttempt(ctx, s.cfg.Exec, *a); err != nil {
+		if _, err := engine.ReapAttempt(ctx, s.cfg.Executors, p, *a); err != nil {
 			return fmt.Errorf("kill what is left of attempt %d: %w", a.ID, err)
 		}
 		a.State, a.FinishedAt, a.Error = record.TaskCancelled, now, "cancelled while no server ran it"

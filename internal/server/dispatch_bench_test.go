@@ -11,6 +11,7 @@ import (
 	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/server"
+	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store/storesqlite"
 )
 
@@ -22,6 +23,8 @@ func (instantExec) Run(_ context.Context, _ executor.Attempt) executor.Result {
 	now := time.Now()
 	return executor.Result{Outcome: executor.Succeeded, StartedAt: now, FinishedAt: now}
 }
+
+func (instantExec) Reap(context.Context, executor.Handle) (bool, error) { return false, nil }
 
 // finishCounter hears of every finished run.
 type finishCounter struct{ done chan struct{} }
@@ -100,7 +103,7 @@ func benchBacklog(b *testing.B, queued int) {
 
 	done := finishCounter{done: make(chan struct{}, total)}
 	srv := server.New(server.Config{
-		ProjectDir: dir, Store: st, Exec: instantExec{}, LogDir: b.TempDir(),
+		ProjectDir: dir, Store: st, Executors: executor.Set{spec.KindProcess: instantExec{}}, LogDir: b.TempDir(),
 		Observer: done, DispatchEvery: time.Hour,
 	})
 	b.ResetTimer()

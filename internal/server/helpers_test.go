@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gantryhq/gantry/internal/executor"
+	"github.com/gantryhq/gantry/internal/executor/process"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/server"
 	"github.com/gantryhq/gantry/internal/store"
@@ -74,7 +75,7 @@ type env struct {
 	dir    string // the project folder
 	logDir string
 	st     *storesqlite.Store
-	exe    *executor.Executor
+	exe    executor.Set
 	log    *syncBuffer
 	srv    *server.Server // the latest server started
 }
@@ -96,11 +97,11 @@ func newEnv(t *testing.T, files map[string]string) *env {
 	}
 	e.st = st
 	t.Cleanup(func() { st.Close() }) // registered first: runs after every server stopped
-	exe, err := executor.New(executor.Options{})
+	exe, err := process.New(process.Options{})
 	if err != nil {
 		t.Fatalf("executor: %v", err)
 	}
-	e.exe = exe
+	e.exe = executor.Set{process.Kind: exe}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("server log:\n%s", e.log.String())
@@ -153,7 +154,7 @@ func (e *env) newServer() *server.Server {
 	return server.New(server.Config{
 		ProjectDir: e.dir,
 		Store:      e.st,
-		Exec:       e.exe,
+		Executors:  e.exe,
 		LogDir:     e.logDir,
 		Logger:     slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})

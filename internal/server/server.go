@@ -11,6 +11,7 @@ import (
 
 	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/engine/pool"
+	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
@@ -24,7 +25,7 @@ type Observer interface {
 	SchedulerLag(pipeline, env string, d time.Duration)
 }
 
-// Config wires a Server. ProjectDir, Store and Exec are required.
+// Config wires a Server. ProjectDir, Store and Executors are required.
 type Config struct {
 	ProjectDir string
 	Store      store.Store
@@ -33,12 +34,12 @@ type Config struct {
 	StoreHealth interface{ Err() error }
 	// LogLimit caps each attempt's log (gantry.yaml logs.max_size, read
 	// at start); 0: the executor's default.
-	LogLimit int64
-	Exec     engine.Executor
-	Secrets  engine.SecretFunc
-	LogDir   string
-	Logger   *slog.Logger
-	Observer Observer // nil: none
+	LogLimit  int64
+	Executors executor.Set
+	Secrets   engine.SecretFunc
+	LogDir    string
+	Logger    *slog.Logger
+	Observer  Observer // nil: none
 	// CatchupGrace is how late a tick may be noticed and still count as
 	// on time for `catchup: none`; 0 means one minute.
 	CatchupGrace time.Duration
@@ -136,7 +137,7 @@ func New(cfg Config) *Server {
 	s.eng = engine.New(engine.Config{
 		Pools:     s.pools,
 		Store:     cfg.Store,
-		Exec:      cfg.Exec,
+		Executors: cfg.Executors,
 		Logger:    cfg.Logger,
 		LogDir:    cfg.LogDir,
 		Secrets:   cfg.Secrets,

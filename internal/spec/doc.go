@@ -22,6 +22,15 @@
 // "not set", so the readiness gate can tell what the author wrote. Each
 // type's comment says what its zero value falls back to.
 //
+// # Task kinds
+//
+// A task's `kind:` says what runs it; "process", the default, runs its
+// `run:` command in its `workdir:` as a local process group. Each kind
+// has a block of fields of its own — process's are written on the task
+// itself — and a task may use only its own kind's. An unknown kind is an
+// error at its position, with the nearest known kind as a hint. Kinds
+// lists them, and the JSON Schema offers the same.
+//
 // # Working directories
 //
 // A project is a folder holding gantry.yaml and pipelines/. Tasks run in

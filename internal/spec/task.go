@@ -6,7 +6,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-var taskKeys = []string{"id", "needs", "run", "workdir", "env", "retries", "timeout", "resources"}
+var taskKeys = []string{"id", "kind", "needs", "run", "workdir", "env", "retries", "timeout", "resources"}
 
 // tasks decodes `tasks:` and merges the pipeline's defaults into each.
 func (d *decoder) tasks(n *yaml.Node, path string, defs TaskDefaults) []Task {
@@ -32,17 +32,19 @@ func (d *decoder) task(n *yaml.Node, path string, defs TaskDefaults) Task {
 	if !ok {
 		return t
 	}
-	hasID, hasRun := false, false
+	hasID := false
+	var kindNode *yaml.Node
 	for _, f := range fields {
 		v, p := f.Value, f.Path
 		switch f.Key {
 		case "id":
 			hasID = true
 			t.ID, _ = d.strMatching(v, p, nameRe, "task id")
+		case "kind":
+			kindNode = v
 		case "needs":
 			t.Needs = d.needs(v, p)
 		case "run":
-			hasRun = true
 			t.Run, _ = d.str(v, p)
 		case "workdir":
 			t.Workdir, _ = d.str(v, p)
@@ -59,9 +61,7 @@ func (d *decoder) task(n *yaml.Node, path string, defs TaskDefaults) Task {
 	if !hasID {
 		d.errorf(n, path, "missing `id:`")
 	}
-	if !hasRun {
-		d.errorf(n, path, "missing `run:` (the shell command to run)")
-	}
+	t.Kind = d.kind(n, kindNode, path, fields)
 	if t.Retries == nil && defs.Retries != nil {
 		r := *defs.Retries
 		t.Retries = &r

@@ -95,8 +95,12 @@ type Concurrency struct {
 // Task is one node of the DAG. Retries, Timeout and Resources already
 // include the pipeline's defaults.
 type Task struct {
-	ID        string
-	Needs     []string
+	ID string
+	// Kind picks what runs the task's attempts: KindProcess (the
+	// default) or another of Kinds, each with its block of fields.
+	Kind  string
+	Needs []string
+	// Run and Workdir are the process kind's block.
 	Run       string // a shell command; may hold templates, see Render
 	Workdir   string // relative to the project folder, or absolute; see Pipeline.WorkDir
 	Env       []EnvVar

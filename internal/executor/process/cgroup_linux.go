@@ -1,0 +1,298 @@
+package process
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// cfsPeriod is the CPU bandwidth period, in microseconds, for CPU quotas.
+const cfsPeriod = 100_000
+
+var cgroupSeq atomic.Uint64
+
+// attemptCgroup is the cgroup of one attempt: one directory on v2, one per
+// hierarchy on v1.
+type attemptCgroup struct {
+	version string
+	dirs    []string // every directory, for joining, killing and removal
+	memDir  string   // memory controller; "" when not joined
+	acctDir string   // CPU accounting; "" when not joined
+	fd      int      // v2: the directory, for CLONE_INTO_CGROUP; -1 on v1
+	// v2: the kernel (5.14+) kills the whole cgroup through cgroup.kill;
+	// older ones are frozen and killed pid by pid.
+	canKill bool
+}
+
+// killTimeout bounds how long the end of an attempt waits for its cgroup
+// to empty: a process in uninterruptible sleep dies only when it wakes.
+const killTimeout = 5 * time.Second
+
+// create makes the attempt's cgroup with its limits set.
+func (s *cgroupSetup) create(memLimit, milliCPU int64) (cg *attemptCgroup, err error) {
+	name := fmt.Sprintf("%d-%d", os.Getpid(), cgroupSeq.Add(1))
+	cg = &attemptCgroup{version: s.version, fd: -1}
+	defer func() {
+		if err != nil {
+			cg.remove()
+		}
+	}()
+	if s.version == "v2" {
+		return cg, cg.createV2(s, filepath.Join(s.v2Base, name), memLimit, milliCPU)
+	}
+	return cg, cg.createV1(s, name, memLimit, milliCPU)
+}
+
+func (cg *attemptCgroup) createV2(s *cgroupSetup, dir string, memLimit, milliCPU int64) error {
+	if err := cg.mkdir(dir); err != nil {
+		return err
+	}
+	if s.memory {
+		cg.memDir = dir
+	}
+	cg.acctDir = dir
+	if memLimit > 0 && s.memory {
+		if err := writeFile(filepath.Join(dir, "memory.max"), strconv.FormatInt(memLimit, 10)); err != nil {
+			return fmt.Errorf("set memory.max: %w", err)
+		}
+		_ = writeFile(filepath.Join(dir, "memory.swap.max"), "0") // absent without swap accounting
+	}
+	if milliCPU > 0 && s.cpu {
+		if err := writeFile(filepath.Join(dir, "cpu.max"), fmt.Sprintf("%d %d", cpuQuota(milliCPU), cfsPeriod)); err != nil {
+			return fmt.Errorf("set cpu.max: %w", err)
+		}
+	}
+	_, err := os.Stat(filepath.Join(dir, "cgroup.kill"))
+	cg.canKill = err == nil
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", dir, err)
+	}
+	cg.fd = fd
+	return nil
+}
+
+func (cg *attemptCgroup) createV1(s *cgroupSetup, name string, memLimit, milliCPU int64) error {
+	if s.v1Memory != "" {
+		dir := filepath.Join(s.v1Memory, name)
+		if err := cg.mkdir(dir); err != nil {
+			return err
+		}
+		cg.memDir = dir
+		if memLimit > 0 {
+			if err := writeFile(filepath.Join(dir, "memory.limit_in_bytes"), strconv.FormatInt(memLimit, 10)); err != nil {
+				return fmt.Errorf("set memory.limit_in_bytes: %w", err)
+			}
+			// Memory plus swap at the same figure: no swapping past the
+			// limit. Absent without swap accounting.
+			_ = writeFile(filepath.Join(dir, "memory.memsw.limit_in_bytes"), strconv.FormatInt(memLimit, 10))
+		}
+	}
+	// The cpu hierarchy only for a quota: accounting is cpuacct's, and
+	// containment needs one hierarchy.
+	if s.v1CPU != "" && (milliCPU > 0 || s.v1CPU == s.v1CPUAcct) {
+		dir := filepath.Join(s.v1CPU, name)
+		if err := cg.mkdir(dir); err != nil {
+			return err
+		}
+		if milliCPU > 0 {
+			if err := writeFile(filepath.Join(dir, "cpu.cfs_period_us"), strconv.Itoa(cfsPeriod)); err != nil {
+				return fmt.Errorf("set cpu.cfs_period_us: %w", err)
+			}
+			if err := writeFile(filepath.Join(dir, "cpu.cfs_quota_us"), strconv.FormatInt(cpuQuota(milliCPU), 10)); err != nil {
+				return fmt.Errorf("set cpu.cfs_quota_us: %w", err)
+			}
+		}
+	}
+	if s.v1CPUAcct != "" {
+		dir := filepath.Join(s.v1CPUAcct, name)
+		if err := cg.mkdir(dir); err != nil { // the cpu directory when co-mounted
+			return err
+		}
+		cg.acctDir = dir
+	}
+	return nil
+}
+
+func (cg *attemptCgroup) mkdir(dir string) error {
+	if slices.Contains(cg.dirs, dir) {
+		return nil
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return err
+	}
+	cg.dirs = append(cg.dirs, dir)
+	return nil
+}
+
+func cpuQuota(milliCPU int64) int64 {
+	return max(milliCPU*cfsPeriod/1000, 1000) // the kernel's minimum is 1ms
+}
+
+// join moves pid into every directory (v1, where a child cannot be cloned
+// into its cgroup).
+func (cg *attemptCgroup) join(pid int) error {
+	for _, dir := range cg.dirs {
+		if err := writeFile(filepath.Join(dir, "cgroup.procs"), strconv.Itoa(pid)); err != nil {
+			return fmt.Errorf("join %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// pids lists the processes still in the cgroup.
+func (cg *attemptCgroup) pids() []int {
+	seen := map[int]bool{}
+	var pids []int
+	for _, dir := range cg.dirs {
+		data, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+		for _, f := range strings.Fields(string(data)) {
+			if pid, err := strconv.Atoi(f); err == nil && !seen[pid] {
+				seen[pid] = true
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return pids
+}
+
+// signal sends sig to every process in the cgroup.
+func (cg *attemptCgroup) signal(sig syscall.Signal) {
+	if sig == syscall.SIGKILL && cg.canKill {
+		if writeFile(filepath.Join(cg.dirs[0], "cgroup.kill"), "1") == nil {
+			return
+		}
+	}
+	for _, pid := range cg.pids() {
+		_ = syscall.Kill(pid, sig)
+	}
+}
+
+// killAll SIGKILLs every process in the cgroup, however it left the
+// process group, and returns once the cgroup is empty. Without
+// cgroup.kill, a v2 cgroup is frozen first so that nothing forks between
+// listing and killing (a frozen process still dies of SIGKILL); on v1 the
+// list is killed until it stays empty.
+func (cg *attemptCgroup) killAll() error {
+	if len(cg.dirs) == 0 || len(cg.pids()) == 0 {
+		return nil
+	}
+	if cg.version == "v2" && !cg.canKill {
+		_ = writeFile(filepath.Join(cg.dirs[0], "cgroup.freeze"), "1")
+	}
+	deadline := time.Now().Add(killTimeout)
+	for {
+		cg.signal(syscall.SIGKILL)
+		time.Sleep(time.Millisecond) // the kernel's exit, not a guess at the task
+		left := cg.pids()
+		if len(left) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cgroup %s: %d processes did not die: %v", cg.dirs[0], len(left), left)
+		}
+	}
+}
+
+// usage returns the cgroup's peak memory in bytes and its CPU time; zero
+// where the kernel does not say.
+func (cg *attemptCgroup) usage() (peak int64, cpu time.Duration) {
+	if cg.version == "v2" {
+		if cg.memDir != "" {
+			peak = readInt(filepath.Join(cg.memDir, "memory.peak"))
+		}
+		if usec, ok := readKeyed(filepath.Join(cg.acctDir, "cpu.stat"), "usage_usec"); ok {
+			cpu = time.Duration(usec) * time.Microsecond
+		}
+		return peak, cpu
+	}
+	if cg.memDir != "" {
+		peak = readInt(filepath.Join(cg.memDir, "memory.max_usage_in_bytes"))
+	}
+	if cg.acctDir != "" {
+		cpu = time.Duration(readInt(filepath.Join(cg.acctDir, "cpuacct.usage")))
+	}
+	return peak, cpu
+}
+
+// oomKills returns how many processes of the cgroup the kernel killed for
+// memory, whichever process it was: a child killed while the leader goes
+// on to exit 0 counts as much as the leader itself. exact is false on
+// kernels before 4.13, which do not count kills: there n is 1 when the
+// cgroup hit its limit at all, which page cache reclaimed at the limit
+// also does, so it is evidence only for an attempt that failed.
+func (cg *attemptCgroup) oomKills() (n int64, exact bool) {
+	if cg.memDir == "" {
+		return 0, true
+	}
+	if cg.version == "v2" {
+		n, _ := readKeyed(filepath.Join(cg.memDir, "memory.events"), "oom_kill")
+		return n, true
+	}
+	if n, ok := readKeyed(filepath.Join(cg.memDir, "memory.oom_control"), "oom_kill"); ok {
+		return n, true
+	}
+	if readInt(filepath.Join(cg.memDir, "memory.failcnt")) > 0 {
+		return 1, false
+	}
+	return 0, false
+}
+
+// remove deletes the cgroup's directories. A directory whose last
+// process is still exiting is busy for a moment, so removal is retried.
+func (cg *attemptCgroup) remove() error {
+	if cg.fd >= 0 {
+		_ = syscall.Close(cg.fd)
+		cg.fd = -1
+	}
+	var errs []error
+	for _, dir := range cg.dirs {
+		var err error
+		for i := 0; i < 50; i++ {
+			if err = os.Remove(dir); err == nil || os.IsNotExist(err) || !errors.Is(err, syscall.EBUSY) {
+				break
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		if err != nil && !os.IsNotExist(err) {
+			errs = append(errs, err)
+		}
+	}
+	cg.dirs = nil
+	return errors.Join(errs...)
+}
+
+func readInt(path string) int64 {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.ParseInt(string(bytes.TrimSpace(data)), 10, 64)
+	return n
+}
+
+// readKeyed reads the value of key from a flat-keyed file ("key value" lines).
+func readKeyed(path, key string) (int64, bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.Lines(string(data)) {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if ok && k == key {
+			n, err := strconv.ParseInt(v, 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,31 @@
+//go:build !linux
+
+package process
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/executor"
+)
+
+type cgroupSetup struct {
+	version     string
+	memory, cpu bool
+}
+
+func detectCgroups(string) (*cgroupSetup, error) {
+	return nil, errors.New("cgroups need linux")
+}
+
+// Run reports that local processes are only run on Linux so far.
+func (e *Executor) Run(context.Context, executor.Attempt) executor.Result {
+	now := time.Now()
+	return executor.Result{Outcome: executor.Failed, ExitCode: -1, StartedAt: now, FinishedAt: now,
+		Error: "start: executor: not supported on " + runtime.GOOS}
+}
+
+// Reap finds nothing: no process was started.
+func (e *Executor) Reap(context.Context, executor.Handle) (bool, error) { return false, nil }

@@ -1,0 +1,252 @@
+package process
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/executor"
+	"golang.org/x/sys/unix"
+)
+
+// waitDelay bounds how long output is drained after the attempt's
+// processes are gone; only an escapee outside any cgroup that scrubbed its
+// environment can still hold the pipe.
+const waitDelay = time.Second
+
+// gatePrefix holds the shell until its pid is in the attempt's v1 cgroups:
+// it reads fd 3 until the executor closes the other end. The newline keeps
+// a syntax error in the command from stopping the shell before the gate.
+const gatePrefix = "read _ <&3; exec 3<&-\n"
+
+// Run runs one attempt to its end and reports what happened. It never
+// panics and always returns once every process of the attempt is gone:
+// every process of its cgroup, or without one every process that still
+// carries the attempt's GANTRY_OUTPUT (and GANTRY_ATTEMPT_ID) in its
+// environment.
+func (e *Executor) Run(ctx context.Context, a executor.Attempt) (res executor.Result) {
+	r := &attemptRun{e: e, a: a}
+	defer func() {
+		if p := recover(); p != nil {
+			r.abort()
+			r.cleanup()
+			res = failed(fmt.Sprintf("executor: panic: %v", p))
+		}
+	}()
+	if err := ctx.Err(); err != nil {
+		res = failed("cancelled before start")
+		res.Outcome = executor.Cancelled
+		if errors.Is(err, context.DeadlineExceeded) {
+			res.Outcome, res.Error = executor.TimedOut, "run timeout"
+		}
+		return res
+	}
+	if err := r.prepare(); err != nil {
+		r.cleanup()
+		return failed("start: " + err.Error())
+	}
+	if err := r.start(); err != nil {
+		r.cleanup()
+		return failed("start: " + err.Error())
+	}
+	r.supervise(ctx)
+	return r.finish()
+}
+
+func failed(msg string) executor.Result {
+	now := time.Now()
+	return executor.Result{Outcome: executor.Failed, ExitCode: -1, Error: msg, StartedAt: now, FinishedAt: now}
+}
+
+// attemptRun is the state of one Run.
+type attemptRun struct {
+	e   *Executor
+	a   executor.Attempt
+	cmd *exec.Cmd
+
+	log    *lazyFile
+	copier *lineWriter // nil on the fast path
+	cg     *attemptCgroup
+	gate   *os.File // v1: the write end the shell waits on
+	poller *rssPoller
+
+	pid        int
+	parentRSS  int64 // Gantry's own high-water mark when the attempt started
+	startedAt  time.Time
+	finishedAt time.Time
+	reaped     bool
+
+	// mu guards reason, exited and grace against supervise's callbacks.
+	mu     sync.Mutex
+	exited bool
+	grace  *time.Timer
+	// Why the executor ended the attempt; "" when it ended by itself.
+	reason    executor.Outcome
+	reasonMsg string
+}
+
+func (r *attemptRun) prepare() error {
+	a := &r.a
+	if a.KillGrace <= 0 {
+		a.KillGrace = executor.DefaultKillGrace
+	}
+	r.log = newLazyFile(a.LogPath, a.LogLimit)
+	env := append(slices.Clip(r.e.env), a.Env...)
+	if a.OutputPath != "" {
+		// Not created here: creating a file costs as much as a short task
+		// on some filesystems, so the task creates it if it reports.
+		if err := os.Remove(a.OutputPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("output file: %w", err)
+		}
+		if err := os.MkdirAll(filepath.Dir(a.OutputPath), 0o755); err != nil {
+			return fmt.Errorf("output file: %w", err)
+		}
+		env = append(env, "GANTRY_OUTPUT="+a.OutputPath)
+	}
+	script := a.Command
+	r.cmd = &exec.Cmd{
+		Path:        r.e.sh,
+		Dir:         a.Dir,
+		Env:         env,
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+		WaitDelay:   waitDelay,
+	}
+	// Output goes through a pipe to a log file made on the first byte, so
+	// a silent task creates no file at all.
+	if needsCopier(a) {
+		r.copier = newLineWriter(r.log, *a, &r.e.followMu)
+		r.cmd.Stdout, r.cmd.Stderr = r.copier, r.copier
+	} else {
+		r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
+	}
+	if err := r.setupCgroup(); err != nil {
+		return err
+	}
+	if r.cg != nil && r.cg.version == "v1" {
+		gateR, gateW, err := os.Pipe()
+		if err != nil {
+			return fmt.Errorf("gate pipe: %w", err)
+		}
+		r.cmd.ExtraFiles, r.gate = []*os.File{gateR}, gateW
+		script = gatePrefix + script
+	}
+	r.cmd.Args = []string{"sh", "-c", script}
+	return nil
+}
+
+// setupCgroup gives every attempt its own cgroup where one can be made,
+// limits or not: it is what holds, and at the end kills, a process that
+// left the process group. A cgroup that cannot be made is logged and the
+// attempt runs without: its memory limit then falls back to polling, and
+// its escapees are found by their environment.
+func (r *attemptRun) setupCgroup() error {
+	s, a := r.e.cgroups, r.a
+	if s == nil {
+		return nil
+	}
+	cg, err := s.create(a.MemoryLimit, a.MilliCPU)
+	if err != nil {
+		r.e.log.Warn("executor: create cgroup; limits fall back", "err", err)
+		return nil
+	}
+	r.cg = cg
+	if r.e.cgroupCreated != nil {
+		r.e.cgroupCreated(cg.dirs)
+	}
+	if cg.fd >= 0 {
+		r.cmd.SysProcAttr.UseCgroupFD, r.cmd.SysProcAttr.CgroupFD = true, cg.fd
+	}
+	return nil
+}
+
+func needsCopier(a *executor.Attempt) bool {
+	if a.Follow != nil {
+		return true
+	}
+	for _, s := range a.Redact {
+		if s != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *attemptRun) start() error {
+	var self syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &self) == nil {
+		r.parentRSS = self.Maxrss * 1024
+	}
+	if err := r.cmd.Start(); err != nil {
+		return err
+	}
+	r.pid, r.startedAt = r.cmd.Process.Pid, time.Now()
+	if r.gate != nil {
+		_ = r.cmd.ExtraFiles[0].Close()
+		err := r.cg.join(r.pid)
+		_ = r.gate.Close() // releases the shell
+		r.gate = nil
+		if err != nil {
+			r.abort()
+			return fmt.Errorf("cgroup: %w", err)
+		}
+	}
+	if r.a.MemoryLimit > 0 && (r.cg == nil || !r.e.cgroups.memory) {
+		r.poller = startRSSPoller(r.pid, r.a.MemoryLimit)
+	}
+	if r.a.Started != nil {
+		r.a.Started(r.pid, r.startedAt)
+	}
+	return nil
+}
+
+// cleanup releases what prepare made when the process never ran.
+func (r *attemptRun) cleanup() {
+	if r.cmd != nil {
+		for _, f := range r.cmd.ExtraFiles {
+			_ = f.Close()
+		}
+	}
+	if r.gate != nil {
+		_ = r.gate.Close()
+	}
+	if r.cg != nil {
+		_ = r.cg.remove()
+	}
+	if r.log != nil {
+		_ = r.log.Close()
+	}
+}
+
+// abort kills and reaps whatever was started, for paths that give up.
+func (r *attemptRun) abort() {
+	if r.pid == 0 || r.reaped {
+		return
+	}
+	r.killRest()
+	if r.poller != nil {
+		r.poller.Stop()
+		r.poller = nil
+	}
+	_ = r.cmd.Wait()
+	r.reaped = true
+}
+
+// waitExited blocks until process pid has exited, without reaping it: its
+// pid, and so its process-group id, cannot be reused while the group is
+// being cleaned up.
+func waitExited(pid int) {
+	for {
+		var info unix.Siginfo
+		err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if !errors.Is(err, syscall.EINTR) {
+			return
+		}
+	}
+}

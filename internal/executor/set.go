@@ -1,0 +1,68 @@
+package executor
+
+import (
+	"context"
+	"slices"
+)
+
+// Executor runs the attempts of one kind of task. It is safe for
+// concurrent use; one Executor serves every attempt of its kind in a
+// process.
+type Executor interface {
+	// Run runs one attempt to its end and reports what happened. It
+	// returns only once nothing of the attempt is left running.
+	Run(ctx context.Context, a Attempt) Result
+	// Reap finds what is left of an attempt that was running when the
+	// Gantry that started it stopped, and ends it. It reports whether
+	// anything was found, and returns once all of it is gone or ctx ends.
+	Reap(ctx context.Context, h Handle) (found bool, err error)
+}
+
+// Handle is what the executor of an attempt's kind is given to find the
+// attempt again once the Gantry that started it has stopped. The engine
+// builds it from what it recorded and does not look inside.
+type Handle struct {
+	// PID is Result.PID as recorded (the process kind's process group);
+	// 0 when Gantry stopped before recording it.
+	PID int
+	// Marks are KEY=VALUE entries of the environment the attempt was
+	// given that no other attempt of any project shares: its
+	// GANTRY_ATTEMPT_ID and GANTRY_OUTPUT. Nothing is reaped without them.
+	Marks []string
+}
+
+// Set holds the executor of every kind of task a Gantry process runs,
+// keyed by kind ("process").
+type Set map[string]Executor
+
+// Kinds lists the kinds s runs, sorted.
+func (s Set) Kinds() []string {
+	kinds := make([]string, 0, len(s))
+	for k := range s {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	return kinds
+}
+
+// Limits reports how the executor of kind enforces resource limits on
+// this machine; false when s has no such kind or its executor cannot say.
+func (s Set) Limits(kind string) (LimitSupport, bool) {
+	l, ok := s[kind].(interface{ Limits() LimitSupport })
+	if !ok {
+		return LimitSupport{}, false
+	}
+	return l.Limits(), true
+}
+
+// LimitNotes lists, one line per kind, the resource limits the executors
+// of s cannot enforce here.
+func (s Set) LimitNotes() []string {
+	var notes []string
+	for _, k := range s.Kinds() {
+		if ls, ok := s.Limits(k); ok && ls.Note != "" {
+			notes = append(notes, ls.Note)
+		}
+	}
+	return notes
+}
