@@ -97,7 +97,9 @@ func Number(q string) string {
 }
 
 // stmt is the statement for q prepared on pool, or nil when the dialect does
-// not prepare or the cache is full.
+// not prepare or the cache is full. It prepares without holding db.mu: on
+// SQLite's one write connection a prepare waits for the transaction in
+// progress, which may itself want db.mu for its statements.
 func (db *DB) stmt(ctx context.Context, write bool, q string) (*sql.Stmt, error) {
 	if !db.d.Prepare() {
 		return nil, nil
@@ -108,23 +110,29 @@ func (db *DB) stmt(ctx context.Context, write bool, q string) (*sql.Stmt, error)
 	}
 	db.mu.RLock()
 	st, ok := m[q]
+	full := len(m) >= maxCached
 	db.mu.RUnlock()
-	if ok {
+	if ok || full {
 		return st, nil
-	}
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	if st, ok := m[q]; ok {
-		return st, nil
-	}
-	if len(m) >= maxCached {
-		return nil, nil
 	}
 	st, err := pool.PrepareContext(ctx, db.text(q))
 	if err != nil {
 		return nil, db.d.MapErr(err)
 	}
+	db.mu.Lock()
+	prev, ok := m[q]
+	switch {
+	case ok:
+		db.mu.Unlock()
+		_ = st.Close()
+		return prev, nil
+	case len(m) >= maxCached:
+		db.mu.Unlock()
+		_ = st.Close()
+		return nil, nil
+	}
 	m[q] = st
+	db.mu.Unlock()
 	return st, nil
 }
 

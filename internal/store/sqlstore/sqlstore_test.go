@@ -7,8 +7,8 @@ import (
 
 func TestNumber(t *testing.T) {
 	for in, want := range map[string]string{
-		"SELECT 1":                                 "SELECT 1",
-		"a = ? AND b IN (?, ?)":                    "a = $1 AND b IN ($2, $3)",
+		"SELECT 1":              "SELECT 1",
+		"a = ? AND b IN (?, ?)": "a = $1 AND b IN ($2, $3)",
 		"x = '?' AND y = ? AND z = \"a?b\" OR w=?": "x = '?' AND y = $1 AND z = \"a?b\" OR w=$2",
 	} {
 		if got := Number(in); got != want {

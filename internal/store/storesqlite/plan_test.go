@@ -67,18 +67,19 @@ func TestQueryPlans(t *testing.T) {
 	}
 	// The dispatcher's: the heads of a queue, without a sort, and the
 	// queues, one search each.
+	qs := s.QueueSQL()
 	for _, c := range []struct {
 		name, q string
 		args    []any
 		want    string
 	}{
-		{"ListQueued pipeline", listQueuedPipelineSQL, []any{"p", "", "", 0, 8},
+		{"ListQueued pipeline", qs.Pipeline, []any{"p", "", "", 0, 8},
 			"USING INDEX runs_queued_pipeline (pipeline=? AND id>?)"},
-		{"ListQueued backfill", listQueuedBackfillSQL, []any{3, "", "", 0, 8},
+		{"ListQueued backfill", qs.Backfill, []any{3, "", "", 0, 8},
 			"USING INDEX runs_queued_backfill (backfill_id=? AND id>?)"},
-		{"ListQueues", listQueuesSQL, nil,
+		{"ListQueues", qs.Queues, nil,
 			"SEARCH runs USING INDEX runs_queued_pipeline (pipeline>?)"},
-		{"ListQueues backfills", listQueuesSQL, nil,
+		{"ListQueues backfills", qs.Queues, nil,
 			"SEARCH runs USING INDEX runs_queued_backfill (backfill_id>?)"},
 	} {
 		got := plan(c.q, c.args...)
