@@ -192,35 +192,41 @@ func (p *Plan) Done() {
 // a second attempt with the same (run, task, attempt) is store.ErrConflict.
 // IDs (and a dead letter's defaulted CreatedAt) are set only on success.
 func (s *Store) Apply(ctx context.Context, b *store.Batch) error {
-	p, err := s.Plan(b)
-	if err != nil {
-		return fmt.Errorf("apply: %w", err)
-	}
-	if p == nil {
-		return nil
-	}
-	err = s.db.WriteTx(ctx, func(tx *Tx) error {
-		if err := markReplayed(tx, p); err != nil {
-			return err
-		}
-		for i := range p.Steps {
-			st := &p.Steps[i]
-			var err error
-			if st.ID != nil {
-				err = tx.Row(st.SQL, st.Args...).Scan(st.ID)
-			} else {
-				err = tx.ExecOne(st.SQL, st.Args...)
+	return s.ApplyWith(ctx, b, func(ctx context.Context, p *Plan) error {
+		return s.db.WriteTx(ctx, func(tx *Tx) error {
+			if err := markReplayed(tx, p); err != nil {
+				return err
 			}
-			if err != nil {
-				return st.Err(err)
+			for i := range p.Steps {
+				st := &p.Steps[i]
+				var err error
+				if st.ID != nil {
+					err = tx.Row(st.SQL, st.Args...).Scan(st.ID)
+				} else {
+					err = tx.ExecOne(st.SQL, st.Args...)
+				}
+				if err != nil {
+					return st.Err(err)
+				}
 			}
-		}
-		return nil
+			return nil
+		})
 	})
+}
+
+// ApplyWith is Apply with commit, a driver's own way of running a Plan in
+// one transaction, whose errors come back mapped.
+func (s *Store) ApplyWith(ctx context.Context, b *store.Batch, commit func(context.Context, *Plan) error) error {
+	p, err := s.Plan(b)
+	if err == nil && p != nil {
+		err = commit(ctx, p)
+	}
 	if err != nil {
 		return fmt.Errorf("apply: %w", err)
 	}
-	p.Done()
+	if p != nil {
+		p.Done()
+	}
 	return nil
 }
 

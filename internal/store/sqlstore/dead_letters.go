@@ -70,9 +70,19 @@ func markReplayed(tx *Tx, p *Plan) error {
 	err := tx.ExecOne(st.SQL, st.Args...)
 	if errors.Is(err, store.ErrNotFound) {
 		var one int
-		err = NotReplayed(tx.Row(DeadLetterExistsSQL, p.b.Replayed.DeadLetter).Scan(&one))
+		err = NotReplayed(tx.Row(DeadLetterExistsSQL, st.ReplayedID()).Scan(&one))
 	}
 	return st.Err(err)
+}
+
+// ReplayedID is the dead letter a replay step marks replayed (0 for
+// another step): the argument of DeadLetterExistsSQL after a replay that
+// changed no row.
+func (st *Step) ReplayedID() int64 {
+	if r, ok := st.of.(*store.Replayed); ok {
+		return r.DeadLetter
+	}
+	return 0
 }
 
 // NotReplayed is why a replay changed no row, from the error (mapped) of

@@ -3,7 +3,6 @@ package storepg
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -28,22 +27,18 @@ var numbered = func() map[string]string {
 // attempt with the same (run, task, attempt) is store.ErrConflict. IDs (and
 // a dead letter's defaulted CreatedAt) are set only on success.
 func (s *Store) Apply(ctx context.Context, b *store.Batch) error {
-	p, err := s.Plan(b)
-	if err != nil {
-		return fmt.Errorf("apply: %w", err)
-	}
-	if p == nil {
-		return nil
-	}
+	return s.ApplyWith(ctx, b, s.commit)
+}
+
+// commit runs p in a transaction, its steps pipelined.
+func (s *Store) commit(ctx context.Context, p *sqlstore.Plan) error {
 	batch := &pgx.Batch{}
 	for _, st := range p.Steps {
 		batch.Queue(numbered[st.SQL], st.Args...)
 	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if p.Replay != nil {
-			if err := markReplayed(ctx, tx, p.Replay, b.Replayed.DeadLetter); err != nil {
-				return err
-			}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := markReplayed(ctx, tx, p.Replay); err != nil {
+			return err
 		}
 		if batch.Len() == 0 {
 			return nil
@@ -65,19 +60,19 @@ func (s *Store) Apply(ctx context.Context, b *store.Batch) error {
 		}
 		return br.Close()
 	})
-	if err != nil {
-		return fmt.Errorf("apply: %w", mapErr(err))
-	}
-	p.Done()
-	return nil
+	return mapErr(err)
 }
 
-// markReplayed runs a plan's replay of dead letter id in tx.
-func markReplayed(ctx context.Context, tx pgx.Tx, st *sqlstore.Step, id int64) error {
+// markReplayed runs a plan's replay, if any, in tx.
+func markReplayed(ctx context.Context, tx pgx.Tx, st *sqlstore.Step) error {
+	if st == nil {
+		return nil
+	}
 	err := affectedOne(tx.Exec(ctx, numbered[st.SQL], st.Args...))
 	if errors.Is(err, store.ErrNotFound) {
 		var one int32
-		err = sqlstore.NotReplayed(mapErr(tx.QueryRow(ctx, numbered[sqlstore.DeadLetterExistsSQL], id).Scan(&one)))
+		err = sqlstore.NotReplayed(mapErr(tx.QueryRow(ctx, numbered[sqlstore.DeadLetterExistsSQL],
+			st.ReplayedID()).Scan(&one)))
 	}
 	return st.Err(err)
 }

@@ -81,6 +81,8 @@ func TestQueryPlans(t *testing.T) {
 			"SEARCH runs USING INDEX runs_queued_pipeline (pipeline>?)"},
 		{"ListQueues backfills", qs.Queues, nil,
 			"SEARCH runs USING INDEX runs_queued_backfill (backfill_id>?)"},
+		{"CountWaiting", qs.CountWaiting, nil, "SCAN runs USING INDEX runs_queued_pipeline"},
+		{"CountWaiting backfills", qs.CountWaiting, nil, "SEARCH runs USING INDEX runs_queued_backfill (backfill_id>?)"},
 	} {
 		got := plan(c.q, c.args...)
 		if !strings.Contains(got, c.want) || strings.Contains(got, "TEMP B-TREE") {
