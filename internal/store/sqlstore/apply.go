@@ -201,7 +201,7 @@ func (s *Store) Apply(ctx context.Context, b *store.Batch) error {
 				st := &p.Steps[i]
 				var err error
 				if st.ID != nil {
-					err = tx.Row(st.SQL, st.Args...).Scan(st.ID)
+					*st.ID, err = tx.Insert(st.SQL, st.Args...)
 				} else {
 					err = tx.ExecOne(st.SQL, st.Args...)
 				}

@@ -104,7 +104,7 @@ func (s *Store) ListBackfills(ctx context.Context, pipeline string, n int) ([]re
 
 // SetBackfillState changes a backfill's state, or returns store.ErrNotFound.
 func (s *Store) SetBackfillState(ctx context.Context, id int64, st record.BackfillState) error {
-	if err := affectedOne(s.db.Exec(ctx, setBackfillStateSQL, string(st), id)); err != nil {
+	if err := AffectedOne(s.db.Exec(ctx, setBackfillStateSQL, string(st), id)); err != nil {
 		return fmt.Errorf("set backfill %d state: %w", id, err)
 	}
 	return nil

@@ -220,13 +220,15 @@ func (tx *Tx) prepared(q string) (*sql.Stmt, error) {
 }
 
 // prepareWanted prepares, on the write pool, the statements transactions
-// ran unprepared. A failure leaves them unprepared.
+// ran unprepared, whether or not ctx is done. A failure leaves them
+// unprepared.
 func (db *DB) prepareWanted(ctx context.Context) {
 	db.mu.Lock()
 	if len(db.wanted) == 0 {
 		db.mu.Unlock()
 		return
 	}
+	ctx = context.WithoutCancel(ctx)
 	qs := make([]string, 0, len(db.wanted))
 	for q := range db.wanted {
 		qs = append(qs, q)
@@ -256,7 +258,7 @@ func (tx *Tx) Exec(q string, args ...any) (sql.Result, error) {
 // ExecOne runs q, which must change exactly one row: none is
 // store.ErrNotFound.
 func (tx *Tx) ExecOne(q string, args ...any) error {
-	return affectedOne(tx.Exec(q, args...))
+	return AffectedOne(tx.Exec(q, args...))
 }
 
 // Query runs q in the transaction.
@@ -286,8 +288,17 @@ func (tx *Tx) Row(q string, args ...any) Scanner {
 	return mappedRow{tx.tx.QueryRowContext(tx.ctx, tx.db.text(q), args...), tx.db.d}
 }
 
-// Insert runs q, an INSERT … RETURNING id, and returns the id.
+// Insert runs q, an INSERT … RETURNING id, and returns the id: from the
+// driver's LastInsertId where the dialect says it is the same and cheaper,
+// otherwise from the row.
 func (tx *Tx) Insert(q string, args ...any) (int64, error) {
+	if tx.db.d.LastInsertID() {
+		res, err := tx.Exec(q, args...)
+		if err != nil {
+			return 0, err
+		}
+		return res.LastInsertId()
+	}
 	var id int64
 	err := tx.Row(q, args...).Scan(&id)
 	return id, err
@@ -310,7 +321,7 @@ func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		if !done {
 			_ = stx.Rollback()
 		}
-		db.prepareWanted(context.WithoutCancel(ctx))
+		db.prepareWanted(ctx)
 	}()
 	if err = fn(&Tx{ctx: ctx, tx: stx, db: db}); err != nil {
 		return db.d.MapErr(err)

@@ -20,6 +20,14 @@ var numbered = func() map[string]string {
 	return m
 }()
 
+// pgSQL is q, one of sqlstore.ApplySQL, with PostgreSQL's placeholders.
+func pgSQL(q string) string {
+	if t, ok := numbered[q]; ok {
+		return t
+	}
+	return sqlstore.Number(q)
+}
+
 // Apply commits every change in b in one transaction, or none of them, as
 // sqlstore's Apply does, but sends the batch's statements to the server in
 // one round trip (the engine's commonest write; measured). An update of a
@@ -34,7 +42,7 @@ func (s *Store) Apply(ctx context.Context, b *store.Batch) error {
 func (s *Store) commit(ctx context.Context, p *sqlstore.Plan) error {
 	batch := &pgx.Batch{}
 	for _, st := range p.Steps {
-		batch.Queue(numbered[st.SQL], st.Args...)
+		batch.Queue(pgSQL(st.SQL), st.Args...)
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := markReplayed(ctx, tx, p.Replay); err != nil {
@@ -68,10 +76,10 @@ func markReplayed(ctx context.Context, tx pgx.Tx, st *sqlstore.Step) error {
 	if st == nil {
 		return nil
 	}
-	err := affectedOne(tx.Exec(ctx, numbered[st.SQL], st.Args...))
+	err := affectedOne(tx.Exec(ctx, pgSQL(st.SQL), st.Args...))
 	if errors.Is(err, store.ErrNotFound) {
 		var one int32
-		err = sqlstore.NotReplayed(mapErr(tx.QueryRow(ctx, numbered[sqlstore.DeadLetterExistsSQL],
+		err = sqlstore.NotReplayed(mapErr(tx.QueryRow(ctx, pgSQL(sqlstore.DeadLetterExistsSQL),
 			st.ReplayedID()).Scan(&one)))
 	}
 	return st.Err(err)

@@ -1,7 +1,6 @@
 package storesqlite_test
 
 import (
-	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -117,34 +116,6 @@ func BenchmarkGetAttempt(b *testing.B) {
 	for b.Loop() {
 		if _, err := s.GetAttempt(b.Context(), id); err != nil {
 			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkDispatchPoll measures the dispatcher's poll: the queues, then the
-// heads of each, over 10 pipelines with 20 waiting runs each among 200
-// finished ones.
-func BenchmarkDispatchPoll(b *testing.B) {
-	s, _ := benchStore(b, "")
-	for i := range 400 {
-		r := record.Run{Pipeline: fmt.Sprintf("p%02d", i%10), Trigger: record.TriggerManual}
-		if i/10%2 == 0 {
-			r.State = record.RunSucceeded
-		}
-		if err := s.CreateRun(b.Context(), &r, []string{"t"}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		qs, err := s.ListQueues(b.Context())
-		if err != nil || len(qs) != 11 { // and the bench run's pipeline
-			b.Fatal(len(qs), err)
-		}
-		for _, q := range qs[1:] {
-			if runs, err := s.ListQueued(b.Context(), store.QueueFilter{Queue: q, Limit: 8}); err != nil || len(runs) != 8 {
-				b.Fatal(len(runs), err)
-			}
 		}
 	}
 }

@@ -3,7 +3,7 @@ package storesqlite
 import (
 	"database/sql"
 
-	"github.com/gantryhq/gantry/internal/store"
+	"github.com/gantryhq/gantry/internal/store/sqlstore"
 )
 
 // defaultLimit is the page size when a filter's Limit is 0; a negative Limit
@@ -35,16 +35,4 @@ func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) 
 }
 
 // affectedOne maps an update that matched no row to store.ErrNotFound.
-func affectedOne(res sql.Result, err error) error {
-	if err != nil {
-		return mapErr(err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return store.ErrNotFound
-	}
-	return nil
-}
+func affectedOne(res sql.Result, err error) error { return sqlstore.AffectedOne(res, mapErr(err)) }
