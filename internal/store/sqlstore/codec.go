@@ -106,8 +106,9 @@ func JSONArg(v any, isNil bool) (any, error) {
 	return string(b), nil
 }
 
-// affectedOne maps an update that matched no row to store.ErrNotFound.
-func affectedOne(res sql.Result, err error) error {
+// AffectedOne maps an update that matched no row to store.ErrNotFound; err,
+// when set, is returned as it is.
+func AffectedOne(res sql.Result, err error) error {
 	if err != nil {
 		return err
 	}

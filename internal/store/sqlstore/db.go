@@ -97,7 +97,9 @@ func Number(q string) string {
 }
 
 // stmt is the statement for q prepared on pool, or nil when the dialect does
-// not prepare or the cache is full.
+// not prepare or the cache is full. It prepares without holding db.mu: on
+// SQLite's one write connection a prepare waits for the transaction in
+// progress, which may itself want db.mu for its statements.
 func (db *DB) stmt(ctx context.Context, write bool, q string) (*sql.Stmt, error) {
 	if !db.d.Prepare() {
 		return nil, nil
@@ -108,23 +110,29 @@ func (db *DB) stmt(ctx context.Context, write bool, q string) (*sql.Stmt, error)
 	}
 	db.mu.RLock()
 	st, ok := m[q]
+	full := len(m) >= maxCached
 	db.mu.RUnlock()
-	if ok {
+	if ok || full {
 		return st, nil
-	}
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	if st, ok := m[q]; ok {
-		return st, nil
-	}
-	if len(m) >= maxCached {
-		return nil, nil
 	}
 	st, err := pool.PrepareContext(ctx, db.text(q))
 	if err != nil {
 		return nil, db.d.MapErr(err)
 	}
+	db.mu.Lock()
+	prev, ok := m[q]
+	switch {
+	case ok:
+		db.mu.Unlock()
+		_ = st.Close()
+		return prev, nil
+	case len(m) >= maxCached:
+		db.mu.Unlock()
+		_ = st.Close()
+		return nil, nil
+	}
 	m[q] = st
+	db.mu.Unlock()
 	return st, nil
 }
 
@@ -212,13 +220,15 @@ func (tx *Tx) prepared(q string) (*sql.Stmt, error) {
 }
 
 // prepareWanted prepares, on the write pool, the statements transactions
-// ran unprepared. A failure leaves them unprepared.
+// ran unprepared, whether or not ctx is done. A failure leaves them
+// unprepared.
 func (db *DB) prepareWanted(ctx context.Context) {
 	db.mu.Lock()
 	if len(db.wanted) == 0 {
 		db.mu.Unlock()
 		return
 	}
+	ctx = context.WithoutCancel(ctx)
 	qs := make([]string, 0, len(db.wanted))
 	for q := range db.wanted {
 		qs = append(qs, q)
@@ -248,7 +258,7 @@ func (tx *Tx) Exec(q string, args ...any) (sql.Result, error) {
 // ExecOne runs q, which must change exactly one row: none is
 // store.ErrNotFound.
 func (tx *Tx) ExecOne(q string, args ...any) error {
-	return affectedOne(tx.Exec(q, args...))
+	return AffectedOne(tx.Exec(q, args...))
 }
 
 // Query runs q in the transaction.
@@ -278,8 +288,17 @@ func (tx *Tx) Row(q string, args ...any) Scanner {
 	return mappedRow{tx.tx.QueryRowContext(tx.ctx, tx.db.text(q), args...), tx.db.d}
 }
 
-// Insert runs q, an INSERT … RETURNING id, and returns the id.
+// Insert runs q, an INSERT … RETURNING id, and returns the id: from the
+// driver's LastInsertId where the dialect says it is the same and cheaper,
+// otherwise from the row.
 func (tx *Tx) Insert(q string, args ...any) (int64, error) {
+	if tx.db.d.LastInsertID() {
+		res, err := tx.Exec(q, args...)
+		if err != nil {
+			return 0, err
+		}
+		return res.LastInsertId()
+	}
 	var id int64
 	err := tx.Row(q, args...).Scan(&id)
 	return id, err
@@ -302,7 +321,7 @@ func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		if !done {
 			_ = stx.Rollback()
 		}
-		db.prepareWanted(context.WithoutCancel(ctx))
+		db.prepareWanted(ctx)
 	}()
 	if err = fn(&Tx{ctx: ctx, tx: stx, db: db}); err != nil {
 		return db.d.MapErr(err)

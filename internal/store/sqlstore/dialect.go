@@ -15,6 +15,10 @@ type Dialect interface {
 	// query text on the database/sql level. PostgreSQL's driver caches
 	// prepared statements per connection already.
 	Prepare() bool
+	// LastInsertID reports whether the driver's sql.Result.LastInsertId is
+	// the id an INSERT … RETURNING id returns (SQLite's rowid), and cheaper
+	// to read than the row.
+	LastInsertID() bool
 	// TimeArg is t as a query argument, or NULL for the zero time.
 	TimeArg(t time.Time) any
 	// MapErr maps a database error to the store's sentinels

@@ -10,8 +10,9 @@
 // store's sentinels, how a transaction takes a lock on a key, and the few
 // fragments one of them needs for its indexes. A driver keeps what is its
 // own beside that: opening and durability settings, migrations, the server
-// lock, and a hot-path write where it measurably pays (PostgreSQL's
-// pipelined Apply).
+// lock, and a hot-path write where it measurably pays: PostgreSQL's Apply
+// sends the statements of this package's Plan its own way, pipelined, through
+// ApplyWith.
 //
 // Queries are written with ? placeholders; DB rebinds them once per query
 // text for a dialect that numbers its placeholders, and, where the dialect

@@ -183,6 +183,10 @@ func (s *Store) ListRunTasks(ctx context.Context, runID int64) ([]record.RunTask
 	return tasks, nil
 }
 
+// ScanRun reads a row of the runs queries' columns (exported for a
+// driver's own read path: PostgreSQL's queue reads).
+func ScanRun(sc Scanner) (record.Run, error) { return scanRun(sc) }
+
 func scanRun(sc Scanner) (record.Run, error) {
 	var r record.Run
 	var trigger, state string

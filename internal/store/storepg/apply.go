@@ -2,132 +2,87 @@ package storepg
 
 import (
 	"context"
-	"fmt"
-	"time"
+	"errors"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/gantryhq/gantry/internal/store"
+	"github.com/gantryhq/gantry/internal/store/sqlstore"
 )
 
-// Apply commits every change in b in one transaction, or none of them; its
-// statements travel to the server in one round trip. An update of a run,
-// task or attempt that does not exist is store.ErrNotFound; a second attempt
-// with the same (run, task, attempt) is store.ErrConflict. IDs (and a dead
-// letter's defaulted CreatedAt) are set only on success.
+// numbered is each of sqlstore.ApplySQL with PostgreSQL's placeholders.
+var numbered = func() map[string]string {
+	m := make(map[string]string, len(sqlstore.ApplySQL))
+	for _, q := range sqlstore.ApplySQL {
+		m[q] = sqlstore.Number(q)
+	}
+	return m
+}()
+
+// pgSQL is q, one of sqlstore.ApplySQL, with PostgreSQL's placeholders.
+func pgSQL(q string) string {
+	if t, ok := numbered[q]; ok {
+		return t
+	}
+	return sqlstore.Number(q)
+}
+
+// Apply commits every change in b in one transaction, or none of them, as
+// sqlstore's Apply does, but sends the batch's statements to the server in
+// one round trip (the engine's commonest write; measured). An update of a
+// run, task or attempt that does not exist is store.ErrNotFound; a second
+// attempt with the same (run, task, attempt) is store.ErrConflict. IDs (and
+// a dead letter's defaulted CreatedAt) are set only on success.
 func (s *Store) Apply(ctx context.Context, b *store.Batch) error {
-	if b == nil || (b.Run == nil && len(b.Tasks) == 0 && len(b.Insert) == 0 &&
-		len(b.Update) == 0 && len(b.DeadLetters) == 0 && len(b.Audit) == 0 && b.Replayed == nil) {
-		return nil
+	return s.ApplyWith(ctx, b, s.commit)
+}
+
+// commit runs p in a transaction, its steps pipelined.
+func (s *Store) commit(ctx context.Context, p *sqlstore.Plan) error {
+	batch := &pgx.Batch{}
+	for _, st := range p.Steps {
+		batch.Queue(pgSQL(st.SQL), st.Args...)
 	}
-	q, err := s.queue(b)
-	if err != nil {
-		return fmt.Errorf("apply: %w", err)
-	}
-	attemptIDs := make([]int64, len(b.Insert))
-	dlIDs := make([]int64, len(b.DeadLetters))
-	// Results come back in the order queue sent them.
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if b.Replayed != nil {
-			if err := markReplayed(ctx, tx, b.Replayed); err != nil {
-				return err
-			}
-		}
-		br := tx.SendBatch(ctx, q.batch)
-		defer br.Close()
-		if b.Run != nil {
-			if err := affectedOne(br.Exec()); err != nil {
-				return fmt.Errorf("update run %d: %w", b.Run.ID, err)
-			}
-		}
-		for _, t := range b.Tasks {
-			if err := affectedOne(br.Exec()); err != nil {
-				return fmt.Errorf("update task %d/%s: %w", t.RunID, t.Task, err)
-			}
-		}
-		for i, a := range b.Insert {
-			if err := br.QueryRow().Scan(&attemptIDs[i]); err != nil {
-				return fmt.Errorf("insert attempt %d/%s#%d: %w", a.RunID, a.Task, a.Attempt, mapErr(err))
-			}
-		}
-		for _, a := range b.Update {
-			if err := affectedOne(br.Exec()); err != nil {
-				return fmt.Errorf("update attempt %d: %w", a.ID, err)
-			}
-		}
-		for i, d := range b.DeadLetters {
-			if err := br.QueryRow().Scan(&dlIDs[i]); err != nil {
-				return fmt.Errorf("insert dead letter %d/%s: %w", d.RunID, d.Task, mapErr(err))
-			}
-		}
-		if err := br.Close(); err != nil {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := markReplayed(ctx, tx, p.Replay); err != nil {
 			return err
 		}
-		for _, ev := range b.Audit {
-			if err := appendAudit(ctx, tx, ev); err != nil {
-				return fmt.Errorf("append audit event: %w", err)
+		if batch.Len() == 0 {
+			return nil
+		}
+		// Results come back in the order the statements were queued.
+		br := tx.SendBatch(ctx, batch)
+		defer br.Close()
+		for i := range p.Steps {
+			st := &p.Steps[i]
+			var err error
+			if st.ID != nil {
+				err = mapErr(br.QueryRow().Scan(st.ID))
+			} else {
+				err = affectedOne(br.Exec())
+			}
+			if err != nil {
+				return st.Err(err)
 			}
 		}
-		return nil
+		return br.Close()
 	})
-	if err != nil {
-		return fmt.Errorf("apply: %w", mapErr(err))
-	}
-	for i, a := range b.Insert {
-		a.ID = attemptIDs[i]
-	}
-	for i, d := range b.DeadLetters {
-		d.ID, d.CreatedAt = dlIDs[i], q.dlCreated[i]
-	}
-	return nil
+	return mapErr(err)
 }
 
-// queued is a batch's statements, ready to send.
-type queued struct {
-	batch     *pgx.Batch
-	dlCreated []time.Time
-}
-
-// queue turns b into statements. An attempt both inserted and updated in b
-// cannot be: its ID is not known until the batch has run.
-func (s *Store) queue(b *store.Batch) (queued, error) {
-	q := queued{batch: &pgx.Batch{}, dlCreated: make([]time.Time, len(b.DeadLetters))}
-	if r := b.Run; r != nil {
-		q.batch.Queue(updateRunSQL, string(r.State), timeArg(r.StartedAt), timeArg(r.FinishedAt), r.Error, r.ID)
+// markReplayed runs a plan's replay, if any, in tx.
+func markReplayed(ctx context.Context, tx pgx.Tx, st *sqlstore.Step) error {
+	if st == nil {
+		return nil
 	}
-	for _, t := range b.Tasks {
-		q.batch.Queue(updateRunTaskSQL, string(t.State), t.Attempts, timeArg(t.NextAttempt),
-			timeArg(t.UpdatedAt), t.RunID, t.Task)
+	err := affectedOne(tx.Exec(ctx, pgSQL(st.SQL), st.Args...))
+	if errors.Is(err, store.ErrNotFound) {
+		var one int32
+		err = sqlstore.NotReplayed(mapErr(tx.QueryRow(ctx, pgSQL(sqlstore.DeadLetterExistsSQL),
+			st.ReplayedID()).Scan(&one)))
 	}
-	for _, a := range b.Insert {
-		outputs, outErrs, err := attemptJSON(a)
-		if err != nil {
-			return queued{}, err
-		}
-		q.batch.Queue(insertAttemptSQL, a.RunID, a.Task, a.Attempt, string(a.State),
-			timeArg(a.QueuedAt), timeArg(a.StartedAt), timeArg(a.FinishedAt), a.PID,
-			a.ExitCode, a.Signal, a.PeakMemory, int64(a.CPUTime), a.LogPath, outputs, outErrs, a.Error)
-	}
-	for _, a := range b.Update {
-		outputs, outErrs, err := attemptJSON(a)
-		if err != nil {
-			return queued{}, err
-		}
-		q.batch.Queue(updateAttemptSQL, string(a.State), timeArg(a.QueuedAt),
-			timeArg(a.StartedAt), timeArg(a.FinishedAt), a.PID, a.ExitCode, a.Signal,
-			a.PeakMemory, int64(a.CPUTime), a.LogPath, outputs, outErrs, a.Error, a.ID)
-	}
-	for i, d := range b.DeadLetters {
-		created := d.CreatedAt
-		if created.IsZero() {
-			created = now()
-		}
-		q.dlCreated[i] = created
-		q.batch.Queue(insertDeadLetterSQL, d.RunID, d.Pipeline, d.Task, idArg(d.AttemptID),
-			d.Attempts, d.Error, timeArg(created), timeArg(d.ReplayedAt), d.ReplayedBy)
-	}
-	return q, nil
+	return st.Err(err)
 }
 
 // affectedOne maps an update that matched no row to store.ErrNotFound.

@@ -1,6 +1,7 @@
 package storepg_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -37,5 +38,52 @@ func BenchmarkApply(b *testing.B) {
 			b.Fatal(err)
 		}
 		prev = batch.Insert[0]
+	}
+}
+
+// BenchmarkDispatchPoll measures the dispatcher's poll: the queues, then the
+// heads of each, over 10 pipelines with 20 waiting runs each among 200
+// finished ones.
+func BenchmarkDispatchPoll(b *testing.B) {
+	s := openAt(b, schemaURL(b))
+	for i := range 400 {
+		r := record.Run{Pipeline: fmt.Sprintf("p%02d", i%10), Trigger: record.TriggerManual}
+		if i/10%2 == 0 {
+			r.State = record.RunSucceeded
+		}
+		if err := s.CreateRun(b.Context(), &r, []string{"t"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		qs, err := s.ListQueues(b.Context())
+		if err != nil || len(qs) != 10 {
+			b.Fatal(len(qs), err)
+		}
+		for _, q := range qs {
+			if runs, err := s.ListQueued(b.Context(), store.QueueFilter{Queue: q, Limit: 8}); err != nil || len(runs) != 8 {
+				b.Fatal(len(runs), err)
+			}
+		}
+	}
+}
+
+// BenchmarkGetAttempt measures a read.
+func BenchmarkGetAttempt(b *testing.B) {
+	s := openAt(b, schemaURL(b))
+	run := record.Run{Pipeline: "bench", Trigger: record.TriggerManual}
+	if err := s.CreateRun(b.Context(), &run, []string{"t"}); err != nil {
+		b.Fatal(err)
+	}
+	a := &record.TaskAttempt{RunID: run.ID, Task: "t", Attempt: 1, State: record.TaskRunning, QueuedAt: time.Now()}
+	if err := s.Apply(b.Context(), &store.Batch{Insert: []*record.TaskAttempt{a}}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.GetAttempt(b.Context(), a.ID); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

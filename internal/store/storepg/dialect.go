@@ -14,6 +14,7 @@ func (dialect) NumberedPlaceholders() bool { return true }
 func (dialect) Prepare() bool              { return false }
 func (dialect) MapErr(err error) error     { return mapErr(err) }
 func (dialect) ForUpdate() string          { return " FOR UPDATE" }
+func (dialect) LastInsertID() bool         { return false }
 func (dialect) IndexHint(string) string    { return "" }
 func (dialect) TimeArg(t time.Time) any    { return timeArg(t) }
 

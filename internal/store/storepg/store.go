@@ -17,8 +17,9 @@ var _ store.Store = (*Store)(nil)
 // Store is a store.Store on PostgreSQL. It is safe for concurrent use.
 type Store struct {
 	*sqlstore.Store
-	pool *pgxpool.Pool
-	db   *sql.DB // pool through database/sql, for sqlstore
+	pool   *pgxpool.Pool
+	db     *sql.DB  // pool through database/sql, for sqlstore
+	queues queueSQL // sqlstore's, numbered
 }
 
 // Open connects to the database at url (postgres://user:pass@host/db?…) and
@@ -38,7 +39,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("open postgres store: %w", err)
 	}
 	db := stdlib.OpenDBFromPool(pool)
-	return &Store{Store: sqlstore.New(sqlstore.NewDB(db, db, dialect{})), pool: pool, db: db}, nil
+	s := &Store{Store: sqlstore.New(sqlstore.NewDB(db, db, dialect{})), pool: pool, db: db}
+	s.queues = numberQueues(s.QueueSQL())
+	return s, nil
 }
 
 // Close closes the pool's connections, waiting for those in use. Calling it

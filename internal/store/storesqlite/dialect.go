@@ -14,6 +14,7 @@ func (dialect) NumberedPlaceholders() bool { return false }
 func (dialect) Prepare() bool              { return true }
 func (dialect) MapErr(err error) error     { return mapErr(err) }
 func (dialect) ForUpdate() string          { return "" }
+func (dialect) LastInsertID() bool         { return true }
 
 // IndexHint names the index: SQLite, knowing no statistics, would otherwise
 // walk a pipeline's runs through runs_pipeline_id instead of the few in

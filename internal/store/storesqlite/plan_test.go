@@ -67,19 +67,22 @@ func TestQueryPlans(t *testing.T) {
 	}
 	// The dispatcher's: the heads of a queue, without a sort, and the
 	// queues, one search each.
+	qs := s.QueueSQL()
 	for _, c := range []struct {
 		name, q string
 		args    []any
 		want    string
 	}{
-		{"ListQueued pipeline", listQueuedPipelineSQL, []any{"p", "", "", 0, 8},
+		{"ListQueued pipeline", qs.Pipeline, []any{"p", "", "", 0, 8},
 			"USING INDEX runs_queued_pipeline (pipeline=? AND id>?)"},
-		{"ListQueued backfill", listQueuedBackfillSQL, []any{3, "", "", 0, 8},
+		{"ListQueued backfill", qs.Backfill, []any{3, "", "", 0, 8},
 			"USING INDEX runs_queued_backfill (backfill_id=? AND id>?)"},
-		{"ListQueues", listQueuesSQL, nil,
+		{"ListQueues", qs.Queues, nil,
 			"SEARCH runs USING INDEX runs_queued_pipeline (pipeline>?)"},
-		{"ListQueues backfills", listQueuesSQL, nil,
+		{"ListQueues backfills", qs.Queues, nil,
 			"SEARCH runs USING INDEX runs_queued_backfill (backfill_id>?)"},
+		{"CountWaiting", qs.CountWaiting, nil, "SCAN runs USING INDEX runs_queued_pipeline"},
+		{"CountWaiting backfills", qs.CountWaiting, nil, "SEARCH runs USING INDEX runs_queued_backfill (backfill_id>?)"},
 	} {
 		got := plan(c.q, c.args...)
 		if !strings.Contains(got, c.want) || strings.Contains(got, "TEMP B-TREE") {

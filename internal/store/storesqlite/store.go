@@ -28,7 +28,6 @@ type Store struct {
 	*sqlstore.Store
 	write *sql.DB // one connection: SQLite has one writer at a time
 	read  *sql.DB // read-only pool
-	stmts *statements
 
 	closeOnce sync.Once
 	closeErr  error
@@ -83,9 +82,6 @@ func open(ctx context.Context, file, syncMode string) (_ *Store, err error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	s.read.SetMaxOpenConns(n)
 	s.read.SetMaxIdleConns(n)
-	if s.stmts, err = prepare(ctx, s.write, s.read); err != nil {
-		return nil, err
-	}
 	s.Store = sqlstore.New(sqlstore.NewDB(s.write, s.read, dialect{}))
 	return s, nil
 }
@@ -137,9 +133,6 @@ func dsn(file, syncMode string, readOnly bool) string {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
-		if s.stmts != nil {
-			errs = append(errs, s.stmts.close())
-		}
 		if s.Store != nil {
 			errs = append(errs, s.DB().Close())
 		}

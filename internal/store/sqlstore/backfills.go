@@ -1,11 +1,21 @@
-package storesqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/gantryhq/gantry/internal/record"
+)
+
+const (
+	backfillColumns = `id, pipeline, env, range_start, range_end, parallelism, total,
+		state, created_at, created_by`
+
+	insertBackfillSQL = `INSERT INTO backfills (pipeline, env, range_start, range_end,
+		parallelism, total, state, created_at, created_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	getBackfillSQL      = `SELECT ` + backfillColumns + ` FROM backfills WHERE id = ?`
+	setBackfillStateSQL = `UPDATE backfills SET state = ? WHERE id = ?`
 )
 
 // CreateBackfill inserts b and its runs, each with one pending RunTask per
@@ -15,11 +25,11 @@ import (
 // zero run CreatedAt b.CreatedAt, an empty run Trigger backfill. Nothing is
 // stored, or set, when one run cannot be (a schedule run whose interval is
 // taken is store.ErrConflict).
-func (s *Store) CreateBackfill(ctx context.Context, b *record.Backfill, runs []*record.Run, tasks []string) (err error) {
+func (s *Store) CreateBackfill(ctx context.Context, b *record.Backfill, runs []*record.Run, tasks []string) error {
 	bf := *b
 	bf.Total = len(runs)
 	if bf.CreatedAt.IsZero() {
-		bf.CreatedAt = now()
+		bf.CreatedAt = Now()
 	}
 	if bf.State == "" {
 		bf.State = record.BackfillRunning
@@ -29,32 +39,23 @@ func (s *Store) CreateBackfill(ctx context.Context, b *record.Backfill, runs []*
 		rs[i] = *r
 		backfillRunDefaults(&rs[i], bf)
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("create backfill: %w", mapErr(err))
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
+	err := s.db.WriteTx(ctx, func(tx *Tx) error {
+		var err error
+		if bf.ID, err = tx.Insert(insertBackfillSQL, bf.Pipeline, bf.Env, s.t(bf.From),
+			s.t(bf.To), bf.Parallel, bf.Total, string(bf.State), s.t(bf.CreatedAt),
+			bf.CreatedBy); err != nil {
+			return err
 		}
-	}()
-	res, err := tx.StmtContext(ctx, s.stmts.insertBackfill).ExecContext(ctx, bf.Pipeline,
-		bf.Env, timeArg(bf.From), timeArg(bf.To), bf.Parallel, bf.Total, string(bf.State),
-		timeArg(bf.CreatedAt), bf.CreatedBy)
+		for i := range rs {
+			rs[i].BackfillID = bf.ID
+			if err := s.insertRun(tx, &rs[i], tasks); err != nil {
+				return fmt.Errorf("run %d of %d: %w", i+1, len(rs), err)
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("create backfill: %w", mapErr(err))
-	}
-	if bf.ID, err = res.LastInsertId(); err != nil {
 		return fmt.Errorf("create backfill: %w", err)
-	}
-	for i := range rs {
-		rs[i].BackfillID = bf.ID
-		if err = s.insertRun(ctx, tx, &rs[i], tasks); err != nil {
-			return fmt.Errorf("create backfill: run %d of %d: %w", i+1, len(rs), err)
-		}
-	}
-	if err = tx.Commit(); err != nil {
-		return fmt.Errorf("create backfill: %w", mapErr(err))
 	}
 	*b = bf
 	for i, r := range runs {
@@ -78,9 +79,9 @@ func backfillRunDefaults(r *record.Run, bf record.Backfill) {
 
 // GetBackfill returns one backfill, or store.ErrNotFound.
 func (s *Store) GetBackfill(ctx context.Context, id int64) (record.Backfill, error) {
-	b, err := scanBackfill(s.stmts.getBackfill.QueryRowContext(ctx, id))
+	b, err := scanBackfill(s.db.Row(ctx, getBackfillSQL, id))
 	if err != nil {
-		return record.Backfill{}, fmt.Errorf("get backfill %d: %w", id, mapErr(err))
+		return record.Backfill{}, fmt.Errorf("get backfill %d: %w", id, err)
 	}
 	return b, nil
 }
@@ -88,46 +89,36 @@ func (s *Store) GetBackfill(ctx context.Context, id int64) (record.Backfill, err
 // ListBackfills returns backfills newest first; pipeline "" means all. A
 // limit of 0 means 50, a negative one no limit.
 func (s *Store) ListBackfills(ctx context.Context, pipeline string, n int) ([]record.Backfill, error) {
-	q := "SELECT " + backfillColumns + " FROM backfills"
-	var args []any
+	var w Where
 	if pipeline != "" {
-		q += " WHERE pipeline = ?"
-		args = append(args, pipeline)
+		w.Add("pipeline = ?", pipeline)
 	}
-	q += " ORDER BY id DESC"
-	if n >= 0 {
-		q += " LIMIT ?"
-		args = append(args, limit(n))
-	}
-	rows, err := s.read.QueryContext(ctx, q, args...)
+	q, args := w.Query("SELECT "+backfillColumns+" FROM backfills", "id DESC", n)
+	rows, err := s.db.Query(ctx, q, args...)
+	bs, err := Collect(rows, err, scanBackfill)
 	if err != nil {
-		return nil, fmt.Errorf("list backfills: %w", mapErr(err))
-	}
-	bs, err := collect(rows, scanBackfill)
-	if err != nil {
-		return nil, fmt.Errorf("list backfills: %w", mapErr(err))
+		return nil, fmt.Errorf("list backfills: %w", err)
 	}
 	return bs, nil
 }
 
 // SetBackfillState changes a backfill's state, or returns store.ErrNotFound.
 func (s *Store) SetBackfillState(ctx context.Context, id int64, st record.BackfillState) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE backfills SET state = ? WHERE id = ?`, string(st), id)
-	if err := affectedOne(res, err); err != nil {
+	if err := AffectedOne(s.db.Exec(ctx, setBackfillStateSQL, string(st), id)); err != nil {
 		return fmt.Errorf("set backfill %d state: %w", id, err)
 	}
 	return nil
 }
 
-func scanBackfill(sc scanner) (record.Backfill, error) {
+func scanBackfill(sc Scanner) (record.Backfill, error) {
 	var b record.Backfill
 	var state string
-	var from, to, created sql.NullInt64
+	var from, to, created Time
 	if err := sc.Scan(&b.ID, &b.Pipeline, &b.Env, &from, &to, &b.Parallel, &b.Total,
 		&state, &created, &b.CreatedBy); err != nil {
 		return record.Backfill{}, err
 	}
 	b.State = record.BackfillState(state)
-	b.From, b.To, b.CreatedAt = timeOf(from), timeOf(to), timeOf(created)
+	b.From, b.To, b.CreatedAt = from.T, to.T, created.T
 	return b, nil
 }
