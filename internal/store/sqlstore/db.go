@@ -108,21 +108,23 @@ func (db *DB) stmt(ctx context.Context, write bool, q string) (*sql.Stmt, error)
 	}
 	db.mu.RLock()
 	st, ok := m[q]
+	full := len(m) >= maxCached
 	db.mu.RUnlock()
-	if ok {
+	if ok || full {
 		return st, nil
 	}
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	if st, ok := m[q]; ok {
-		return st, nil
-	}
-	if len(m) >= maxCached {
-		return nil, nil
-	}
+	// Prepare without holding mu: on a pool of one connection (SQLite's
+	// write pool) PrepareContext waits for a transaction in progress, which
+	// takes mu for its own statements.
 	st, err := pool.PrepareContext(ctx, db.text(q))
 	if err != nil {
 		return nil, db.d.MapErr(err)
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if prev, ok := m[q]; ok || len(m) >= maxCached {
+		_ = st.Close()
+		return prev, nil
 	}
 	m[q] = st
 	return st, nil
