@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/store"
 )
 
@@ -138,5 +139,26 @@ func affectedOne(tag pgconn.CommandTag, err error) error {
 	if tag.RowsAffected() == 0 {
 		return store.ErrNotFound
 	}
+	return nil
+}
+
+// appendAudit appends ev, when set, in tx and sets its ID and time, for
+// Apply (sqlstore appends the other audit events).
+func appendAudit(ctx context.Context, tx pgx.Tx, ev *record.AuditEvent) error {
+	if ev == nil {
+		return nil
+	}
+	e := *ev
+	if e.Time.IsZero() {
+		e.Time = now()
+	}
+	e.Time = e.Time.UTC().Truncate(time.Microsecond)
+	if err := tx.QueryRow(ctx, `INSERT INTO audit_events (at, actor, action, pipeline, env,
+		revision, deployment_id, reason, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		RETURNING id`, timeArg(e.Time), e.Actor, string(e.Action), e.Pipeline, e.Env, e.Revision,
+		idArg(e.DeploymentID), e.Reason, e.Detail).Scan(&e.ID); err != nil {
+		return err
+	}
+	*ev = e
 	return nil
 }

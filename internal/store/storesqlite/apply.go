@@ -157,3 +157,28 @@ func affectedOne(res sql.Result, err error) error {
 	}
 	return nil
 }
+
+// appendAudit appends ev, when set, in tx and sets its ID and time, for
+// Apply (sqlstore appends the other audit events).
+func appendAudit(ctx context.Context, tx *sql.Tx, ev *record.AuditEvent) error {
+	if ev == nil {
+		return nil
+	}
+	e := *ev
+	if e.Time.IsZero() {
+		e.Time = now()
+	}
+	e.Time = e.Time.UTC().Truncate(time.Microsecond)
+	res, err := tx.ExecContext(ctx, `INSERT INTO audit_events (at, actor, action, pipeline, env,
+		revision, deployment_id, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		timeArg(e.Time), e.Actor, string(e.Action), e.Pipeline, e.Env, e.Revision,
+		idArg(e.DeploymentID), e.Reason, e.Detail)
+	if err != nil {
+		return err
+	}
+	if e.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	*ev = e
+	return nil
+}
