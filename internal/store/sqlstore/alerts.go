@@ -24,19 +24,6 @@ const (
 		RETURNING id`
 )
 
-// writeRow runs q (an INSERT … RETURNING) in a transaction of its own on
-// the write pool and returns its row.
-func (db *DB) writeRow(ctx context.Context, q string, args ...any) Scanner {
-	st, err := db.stmt(ctx, true, q)
-	if err != nil {
-		return errRow{err}
-	}
-	if st != nil {
-		return mappedRow{st.QueryRowContext(ctx, args...), db.d}
-	}
-	return mappedRow{db.write.QueryRowContext(ctx, db.text(q), args...), db.d}
-}
-
 // SaveAlert inserts a, or overwrites the alert with its fingerprint, and
 // sets a.ID; a zero UpdatedAt becomes now and a zero StartsAt UpdatedAt.
 func (s *Store) SaveAlert(ctx context.Context, a *record.Alert) error {
@@ -100,12 +87,7 @@ func (s *Store) ListAlerts(ctx context.Context, f store.AlertFilter) ([]record.A
 	}
 	In(&w, "kind", f.Kinds)
 	q, args := w.Query(`SELECT `+alertColumns+` FROM alerts`, "updated_at DESC, id DESC", f.Limit)
-	rows, err := s.db.Query(ctx, q, args...)
-	as, err := Collect(rows, err, scanAlert)
-	if err != nil {
-		return nil, fmt.Errorf("list alerts: %w", s.db.d.MapErr(err))
-	}
-	return as, nil
+	return queryAll(ctx, s, "list alerts", scanAlert, q, args...)
 }
 
 func scanAlert(sc Scanner) (record.Alert, error) {
@@ -158,25 +140,22 @@ func (s *Store) SaveAlertGroup(ctx context.Context, g *record.AlertGroup, ds []*
 
 // ListAlertGroups returns every group, by key.
 func (s *Store) ListAlertGroups(ctx context.Context) ([]record.AlertGroup, error) {
-	rows, err := s.db.Query(ctx, `SELECT group_key, route, labels, created_at, next_flush_at, channels
+	return queryAll(ctx, s, "list alert groups", scanAlertGroup, `SELECT group_key, route, labels, created_at, next_flush_at, channels
 		FROM alert_groups ORDER BY group_key`)
-	gs, err := Collect(rows, err, func(sc Scanner) (record.AlertGroup, error) {
-		var g record.AlertGroup
-		var labels, chans string
-		var created, next Time
-		if err := sc.Scan(&g.Key, &g.Route, &labels, &created, &next, &chans); err != nil {
-			return g, err
-		}
-		g.CreatedAt, g.NextFlushAt = created.T, next.T
-		if err := decodeNonEmpty(labels, &g.Labels); err != nil {
-			return g, err
-		}
-		return g, decodeNonEmpty(chans, &g.Channels)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list alert groups: %w", s.db.d.MapErr(err))
+}
+
+func scanAlertGroup(sc Scanner) (record.AlertGroup, error) {
+	var g record.AlertGroup
+	var labels, chans string
+	var created, next Time
+	if err := sc.Scan(&g.Key, &g.Route, &labels, &created, &next, &chans); err != nil {
+		return g, err
 	}
-	return gs, nil
+	g.CreatedAt, g.NextFlushAt = created.T, next.T
+	if err := decodeNonEmpty(labels, &g.Labels); err != nil {
+		return g, err
+	}
+	return g, decodeNonEmpty(chans, &g.Channels)
 }
 
 // DeleteAlertGroup removes a group; a missing one is no error.

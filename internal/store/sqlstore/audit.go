@@ -67,12 +67,7 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]record.Au
 		n = auditLimit
 	}
 	q, args := w.Query("SELECT "+auditColumns+" FROM audit_events", "id DESC", n)
-	rows, err := s.db.Query(ctx, "SELECT * FROM ("+q+") newest ORDER BY id", args...)
-	evs, err := Collect(rows, err, scanAudit)
-	if err != nil {
-		return nil, fmt.Errorf("list audit events: %w", s.db.d.MapErr(err))
-	}
-	return evs, nil
+	return queryAll(ctx, s, "list audit events", scanAudit, "SELECT * FROM ("+q+") newest ORDER BY id", args...)
 }
 
 func scanAudit(sc Scanner) (record.AuditEvent, error) {

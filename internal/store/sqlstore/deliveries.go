@@ -69,12 +69,7 @@ func (s *Store) ListAlertDeliveries(ctx context.Context, f store.AlertDeliveryFi
 		w.Add("d.channel = ?", f.Channel)
 	}
 	q, args := w.Query(from, "d.id DESC", f.Limit)
-	rows, err := s.db.Query(ctx, q, args...)
-	ds, err := Collect(rows, err, scanDelivery)
-	if err != nil {
-		return nil, fmt.Errorf("list alert deliveries: %w", s.db.d.MapErr(err))
-	}
-	return ds, nil
+	return queryAll(ctx, s, "list alert deliveries", scanDelivery, q, args...)
 }
 
 func scanDelivery(sc Scanner) (record.AlertDelivery, error) {
@@ -131,22 +126,19 @@ func (s *Store) ListTestFires(ctx context.Context, f store.TestFireFilter) ([]re
 		w.Add("ok = ?", true)
 	}
 	q, args := w.Query(`SELECT id, route, actor, fired_at, ok, channels, failed FROM test_fires`, "id DESC", f.Limit)
-	rows, err := s.db.Query(ctx, q, args...)
-	tfs, err := Collect(rows, err, func(sc Scanner) (record.TestFire, error) {
-		var tf record.TestFire
-		var at Time
-		var chans, failed string
-		if err := sc.Scan(&tf.ID, &tf.Route, &tf.Actor, &at, &tf.OK, &chans, &failed); err != nil {
-			return tf, err
-		}
-		tf.At = at.T
-		if err := decodeNonEmpty(chans, &tf.Channels); err != nil {
-			return tf, err
-		}
-		return tf, decodeNonEmpty(failed, &tf.Failed)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list test-fires: %w", s.db.d.MapErr(err))
+	return queryAll(ctx, s, "list test-fires", scanTestFire, q, args...)
+}
+
+func scanTestFire(sc Scanner) (record.TestFire, error) {
+	var tf record.TestFire
+	var at Time
+	var chans, failed string
+	if err := sc.Scan(&tf.ID, &tf.Route, &tf.Actor, &at, &tf.OK, &chans, &failed); err != nil {
+		return tf, err
 	}
-	return tfs, nil
+	tf.At = at.T
+	if err := decodeNonEmpty(chans, &tf.Channels); err != nil {
+		return tf, err
+	}
+	return tf, decodeNonEmpty(failed, &tf.Failed)
 }

@@ -105,12 +105,7 @@ func (s *Store) ListDeployments(ctx context.Context, f store.DeploymentFilter) (
 	}
 	In(&w, "state", f.States)
 	q, args := w.Query("SELECT "+deploymentColumns+" FROM deployments", "id DESC", f.Limit)
-	rows, err := s.db.Query(ctx, q, args...)
-	ds, err := Collect(rows, err, scanDeployment)
-	if err != nil {
-		return nil, fmt.Errorf("list deployments: %w", s.db.d.MapErr(err))
-	}
-	return ds, nil
+	return queryAll(ctx, s, "list deployments", scanDeployment, q, args...)
 }
 
 // EndDeployment moves a pending deployment to state to.
@@ -175,19 +170,16 @@ func (s *Store) AddApproval(ctx context.Context, a record.Approval, ev *record.A
 
 // ListApprovals returns a deployment's approvals, oldest first.
 func (s *Store) ListApprovals(ctx context.Context, deploymentID int64) ([]record.Approval, error) {
-	rows, err := s.db.Query(ctx, `SELECT deployment_id, approver, comment, created_at
+	return queryAll(ctx, s, "list approvals", scanApproval, `SELECT deployment_id, approver, comment, created_at
 		FROM approvals WHERE deployment_id = ? ORDER BY created_at, approver`+s.bytewise(), deploymentID)
-	as, err := Collect(rows, err, func(sc Scanner) (record.Approval, error) {
-		var a record.Approval
-		var created Time
-		err := sc.Scan(&a.DeploymentID, &a.User, &a.Comment, &created)
-		a.CreatedAt = created.T
-		return a, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list approvals: %w", s.db.d.MapErr(err))
-	}
-	return as, nil
+}
+
+func scanApproval(sc Scanner) (record.Approval, error) {
+	var a record.Approval
+	var created Time
+	err := sc.Scan(&a.DeploymentID, &a.User, &a.Comment, &created)
+	a.CreatedAt = created.T
+	return a, err
 }
 
 func scanDeployment(sc Scanner) (record.Deployment, error) {

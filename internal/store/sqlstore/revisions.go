@@ -56,12 +56,6 @@ func (s *Store) CreateRevision(ctx context.Context, rev record.Revision, content
 	return created, nil
 }
 
-func scanInt64(sc Scanner) (int64, error) {
-	var n int64
-	err := sc.Scan(&n)
-	return n, err
-}
-
 func insertRevisionFile(tx *Tx, revID int64, f record.RevisionFile, content map[string][]byte) error {
 	data, ok := content[f.Path]
 	if !ok {

@@ -55,12 +55,7 @@ func (s *Store) ListSilences(ctx context.Context, f store.SilenceFilter) ([]reco
 		w.Add("ends_at > ?", s.t(f.ActiveAt))
 	}
 	q, args := w.Query(`SELECT `+silenceColumns+` FROM silences`, "id DESC", f.Limit)
-	rows, err := s.db.Query(ctx, q, args...)
-	ss, err := Collect(rows, err, scanSilence)
-	if err != nil {
-		return nil, fmt.Errorf("list silences: %w", s.db.d.MapErr(err))
-	}
-	return ss, nil
+	return queryAll(ctx, s, "list silences", scanSilence, q, args...)
 }
 
 // ExpireSilence ends silence id at at: store.ErrNotFound when there is no

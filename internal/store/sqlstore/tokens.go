@@ -46,12 +46,7 @@ func (s *Store) TokenByHash(ctx context.Context, hash string) (record.Token, err
 
 // ListTokens returns every token, oldest first.
 func (s *Store) ListTokens(ctx context.Context) ([]record.Token, error) {
-	rows, err := s.db.Query(ctx, "SELECT "+tokenColumns+" FROM api_tokens ORDER BY id")
-	ts, err := Collect(rows, err, scanToken)
-	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", s.db.d.MapErr(err))
-	}
-	return ts, nil
+	return queryAll(ctx, s, "list tokens", scanToken, "SELECT "+tokenColumns+" FROM api_tokens ORDER BY id")
 }
 
 // RevokeToken revokes a token. Where the dialect locks rows, the lock on
