@@ -121,3 +121,4 @@ func TestStepErr(t *testing.T) {
 		t.Error("Err(nil) is not nil")
 	}
 }
+func (plain) Bytewise() string { return "" }

@@ -32,6 +32,12 @@ type Dialect interface {
 	// ForUpdate is the clause that locks the rows a SELECT reads for the
 	// rest of its transaction ("" when writers are serialised anyway).
 	ForUpdate() string
+	// Bytewise is the COLLATE clause after a text column that orders it by
+	// its bytes, as Go and SQLite's default BINARY collation do, whatever
+	// the database's locale ("" when that is the default already), so that
+	// the order a method returns (a revision's files by path) is the same
+	// on every driver.
+	Bytewise() string
 	// IndexHint is the clause after a table name that makes the query use
 	// index (SQLite's INDEXED BY, for partial indexes its planner, knowing
 	// no statistics, passes over), or "".

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/store"
+	"github.com/gantryhq/gantry/internal/store/storetest"
 )
 
 // BenchmarkApply measures one batch finishing an attempt and starting the
@@ -86,4 +87,9 @@ func BenchmarkGetAttempt(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkStore measures the alert loop's and deploy flow's calls.
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) store.Store { return openAt(b, schemaURL(b)) })
 }

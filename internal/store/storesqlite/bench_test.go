@@ -8,6 +8,7 @@ import (
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/store"
 	"github.com/gantryhq/gantry/internal/store/storesqlite"
+	"github.com/gantryhq/gantry/internal/store/storetest"
 )
 
 // benchStore opens a store in dir (b.TempDir by default; set TMPDIR to
@@ -118,4 +119,9 @@ func BenchmarkGetAttempt(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkStore measures the alert loop's and deploy flow's calls.
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) store.Store { s, _ := benchStore(b, ""); return s })
 }

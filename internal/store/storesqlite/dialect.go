@@ -26,3 +26,6 @@ func (dialect) LockKey(context.Context, *sql.Tx, string) error { return nil }
 
 // TimeArg is t as unix microseconds, or NULL for the zero time.
 func (dialect) TimeArg(t time.Time) any { return timeArg(t) }
+
+// Bytewise is "": SQLite's default collation, BINARY, compares bytes.
+func (dialect) Bytewise() string { return "" }

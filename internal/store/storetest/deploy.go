@@ -19,6 +19,7 @@ var deployCases = []testCase{
 	{"RevisionRoundTrip", testRevisionRoundTrip},
 	{"RevisionDedupe", testRevisionDedupe},
 	{"RevisionBadContent", testRevisionBadContent},
+	{"RevisionUnknownStagingRun", testRevisionUnknownStagingRun},
 	{"StagingRun", testStagingRun},
 	{"DeploymentLifecycle", testDeploymentLifecycle},
 	{"DeploymentEnd", testDeploymentEnd},
@@ -126,6 +127,20 @@ func testRevisionBadContent(t *testing.T, s store.Store) {
 	}
 	_, err := s.GetRevision(ctx(t), "h1")
 	isErr(t, "half-stored revision", err, store.ErrNotFound)
+}
+
+// testRevisionUnknownStagingRun stores nothing for a revision naming a
+// staging run that does not exist, and says it is missing rather than
+// taking the revision for one stored already.
+func testRevisionUnknownStagingRun(t *testing.T, s store.Store) {
+	rev := record.Revision{Hash: "h-staged", Pipeline: "p", StagingRunID: 9999, StagingState: record.RunSucceeded}
+	created, err := s.CreateRevision(ctx(t), rev, nil)
+	isErr(t, "revision of a missing staging run", err, store.ErrNotFound)
+	if created {
+		t.Error("CreateRevision reported a revision created")
+	}
+	_, err = s.GetRevision(ctx(t), rev.Hash)
+	isErr(t, "get it", err, store.ErrNotFound)
 }
 
 func testStagingRun(t *testing.T, s store.Store) {
