@@ -10,11 +10,11 @@ import (
 // entries, and optionally the line and, for a finding in the history, the
 // commit, so that it covers that finding and not a new one beside it:
 //
-//	- rule: hardcoded-secret
-//	  path: services/api/settings.py
-//	  line: 12
-//	  reason: test key of the retired sandbox account, revoked
-//	  expires: 2026-12-31
+//   - rule: hardcoded-secret
+//     path: services/api/settings.py
+//     line: 12
+//     reason: test key of the retired sandbox account, revoked
+//     expires: 2026-12-31
 //
 // Its path is shown relative to the project folder when it lies in the
 // repository, as given otherwise. A baseline that cannot be read is a

@@ -89,7 +89,7 @@ type run struct {
 	repoPrefix string
 	typed      map[string]bool // files of a kind the gate always scanned
 	blobs      map[string]bool // git blob ids of the files scanned, for --history
-	routes    *routing.Tree                  // built on first use
+	routes     *routing.Tree   // built on first use
 	// carried are the failure modes each pipeline's route sends to a
 	// channel; modeSuppressed the coverage findings alerts.suppress took.
 	carried        map[string][]routing.Mode

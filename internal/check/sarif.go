@@ -1,10 +1,10 @@
 package check
 
 import (
-	"strings"
 	"encoding/json"
 	"io"
 	"net/url"
+	"strings"
 )
 
 // SARIF 2.1.0, as much of it as the report needs.
