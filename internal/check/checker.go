@@ -34,9 +34,10 @@ type Options struct {
 	Secrets SecretScanner
 	// Now gives today's date for suppression expiry; nil means time.Now.
 	Now func() time.Time
-	// Progress, when set, is called with the number of files scanned so
-	// far, from the goroutine that called Check.
-	Progress func(scanned int)
+	// Progress, when set, is called with the number of files (and, with
+	// History, blobs) scanned so far and the number to scan, from the
+	// goroutine that called Check.
+	Progress func(scanned, total int)
 	// History also scans every commit reachable from HEAD in the git
 	// repository holding the project: a secret committed and later
 	// removed is still leaked. It needs git and a SecretScanner that is a
@@ -89,6 +90,7 @@ type run struct {
 	repoPrefix string
 	typed      map[string]bool // files of a kind the gate always scanned
 	blobs      map[string]bool // git blob ids of the files scanned, for --history
+	scanned    int             // files scanned
 	routes     *routing.Tree   // built on first use
 	// carried are the failure modes each pipeline's route sends to a
 	// channel; modeSuppressed the coverage findings alerts.suppress took.
@@ -128,6 +130,7 @@ func (c *Checker) Check(ctx context.Context, dir string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.scanned = len(files)
 	if c.opts.History {
 		if err := r.scanHistory(ctx); err != nil {
 			return nil, err

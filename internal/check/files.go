@@ -286,7 +286,7 @@ func (r *run) scanFiles(ctx context.Context) ([]string, error) {
 			r.add(f)
 		}
 		if r.opts.Progress != nil {
-			r.opts.Progress(i + len(batch))
+			r.opts.Progress(i+len(batch), len(files))
 		}
 	}
 	return files, nil

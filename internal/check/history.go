@@ -161,9 +161,13 @@ func (r *run) scanBlobs(ctx context.Context, ts TextScanner, blobs []historyBlob
 			}
 		})
 	}
-	readErr := readBatch(bufio.NewReaderSize(stdout, 1<<20), blobs, func(b historyBlob, text []byte) {
-		if bytes.IndexByte(text[:min(len(text), 8000)], 0) < 0 {
+	files := r.scanned
+	readErr := readBatch(bufio.NewReaderSize(stdout, 1<<20), blobs, func(i int, b historyBlob, text []byte) {
+		if text != nil && bytes.IndexByte(text[:min(len(text), 8000)], 0) < 0 {
 			jobs <- job{b, text}
+		}
+		if r.opts.Progress != nil && ((i+1)%scanBatch == 0 || i+1 == len(blobs)) {
+			r.opts.Progress(files+i+1, files+len(blobs))
 		}
 	})
 	close(jobs)
@@ -183,15 +187,17 @@ func (r *run) scanBlobs(ctx context.Context, ts TextScanner, blobs []historyBlob
 }
 
 // readBatch reads git cat-file --batch's answers, one per blob in order,
-// and calls fn with the content of those the scanner would read.
-func readBatch(br *bufio.Reader, blobs []historyBlob, fn func(historyBlob, []byte)) error {
-	for _, b := range blobs {
+// and calls fn with each one's index and content (nil for one too large
+// to scan).
+func readBatch(br *bufio.Reader, blobs []historyBlob, fn func(int, historyBlob, []byte)) error {
+	for i, b := range blobs {
 		header, err := br.ReadString('\n')
 		if err != nil {
 			return err
 		}
 		fields := strings.Fields(header)
 		if len(fields) == 2 && fields[1] == "missing" {
+			fn(i, b, nil)
 			continue
 		}
 		if len(fields) != 3 {
@@ -205,13 +211,14 @@ func readBatch(br *bufio.Reader, blobs []historyBlob, fn func(historyBlob, []byt
 			if _, err := br.Discard(int(size) + 1); err != nil {
 				return err
 			}
+			fn(i, b, nil)
 			continue
 		}
 		text := make([]byte, size+1)
 		if _, err := io.ReadFull(br, text); err != nil {
 			return err
 		}
-		fn(b, text[:size])
+		fn(i, b, text[:size])
 	}
 	return nil
 }

@@ -47,8 +47,13 @@ func (r *run) parseInline(rel string, data []byte) {
 		reason = strings.TrimSpace(reason)
 		bad := Finding{Rule: RuleBadSuppression, File: rel, Line: i + 1, Col: m[2] + 1}
 		if msg := checkSuppression(rule, reason); msg != "" {
-			bad.Message = msg
-			r.add(bad)
+			// Elsewhere in the repository it may be documentation of the
+			// syntax (gantry:ignore RULE reason); a finding it meant to
+			// silence is still reported, so nothing is hidden.
+			if r.typed[rel] {
+				bad.Message = msg
+				r.add(bad)
+			}
 			continue
 		}
 		r.inline[rel] = append(r.inline[rel], inlineSuppression{
