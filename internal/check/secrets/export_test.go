@@ -12,3 +12,7 @@ type CorpusLine = labelledLine
 func (l labelledLine) Label() (file string, line int, labelled, secret bool) {
 	return l.file, l.line, l.labelled, l.secret
 }
+
+// GenerateRepo lets the gate's benchmark, in package secrets_test, write
+// the mixed repository BenchmarkScan50MB scans.
+var GenerateRepo = generateRepo
