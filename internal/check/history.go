@@ -69,8 +69,9 @@ func (r *run) scanHistory(ctx context.Context) error {
 		file := r.display(f.File)
 		msg := fmt.Sprintf("%s (%s): %s", f.Desc, f.Rule, f.Masked)
 		if current[file+"\x00"+msg] {
-			continue // still in the work tree, and reported there
+			continue // still in the work tree and reported there, or in an older version already
 		}
+		current[file+"\x00"+msg] = true
 		c, ok := commits[bf.blob]
 		if !ok {
 			c = r.addedIn(ctx, bf.blob)

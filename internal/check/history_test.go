@@ -13,7 +13,8 @@ import (
 
 // historyRepo makes a git repository holding the base project with two
 // secrets in its history: one committed and removed in a later commit
-// (config/old.env), one still in the work tree (app/settings.py). It
+// (config/old.env, edited in between), one still in the work tree
+// (app/settings.py). It
 // returns the repository and the short id of the commit that added them.
 func historyRepo(t *testing.T) (root, added string) {
 	t.Helper()
@@ -29,6 +30,10 @@ func historyRepo(t *testing.T) (root, added string) {
 	git(t, root, "add", "-A")
 	git(t, root, "commit", "-qm", "config")
 	added = strings.TrimSpace(git(t, root, "rev-parse", "--short", "HEAD"))
+	// An edit that keeps the password: another version of the file, the
+	// same leak, reported once.
+	writeFiles(t, root, map[string]string{"config/old.env": "# database\nHOST=db\nDB_PASSWORD=" + plantedPassword + "\n"})
+	git(t, root, "commit", "-qam", "comment")
 	if err := os.Remove(filepath.Join(root, "config", "old.env")); err != nil {
 		t.Fatal(err)
 	}
