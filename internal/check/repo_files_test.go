@@ -1,6 +1,7 @@
 package check_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -112,6 +113,21 @@ func TestCheckScansRepository(t *testing.T) {
 	}
 	if !slices.Contains(rep.Files, "pipelines/orders.yaml") || !slices.Contains(rep.Files, "../ci/pipeline.yaml") {
 		t.Errorf("files scanned: %v", rep.Files)
+	}
+	// ../ paths are valid SARIF uris (relative references) and Code
+	// Quality paths.
+	var sarif, cq bytes.Buffer
+	if err := check.WriteSARIF(&sarif, rep); err != nil {
+		t.Fatal(err)
+	}
+	validateSARIF(t, sarif.Bytes())
+	if err := check.WriteCodeQuality(&cq, rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"uri": "../ci/pipeline.yaml"`, `"path": "../ci/pipeline.yaml"`} {
+		if !strings.Contains(sarif.String()+cq.String(), want) {
+			t.Errorf("no %s in the SARIF and Code Quality reports", want)
+		}
 	}
 }
 
