@@ -230,7 +230,7 @@ func TestRealScanner(t *testing.T) {
 		t.Fatal(err)
 	}
 	var progress []int
-	c, err := check.New(check.Options{Progress: func(n int) { progress = append(progress, n) }})
+	c, err := check.New(check.Options{Progress: func(n, _ int) { progress = append(progress, n) }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,9 +34,18 @@ type Options struct {
 	Secrets SecretScanner
 	// Now gives today's date for suppression expiry; nil means time.Now.
 	Now func() time.Time
-	// Progress, when set, is called with the number of files scanned so
-	// far, from the goroutine that called Check.
-	Progress func(scanned int)
+	// Progress, when set, is called with the number of files (and, with
+	// History, blobs) scanned so far and the number to scan, from the
+	// goroutine that called Check.
+	Progress func(scanned, total int)
+	// History also scans every commit reachable from HEAD in the git
+	// repository holding the project: a secret committed and later
+	// removed is still leaked. It needs git and a SecretScanner that is a
+	// TextScanner; without a git repository it is a finding.
+	History bool
+	// Baseline names a file of accepted findings (see ReadBaseline), relative
+	// to the project folder or absolute; "" means none.
+	Baseline string
 	// TestFires returns when an alert route last had a test-fire every
 	// channel took (ok false: never). nil skips the alert-test-fire rule.
 	TestFires func(route string) (last time.Time, ok bool)
@@ -73,7 +82,16 @@ type run struct {
 	projectOK bool
 	findings  []Finding
 	inline    map[string][]inlineSuppression // by file
-	routes    *routing.Tree                  // built on first use
+	// repo is the repository scanned; realDir is dir with its links
+	// resolved, and repoPrefix the project folder's path in the
+	// repository ("" when it is the root).
+	repo       repository
+	realDir    string
+	repoPrefix string
+	typed      map[string]bool // files of a kind the gate always scanned
+	blobs      map[string]bool // git blob ids of the files scanned, for --history
+	scanned    int             // files scanned
+	routes     *routing.Tree   // built on first use
 	// carried are the failure modes each pipeline's route sends to a
 	// channel; modeSuppressed the coverage findings alerts.suppress took.
 	carried        map[string][]routing.Mode
@@ -95,7 +113,9 @@ func (c *Checker) Check(ctx context.Context, dir string) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
-	r := &run{opts: c.opts, dir: abs, projectOK: true, inline: map[string][]inlineSuppression{}, carried: map[string][]routing.Mode{}}
+	r := &run{opts: c.opts, dir: abs, projectOK: true, inline: map[string][]inlineSuppression{}, carried: map[string][]routing.Mode{},
+		typed: map[string]bool{}}
+	r.locate(ctx)
 	r.load()
 	if err := r.checkEnv(); err != nil {
 		return nil, err
@@ -110,12 +130,33 @@ func (c *Checker) Check(ctx context.Context, dir string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.scanned = len(files)
+	if c.opts.History {
+		if err := r.scanHistory(ctx); err != nil {
+			return nil, err
+		}
+	}
 	for _, p := range r.pipelines {
 		r.checkRunbook(p)
 	}
 	rep := &Report{Files: files}
 	rep.Findings, rep.Suppressed = r.suppress()
 	return rep, nil
+}
+
+// locate finds the repository the project folder is in.
+func (r *run) locate(ctx context.Context) {
+	r.realDir = r.dir
+	if d, err := filepath.EvalSymlinks(r.dir); err == nil {
+		r.realDir = d
+	}
+	r.repo = findRepository(ctx, r.realDir)
+	if rel, err := filepath.Rel(r.repo.root, r.realDir); err == nil && rel != "." {
+		r.repoPrefix = filepath.ToSlash(rel)
+	}
+	if r.opts.History {
+		r.blobs = map[string]bool{}
+	}
 }
 
 // load parses the project; what does not parse becomes findings.

@@ -23,9 +23,28 @@
 //
 // The gate scans gantry.yaml, pipelines/*.yaml, the scripts tasks run
 // (the first word of run:, or the word after sh, bash, python and the
-// like, when it is a relative path), the runbooks, and, walking the
-// project folder without entering .git, .gantry, node_modules or vendor:
-// Dockerfiles, .gitlab-ci.yml, .github/workflows/*, *.sh and .env* files.
+// like, when it is a relative path), the runbooks, and every other text
+// file of the repository: the git work tree holding the project folder
+// (git rev-parse --show-toplevel; the files git ls-files lists, tracked
+// and untracked but not ignored), or the project folder when it is in
+// none, walked without entering .git, .gantry, node_modules, vendor,
+// .venv and the like (skipDirs). Files outside the project folder are
+// named relative to it, with "../", in every report format.
+//
+// For the files the gate always scanned — those above, Dockerfiles,
+// .gitlab-ci.yml, .github/workflows/* at any depth, *.sh and .env* — one
+// that cannot be read is an error. Any other file that cannot be read, is
+// binary or is over 10 MiB is a binary-file note (the binaries together,
+// in one), and a malformed gantry:ignore in it is taken for documentation.
+//
+// # History and baselines
+//
+// Options.History also scans every blob reachable from HEAD (git rev-list
+// --objects, then one git cat-file --batch), each once and none that is
+// the content of a file already scanned; a finding there names the commit
+// that added it (git log --find-object) and inline comments do not
+// suppress it. Options.Baseline names a file of accepted findings with a
+// reason and an expiry, optionally pinned to a line and a commit.
 //
 // # Suppressions
 //

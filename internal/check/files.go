@@ -17,14 +17,13 @@ import (
 	"github.com/gantryhq/gantry/internal/spec"
 )
 
-// skipDirs are folders the repository walk never enters.
-var skipDirs = []string{".git", ".gantry", "node_modules", "vendor"}
-
 // collectFiles returns the files to scan, relative to the project folder
-// with forward slashes: the pipelines, gantry.yaml, the scripts tasks run,
-// the runbooks, and the repository's Dockerfiles, CI files, shell scripts
-// and .env files.
-func (r *run) collectFiles() []string {
+// with forward slashes ("../" for files of the repository outside it):
+// every file of the repository, and the pipelines, gantry.yaml, the
+// scripts tasks run and the runbooks wherever they are. It also notes
+// which files are of a kind the gate always scanned (r.typed): for those
+// a file it cannot scan is an error, for the others a note.
+func (r *run) collectFiles(ctx context.Context) ([]string, error) {
 	set := map[string]bool{}
 	addIfExists := func(rel string) {
 		if _, err := os.Lstat(filepath.Join(r.dir, filepath.FromSlash(rel))); err == nil {
@@ -48,34 +47,51 @@ func (r *run) collectFiles() []string {
 			addIfExists(path.Clean(filepath.ToSlash(p.Runbook)))
 		}
 	}
-	_ = filepath.WalkDir(r.dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if p != r.dir && d != nil && d.IsDir() {
-				r.add(Finding{Rule: RuleUnreadableFile, File: r.rel(p), Message: "cannot read folder: " + reason(err)})
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			if p != r.dir && slices.Contains(skipDirs, d.Name()) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if rel := r.rel(p); repoFile(rel) {
-			set[rel] = true
-		}
-		return nil
-	})
-	files := make([]string, 0, len(set))
 	for f := range set {
-		files = append(files, f)
+		r.typed[f] = true
 	}
-	slices.Sort(files)
-	return files
+	files, links, err := r.repo.files(ctx, func(rel string, err error) {
+		r.add(Finding{Rule: RuleUnreadableFile, File: r.display(rel), Message: "cannot read folder: " + reason(err)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		d := r.display(f)
+		set[d] = true
+		if repoFile(f) {
+			r.typed[d] = true
+		}
+	}
+	for _, f := range links {
+		if d := r.display(f); repoFile(f) || r.typed[d] {
+			set[d], r.typed[d] = true, true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for f := range set {
+		out = append(out, f)
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
-// repoFile reports whether a repository file is one the gate scans.
+// display turns a path relative to the repository root into the path a
+// report shows: relative to the project folder.
+func (r *run) display(repoRel string) string {
+	if r.repoPrefix == "" {
+		return repoRel
+	}
+	rel, err := filepath.Rel(r.realDir, filepath.Join(r.repo.root, filepath.FromSlash(repoRel)))
+	if err != nil {
+		return repoRel
+	}
+	return filepath.ToSlash(rel)
+}
+
+// repoFile reports whether a repository file, relative to the repository
+// root, is of a kind the gate always scanned: Dockerfiles, CI files,
+// shell scripts and .env files.
 func repoFile(rel string) bool {
 	base := path.Base(rel)
 	switch {
@@ -84,7 +100,7 @@ func repoFile(rel string) bool {
 		return true
 	case base == ".gitlab-ci.yml":
 		return true
-	case path.Dir(rel) == ".github/workflows":
+	case path.Base(path.Dir(rel)) == "workflows" && path.Base(path.Dir(path.Dir(rel))) == ".github":
 		return true
 	case path.Ext(base) == ".sh":
 		return true
@@ -158,27 +174,60 @@ func (r *run) scripts(p *spec.Pipeline) []string {
 
 // readFiles reads every file once: unreadable and binary files become
 // findings and are left out of the returned list; inline suppressions
-// are collected from the rest.
+// are collected from the rest. A file of a kind the gate always scanned
+// (r.typed) that cannot be read is an error; any other file of the
+// repository that cannot be read, or is binary, or too large, is a note.
 func (r *run) readFiles(files []string) []string {
-	var ok []string
+	var ok, binaries []string
 	for _, rel := range files {
+		typed := r.typed[rel]
 		data, tooLarge, err := readScanned(filepath.Join(r.dir, filepath.FromSlash(rel)))
-		if err != nil {
+		switch {
+		case err != nil && typed:
 			r.add(Finding{Rule: RuleUnreadableFile, File: rel, Message: "cannot read: " + reason(err)})
 			continue
-		}
-		if tooLarge {
+		case err != nil:
+			r.add(Finding{Rule: RuleBinaryFile, File: rel, Message: "cannot read, not scanned: " + reason(err)})
+			continue
+		case tooLarge && typed:
 			ok = append(ok, rel) // the scanner says it is too large to scan
 			continue
-		}
-		if bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0 {
+		case tooLarge:
+			r.add(Finding{Rule: RuleBinaryFile, File: rel, Message: fmt.Sprintf("file over %d MiB, not scanned", secrets.MaxFileSize>>20)})
+			continue
+		case bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0 && typed:
 			r.add(Finding{Rule: RuleBinaryFile, File: rel, Message: "binary file, not scanned"})
+			continue
+		case bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0:
+			binaries = append(binaries, rel)
 			continue
 		}
 		r.parseInline(rel, data)
+		if r.blobs != nil {
+			r.blobs[blobHash(data)] = true
+		}
 		ok = append(ok, rel)
 	}
+	r.noteBinaries(binaries)
 	return ok
+}
+
+// noteBinaries adds one note for the binary files of the repository
+// (images, archives, data), at the first of them: one a file would bury
+// the report of a repository with many.
+func (r *run) noteBinaries(files []string) {
+	if len(files) == 0 {
+		return
+	}
+	msg := "binary file, not scanned"
+	if n := len(files) - 1; n > 0 {
+		more := files[1:min(len(files), 6)]
+		msg = fmt.Sprintf("binary file, not scanned, nor %d more: %s", n, strings.Join(more, ", "))
+		if n > len(more) {
+			msg += ", …"
+		}
+	}
+	r.add(Finding{Rule: RuleBinaryFile, File: files[0], Message: msg})
 }
 
 // readScanned reads a file the scanner will scan, but not one larger than
@@ -208,7 +257,11 @@ const scanBatch = 256
 // scanFiles collects, reads and secret-scans the project's files and
 // returns the list of files scanned.
 func (r *run) scanFiles(ctx context.Context) ([]string, error) {
-	files := r.readFiles(r.collectFiles())
+	collected, err := r.collectFiles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	files := r.readFiles(collected)
 	for i := 0; i < len(files); i += scanBatch {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -217,7 +270,7 @@ func (r *run) scanFiles(ctx context.Context) ([]string, error) {
 		found, errs := r.opts.Secrets.ScanFiles(ctx, r.dir, batch)
 		for _, f := range found {
 			r.add(Finding{
-				Rule: RuleHardcodedSecret, File: r.rel(f.File), Line: f.Line, Col: f.Col,
+				Rule: RuleHardcodedSecret, File: r.relOut(f.File), Line: f.Line, Col: f.Col,
 				Message: fmt.Sprintf("%s (%s): %s", f.Desc, f.Rule, f.Masked),
 			})
 		}
@@ -228,15 +281,27 @@ func (r *run) scanFiles(ctx context.Context) ([]string, error) {
 			f := Finding{Rule: RuleUnreadableFile, Message: "cannot scan: " + err.Error()}
 			var pe *fs.PathError
 			if errors.As(err, &pe) {
-				f.File, f.Message = r.rel(pe.Path), "cannot scan: "+reason(err)
+				f.File, f.Message = r.relOut(pe.Path), "cannot scan: "+reason(err)
 			}
 			r.add(f)
 		}
 		if r.opts.Progress != nil {
-			r.opts.Progress(i + len(batch))
+			r.opts.Progress(i+len(batch), len(files))
 		}
 	}
 	return files, nil
+}
+
+// relOut is rel for the files of the repository: one outside the project
+// folder is shown relative to it too, with "../".
+func (r *run) relOut(p string) string {
+	if !filepath.IsAbs(p) {
+		return filepath.ToSlash(filepath.Clean(p))
+	}
+	if rel, err := filepath.Rel(r.dir, p); err == nil {
+		return filepath.ToSlash(rel)
+	}
+	return filepath.ToSlash(p)
 }
 
 // reason turns a file system error into a short message.

@@ -35,6 +35,8 @@ type Finding struct {
 	Col      int      `json:"column"`
 	Message  string   `json:"message"`
 	Fix      string   `json:"fix,omitempty"`
+	// commit is set on a finding in the history: the commit that added it.
+	commit string
 }
 
 // Suppressed is a finding that a suppression with a reason silenced.

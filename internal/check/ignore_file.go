@@ -6,6 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -17,6 +20,17 @@ type ignoreEntry struct {
 	Rule   string
 	Reason string
 	path   interface{ MatchString(string) bool }
+	source string // the file it is written in, as reports name it
+	// A baseline entry may also pin the finding's line and, for one in
+	// the history, the commit (a prefix of its id).
+	line   int
+	commit string
+}
+
+func (e ignoreEntry) matches(f Finding) bool {
+	return e.Rule == f.Rule && e.path.MatchString(f.File) &&
+		(e.line == 0 || e.line == f.Line) &&
+		(e.commit == "" || (f.commit != "" && (strings.HasPrefix(f.commit, e.commit) || strings.HasPrefix(e.commit, f.commit))))
 }
 
 // readIgnoreFile reads IgnoreFile. Entries that are malformed, have no
@@ -26,9 +40,22 @@ func (r *run) readIgnoreFile() []ignoreEntry {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
+	return r.parseEntries(IgnoreFile, data, err, ignoreKeys)
+}
+
+// Keys an entry may have.
+var (
+	ignoreKeys   = []string{"rule", "path", "reason", "expires"}
+	baselineKeys = []string{"rule", "path", "line", "commit", "reason", "expires"}
+)
+
+// parseEntries parses a list of suppressions read from the file a report
+// names source; data and err are what reading it gave.
+func (r *run) parseEntries(source string, data []byte, err error, keys []string) []ignoreEntry {
+	want := "{" + strings.Join(keys, ", ") + "}"
 	bad := func(line, col int, format string, a ...any) {
 		r.findings = append(r.findings, Finding{
-			Rule: RuleBadSuppression, Severity: SeverityError, File: IgnoreFile,
+			Rule: RuleBadSuppression, Severity: SeverityError, File: source,
 			Line: max(line, 1), Col: max(col, 1), Message: fmt.Sprintf(format, a...),
 			Fix: ruleFor(RuleBadSuppression).Fix,
 		})
@@ -47,32 +74,31 @@ func (r *run) readIgnoreFile() []ignoreEntry {
 	}
 	list := doc.Content[0]
 	if list.Kind != yaml.SequenceNode {
-		bad(list.Line, list.Column, "want a list of {rule, path, reason, expires}")
+		bad(list.Line, list.Column, "want a list of %s", want)
 		return nil
 	}
 	today := r.opts.Now().Format(time.DateOnly)
 	var out []ignoreEntry
 	for _, item := range list.Content {
-		if e, msg := parseIgnoreEntry(item, today); msg != "" {
+		if e, msg := parseIgnoreEntry(item, today, keys); msg != "" {
 			bad(item.Line, item.Column, "%s", msg)
 		} else {
+			e.source = source
 			out = append(out, e)
 		}
 	}
 	return out
 }
 
-func parseIgnoreEntry(n *yaml.Node, today string) (ignoreEntry, string) {
+func parseIgnoreEntry(n *yaml.Node, today string, keys []string) (ignoreEntry, string) {
 	if n.Kind != yaml.MappingNode {
-		return ignoreEntry{}, "want a mapping {rule, path, reason, expires}"
+		return ignoreEntry{}, "want a mapping {" + strings.Join(keys, ", ") + "}"
 	}
 	fields := map[string]string{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i].Value, n.Content[i+1]
-		switch k {
-		case "rule", "path", "reason", "expires":
-		default:
-			return ignoreEntry{}, fmt.Sprintf("unknown key %q (want rule, path, reason, expires)", k)
+		if !slices.Contains(keys, k) {
+			return ignoreEntry{}, fmt.Sprintf("unknown key %q (want %s)", k, strings.Join(keys, ", "))
 		}
 		if v.Kind != yaml.ScalarNode {
 			return ignoreEntry{}, fmt.Sprintf("%s: want a string", k)
@@ -102,5 +128,13 @@ func parseIgnoreEntry(n *yaml.Node, today string) (ignoreEntry, string) {
 		return e, fmt.Sprintf("path %q is not a valid glob", glob)
 	}
 	e.path = re
+	if l := fields["line"]; l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			return e, fmt.Sprintf("line %q is not a line number", l)
+		}
+		e.line = n
+	}
+	e.commit = fields["commit"]
 	return e, ""
 }

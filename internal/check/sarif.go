@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/url"
+	"strings"
 )
 
 // SARIF 2.1.0, as much of it as the report needs.
@@ -90,9 +91,11 @@ func WriteSARIF(w io.Writer, rep *Report) error {
 	}
 	for _, s := range rep.Suppressed {
 		res := sarifResultOf(s.Finding, index)
-		kind := "inSource"
-		if len(s.Source) > len(IgnoreFile) && s.Source[:len(IgnoreFile)] == IgnoreFile {
-			kind = "external"
+		// Written beside the finding (FILE:LINE of its own file), or in a
+		// file of suppressions (.gantry-ignore.yaml, a baseline).
+		kind := "external"
+		if strings.HasPrefix(s.Source, s.Finding.File+":") {
+			kind = "inSource"
 		}
 		res.Suppressions = []sarifSuppression{{Kind: kind, Justification: s.Reason}}
 		results = append(results, res)

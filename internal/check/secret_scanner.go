@@ -25,3 +25,10 @@ type SecretScannerFunc func(ctx context.Context, root string, rel []string) ([]S
 func (f SecretScannerFunc) ScanFiles(ctx context.Context, root string, rel []string) ([]SecretFinding, []error) {
 	return f(ctx, root, rel)
 }
+
+// TextScanner is a SecretScanner that also scans text that is no file of
+// the work tree, such as a blob from the repository's history. name is
+// the path the text had; findings name it.
+type TextScanner interface {
+	ScanText(name string, text []byte) []SecretFinding
+}

@@ -30,3 +30,19 @@ func (a secretsAdapter) ScanFiles(ctx context.Context, root string, rel []string
 	}
 	return out, errs
 }
+
+var _ TextScanner = secretsAdapter{}
+
+// ScanText scans text, unless the scanner skips files of that name (lock
+// files, vendored code, images).
+func (a secretsAdapter) ScanText(name string, text []byte) []SecretFinding {
+	if a.s.Skips(name) {
+		return nil
+	}
+	found := a.s.ScanText(name, text)
+	out := make([]SecretFinding, len(found))
+	for i, f := range found {
+		out[i] = SecretFinding{File: f.File, Line: f.Line, Col: f.Col, Rule: f.Rule, Desc: f.Desc, Masked: f.Masked}
+	}
+	return out
+}

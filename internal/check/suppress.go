@@ -47,8 +47,13 @@ func (r *run) parseInline(rel string, data []byte) {
 		reason = strings.TrimSpace(reason)
 		bad := Finding{Rule: RuleBadSuppression, File: rel, Line: i + 1, Col: m[2] + 1}
 		if msg := checkSuppression(rule, reason); msg != "" {
-			bad.Message = msg
-			r.add(bad)
+			// Elsewhere in the repository it may be documentation of the
+			// syntax (gantry:ignore RULE reason); a finding it meant to
+			// silence is still reported, so nothing is hidden.
+			if r.typed[rel] {
+				bad.Message = msg
+				r.add(bad)
+			}
 			continue
 		}
 		r.inline[rel] = append(r.inline[rel], inlineSuppression{
@@ -78,7 +83,7 @@ func checkSuppression(rule, reason string) string {
 // suppress splits the findings into those that stand and those that a
 // valid suppression silences, both sorted.
 func (r *run) suppress() ([]Finding, []Suppressed) {
-	entries := r.readIgnoreFile()
+	entries := append(r.readIgnoreFile(), r.readBaseline()...)
 	var keep []Finding
 	var silenced []Suppressed
 	for _, f := range sortFindings(r.findings) {
@@ -98,13 +103,16 @@ func (r *run) match(f Finding, entries []ignoreEntry) (Suppressed, bool) {
 		return Suppressed{}, false
 	}
 	for _, s := range r.inline[f.File] {
+		if f.commit != "" {
+			break // the comments of today's file say nothing of an old one
+		}
 		if s.Rule == f.Rule && (s.Line == f.Line || (s.Own && s.Line == f.Line-1)) {
 			return Suppressed{Finding: f, Reason: s.Reason, Source: fmt.Sprintf("%s:%d", f.File, s.Line)}, true
 		}
 	}
 	for _, e := range entries {
-		if e.Rule == f.Rule && e.path.MatchString(f.File) {
-			return Suppressed{Finding: f, Reason: e.Reason, Source: fmt.Sprintf("%s:%d", IgnoreFile, e.Line)}, true
+		if e.matches(f) {
+			return Suppressed{Finding: f, Reason: e.Reason, Source: fmt.Sprintf("%s:%d", e.source, e.Line)}, true
 		}
 	}
 	return Suppressed{}, false

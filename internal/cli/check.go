@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -15,15 +16,33 @@ import (
 )
 
 func newCheckCmd() *cobra.Command {
-	var env, format, output, explain string
+	var env, format, output, explain, baseline string
+	var history bool
 	c := &cobra.Command{
 		Use:   "check [PATH]",
 		Short: "Run the readiness gate over a project",
 		Long: `Check runs the readiness gate over a project folder (default "."): retries,
 timeouts, resource limits, upstreams, production rollback and approvals,
-alert routing, data SLAs, runbooks and hardcoded secrets, over the
-pipelines, gantry.yaml, the scripts tasks run, the runbooks, and the
-repository's Dockerfiles, CI files, *.sh and .env files.
+alert routing, data SLAs, runbooks and hardcoded secrets.
+
+The secret scan covers every text file of the repository: the git work
+tree holding the project folder (the files git tracks, and untracked ones
+.gitignore does not exclude), or the project folder when it is in none
+(skipping .git, .gantry, node_modules, vendor, .venv and the like).
+Binary files and files over 10 MiB are noted, not scanned. Files outside
+the project folder are shown relative to it (../services/api/...).
+--history also scans every commit reachable from HEAD: a secret committed
+and later removed is still leaked; its finding names the commit.
+
+A baseline (--baseline FILE) lists accepted legacy findings, each with a
+reason and an expiry, and optionally its line and commit:
+
+  - rule: hardcoded-secret
+    path: ../services/api/settings.py
+    line: 12
+    commit: 4f2a9c1
+    reason: sandbox key, revoked
+    expires: 2026-12-31
 
 Production rules apply to every production environment, or with --env only
 to that one (and not at all when it is not a production environment).
@@ -32,7 +51,8 @@ Suppress a finding with a reason: '# gantry:ignore RULE reason' on its line
 or the line above, or an entry in .gantry-ignore.yaml (see --explain
 bad-suppression). 'gantry check --explain RULE' says why a rule exists.
 
-Exit status: 0 when no error-level finding, 1 when any, 2 on a usage error.`,
+Exit status: 0 when no error-level finding, 1 when any, 2 on a usage error
+(--history outside a git repository, a --baseline that does not exist).`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return usageErr("%s takes at most one PATH (see gantry check --help)", c.CommandPath())
@@ -56,23 +76,42 @@ Exit status: 0 when no error-level finding, 1 when any, 2 on a usage error.`,
 			if info, err := os.Stat(dir); err == nil && !info.IsDir() {
 				return usageErr("%s: not a project folder", dir)
 			}
-			return runCheck(c, dir, env, format, output)
+			if baseline != "" {
+				if err := exists(baseline); err != nil {
+					return usageErr("--baseline: %v", err)
+				}
+				if abs, err := filepath.Abs(baseline); err == nil {
+					baseline = abs
+				}
+			}
+			return runCheck(c, dir, checkFlags{env: env, format: format, output: output, baseline: baseline, history: history})
 		},
 	}
 	c.Flags().StringVar(&env, "env", "", "apply the production rules to this environment only (default: every production environment)")
 	c.Flags().StringVar(&format, "format", "text", "output format: text, json, sarif or codequality (GitLab Code Quality)")
 	c.Flags().StringVarP(&output, "output", "o", "", "write the report to FILE instead of standard output")
 	c.Flags().StringVar(&explain, "explain", "", "print why RULE exists and how to satisfy it, and exit")
+	c.Flags().BoolVar(&history, "history", false, "also scan every commit reachable from HEAD for secrets")
+	c.Flags().StringVar(&baseline, "baseline", "", "accept the legacy findings FILE lists (each with a reason and an expiry)")
 	return c
 }
 
-func runCheck(c *cobra.Command, dir, env, format, output string) error {
-	var scanned atomic.Int64
-	stop := showProgress(c.ErrOrStderr(), &scanned)
+// checkFlags are gantry check's options.
+type checkFlags struct {
+	env, format, output, baseline string
+	history                       bool
+}
+
+func runCheck(c *cobra.Command, dir string, fl checkFlags) error {
+	env, format, output := fl.env, fl.format, fl.output
+	var scanned, total atomic.Int64
+	stop := showProgress(c.ErrOrStderr(), &scanned, &total)
 	opts := check.Options{
 		Env:       env,
 		IsCommand: commandExists(c.Root()),
-		Progress:  func(n int) { scanned.Store(int64(n)) },
+		Progress:  func(n, of int) { scanned.Store(int64(n)); total.Store(int64(of)) },
+		History:   fl.history,
+		Baseline:  fl.baseline,
 	}
 	if st := checkStore(c.Context(), dir); st != nil {
 		defer st.Close()
@@ -88,6 +127,8 @@ func runCheck(c *cobra.Command, dir, env, format, output string) error {
 	switch {
 	case errors.Is(err, check.ErrUnknownEnv):
 		return usageErr("--env: %v", err)
+	case errors.Is(err, check.ErrNoHistory):
+		return usageErr("--history: %v", err)
 	case err != nil:
 		return failed(fmt.Errorf("check %s: %w", dir, err))
 	}
@@ -144,7 +185,7 @@ func explainRule(w io.Writer, id string) error {
 
 // showProgress prints how many files were scanned, every second, while
 // the check runs and stderr is a terminal. The returned func stops it.
-func showProgress(w io.Writer, scanned *atomic.Int64) (stop func()) {
+func showProgress(w io.Writer, scanned, total *atomic.Int64) (stop func()) {
 	if !isTerminal(w) {
 		return func() {}
 	}
@@ -159,7 +200,7 @@ func showProgress(w io.Writer, scanned *atomic.Int64) (stop func()) {
 			case <-done:
 				return
 			case <-t.C:
-				fmt.Fprintf(w, "scanned %d files…\n", scanned.Load())
+				fmt.Fprintf(w, "scanned %d of %d files…\n", scanned.Load(), total.Load())
 			}
 		}
 	}()

@@ -28,13 +28,26 @@ func checkRoot(out, errb *bytes.Buffer) *cobra.Command {
 	return newRoot(out, errb)
 }
 
-// baseProject passes every rule; see internal/check/testdata.
-var baseProject = filepath.Join("..", "check", "testdata", "base", "project")
+// baseProjectSrc passes every rule; see internal/check/testdata.
+var baseProjectSrc = filepath.Join("..", "check", "testdata", "base", "project")
+
+// passingProject copies the base project out of this repository: the gate
+// scans the whole git repository a project is in, and Gantry's own holds
+// the gate's test fixtures.
+func passingProject(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(baseProjectSrc)); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
 
 func TestCheckExitCodes(t *testing.T) {
 	t.Parallel()
+	baseProject := passingProject(t)
 	failing := t.TempDir()
-	if err := os.CopyFS(failing, os.DirFS(baseProject)); err != nil {
+	if err := os.CopyFS(failing, os.DirFS(baseProjectSrc)); err != nil {
 		t.Fatal(err)
 	}
 	orders := filepath.Join(failing, "pipelines", "orders.yaml")
@@ -82,6 +95,7 @@ func TestCheckExitCodes(t *testing.T) {
 
 func TestCheckOutputFile(t *testing.T) {
 	t.Parallel()
+	baseProject := passingProject(t)
 	for _, format := range []string{"json", "sarif", "codequality"} {
 		t.Run(format, func(t *testing.T) {
 			t.Parallel()

@@ -90,6 +90,45 @@ var fileKinds = []fileKind{
 	{"cmd/main%d.go", func(r *rand.Rand) string { return repeat(r, 20, 120, goBlock) }},
 	{"tools/tool%d.py", func(r *rand.Rand) string { return repeat(r, 20, 120, pyBlock) }},
 	{"docs/page%d.md", func(r *rand.Rand) string { return repeat(r, 20, 120, mdBlock) }},
+	{"k8s/deploy%d.yaml", func(r *rand.Rand) string { return repeat(r, 4, 30, k8sBlock) }},
+	{"infra/main%d.tf", func(r *rand.Rand) string { return repeat(r, 6, 40, tfBlock) }},
+	{"config/app%d.json", func(r *rand.Rand) string { return "[\n" + repeat(r, 10, 80, jsonBlock) + "{}]\n" }},
+}
+
+func k8sBlock(r *rand.Rand) string {
+	w := word(r)
+	return fmt.Sprintf(`---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: %s-%d}
+spec:
+  template:
+    spec:
+      containers:
+        - name: %s
+          image: registry.internal/%s:1.%d
+          env:
+            - name: DB_PASSWORD
+              valueFrom: {secretKeyRef: {name: %s-db, key: password}}
+            - {name: REGION, value: eu-west-%d}
+`, w, r.IntN(1000), w, w, r.IntN(30), w, r.IntN(3)) + rareSecret(r, "            ")
+}
+
+func tfBlock(r *rand.Rand) string {
+	w := word(r)
+	return fmt.Sprintf(`resource "aws_db_instance" "%s_%d" {
+  engine   = "postgres"
+  username = "%s"
+  password = var.%s_db_password
+  tags     = { team = "%s" }
+}
+`, w, r.IntN(1000), w, w, word(r)) + rareSecret(r, "  ")
+}
+
+func jsonBlock(r *rand.Rand) string {
+	w := word(r)
+	return fmt.Sprintf(`  {"name": "%s", "endpoint": "https://%s.internal/%d", "api_key_env": "%s_API_KEY", "retries": %d},
+`, w, w, r.IntN(1000), strings.ToUpper(w), r.IntN(5))
 }
 
 func repeat(r *rand.Rand, lo, hi int, block func(*rand.Rand) string) string {

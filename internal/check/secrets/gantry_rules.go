@@ -135,7 +135,7 @@ func findAssignments(line string, keyEnds []int) []span {
 			continue
 		}
 		sp, ok := valueAt(line, v)
-		if ok && gantryReference(line[start:end], line[sp.start:sp.end]) {
+		if ok && (gantryReference(line[start:end], line[sp.start:sp.end]) || closesKeyString(line, start, end, sp)) {
 			continue
 		}
 		if ok && isLiteralSecret(line[sp.start:sp.end], sp.quoted) &&
@@ -146,6 +146,27 @@ func findAssignments(line string, keyEnds []int) []span {
 	return out
 }
 
+// closesKeyString reports whether the quote a quoted value starts after
+// is the one that closes a string holding the key, as in source code that
+// builds a line: "ENV API_TOKEN=" + token. What follows it is code, not
+// the value. The key's own quotes ("API_TOKEN": "x") do not count.
+func closesKeyString(line string, start, end int, sp span) bool {
+	if !sp.quoted {
+		return false
+	}
+	q := line[sp.start-1]
+	n := 0
+	for i := 0; i < start; i++ {
+		if line[i] == q && (i == 0 || line[i-1] != '\\') {
+			n++
+		}
+	}
+	if start > 0 && line[start-1] == q && end < len(line) && line[end] == q {
+		n--
+	}
+	return n%2 == 1
+}
+
 // secretNameRe is what a secret's name looks like in Gantry's YAML:
 // lower-case words joined by underscores, digits only after one.
 var secretNameRe = regexp.MustCompile(`^[a-z]+(?:_[a-z0-9]+)*$`)
@@ -153,9 +174,18 @@ var secretNameRe = regexp.MustCompile(`^[a-z]+(?:_[a-z0-9]+)*$`)
 // gantryReference reports whether value under key is a reference in
 // Gantry's own YAML: `secret:` and `url_secret:` of an alert channel name
 // a secret held elsewhere, as `{secret: NAME}` does for a task.
+// Helm charts and Kubernetes manifests name a Secret object the same way:
+// existingSecret: api-db, secretName: tls-cert.
 func gantryReference(key, value string) bool {
-	return (key == "secret" || key == "url_secret") && secretNameRe.MatchString(value)
+	if (key == "secret" || key == "url_secret") && secretNameRe.MatchString(value) {
+		return true
+	}
+	k := strings.ToLower(key)
+	return (strings.HasSuffix(k, "existingsecret") || strings.HasSuffix(k, "secretname")) && k8sNameRe.MatchString(value)
 }
+
+// k8sNameRe is a Kubernetes object name (a DNS subdomain).
+var k8sNameRe = regexp.MustCompile(`^[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?$`)
 
 // keyStart walks back from i over key characters to where the key begins.
 func keyStart(line string, i int) int {

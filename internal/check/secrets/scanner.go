@@ -177,3 +177,7 @@ func compareFindings(a, b Finding) int {
 	return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col),
 		cmp.Compare(a.Rule, b.Rule))
 }
+
+// Skips reports whether ScanFiles leaves a file of that name unread:
+// gitleaks' global allowlist excludes it by its path.
+func (s *Scanner) Skips(name string) bool { return s.skipPath(name) }
