@@ -2,8 +2,17 @@
 // everything, and the sentinel errors its drivers map their own errors to.
 //
 // Drivers live beside it: storesqlite (the embedded default) and storepg
-// (PostgreSQL, shared by many processes). Both pass the shared suite in
+// (PostgreSQL, shared by many processes). Every query is written once, in
+// sqlstore; a driver supplies its dialect, opening and durability settings,
+// its migrations and its server lock (and PostgreSQL its pipelined Apply
+// and dispatcher reads, measured to matter). Both pass the shared suite in
 // storetest.
+//
+// # Adding a table
+//
+// Two migrations (storesqlite/migrations and storepg/migrations), one Go
+// file in sqlstore with its queries and scanners, and one case in
+// storetest. The interface gains its methods here.
 //
 // # Writes
 //

@@ -23,3 +23,13 @@ func (dialect) LockKey(ctx context.Context, tx *sql.Tx, key string) error {
 	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 7))`, key)
 	return err
 }
+
+// timeArg is t in UTC truncated to the microsecond PostgreSQL keeps (pgx's
+// binary encoding truncates too; this keeps it so whatever the encoding), or
+// NULL for the zero time.
+func timeArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}

@@ -29,3 +29,11 @@ func (dialect) TimeArg(t time.Time) any { return timeArg(t) }
 
 // Bytewise is "": SQLite's default collation, BINARY, compares bytes.
 func (dialect) Bytewise() string { return "" }
+
+// timeArg is t as unix microseconds, or NULL for the zero time.
+func timeArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
