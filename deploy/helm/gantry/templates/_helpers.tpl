@@ -96,12 +96,31 @@ no object renders from values the chart would run wrongly.
 {{- if not (or $v.project.existingConfigMap.name $v.project.files) }}
 {{- fail "project: gantry serve needs a project; set project.files or project.existingConfigMap.name" }}
 {{- end }}
+{{- range $name, $_ := $v.secretEnv }}
+{{- if not (regexMatch "^[A-Za-z_][A-Za-z0-9_]*$" $name) }}
+{{- fail (printf "secretEnv: %q is no environment variable name" $name) }}
+{{- end }}
+{{- end }}
 {{- $keys := dict }}
 {{- range $path, $_ := (include "gantry.projectFiles" . | fromJson) }}
+{{- include "gantry.checkPath" (list "project.files" $path) }}
 {{- $key := include "gantry.fileKey" $path }}
 {{- if hasKey $keys $key }}
 {{- fail (printf "project.files: %q and %q would share the ConfigMap key %q" (get $keys $key) $path $key) }}
 {{- end }}
 {{- $_ := set $keys $key $path }}
+{{- end }}
+{{- range $v.project.existingConfigMap.items }}
+{{- include "gantry.checkPath" (list "project.existingConfigMap.items" .path) }}
+{{- end }}
+{{- end }}
+
+{{/* Fails unless (list WHERE PATH) names a clean relative path in the project, outside .gantry/. */}}
+{{- define "gantry.checkPath" -}}
+{{- $where := index . 0 }}
+{{- $path := index . 1 }}
+{{- $segment := "\\.?[A-Za-z0-9_-][A-Za-z0-9._-]*" }}
+{{- if or (not (regexMatch (printf "^%s(/%s)*$" $segment $segment) $path)) (regexMatch "^\\.gantry(/|$)" $path) (gt (len $path) 200) }}
+{{- fail (printf "%s: %q is no clean relative path in the project outside .gantry/" $where $path) }}
 {{- end }}
 {{- end }}
