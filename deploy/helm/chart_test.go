@@ -1,8 +1,6 @@
 package helm_test
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -53,7 +51,7 @@ func TestDefaults(t *testing.T) {
 	if config == nil || config.Name != cm.Name {
 		t.Fatalf("config volume %+v, want ConfigMap %s", volume(t, pod, "config").VolumeSource, cm.Name)
 	}
-	dir := projectDir(t, cm, config)
+	dir := projectDir(t, pod, cm)
 	proj, pipelines, err := spec.LoadProject(dir)
 	if err != nil {
 		t.Fatalf("the default project does not load: %v", err)
@@ -331,14 +329,4 @@ func shutdownGrace(t *testing.T, args []string) int64 {
 		}
 	}
 	return 30
-}
-
-func writeFile(t *testing.T, name, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -3,7 +3,6 @@ package helm_test
 import (
 	"fmt"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -197,20 +196,4 @@ func one[T any](t *testing.T, what string, xs []T) T {
 		t.Fatalf("%d %s rendered, want 1", len(xs), what)
 	}
 	return xs[0]
-}
-
-// projectDir writes the files the pod's project volume would hold — the
-// rendered ConfigMap's keys at the paths the volume's items name — into a
-// temporary folder.
-func projectDir(t *testing.T, cm *corev1.ConfigMap, vol *corev1.ConfigMapVolumeSource) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, it := range vol.Items {
-		content, ok := cm.Data[it.Key]
-		if !ok {
-			t.Fatalf("volume item %s names key %q, which ConfigMap %s lacks", it.Path, it.Key, cm.Name)
-		}
-		writeFile(t, filepath.Join(dir, filepath.FromSlash(it.Path)), content)
-	}
-	return dir
 }
