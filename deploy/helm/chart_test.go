@@ -126,7 +126,7 @@ func TestProduction(t *testing.T) {
 }
 
 // TestPostgresWithoutClaim: with the records in PostgreSQL the state may
-// go with the pod; the chart then makes no claim.
+// go with the pod; the chart then makes no claim. A digest pins the image.
 func TestPostgresWithoutClaim(t *testing.T) {
 	t.Parallel()
 	r := render(t, valuesYAML(t, `
@@ -134,12 +134,16 @@ store:
   type: postgres
   postgres: {url: {secretKeyRef: {name: db, key: url}}}
 persistence: {enabled: false}
+image: {digest: "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}
 `))
 	checkServer(t, r)
 	if len(r.claims) != 0 {
 		t.Errorf("%d claims rendered with persistence disabled", len(r.claims))
 	}
 	dep := one(t, "Deployments", r.deployments)
+	if got, want := server(t, dep).Image, "gantry@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"; got != want {
+		t.Errorf("image %q, want %q: a digest pins the image", got, want)
+	}
 	if v := volume(t, dep.Spec.Template.Spec, "state"); v.EmptyDir == nil {
 		t.Errorf("state volume %+v, want an emptyDir", v.VolumeSource)
 	}
