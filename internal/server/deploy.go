@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -200,7 +201,11 @@ func (s *Server) workspace(ctx context.Context, run record.Run) (string, func(),
 	if base == "" {
 		base = os.TempDir()
 	}
-	dir := filepath.Join(base, fmt.Sprintf("gantry-staging-%s-run%d", run.Pipeline, run.ID))
+	// Run IDs are per store: the name also carries the server's own
+	// folder (its revision folder, one per project and store), so that two
+	// servers on one machine never share, or remove, each other's.
+	tag := sha256.Sum256([]byte(s.cfg.RevisionDir))
+	dir := filepath.Join(base, fmt.Sprintf("gantry-staging-%x-%s-run%d", tag[:6], run.Pipeline, run.ID))
 	if _, err := os.Stat(dir); err == nil {
 		s.log.Info("staging workspace: resuming", "run_id", run.ID, "dir", dir)
 	} else if err := s.materializeAt(ctx, run.Revision, dir, false); err != nil {
