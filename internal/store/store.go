@@ -82,6 +82,8 @@ type Store interface {
 	// AlertStore holds alerts, their groups, deliveries, silences and
 	// test-fires (alerts.go).
 	AlertStore
+	// SummaryStore holds a dashboard's aggregate reads (summary.go).
+	SummaryStore
 
 	// Close releases the store's connections.
 	Close() error
