@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
 )
 
@@ -71,6 +72,9 @@ type Pipeline struct {
 	Paused      bool      `json:"paused"`
 	NextRun     time.Time `json:"next_run,omitzero"`
 	Error       string    `json:"error,omitempty"` // the file is broken; the previous version runs
+	// Spec is the pipeline as it runs, for the dashboard (its SLA, DAG,
+	// resources); never sent as JSON.
+	Spec *spec.Pipeline `json:"-"`
 }
 
 // TriggerRequest asks for a manual run.

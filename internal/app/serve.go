@@ -224,17 +224,33 @@ func newAlerts(st store.Store, srv *server.Server, secrets func(string) (string,
 
 // handler is the HTTP API with /metrics, and the UI.
 func handler(srv *server.Server, alerts *manager.Manager, lifecycle *deploy.Service, st store.Store, reg *prometheus.Registry, log *slog.Logger) http.Handler {
+	alertAPI := &server.AlertAPI{M: alerts, Audit: st.AppendAudit}
+	deployAPI := server.DeployAPI{Service: lifecycle, S: srv}
 	h := api.NewHandler(srv, api.Options{
 		Logger: log, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
-		Alerts:     &server.AlertAPI{M: alerts, Audit: st.AppendAudit},
-		Deploy:     server.DeployAPI{Service: lifecycle, S: srv},
+		Alerts:     alertAPI,
+		Deploy:     deployAPI,
 		Auth:       api.TokenAuth{Tokens: lifecycle},
 		Registerer: reg,
 	})
 	root := http.NewServeMux()
-	ui.Register(root, ui.Options{Source: srv, Auth: api.TokenAuth{Tokens: lifecycle}, Logger: log})
+	ui.Register(root, ui.Options{Source: srv, Auth: api.TokenAuth{Tokens: lifecycle}, Logger: log,
+		Service: srv, Summaries: st, Deploy: deployAPI, Alerts: alertAPI, API: h,
+		Routes: func() []string { return alertRoutes(srv.Project()) }})
 	root.Handle("/", h)
 	return root
+}
+
+// alertRoutes names the project's alert routes, for the UI's test-fire.
+func alertRoutes(p *spec.Project) []string {
+	if p == nil {
+		return nil
+	}
+	out := make([]string, 0, len(p.Alerts.Routes))
+	for _, r := range p.Alerts.Routes {
+		out = append(out, r.Name)
+	}
+	return out
 }
 
 // serve serves HTTP and reloads on SIGHUP until ctx ends, the listener

@@ -227,7 +227,7 @@ func (s *Server) Pipelines(context.Context) ([]api.Pipeline, error) {
 		ap := api.Pipeline{
 			Name: p.spec.Name, File: p.spec.File, Owner: p.spec.Owner,
 			Description: p.spec.Description, After: p.upstreams, Paused: s.paused[p.spec.Name],
-			Env: p.env, Revision: p.revision,
+			Env: p.env, Revision: p.revision, Spec: p.spec,
 		}
 		for _, t := range p.spec.Tasks {
 			ap.Tasks = append(ap.Tasks, t.ID)

@@ -24,7 +24,7 @@ type loginPage struct {
 
 func (h *handler) loginForm(w http.ResponseWriter, r *http.Request) {
 	page := loginPage{Next: safeNext(r.URL.Query().Get("next")), CSRF: csrfToken(w, r)}
-	h.render(w, http.StatusOK, "login.html", page)
+	h.render(w, http.StatusOK, "login.html", view{Title: "Sign in", Data: page})
 }
 
 func (h *handler) login(w http.ResponseWriter, r *http.Request) {
@@ -32,8 +32,8 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	next := safeNext(r.PostFormValue("next"))
 	if !csrfMatches(r) {
-		h.render(w, http.StatusForbidden, "login.html", loginPage{Next: next, CSRF: csrfToken(w, r),
-			Error: "This sign-in form was not sent from this server's sign-in page (or it expired); you are not signed in. Sign in again here."})
+		h.render(w, http.StatusForbidden, "login.html", view{Title: "Sign in", Data: loginPage{Next: next, CSRF: csrfToken(w, r),
+			Error: "This sign-in form was not sent from this server's sign-in page (or it expired); you are not signed in. Sign in again here."}})
 		return
 	}
 	p, err := h.auth.Authenticate(r.Context(), token)
@@ -43,7 +43,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 			h.log.ErrorContext(r.Context(), "ui login", "err", err)
 			msg = "The server could not check the token; see its log."
 		}
-		h.render(w, http.StatusUnauthorized, "login.html", loginPage{Next: next, Error: msg, CSRF: csrfToken(w, r)})
+		h.render(w, http.StatusUnauthorized, "login.html", view{Title: "Sign in", Data: loginPage{Next: next, Error: msg, CSRF: csrfToken(w, r)}})
 		return
 	}
 	http.SetCookie(w, &http.Cookie{

@@ -36,7 +36,7 @@ func (h *handler) runbook(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.render(w, http.StatusOK, "runbook.html", runbookPage{Pipeline: name, Blocks: parseRunbook(text)})
+	h.page(w, r, "runbook.html", "Runbook of "+name, "home", runbookPage{Pipeline: name, Blocks: parseRunbook(text)})
 }
 
 var (
