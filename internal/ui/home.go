@@ -35,18 +35,18 @@ type homeRow struct {
 }
 
 type homePage struct {
-	Env                 string
-	Rows                []homeRow
-	Total, Matched      int
-	Page, Pages         int
-	Prev, Next          string
-	Owners              []string
-	Q, Owner, State     string
-	States              []string
-	Failing, Stale      int
-	Missed, Paused      int
-	Firing, Running     int
-	SourceMissing       bool
+	Env             string
+	Rows            []homeRow
+	Total, Matched  int
+	Page, Pages     int
+	Prev, Next      string
+	Owners          []string
+	Q, Owner, State string
+	States          []string
+	Failing, Stale  int
+	Missed, Paused  int
+	Firing, Running int
+	SourceMissing   bool
 }
 
 func (p homePage) refresh() int { return 30 }
