@@ -11,8 +11,9 @@ import (
 // pipeline at once: each costs a few queries whatever the number of
 // pipelines, never one per pipeline.
 type SummaryStore interface {
-	// SummarizeRuns returns one summary per (pipeline, env) that has a
-	// run, ordered by pipeline then env.
+	// SummarizeRuns returns one summary per pipeline of f.Pipelines that
+	// has a run in f.Env, in the order of f.Pipelines. Its cost follows
+	// the number of pipelines and the runs in the window, not all runs.
 	SummarizeRuns(ctx context.Context, f SummaryFilter) ([]RunSummary, error)
 	// ListFigures returns the figures that succeeded attempts of the runs
 	// f selects reported, newest run first; at most f.Limit of them.
@@ -25,10 +26,11 @@ type SummaryStore interface {
 // MaxRunIDs is how many runs one ListRunTasksOf may ask for.
 const MaxRunIDs = 500
 
-// SummaryFilter narrows SummarizeRuns.
+// SummaryFilter says what SummarizeRuns summarizes.
 type SummaryFilter struct {
-	Env   *string   // nil: every environment; "" is the working tree's
-	Since time.Time // the window the counts of RunSummary cover
+	Pipelines []string  // the pipelines to summarize
+	Env       string    // their environment; "" is the working tree's
+	Since     time.Time // the window the counts of RunSummary cover
 }
 
 // RunSummary is what one pipeline's runs in one environment come to.
@@ -46,8 +48,8 @@ type RunSummary struct {
 
 // FigureFilter narrows ListFigures. Zero fields do not filter.
 type FigureFilter struct {
-	Pipeline string
-	Env      *string
+	Pipelines []string // the runs of these pipelines only
+	Env       *string
 	Key      string    // only figures of this key, e.g. "rows"
 	Since    time.Time // runs created at or after; required
 	Limit    int       // 0 means 50; < 0 means no limit

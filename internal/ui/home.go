@@ -66,12 +66,7 @@ func (h *handler) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.Now()
-	sums, err := h.Summaries.SummarizeRuns(ctx, store.SummaryFilter{Since: now.Add(-window)})
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	spark, err := h.rowSeries(ctx, "", now.Add(-window))
+	sums, err := h.summaries(ctx, pipes, now.Add(-window))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -97,9 +92,6 @@ func (h *handler) home(w http.ResponseWriter, r *http.Request) {
 		row := homeRow{Pipeline: p, Last: s.Last, Runs: s.Runs, Succeeded: s.Succeeded,
 			Fresh: freshness(p.Spec, s.LastSucceeded, now), SLA: todaysSLA(p.Spec, s.LastSucceeded, now),
 			Firing: firing[p.Name+"\x00"+p.Env]}
-		if vs := spark[[2]string{p.Name, p.Env}]; len(vs) > 1 {
-			row.Spark = sparkline(vs)
-		}
 		row.attention = attention(row)
 		page.count(row)
 		if page.keep(row) {
@@ -119,6 +111,10 @@ func (h *handler) home(w http.ResponseWriter, r *http.Request) {
 		return strings.Compare(a.Name, b.Name)
 	})
 	page.paginate(rows, r.URL)
+	if err := h.sparklines(ctx, page.Rows, now.Add(-window)); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	h.page(w, r, "home.html", "Pipelines", "home", page)
 }
 
@@ -215,11 +211,55 @@ func (p *homePage) paginate(rows []homeRow, u *url.URL) {
 	}
 }
 
-// rowSeries reads the "rows" figures of every pipeline (or one) since
-// since, in one query: per (pipeline, env), the rows of each run's last
-// task that reported them, oldest run first.
-func (h *handler) rowSeries(ctx context.Context, pipeline string, since time.Time) (map[[2]string][]float64, error) {
-	figs, err := h.Summaries.ListFigures(ctx, store.FigureFilter{Pipeline: pipeline, Key: "rows", Since: since, Limit: 20000})
+// summaries reads the run summaries of pipes: one SummarizeRuns per
+// environment they run in (one, for a server).
+func (h *handler) summaries(ctx context.Context, pipes []api.Pipeline, since time.Time) ([]store.RunSummary, error) {
+	byEnv := map[string][]string{}
+	var envs []string
+	for _, p := range pipes {
+		if _, ok := byEnv[p.Env]; !ok {
+			envs = append(envs, p.Env)
+		}
+		byEnv[p.Env] = append(byEnv[p.Env], p.Name)
+	}
+	var out []store.RunSummary
+	for _, env := range envs {
+		sums, err := h.Summaries.SummarizeRuns(ctx, store.SummaryFilter{Pipelines: byEnv[env], Env: env, Since: since})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sums...)
+	}
+	return out, nil
+}
+
+// sparklines draws the rows sparkline of each row shown, from one read
+// of their figures.
+func (h *handler) sparklines(ctx context.Context, rows []homeRow, since time.Time) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	names := make([]string, len(rows))
+	for i, r := range rows {
+		names[i] = r.Name
+	}
+	series, err := h.rowSeries(ctx, names, since)
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		if vs := series[[2]string{rows[i].Name, rows[i].Env}]; len(vs) > 1 {
+			rows[i].Spark = sparkline(vs)
+		}
+	}
+	return nil
+}
+
+// rowSeries reads the "rows" figures of pipelines since since, in one
+// query: per (pipeline, env), the rows the first task that reported them
+// in each run reported, oldest run first.
+func (h *handler) rowSeries(ctx context.Context, pipelines []string, since time.Time) (map[[2]string][]float64, error) {
+	figs, err := h.Summaries.ListFigures(ctx, store.FigureFilter{Pipelines: pipelines, Key: "rows", Since: since, Limit: 20000})
 	if err != nil {
 		return nil, err
 	}

@@ -211,7 +211,7 @@ func humanDurationFine(d time.Duration) string {
 // fillRows draws a row-count chart per task that reported rows.
 func (h *handler) fillRows(r *http.Request, page *pipelinePage) error {
 	env := page.P.Env
-	figs, err := h.Summaries.ListFigures(r.Context(), store.FigureFilter{Pipeline: page.P.Name, Env: &env, Key: "rows",
+	figs, err := h.Summaries.ListFigures(r.Context(), store.FigureFilter{Pipelines: []string{page.P.Name}, Env: &env, Key: "rows",
 		Since: h.Now().Add(-90 * 24 * time.Hour), Limit: 50 * max(1, len(page.GridTasks))})
 	if err != nil {
 		return err

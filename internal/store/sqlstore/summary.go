@@ -4,83 +4,99 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/store"
 )
 
-// The dashboard's reads over every pipeline. Each is one statement whose
-// cost follows the runs in its window or the number of pipelines, served
-// by the indexes of migration 0013: runs_pipeline_env_id (the newest run
-// of each pipeline, read from the index alone) and runs_created_cover
-// (the runs of a window, counted from the index alone).
+// The dashboard's reads over many pipelines. None reads every run: the
+// newest run and the newest succeeded interval of each pipeline are an
+// index seek per pipeline (runs_pipeline_env_id, runs_succeeded_cover),
+// and the counts and figures of a window read only that window's runs
+// from runs_created_cover (migration 0013).
 const (
-	// SummaryLastSQL selects the newest run of each (pipeline, env).
-	SummaryLastSQL = `SELECT ` + runColumns + ` FROM runs WHERE id IN
-		(SELECT MAX(id) FROM runs%s GROUP BY pipeline, env)`
-	// SummarySucceededSQL selects the end of the newest succeeded interval
-	// of each (pipeline, env), from the partial index runs_succeeded_cover.
-	SummarySucceededSQL = `SELECT pipeline, env, MAX(interval_end) FROM runs
-		WHERE state = 'succeeded'%s GROUP BY pipeline, env`
-	// SummaryCountsSQL counts the runs of a window per (pipeline, env).
-	SummaryCountsSQL = `SELECT pipeline, env, COUNT(*),
+	// summaryNamesRows is how many pipelines one statement summarizes.
+	summaryNamesRows = 500
+
+	// SummaryLastSQL selects, per pipeline of its VALUES list (%s), the ID
+	// of its newest run and the end of its newest succeeded interval in
+	// an env (the first two arguments).
+	SummaryLastSQL = `WITH p(name) AS (VALUES %s)
+		SELECT p.name,
+			(SELECT MAX(id) FROM runs WHERE pipeline = p.name AND env = ?),
+			(SELECT MAX(interval_end) FROM runs WHERE pipeline = p.name AND env = ? AND state = 'succeeded')
+		FROM p`
+	// SummaryCountsSQL counts the runs of a window per pipeline.
+	SummaryCountsSQL = `SELECT pipeline, COUNT(*),
 		SUM(CASE WHEN state = 'succeeded' THEN 1 ELSE 0 END),
 		SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END)
-		FROM runs WHERE created_at >= ?%s GROUP BY pipeline, env`
+		FROM runs%s WHERE created_at >= ? AND env = ? GROUP BY pipeline`
 	// FiguresSQL selects the outputs of the succeeded attempts of a
-	// window's runs, newest run first.
+	// window's runs, newest run first: the window's runs from the index,
+	// then each one's attempts.
 	FiguresSQL = `SELECT r.id, r.pipeline, r.env, a.task, r.interval_start, r.interval_end,
 		a.finished_at, a.outputs
-		FROM runs r JOIN task_attempts a ON a.run_id = r.id
-		WHERE r.created_at >= ?%s AND a.state = 'succeeded' AND a.outputs IS NOT NULL
+		FROM runs r%s CROSS JOIN task_attempts a
+		WHERE a.run_id = r.id AND r.created_at >= ?%s AND a.state = 'succeeded' AND a.outputs IS NOT NULL
 		ORDER BY r.id DESC, a.id`
 )
 
-type summaryKey struct{ pipeline, env string }
-
-// SummarizeRuns returns one summary per (pipeline, env) with a run.
+// SummarizeRuns returns one summary per pipeline of f.Pipelines with a
+// run in f.Env, in their order.
 func (s *Store) SummarizeRuns(ctx context.Context, f store.SummaryFilter) ([]store.RunSummary, error) {
-	envTerm, envArgs := "", []any(nil)
-	if f.Env != nil {
-		envTerm, envArgs = " AND env = ?", []any{*f.Env}
-	}
-	sums := map[summaryKey]*store.RunSummary{}
-	where := ""
-	if f.Env != nil {
-		where = " WHERE env = ?"
-	}
-	rows, err := s.db.Query(ctx, fmt.Sprintf(SummaryLastSQL, where), envArgs...)
-	last, err := Collect(rows, err, scanRun)
-	if err != nil {
-		return nil, fmt.Errorf("summarize runs: newest: %w", err)
-	}
-	for _, r := range last {
-		sums[summaryKey{r.Pipeline, r.Env}] = &store.RunSummary{Pipeline: r.Pipeline, Env: r.Env, Last: r}
-	}
-	rows, err = s.db.Query(ctx, fmt.Sprintf(SummarySucceededSQL, envTerm), envArgs...)
-	if err = eachRow(rows, err, func(sc Scanner) error {
-		var k summaryKey
-		var end Time
-		if err := sc.Scan(&k.pipeline, &k.env, &end); err != nil {
-			return err
+	sums := make(map[string]*store.RunSummary, len(f.Pipelines))
+	var lastIDs []int64
+	for i := 0; i < len(f.Pipelines); i += summaryNamesRows {
+		names := f.Pipelines[i:min(i+summaryNamesRows, len(f.Pipelines))]
+		values := "(CAST(? AS TEXT))" + strings.Repeat(", (?)", len(names)-1)
+		args := make([]any, 0, len(names)+2)
+		for _, n := range names {
+			args = append(args, n)
 		}
-		if sum := sums[k]; sum != nil {
-			sum.LastSucceeded = end.T
+		args = append(args, f.Env, f.Env)
+		rows, err := s.db.Query(ctx, fmt.Sprintf(SummaryLastSQL, values), args...)
+		if err = eachRow(rows, err, func(sc Scanner) error {
+			var name string
+			var id sql.NullInt64
+			var end Time
+			if err := sc.Scan(&name, &id, &end); err != nil {
+				return err
+			}
+			if id.Valid {
+				sums[name] = &store.RunSummary{Pipeline: name, Env: f.Env, LastSucceeded: end.T}
+				lastIDs = append(lastIDs, id.Int64)
+			}
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("summarize runs: newest: %w", err)
 		}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("summarize runs: succeeded: %w", err)
 	}
-	rows, err = s.db.Query(ctx, fmt.Sprintf(SummaryCountsSQL, envTerm), append([]any{s.t(f.Since)}, envArgs...)...)
+	for i := 0; i < len(lastIDs); i += summaryNamesRows {
+		ids := lastIDs[i:min(i+summaryNamesRows, len(lastIDs))]
+		args := make([]any, len(ids))
+		for j, id := range ids {
+			args[j] = id
+		}
+		rows, err := s.db.Query(ctx, `SELECT `+runColumns+` FROM runs WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
+		last, err := Collect(rows, err, scanRun)
+		if err != nil {
+			return nil, fmt.Errorf("summarize runs: newest: %w", err)
+		}
+		for _, r := range last {
+			if sum := sums[r.Pipeline]; sum != nil {
+				sum.Last = r
+			}
+		}
+	}
+	rows, err := s.db.Query(ctx, fmt.Sprintf(SummaryCountsSQL, s.db.d.IndexHint("runs_created_cover")), s.t(f.Since), f.Env)
 	if err = eachRow(rows, err, func(sc Scanner) error {
-		var k summaryKey
+		var name string
 		var n, ok, failed int64
-		if err := sc.Scan(&k.pipeline, &k.env, &n, &ok, &failed); err != nil {
+		if err := sc.Scan(&name, &n, &ok, &failed); err != nil {
 			return err
 		}
-		if sum := sums[k]; sum != nil {
+		if sum := sums[name]; sum != nil {
 			sum.Runs, sum.Succeeded, sum.Failed = int(n), int(ok), int(failed)
 		}
 		return nil
@@ -88,15 +104,12 @@ func (s *Store) SummarizeRuns(ctx context.Context, f store.SummaryFilter) ([]sto
 		return nil, fmt.Errorf("summarize runs: counts: %w", err)
 	}
 	out := make([]store.RunSummary, 0, len(sums))
-	for _, sum := range sums {
-		out = append(out, *sum)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Pipeline != out[j].Pipeline {
-			return out[i].Pipeline < out[j].Pipeline
+	for _, name := range f.Pipelines {
+		if sum := sums[name]; sum != nil {
+			out = append(out, *sum)
+			delete(sums, name)
 		}
-		return out[i].Env < out[j].Env
-	})
+	}
 	return out, nil
 }
 
@@ -105,9 +118,11 @@ func (s *Store) SummarizeRuns(ctx context.Context, f store.SummaryFilter) ([]sto
 func (s *Store) ListFigures(ctx context.Context, f store.FigureFilter) ([]store.Figure, error) {
 	var terms strings.Builder
 	args := []any{s.t(f.Since)}
-	if f.Pipeline != "" {
-		terms.WriteString(" AND r.pipeline = ?")
-		args = append(args, f.Pipeline)
+	if len(f.Pipelines) > 0 {
+		terms.WriteString(" AND r.pipeline IN (?" + strings.Repeat(", ?", len(f.Pipelines)-1) + ")")
+		for _, p := range f.Pipelines {
+			args = append(args, p)
+		}
 	}
 	if f.Env != nil {
 		terms.WriteString(" AND r.env = ?")
@@ -118,7 +133,8 @@ func (s *Store) ListFigures(ctx context.Context, f store.FigureFilter) ([]store.
 		limit = Limit(f.Limit)
 	}
 	var out []store.Figure
-	rows, err := s.db.Query(ctx, fmt.Sprintf(FiguresSQL, terms.String()), args...)
+	q := fmt.Sprintf(FiguresSQL, s.db.d.IndexHint("runs_created_cover"), terms.String())
+	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list figures: %w", err)
 	}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -42,38 +43,48 @@ func testSummarizeRuns(t *testing.T, s store.Store) {
 	staging := summaryRun(t, s, "a", "staging", at(-time.Hour), record.RunSucceeded, "")
 	bOnly := summaryRun(t, s, "b", "prod", at(-30*24*time.Hour), record.RunFailed, "")
 
-	got, err := s.SummarizeRuns(ctx(t), store.SummaryFilter{Since: at(-7 * 24 * time.Hour)})
+	got, err := s.SummarizeRuns(ctx(t), store.SummaryFilter{Pipelines: []string{"b", "a", "none"}, Env: "prod", Since: at(-7 * 24 * time.Hour)})
 	must(t, err)
-	if len(got) != 3 {
-		t.Fatalf("%d summaries, want 3 (a/prod, a/staging, b/prod): %+v", len(got), got)
+	if len(got) != 2 {
+		t.Fatalf("%d summaries, want 2 (b, a; none has no run): %+v", len(got), got)
 	}
 	want := []struct {
-		pipeline, env     string
+		pipeline          string
 		last              int64
 		lastOK            time.Time
 		runs, okN, failed int
 	}{
-		{"a", "prod", last.ID, stored(ok.IntervalEnd), 2, 1, 1},
-		{"a", "staging", staging.ID, stored(staging.IntervalEnd), 1, 1, 0},
-		{"b", "prod", bOnly.ID, time.Time{}, 0, 0, 0},
+		{"b", bOnly.ID, time.Time{}, 0, 0, 0},
+		{"a", last.ID, stored(ok.IntervalEnd), 2, 1, 1},
 	}
 	for i, w := range want {
 		g := got[i]
-		if g.Pipeline != w.pipeline || g.Env != w.env || g.Last.ID != w.last || !g.LastSucceeded.Equal(w.lastOK) ||
+		if g.Pipeline != w.pipeline || g.Env != "prod" || g.Last.ID != w.last || !g.LastSucceeded.Equal(w.lastOK) ||
 			g.Runs != w.runs || g.Succeeded != w.okN || g.Failed != w.failed {
 			t.Errorf("summary %d: got %s/%s last %d ok-end %v runs %d/%d/%d, want %+v", i,
 				g.Pipeline, g.Env, g.Last.ID, g.LastSucceeded, g.Runs, g.Succeeded, g.Failed, w)
 		}
 	}
-	if got[0].Last.State != record.RunFailed {
-		t.Errorf("a/prod's newest run is %s, want failed", got[0].Last.State)
+	if got[1].Last.State != record.RunFailed || got[1].Last.Pipeline != "a" {
+		t.Errorf("a's newest run in prod: %+v, want the failed one", got[1].Last)
 	}
 
-	prod := "prod"
-	got, err = s.SummarizeRuns(ctx(t), store.SummaryFilter{Env: &prod, Since: at(-7 * 24 * time.Hour)})
+	got, err = s.SummarizeRuns(ctx(t), store.SummaryFilter{Pipelines: []string{"a", "b"}, Env: "staging", Since: at(-7 * 24 * time.Hour)})
 	must(t, err)
-	if len(got) != 2 || got[0].Env != "prod" || got[1].Env != "prod" {
-		t.Errorf("prod only: %+v", got)
+	if len(got) != 1 || got[0].Last.ID != staging.ID || got[0].Runs != 1 || got[0].Succeeded != 1 {
+		t.Errorf("staging: %+v", got)
+	}
+
+	// More pipelines than one statement takes.
+	many := make([]string, 1200)
+	for i := range many {
+		many[i] = fmt.Sprintf("p%04d", i)
+	}
+	many[1100] = "a"
+	got, err = s.SummarizeRuns(ctx(t), store.SummaryFilter{Pipelines: many, Env: "prod", Since: at(-7 * 24 * time.Hour)})
+	must(t, err)
+	if len(got) != 1 || got[0].Pipeline != "a" || got[0].Runs != 2 {
+		t.Errorf("a among 1200 names: %+v", got)
 	}
 }
 
@@ -86,7 +97,7 @@ func testListFigures(t *testing.T, s store.Store) {
 	summaryRun(t, s, "a", "staging", at(-time.Hour), record.RunSucceeded, "5")
 
 	prod := "prod"
-	got, err := s.ListFigures(ctx(t), store.FigureFilter{Pipeline: "a", Env: &prod, Key: "rows", Since: at(-7 * 24 * time.Hour)})
+	got, err := s.ListFigures(ctx(t), store.FigureFilter{Pipelines: []string{"a"}, Env: &prod, Key: "rows", Since: at(-7 * 24 * time.Hour)})
 	must(t, err)
 	if len(got) != 2 || got[0].RunID != r3.ID || got[0].Value != "300" || got[1].RunID != r1.ID || got[1].Value != "100" {
 		t.Fatalf("a's rows in prod: %+v", got)
