@@ -18,6 +18,9 @@ import (
 const (
 	// summaryNamesRows is how many pipelines one statement summarizes.
 	summaryNamesRows = 500
+	// figuresByPipeline is how many pipelines ListFigures reads run by
+	// run through their own index rather than through the window's.
+	figuresByPipeline = 10
 
 	// SummaryLastSQL selects, per pipeline of its VALUES list (%s), the ID
 	// of its newest run and the end of its newest succeeded interval in
@@ -133,7 +136,13 @@ func (s *Store) ListFigures(ctx context.Context, f store.FigureFilter) ([]store.
 		limit = Limit(f.Limit)
 	}
 	var out []store.Figure
-	q := fmt.Sprintf(FiguresSQL, s.db.d.IndexHint("runs_created_cover"), terms.String())
+	// A few pipelines: their runs from runs_pipeline_id, whatever the
+	// window; many, or all: the window's runs from runs_created_cover.
+	hint := s.db.d.IndexHint("runs_created_cover")
+	if len(f.Pipelines) > 0 && len(f.Pipelines) <= figuresByPipeline {
+		hint = s.db.d.IndexHint("runs_pipeline_id")
+	}
+	q := fmt.Sprintf(FiguresSQL, hint, terms.String())
 	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list figures: %w", err)
