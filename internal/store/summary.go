@@ -50,9 +50,9 @@ type RunSummary struct {
 type FigureFilter struct {
 	Pipelines []string // the runs of these pipelines only
 	Env       *string
-	Key      string    // only figures of this key, e.g. "rows"
-	Since    time.Time // runs created at or after; required
-	Limit    int       // 0 means 50; < 0 means no limit
+	Key       string    // only figures of this key, e.g. "rows"
+	Since     time.Time // runs created at or after; required
+	Limit     int       // 0 means 50; < 0 means no limit
 }
 
 // Figure is one key=value figure a succeeded attempt reported.

@@ -190,7 +190,6 @@ func BenchmarkDashboard(b *testing.B) {
 	}
 }
 
-
 // cpuTime is the CPU time the process has used, user and system.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
