@@ -42,7 +42,8 @@ func freshness(p *spec.Pipeline, lastOK, now time.Time) verdict {
 
 // todaysSLA judges today's sla.deadline: met when the interval due by
 // the deadline has succeeded, missed when the deadline passed without it,
-// at risk while it has not and the deadline is ahead.
+// at risk while it has not and the deadline is ahead, pending while that
+// interval has not even ended.
 func todaysSLA(p *spec.Pipeline, lastOK, now time.Time) verdict {
 	if p == nil || p.SLA.Deadline == "" || p.Schedule == nil || p.Schedule.Cron == "" {
 		return verdict{"none", "no deadline"}
@@ -69,6 +70,8 @@ func todaysSLA(p *spec.Pipeline, lastOK, now time.Time) verdict {
 	switch {
 	case !lastOK.Before(due.End):
 		return verdict{"ok", "met (due " + p.SLA.Deadline + ")"}
+	case now.Before(due.End):
+		return verdict{"none", "pending: its interval ends " + due.End.In(loc).Format("15:04") + ", due " + p.SLA.Deadline}
 	case now.Before(deadline):
 		return verdict{"warn", "at risk: not done, due " + p.SLA.Deadline}
 	}
