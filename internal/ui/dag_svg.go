@@ -91,7 +91,7 @@ func dagSVG(nodes []dagNode) template.HTML {
 	if len(nodes) == 0 {
 		return ""
 	}
-	const boxW, boxH, gapX, gapY, pad = 170, 44, 60, 18, 10
+	const boxW, boxH, gapX, gapY, pad = 170, 44, 60, 18, 40
 	ls := layers(nodes)
 	type xy struct{ x, y int }
 	at := map[string]xy{}
@@ -119,6 +119,15 @@ func dagSVG(nodes []dagNode) template.HTML {
 			}
 			x1, y1 := from.x+boxW, from.y+boxH/2
 			x2, y2 := to.x, to.y+boxH/2
+			if to.x-from.x > boxW+gapX {
+				// A need a layer or more back: bend the edge into the gap
+				// above the boxes between, so that it does not pass behind
+				// them.
+				lift := min(y1, y2) - boxH/2 - gapY/2
+				fmt.Fprintf(&b, `<path class="edge" d="M%d,%d C%d,%d %d,%d %d,%d S%d,%d %d,%d" marker-end="url(#arrow)"/>`,
+					x1, y1, x1+gapX/2, y1, x1+gapX/2, lift, (x1+x2)/2, lift, x2-gapX/2, y2, x2, y2)
+				continue
+			}
 			fmt.Fprintf(&b, `<path class="edge" d="M%d,%d C%d,%d %d,%d %d,%d" marker-end="url(#arrow)"/>`,
 				x1, y1, x1+gapX/2, y1, x2-gapX/2, y2, x2, y2)
 		}
