@@ -1,8 +1,33 @@
-// Package ui serves Gantry's pages for people: for now the two an alert
-// links to — a run (its tasks, attempts, errors and figures) and a
-// pipeline's runbook, with an anchor on every section so a link can land
-// on the failure mode that fired. Pages are rendered on the server with
-// html/template from embedded assets; `go build` needs no other step.
+// Package ui serves Gantry's dashboard: the home page of every pipeline
+// (what needs attention first), a pipeline (run grid, duration, row-count
+// and freshness charts, neighbours, deployments, alerts, buttons), a run
+// (its DAG, a timeline of attempts, the attempts, logs with a live tail),
+// deployments and their approvals, the audit log, alerts and silences, and
+// a pipeline's runbook, with an anchor on every section so an alert's link
+// can land on the failure mode that fired. Pages are rendered on the
+// server with html/template from embedded assets, charts are SVG drawn in
+// Go; `go build` needs no other step. The one script, assets/live.js,
+// only reloads pages of work in flight and tails a running log.
+//
+// # Reads at scale
+//
+// The home page summarizes every pipeline with a few store statements
+// (store.SummaryStore: an index seek per pipeline, then the runs of the
+// last 7 days), never a query per pipeline; its sparklines are read for
+// the page's rows only. BenchmarkDashboard holds / and a pipeline page to
+// their budget over 1,000 pipelines and 100,000 runs.
+//
+// # Buttons
+//
+// Every button is a form POST carrying the session's CSRF token (an HMAC
+// of a fixed label keyed by the session's API token, which a page on
+// another site can neither read nor compute). A POST with a good token is
+// served by the JSON API's own handler, in process, with the session's
+// token as its bearer: roles and rules (an author cannot approve their
+// own deployment) are checked by the API's code, not again here, and
+// what the API refuses the page shows with the API's status and message.
+// A page offers only the buttons the session's role may use; that is
+// convenience, not the check.
 //
 // # Access
 //
