@@ -14,8 +14,9 @@
 // The home page summarizes every pipeline with a few store statements
 // (store.SummaryStore: an index seek per pipeline, then the runs of the
 // last 7 days), never a query per pipeline; its sparklines are read for
-// the page's rows only. BenchmarkDashboard holds / and a pipeline page to
-// their budget over 1,000 pipelines and 100,000 runs.
+// the page's rows only. BenchmarkDashboard renders / and a pipeline page and
+// measures them against their budget (p95 150 ms, 300 KB) over 1,000
+// pipelines and 100,000 runs.
 //
 // # Buttons
 //
