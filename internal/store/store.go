@@ -82,6 +82,9 @@ type Store interface {
 	// AlertStore holds alerts, their groups, deliveries, silences and
 	// test-fires (alerts.go).
 	AlertStore
+	// LeaseStore holds leases, the workers registry and shipped log
+	// chunks (cluster.go).
+	LeaseStore
 
 	// Close releases the store's connections.
 	Close() error
