@@ -83,6 +83,10 @@ func (s *Server) scheduleDue(ctx context.Context, now time.Time) time.Time {
 			s.log.Info("scheduled", "pipeline", d.p.spec.Name, "interval_start", d.interval.Start, "interval_end", d.interval.End)
 		case errors.Is(err, store.ErrConflict):
 			// Already scheduled, by us before a crash or by another scheduler.
+		case errors.Is(err, store.ErrFenced):
+			// This process no longer leads: whoever does schedules it.
+			s.log.Warn("not scheduled: no longer the leader", "pipeline", d.p.spec.Name, "interval_start", d.interval.Start)
+			return next
 		default:
 			s.log.Error("schedule run", "pipeline", d.p.spec.Name, "interval_start", d.interval.Start, "err", err)
 			continue // retried at the next wake: the cursor stays

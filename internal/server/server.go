@@ -64,6 +64,10 @@ type Config struct {
 	EnvSecrets func(spec.Secrets) engine.SecretFunc
 	// OnRollback hears about every automatic rollback.
 	OnRollback func(run record.Run, what string)
+	// Elected makes Start leave the scheduler and the dispatcher to the
+	// leader lease: they run only while a Leadership that has the server's
+	// Leader service among its services leads. Without it Start starts them.
+	Elected bool
 }
 
 // Server runs a project's pipelines on their own.
@@ -93,7 +97,7 @@ type Server struct {
 	scheduling   atomic.Bool
 	running      atomic.Int64 // task attempts in flight
 
-	stop     context.CancelFunc
+	leader   leaderHalf
 	wg       sync.WaitGroup
 	stopOnce sync.Once
 }
@@ -173,13 +177,12 @@ func (s *Server) Start(ctx context.Context) error {
 		s.paused[ps.Pipeline] = ps.Paused
 	}
 	s.mu.Unlock()
-	if err := s.loadCursors(ctx); err != nil {
-		return err
+	s.leader.s = s
+	if !s.cfg.Elected {
+		if err := s.leader.Start(ctx); err != nil {
+			return err
+		}
 	}
-	ctx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
-	s.wg.Add(2)
-	go func() { defer s.wg.Done(); s.scheduleLoop(ctx) }()
-	go func() { defer s.wg.Done(); s.dispatchLoop(ctx) }()
 	s.log.Info("server started", "pipelines", len(res.Loaded))
 	return nil
 }
@@ -188,9 +191,7 @@ func (s *Server) Start(ctx context.Context) error {
 // are killed and they resume when a server starts again. Idempotent.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
-		if s.stop != nil {
-			s.stop()
-		}
+		s.leader.Stop()
 		s.wg.Wait()
 		s.running.Store(0)
 		s.log.Info("server stopped")
@@ -199,7 +200,7 @@ func (s *Server) Stop() {
 
 // Ready reports why the server cannot serve, or nil.
 func (s *Server) Ready(ctx context.Context) error {
-	if !s.scheduling.Load() {
+	if s.leader.running() && !s.scheduling.Load() {
 		return errors.New("scheduler not running")
 	}
 	if _, err := s.cfg.Store.ListRuns(ctx, store.RunFilter{Limit: 1}); err != nil {
@@ -252,3 +253,6 @@ func (s *Server) onAttempt(run record.Run, a record.TaskAttempt) {
 		s.cfg.Observer.AttemptFinished(run.Pipeline, run.Env, a)
 	}
 }
+
+// Running is how many task attempts this server runs now.
+func (s *Server) Running() int { return int(s.running.Load()) }

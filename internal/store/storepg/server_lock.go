@@ -23,17 +23,28 @@ var ErrLockedByRun = errors.New("a foreground gantry run is using this PostgreSQ
 // since a schema is one store (see the search_path in the URL). In
 // pg_locks it shows as locktype 'advisory', objsubid 2, with classid and
 // objid those keys as oids.
+//
+// `gantry serve` processes, which may be many on one store (they elect a
+// leader through the store's leader lease), hold instead the serve lock,
+// shared: keys (hashtext('gantry-serve'), hashtext(current_schema())).
+// Serving and the server lock exclude each other by taking their own lock
+// first and then looking, in pg_locks, for a holder of the other: of two
+// processes starting together at least one sees the other and gives up.
 const (
 	lockKeys      = `hashtext('gantry-server'), hashtext(current_schema())`
 	lockSQL       = `SELECT pg_try_advisory_lock(` + lockKeys + `)`
 	lockSharedSQL = `SELECT pg_try_advisory_lock_shared(` + lockKeys + `)`
+	serveKeys     = `hashtext('gantry-serve'), hashtext(current_schema())`
+	serveSQL      = `SELECT pg_try_advisory_lock_shared(` + serveKeys + `)`
 	holderSQL     = `SELECT coalesce(a.application_name, ''), a.backend_start, l.mode = 'ShareLock'
 		FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
-		WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+		WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.pid <> pg_backend_pid()
 		  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-		  AND l.classid = hashtext('gantry-server')::oid AND l.objid = hashtext(current_schema())::oid
+		  AND l.classid = hashtext($1)::oid AND l.objid = hashtext(current_schema())::oid
 		ORDER BY l.mode = 'ShareLock', a.backend_start
 		LIMIT 1`
+	serverKey  = "gantry-server"
+	serveKey   = "gantry-serve"
 	maxAppName = 63 // PostgreSQL keeps NAMEDATALEN-1 bytes of application_name
 )
 
@@ -53,6 +64,14 @@ type ServerLock struct {
 // fails with ErrLocked, saying who holds it, when another session does.
 func Lock(ctx context.Context, url, holder string) (*ServerLock, error) {
 	return lock(ctx, url, holder, lockSQL)
+}
+
+// LockServe takes the serve lock, as `gantry serve` does: any number of
+// servers hold it at once, while no process holds the server lock (a
+// local deploy command, a foreground run), which it fails with ErrLocked
+// or ErrLockedByRun, saying who holds it.
+func LockServe(ctx context.Context, url, holder string) (*ServerLock, error) {
+	return lock(ctx, url, holder, serveSQL)
 }
 
 // LockShared takes the lock shared, as a foreground `gantry run` does:
@@ -83,16 +102,56 @@ func lock(ctx context.Context, url, holder, sql string) (*ServerLock, error) {
 		conn.Close(context.Background())
 		return nil, fmt.Errorf("lock postgres store: %w", err)
 	}
-	if !ok {
-		who, shared := describeHolder(ctx, conn)
-		sentinel := ErrLocked
-		if shared && sql == lockSQL {
-			sentinel = ErrLockedByRun
+	if ok {
+		ok, err = othersFree(ctx, conn, sql)
+		if err != nil {
+			conn.Close(context.Background())
+			return nil, fmt.Errorf("lock postgres store: %w", err)
 		}
+	}
+	if !ok {
+		err := refused(ctx, conn, sql)
 		conn.Close(context.Background())
-		return nil, fmt.Errorf("%w (%s)", sentinel, who)
+		return nil, err
 	}
 	return &ServerLock{conn: conn, url: url, holder: holder, sql: sql}, nil
+}
+
+// othersFree reports, once this session holds its lock, whether no other
+// session holds the lock that excludes it: the server lock for a server,
+// the serve lock for anyone else.
+func othersFree(ctx context.Context, conn *pgx.Conn, sql string) (bool, error) {
+	key := serveKey
+	if sql == serveSQL {
+		key = serverKey
+	}
+	var name string
+	var since *time.Time
+	var shared bool
+	err := conn.QueryRow(ctx, holderSQL, key).Scan(&name, &since, &shared)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return true, nil
+	case err != nil:
+		return false, err
+	}
+	return false, nil
+}
+
+// refused is the error of a lock sql could not take: who holds what
+// excludes it.
+func refused(ctx context.Context, conn *pgx.Conn, sql string) error {
+	if sql != serveSQL {
+		if who, _, ok := describeHolder(ctx, conn, serveKey); ok {
+			return fmt.Errorf("%w (%s)", ErrLocked, who)
+		}
+	}
+	who, shared, _ := describeHolder(ctx, conn, serverKey)
+	sentinel := ErrLocked
+	if shared && sql != lockSharedSQL {
+		sentinel = ErrLockedByRun
+	}
+	return fmt.Errorf("%w (%s)", sentinel, who)
 }
 
 // Relock takes the lock again on a new connection after the one that held
@@ -109,14 +168,15 @@ func (l *ServerLock) Relock(ctx context.Context) error {
 	return nil
 }
 
-// describeHolder says who holds the lock, as well as PostgreSQL lets this
-// role see, an exclusive holder first, and whether that holder holds it
-// shared (then every holder does).
-func describeHolder(ctx context.Context, conn *pgx.Conn) (who string, shared bool) {
+// describeHolder says who holds the lock key (serverKey or serveKey)
+// besides this session, as well as PostgreSQL lets this role see, an
+// exclusive holder first, whether that holder holds it shared (then every
+// holder does), and whether anyone does.
+func describeHolder(ctx context.Context, conn *pgx.Conn, key string) (who string, shared, held bool) {
 	var name string
 	var since *time.Time
-	if err := conn.QueryRow(ctx, holderSQL).Scan(&name, &since, &shared); err != nil {
-		return "held by another session", false
+	if err := conn.QueryRow(ctx, holderSQL, key).Scan(&name, &since, &shared); err != nil {
+		return "held by another session", false, !errors.Is(err, pgx.ErrNoRows)
 	}
 	s := "held by " + name
 	if name == "" {
@@ -125,7 +185,7 @@ func describeHolder(ctx context.Context, conn *pgx.Conn) (who string, shared boo
 	if since != nil {
 		s += " since " + since.UTC().Format(time.RFC3339)
 	}
-	return s, shared
+	return s, shared, true
 }
 
 // Ping checks that the connection holding the lock is still there; when it

@@ -1,0 +1,230 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/store"
+)
+
+// LeaderLease is the name of the lease whose holder leads.
+const LeaderLease = "leader"
+
+// DefaultLeaseTTL is how long the leader lease lasts unless renewed.
+const DefaultLeaseTTL = 10 * time.Second
+
+// Service is a long-lived part of a process, started with Start (which
+// returns once it runs) and stopped with an idempotent Stop. A leader-only
+// service may be started again after a Stop, when its process leads again.
+type Service interface {
+	Start(ctx context.Context) error
+	Stop()
+}
+
+// LeaseStore is what leadership needs of the store.
+type LeaseStore interface {
+	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration, at time.Time) (record.Lease, error)
+	ReleaseLease(ctx context.Context, name, holder string, token int64) error
+	GetLease(ctx context.Context, name string) (record.Lease, error)
+}
+
+// LeadershipObserver hears about leadership: the metrics implement it.
+type LeadershipObserver interface {
+	LeaderChanged(leading bool, holder string)
+	LeaseRenewFailed()
+}
+
+// LeadershipConfig wires a Leadership. Store and Holder are required.
+type LeadershipConfig struct {
+	Store  LeaseStore
+	Holder string        // this process, unique among the store's processes
+	TTL    time.Duration // 0: DefaultLeaseTTL
+	// Services run only while this process leads, started in order with
+	// a context carrying the lease's fence (store.WithFence) and stopped
+	// in reverse.
+	Services []Service
+	Logger   *slog.Logger
+	Observer LeadershipObserver // nil: none
+}
+
+// Leadership competes for the leader lease, renews it every TTL/3 while
+// it holds it, and runs the leader-only services while it leads. A holder
+// that cannot renew stops leading at TTL*4/5 after its last successful
+// renewal, before the lease can pass to another process; a holder that
+// finds another process holds the lease stops at once.
+type Leadership struct {
+	cfg     LeadershipConfig
+	log     *slog.Logger
+	leading atomic.Bool
+
+	mu     sync.Mutex
+	fence  store.Fence
+	cancel context.CancelFunc // of the services' context while leading
+
+	stop     context.CancelFunc
+	done     chan struct{}
+	stopOnce sync.Once
+}
+
+// NewLeadership returns a Leadership; Start begins competing.
+func NewLeadership(cfg LeadershipConfig) *Leadership {
+	if cfg.TTL <= 0 {
+		cfg.TTL = DefaultLeaseTTL
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Leadership{cfg: cfg, log: cfg.Logger, done: make(chan struct{})}
+}
+
+// Start begins competing for the lease; it returns after the first try,
+// having started the leader-only services if this process took it.
+func (l *Leadership) Start(ctx context.Context) error {
+	ctx, l.stop = context.WithCancel(context.WithoutCancel(ctx))
+	deadline := l.try(ctx, time.Time{})
+	go l.loop(ctx, deadline)
+	return nil
+}
+
+// Stop stops the leader-only services and lets the lease go, so another
+// process leads at once. Idempotent.
+func (l *Leadership) Stop() {
+	l.stopOnce.Do(func() {
+		if l.stop == nil {
+			return
+		}
+		l.stop()
+		<-l.done
+		l.stepDown("stopping")
+	})
+}
+
+// Leading reports whether this process leads now.
+func (l *Leadership) Leading() bool { return l.leading.Load() }
+
+// Holder is this process's name as a lease holder.
+func (l *Leadership) Holder() string { return l.cfg.Holder }
+
+// Leader returns the leader lease as the store has it.
+func (l *Leadership) Leader(ctx context.Context) (record.Lease, error) {
+	return l.cfg.Store.GetLease(ctx, LeaderLease)
+}
+
+func (l *Leadership) loop(ctx context.Context, deadline time.Time) {
+	defer close(l.done)
+	every := l.cfg.TTL / 3
+	for {
+		wait := every
+		if l.Leading() {
+			wait = min(wait, time.Until(deadline))
+		}
+		t := time.NewTimer(max(wait, 0))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if l.Leading() && !time.Now().Before(deadline) {
+			l.stepDown("could not renew the leader lease in time")
+		}
+		deadline = l.try(ctx, deadline)
+	}
+}
+
+// try takes or renews the lease once and returns the time by which this
+// process must have renewed it again or stop leading.
+func (l *Leadership) try(ctx context.Context, deadline time.Time) time.Time {
+	start := time.Now() // monotonic: the lease counts from before the request
+	leading := l.Leading()
+	rctx, cancel := context.WithTimeout(ctx, l.cfg.TTL/3)
+	if leading {
+		rctx, cancel = context.WithDeadline(ctx, deadline)
+	}
+	lease, err := l.cfg.Store.AcquireLease(rctx, LeaderLease, l.cfg.Holder, l.cfg.TTL, start)
+	cancel()
+	switch {
+	case err == nil:
+		deadline = start.Add(l.cfg.TTL * 4 / 5)
+		if !leading {
+			l.lead(ctx, lease)
+		}
+	case errors.Is(err, store.ErrConflict):
+		if leading {
+			l.stepDown("another process holds the leader lease: " + lease.Holder)
+		}
+	case ctx.Err() != nil:
+	default:
+		if leading {
+			if l.cfg.Observer != nil {
+				l.cfg.Observer.LeaseRenewFailed()
+			}
+			l.log.Warn("renew the leader lease", "err", err, "stops_leading_at", deadline.Format(time.RFC3339Nano))
+		} else {
+			l.log.Warn("take the leader lease", "err", err)
+		}
+	}
+	return deadline
+}
+
+// lead starts the leader-only services under lease's fence.
+func (l *Leadership) lead(ctx context.Context, lease record.Lease) {
+	f := store.Fence{Lease: LeaderLease, Holder: l.cfg.Holder, Token: lease.Token}
+	sctx, cancel := context.WithCancel(store.WithFence(ctx, f))
+	l.mu.Lock()
+	l.fence, l.cancel = f, cancel
+	l.mu.Unlock()
+	l.leading.Store(true)
+	l.log.Info("leading", "holder", l.cfg.Holder, "token", lease.Token)
+	if l.cfg.Observer != nil {
+		l.cfg.Observer.LeaderChanged(true, l.cfg.Holder)
+	}
+	for i, s := range l.cfg.Services {
+		if err := s.Start(sctx); err != nil {
+			l.log.Error("start a leader service; stepping down", "err", err)
+			for _, s := range l.cfg.Services[:i] {
+				s.Stop()
+			}
+			l.leading.Store(false)
+			cancel()
+			l.release(f)
+			return
+		}
+	}
+}
+
+// stepDown stops the leader-only services (their context first, so they
+// stop writing at once, then each in reverse) and lets the lease go.
+func (l *Leadership) stepDown(why string) {
+	if !l.leading.Swap(false) {
+		return
+	}
+	l.mu.Lock()
+	f, cancel := l.fence, l.cancel
+	l.cancel = nil
+	l.mu.Unlock()
+	cancel()
+	l.log.Warn("stopped leading", "why", why, "token", f.Token)
+	if l.cfg.Observer != nil {
+		l.cfg.Observer.LeaderChanged(false, l.cfg.Holder)
+	}
+	for i := len(l.cfg.Services) - 1; i >= 0; i-- {
+		l.cfg.Services[i].Stop()
+	}
+	l.release(f)
+}
+
+// release lets the lease go if this process still holds it with f's
+// token (a no-op otherwise), so another process need not wait out the TTL.
+func (l *Leadership) release(f store.Fence) {
+	ctx, cancel := context.WithTimeout(context.Background(), l.cfg.TTL/3)
+	defer cancel()
+	if err := l.cfg.Store.ReleaseLease(ctx, LeaderLease, f.Holder, f.Token); err != nil {
+		l.log.Warn("release the leader lease", "err", err)
+	}
+}
