@@ -48,11 +48,11 @@ type Options struct {
 }
 
 type handler struct {
-	svc    Service
-	log    *slog.Logger
-	auth   Authenticator
-	alerts AlertService
-	deploy DeployService
+	svc     Service
+	log     *slog.Logger
+	auth    Authenticator
+	alerts  AlertService
+	deploy  DeployService
 	logSrc  logs.Source
 	cluster Cluster
 	body    *bodyMetrics
