@@ -228,3 +228,6 @@ func (l *Leadership) release(f store.Fence) {
 		l.log.Warn("release the leader lease", "err", err)
 	}
 }
+
+// SetObserver sets the observer; call it before Start.
+func (l *Leadership) SetObserver(o LeadershipObserver) { l.cfg.Observer = o }
