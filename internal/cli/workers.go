@@ -109,7 +109,7 @@ func printWorkers(w io.Writer, list api.WorkerList) error {
 			role = "LEADER"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s ago\t%s\n", v.ID, v.Host, v.State, slots, v.Running,
-			labelList(v.Labels), (time.Duration(v.HeartbeatAge*float64(time.Second))).Round(time.Second), role)
+			labelList(v.Labels), (time.Duration(v.HeartbeatAge * float64(time.Second))).Round(time.Second), role)
 	}
 	if list.Leader == "" {
 		fmt.Fprintln(tw, "(no process leads now)")
