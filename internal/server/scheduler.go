@@ -83,6 +83,8 @@ func (s *Server) scheduleDue(ctx context.Context, now time.Time) time.Time {
 			s.log.Info("scheduled", "pipeline", d.p.spec.Name, "interval_start", d.interval.Start, "interval_end", d.interval.End)
 		case errors.Is(err, store.ErrConflict):
 			// Already scheduled, by us before a crash or by another scheduler.
+		case ctx.Err() != nil:
+			return next // stopping (this process stopped leading): the cursor stays
 		case errors.Is(err, store.ErrFenced):
 			// This process no longer leads: whoever does schedules it.
 			s.log.Warn("not scheduled: no longer the leader", "pipeline", d.p.spec.Name, "interval_start", d.interval.Start)
