@@ -56,6 +56,9 @@ func (p *parts) startCluster(ctx context.Context, cfg Config) error {
 		return usageError{fmt.Sprintf("--lease-ttl %s: want a positive duration", ttl)}
 	}
 	id := processID()
+	if err := p.excl.HoldName(ctx, id); err != nil {
+		return err
+	}
 	host, _ := os.Hostname()
 	reg := &server.WorkerRegistration{Store: p.st, Worker: record.Worker{ID: id, Host: host},
 		Running: p.srv.Running, Logger: cfg.Logger.With("component", "workers")}
@@ -65,6 +68,7 @@ func (p *parts) startCluster(ctx context.Context, cfg Config) error {
 	p.started = append(p.started, reg)
 	p.lead = server.NewLeadership(server.LeadershipConfig{
 		Store: p.st, Holder: id, TTL: ttl, Logger: cfg.Logger.With("component", "leadership"),
+		Alive: p.excl.Alive(),
 		Services: []server.Service{
 			p.srv.Leader(), p.alerts,
 			&server.Maintenance{Store: p.st, Logger: cfg.Logger.With("component", "maintenance")},

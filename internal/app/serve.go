@@ -107,6 +107,7 @@ type parts struct {
 	lifecycle *deploy.Service
 	alerts    *manager.Manager
 	lead      *server.Leadership
+	excl      *ExclusiveStore
 	reg       *prometheus.Registry
 	ln        net.Listener
 	hs        *http.Server
@@ -129,7 +130,7 @@ func build(ctx context.Context, cfg Config, dir string, project *spec.Project, e
 	// Every write that moves runs is watched: /readyz and
 	// gantry_store_writes_failing say when the store stops taking them.
 	health := &store.Health{}
-	p := &parts{st: store.WithHealth(excl, health)}
+	p := &parts{st: store.WithHealth(excl, health), excl: excl}
 	exe, err := Executors(log)
 	if err != nil {
 		return nil, err

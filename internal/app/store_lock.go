@@ -273,6 +273,25 @@ func (s *ExclusiveStore) Err() error {
 	return s.problem
 }
 
+// HoldName marks this process alive under name, for Alive, as long as it
+// holds the store. Nothing to do on SQLite, where one process holds it.
+func (s *ExclusiveStore) HoldName(ctx context.Context, name string) error {
+	if s.pg == nil {
+		return nil
+	}
+	return s.pg.HoldName(ctx, name)
+}
+
+// Alive returns, on PostgreSQL, a check of whether the process that holds
+// a name (HoldName) is still there, so that a leader killed outright is
+// taken over at once instead of when its lease expires; nil on SQLite.
+func (s *ExclusiveStore) Alive() func(ctx context.Context, name string) (bool, error) {
+	if s.pg == nil {
+		return nil
+	}
+	return s.pg.Alive
+}
+
 // Lost delivers the error when the hold on a PostgreSQL store is lost.
 func (s *ExclusiveStore) Lost() <-chan error { return s.lost }
 

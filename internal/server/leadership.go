@@ -50,13 +50,25 @@ type LeadershipConfig struct {
 	Services []Service
 	Logger   *slog.Logger
 	Observer LeadershipObserver // nil: none
+	// Alive, when set, tells whether the process named holder is still
+	// there (on PostgreSQL: whether its session's advisory lock is held).
+	// A standby that finds the lease held by a process that is gone
+	// releases the lease and takes it at once, instead of waiting for it
+	// to expire. nil: a holder counts as there until its lease expires.
+	Alive func(ctx context.Context, holder string) (bool, error)
 }
+
+// standbyEvery bounds how often a process that does not lead tries to:
+// a cheap read, and the delay of a takeover after the leader is gone.
+const standbyEvery = time.Second
 
 // Leadership competes for the leader lease, renews it every TTL/3 while
 // it holds it, and runs the leader-only services while it leads. A holder
 // that cannot renew stops leading at TTL*4/5 after its last successful
 // renewal, before the lease can pass to another process; a holder that
-// finds another process holds the lease stops at once.
+// finds another process holds the lease stops at once. A process that
+// does not lead tries every second (or TTL/3 if shorter), and takes over
+// at once from a holder that Alive says is gone.
 type Leadership struct {
 	cfg     LeadershipConfig
 	log     *slog.Logger
@@ -119,9 +131,9 @@ func (l *Leadership) loop(ctx context.Context, deadline time.Time) {
 	defer close(l.done)
 	every := l.cfg.TTL / 3
 	for {
-		wait := every
+		wait := min(every, standbyEvery)
 		if l.Leading() {
-			wait = min(wait, time.Until(deadline))
+			wait = min(every, time.Until(deadline))
 		}
 		t := time.NewTimer(max(wait, 0))
 		select {
@@ -157,6 +169,8 @@ func (l *Leadership) try(ctx context.Context, deadline time.Time) time.Time {
 	case errors.Is(err, store.ErrConflict):
 		if leading {
 			l.stepDown("another process holds the leader lease: " + lease.Holder)
+		} else if l.takeOver(ctx, lease) {
+			return l.try(ctx, deadline)
 		}
 	case ctx.Err() != nil:
 	default:
@@ -170,6 +184,26 @@ func (l *Leadership) try(ctx context.Context, deadline time.Time) time.Time {
 		}
 	}
 	return deadline
+}
+
+// takeOver releases lease when Alive says its holder is gone, and reports
+// whether it did. The release names the holder and token read, so it does
+// nothing if the lease changed hands meanwhile.
+func (l *Leadership) takeOver(ctx context.Context, lease record.Lease) bool {
+	if l.cfg.Alive == nil || lease.Holder == "" {
+		return false
+	}
+	cctx, cancel := context.WithTimeout(ctx, l.cfg.TTL/3)
+	defer cancel()
+	alive, err := l.cfg.Alive(cctx, lease.Holder)
+	if err != nil || alive {
+		return false
+	}
+	if err := l.cfg.Store.ReleaseLease(cctx, LeaderLease, lease.Holder, lease.Token); err != nil {
+		return false
+	}
+	l.log.Warn("the leader is gone; taking over before its lease expires", "leader", lease.Holder, "token", lease.Token)
+	return true
 }
 
 // lead starts the leader-only services under lease's fence.

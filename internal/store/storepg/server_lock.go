@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -53,10 +54,55 @@ const (
 // it on. The lock lasts as long as that connection: Ping tells whether it
 // still does.
 type ServerLock struct {
+	mu     sync.Mutex // the connection serves one call at a time
 	conn   *pgx.Conn
 	url    string
 	holder string
 	sql    string // how it was taken: exclusive or shared
+	name   string // HoldName's, taken again by Relock
+}
+
+// processKeys are the keys of the advisory lock a process holds, on its
+// lock's session, under the name it has among the store's processes
+// (HoldName): it is free once the process is gone.
+const processKeys = `hashtext('gantry-process'), hashtext($1)`
+
+// HoldName marks this process alive under name (its leader lease holder
+// name) for as long as the lock's session lasts, and again after a
+// Relock. Alive(name) is false, on any session, once the process is gone:
+// PostgreSQL ends the session of a killed process at once.
+func (l *ServerLock) HoldName(ctx context.Context, name string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.name = name
+	return l.holdName(ctx)
+}
+
+func (l *ServerLock) holdName(ctx context.Context) error {
+	if l.name == "" {
+		return nil
+	}
+	if _, err := l.conn.Exec(ctx, `SELECT pg_advisory_lock(`+processKeys+`)`, l.name); err != nil {
+		return fmt.Errorf("hold process name: %w", err)
+	}
+	return nil
+}
+
+// Alive reports whether a process holds name (HoldName): false once that
+// process is gone, or lost its session and has not taken it again yet.
+func (l *ServerLock) Alive(ctx context.Context, name string) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	tx, err := l.conn.Begin(ctx)
+	if err != nil {
+		return false, fmt.Errorf("check process %s: %w", name, err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	var free bool
+	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(`+processKeys+`)`, name).Scan(&free); err != nil {
+		return false, fmt.Errorf("check process %s: %w", name, err)
+	}
+	return !free, nil
 }
 
 // Lock takes the server lock of the store at url, naming the holder
@@ -164,8 +210,10 @@ func (l *ServerLock) Relock(ctx context.Context) error {
 		return err
 	}
 	l.Release()
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.conn = fresh.conn
-	return nil
+	return l.holdName(ctx)
 }
 
 // describeHolder says who holds the lock key (serverKey or serveKey)
@@ -192,6 +240,8 @@ func describeHolder(ctx context.Context, conn *pgx.Conn, key string) (who string
 // is not, the lock is gone too (PostgreSQL releases a session's locks when
 // the session ends). Not safe to call concurrently with itself.
 func (l *ServerLock) Ping(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if err := l.conn.Ping(ctx); err != nil {
 		return fmt.Errorf("the connection holding the store's server lock is lost: %w", err)
 	}
@@ -200,6 +250,8 @@ func (l *ServerLock) Ping(ctx context.Context) error {
 
 // Release drops the lock by closing its connection.
 func (l *ServerLock) Release() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = l.conn.Close(ctx)
