@@ -144,6 +144,11 @@ func build(ctx context.Context, cfg Config, dir string, project *spec.Project, e
 		return nil, usageError{fmt.Sprintf("--env %s: gantry.yaml declares no such environment", cfg.Env)}
 	}
 	p.srv = newServer(cfg, dir, project, p.st, readiness{health, excl}, exe)
+	if excl.pg != nil {
+		// Many servers share a PostgreSQL store: each serves the logs of
+		// attempts the leader ran.
+		p.srv.SetLogShipper(p.st)
+	}
 	p.lifecycle = deploy.New(deploy.Options{Store: p.st, Starter: p.srv.StagingStarter(), Check: Gate(p.st, cfg.IsCommand),
 		TestFire: func(ctx context.Context, proj *spec.Project, route, actor string) (record.TestFire, error) {
 			tf, _, err := p.alerts.TestFireWith(ctx, proj, route, actor) // set by start, before anything is served

@@ -2,17 +2,22 @@ package cli_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/gantryhq/gantry/internal/app"
 )
 
 // tickProject is a project with a pipeline scheduled every second, which
@@ -23,7 +28,7 @@ func tickProject(t *testing.T, hookURL string) string {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "gantry.yaml"), strings.Replace(alertsProject, "%URL%", hookURL, 1))
 	writeFile(t, filepath.Join(dir, "pipelines", "tick.yaml"),
-		"pipeline: tick\nschedule: {cron: \"@every 1s\", catchup: all}\ntasks:\n  - id: a\n    run: \"true\"\n")
+		"pipeline: tick\nschedule: {cron: \"@every 1s\", catchup: all}\ntasks:\n  - id: a\n    run: echo tick-ran-here\n")
 	writeFile(t, filepath.Join(dir, "pipelines", "broken.yaml"),
 		"pipeline: broken\nalerts: {route: oncall}\nschedule: {cron: \"@every 1s\", catchup: none}\ntasks:\n  - id: a\n    run: exit 3\n")
 	return dir
@@ -152,6 +157,34 @@ func TestLeaderFailoverOnPostgres(t *testing.T) {
 		t.Errorf("the failing pipeline paged %d times across the failover, want once", n)
 	}
 	wantContains(t, "the new leader's /metrics", b.metrics(), "gantry_leader_changes_total 1")
+
+	// The first run ran on the killed leader; with its log files gone, as
+	// on another machine, the replica serves its log from what the leader
+	// shipped to the store.
+	if err := os.RemoveAll(app.LogDir(a.dir)); err != nil {
+		t.Fatal(err)
+	}
+	var first int64
+	c, err := pgx.Connect(t.Context(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	if err := c.QueryRow(t.Context(), `SELECT min(id) FROM runs WHERE pipeline = 'tick'`).Scan(&first); err != nil {
+		t.Fatal(err)
+	}
+	r := b.must("logs", strconv.FormatInt(first, 10), "a")
+	wantContains(t, "the killed leader's attempt's log, through the replica", r.stdout, "tick-ran-here")
+	r = b.must("workers", "-o", "json")
+	var list struct {
+		Leader  string `json:"leader"`
+		Workers []struct {
+			ID string `json:"id"`
+		} `json:"workers"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || list.Leader == "" || list.Leader == holderA || len(list.Workers) != 2 {
+		t.Errorf("gantry workers -o json through the replica: leader %q (the killed one was %q), %d workers, %v\n%s", list.Leader, holderA, len(list.Workers), err, r.stdout)
+	}
 }
 
 // A leader paused (SIGSTOP) past its lease's TTL, while its replica takes

@@ -12,6 +12,7 @@ import (
 	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/engine/pool"
 	"github.com/gantryhq/gantry/internal/executor"
+	"github.com/gantryhq/gantry/internal/logs"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
@@ -64,6 +65,10 @@ type Config struct {
 	EnvSecrets func(spec.Secrets) engine.SecretFunc
 	// OnRollback hears about every automatic rollback.
 	OnRollback func(run record.Run, what string)
+	// ShipLogs, when set, receives each attempt's log once the attempt
+	// has ended (logs.Ship), so that the other servers sharing the store
+	// serve it; on SQLite, where one server runs, nil keeps the files only.
+	ShipLogs logs.ChunkWriter
 	// Elected makes Start leave the scheduler and the dispatcher to the
 	// leader lease: they run only while a Leadership that has the server's
 	// Leader service among its services leads. Without it Start starts them.
@@ -154,6 +159,9 @@ func New(cfg Config) *Server {
 
 // SetDeployments sets the deploy lifecycle; call it before Start.
 func (s *Server) SetDeployments(d Deployments) { s.cfg.Deployments = d }
+
+// SetLogShipper sets Config.ShipLogs; call it before Start.
+func (s *Server) SetLogShipper(w logs.ChunkWriter) { s.cfg.ShipLogs = w }
 
 // SetObserver sets the observer; call it before Start.
 func (s *Server) SetObserver(o Observer) { s.cfg.Observer = o }
@@ -251,6 +259,14 @@ func (s *Server) onAttempt(run record.Run, a record.TaskAttempt) {
 	}
 	if s.cfg.Observer != nil {
 		s.cfg.Observer.AttemptFinished(run.Pipeline, run.Env, a)
+	}
+	if s.cfg.ShipLogs != nil && a.LogPath != "" && a.State != record.TaskLost {
+		s.wg.Go(func() {
+			stop := logs.Ship(context.Background(), s.cfg.ShipLogs, a.ID, a.LogPath)
+			if err := stop(); err != nil {
+				s.log.Warn("ship the attempt's log to the store", "run_id", run.ID, "task", a.Task, "err", err)
+			}
+		})
 	}
 }
 
