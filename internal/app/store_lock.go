@@ -282,12 +282,15 @@ func (s *ExclusiveStore) HoldName(ctx context.Context, name string) error {
 	return s.pg.HoldName(ctx, name)
 }
 
-// Alive returns, on PostgreSQL, a check of whether the process that holds
-// a name (HoldName) is still there, so that a leader killed outright is
-// taken over at once instead of when its lease expires; nil on SQLite.
+// Alive returns a check of whether the process that holds a name
+// (HoldName) is still there, so that a leader killed outright is taken
+// over at once instead of when its lease expires: on PostgreSQL its
+// session's advisory lock; on SQLite none is, since this process holds
+// the store's file lock exclusively (a server restarted after kill -9
+// leads at once).
 func (s *ExclusiveStore) Alive() func(ctx context.Context, name string) (bool, error) {
 	if s.pg == nil {
-		return nil
+		return func(context.Context, string) (bool, error) { return false, nil }
 	}
 	return s.pg.Alive
 }
