@@ -47,7 +47,16 @@ func (s *Server) scheduleDue(ctx context.Context, now time.Time) time.Time {
 		due  []dueRun
 		next time.Time
 	)
+	// A pipeline paused or resumed through another server sharing the
+	// store is in the store, not in this one's memory.
+	states, err := s.cfg.Store.ListPipelineStates(ctx)
 	s.mu.Lock()
+	for _, ps := range states {
+		s.paused[ps.Pipeline] = ps.Paused
+	}
+	if err != nil && ctx.Err() == nil {
+		s.log.Warn("read paused pipelines; using the last known", "err", err)
+	}
 	for name, p := range s.pipes {
 		if p.sched == nil {
 			continue
