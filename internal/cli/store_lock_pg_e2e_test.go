@@ -28,6 +28,10 @@ func TestSecondServerSharesPostgresStore(t *testing.T) {
 	trace, gate := filepath.Join(dirA, "trace"), filepath.Join(dirA, "gate")
 	for _, dir := range []string{dirA, dirB} {
 		writeFile(t, filepath.Join(dir, "pipelines", "hold.yaml"), holdPipeline(trace, gate))
+		for _, name := range []string{"tick", "tock"} {
+			writeFile(t, filepath.Join(dir, "pipelines", name+".yaml"),
+				"pipeline: "+name+"\nschedule: {cron: \"@every 1s\", catchup: none}\ntasks:\n  - id: a\n    run: \"true\"\n")
+		}
 	}
 	first := serve(t, dirA, nil, "--store", store)
 	first.must("trigger", "hold")
@@ -47,6 +51,19 @@ func TestSecondServerSharesPostgresStore(t *testing.T) {
 		!strings.Contains(d.stderr, fmt.Sprintf("gantry serve pid %d on host %s", first.cmd.Process.Pid, host)) &&
 			!strings.Contains(d.stderr, fmt.Sprintf("gantry serve pid %d on host %s", second.cmd.Process.Pid, host)) {
 		t.Errorf("a local deploy command used a store servers hold, or did not say which:\n%s", d)
+	}
+
+	// Paused through the server that does not lead, a pipeline is no
+	// longer scheduled by the one that does.
+	second.must("pause", "tick")
+	ticks, _ := scheduledIntervals(t, store, "tick")
+	tocks, _ := scheduledIntervals(t, store, "tock")
+	waitFor(t, 30*time.Second, "three more ticks of the other pipeline", func() bool {
+		now, _ := scheduledIntervals(t, store, "tock")
+		return len(now) >= len(tocks)+3
+	})
+	if after, _ := scheduledIntervals(t, store, "tick"); len(after) > len(ticks)+1 { // one may have been due as it paused
+		t.Errorf("the leader scheduled %d runs of a pipeline paused through the other server", len(after)-len(ticks))
 	}
 
 	if code := first.getJSON("/readyz", "", nil); code != 200 {
