@@ -243,7 +243,11 @@ func (l *Leadership) stepDown(why string) {
 	l.cancel = nil
 	l.mu.Unlock()
 	cancel()
-	l.log.Warn("stopped leading", "why", why, "token", f.Token)
+	level := slog.LevelWarn
+	if why == "stopping" {
+		level = slog.LevelInfo
+	}
+	l.log.Log(context.Background(), level, "stopped leading", "why", why, "token", f.Token)
 	if l.cfg.Observer != nil {
 		l.cfg.Observer.LeaderChanged(false, l.cfg.Holder)
 	}
