@@ -18,6 +18,11 @@ func (s *Store) checkFence(tx *Tx) error {
 	if !ok {
 		return nil
 	}
+	if q := s.db.d.FencedTx(); q != "" {
+		if _, err := tx.Exec(q); err != nil {
+			return fmt.Errorf("check fence: %w", err)
+		}
+	}
 	var token int64
 	err := tx.Row(`SELECT token FROM leases WHERE name = ? AND holder = ? AND token = ? AND expires_at > ?`+
 		s.db.d.ForUpdate(), f.Lease, f.Holder, f.Token, s.t(Now())).Scan(&token)
