@@ -70,7 +70,7 @@ func (p *parts) startCluster(ctx context.Context, cfg Config) error {
 		Store: p.st, Holder: id, TTL: ttl, Logger: cfg.Logger.With("component", "leadership"),
 		Alive: p.excl.Alive(),
 		Services: []server.Service{
-			p.srv.Leader(), p.alerts,
+			p.srv.Scheduler(), p.srv.Dispatcher(), p.alerts,
 			&server.Maintenance{Store: p.st, Logger: cfg.Logger.With("component", "maintenance")},
 		},
 	})

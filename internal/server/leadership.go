@@ -77,6 +77,7 @@ type Leadership struct {
 	mu     sync.Mutex
 	fence  store.Fence
 	cancel context.CancelFunc // of the services' context while leading
+	riding bool               // services that ride out outages run, though it does not lead
 
 	stop     context.CancelFunc
 	done     chan struct{}
@@ -112,7 +113,8 @@ func (l *Leadership) Stop() {
 		}
 		l.stop()
 		<-l.done
-		l.stepDown("stopping")
+		l.stepDown("stopping", false)
+		l.stopRiders()
 	})
 }
 
@@ -143,7 +145,7 @@ func (l *Leadership) loop(ctx context.Context, deadline time.Time) {
 		case <-t.C:
 		}
 		if l.Leading() && !time.Now().Before(deadline) {
-			l.stepDown("could not renew the leader lease in time")
+			l.stepDown("could not renew the leader lease in time", true)
 		}
 		deadline = l.try(ctx, deadline)
 	}
@@ -168,8 +170,10 @@ func (l *Leadership) try(ctx context.Context, deadline time.Time) time.Time {
 		}
 	case errors.Is(err, store.ErrConflict):
 		if leading {
-			l.stepDown("another process holds the leader lease: " + lease.Holder)
-		} else if l.takeOver(ctx, lease) {
+			l.stepDown("another process holds the leader lease: "+lease.Holder, false)
+		}
+		l.stopRiders()
+		if !leading && l.takeOver(ctx, lease) {
 			return l.try(ctx, deadline)
 		}
 	case ctx.Err() != nil:
@@ -211,7 +215,7 @@ func (l *Leadership) lead(ctx context.Context, lease record.Lease) {
 	f := store.Fence{Lease: LeaderLease, Holder: l.cfg.Holder, Token: lease.Token}
 	sctx, cancel := context.WithCancel(store.WithFence(ctx, f))
 	l.mu.Lock()
-	l.fence, l.cancel = f, cancel
+	l.fence, l.cancel, l.riding = f, cancel, false
 	l.mu.Unlock()
 	l.leading.Store(true)
 	l.log.Info("leading", "holder", l.cfg.Holder, "token", lease.Token)
@@ -232,17 +236,50 @@ func (l *Leadership) lead(ctx context.Context, lease record.Lease) {
 	}
 }
 
+// outageRider is a leader-only service that keeps running when its
+// process steps down because it cannot renew the lease (the store does
+// not answer: a PostgreSQL restart), and stops only once another process
+// holds the lease, or this one stops. The dispatcher is one: its runs go
+// on through an outage instead of being killed and retried.
+type outageRider interface{ RidesOutages() bool }
+
+func rides(s Service) bool {
+	r, ok := s.(outageRider)
+	return ok && r.RidesOutages()
+}
+
+// stopRiders stops the services that rode out an outage, if any.
+func (l *Leadership) stopRiders() {
+	l.mu.Lock()
+	riding := l.riding
+	l.riding = false
+	l.mu.Unlock()
+	if !riding {
+		return
+	}
+	l.log.Warn("another process leads: stopping what this one kept running through the outage")
+	for i := len(l.cfg.Services) - 1; i >= 0; i-- {
+		if rides(l.cfg.Services[i]) {
+			l.cfg.Services[i].Stop()
+		}
+	}
+}
+
 // stepDown stops the leader-only services (their context first, so they
-// stop writing at once, then each in reverse) and lets the lease go.
-func (l *Leadership) stepDown(why string) {
+// stop writing at once, then each in reverse) and lets the lease go. With
+// outage, the services that ride out outages keep running.
+func (l *Leadership) stepDown(why string, outage bool) {
 	if !l.leading.Swap(false) {
 		return
 	}
 	l.mu.Lock()
 	f, cancel := l.fence, l.cancel
 	l.cancel = nil
+	if outage {
+		l.riding = true
+	}
 	l.mu.Unlock()
-	cancel()
+	cancel() // riders run on a context of their own, not cancelled by it
 	level := slog.LevelWarn
 	if why == "stopping" {
 		level = slog.LevelInfo
@@ -252,7 +289,9 @@ func (l *Leadership) stepDown(why string) {
 		l.cfg.Observer.LeaderChanged(false, l.cfg.Holder)
 	}
 	for i := len(l.cfg.Services) - 1; i >= 0; i-- {
-		l.cfg.Services[i].Stop()
+		if !outage || !rides(l.cfg.Services[i]) {
+			l.cfg.Services[i].Stop()
+		}
 	}
 	l.release(f)
 }

@@ -71,7 +71,8 @@ type Config struct {
 	ShipLogs logs.ChunkWriter
 	// Elected makes Start leave the scheduler and the dispatcher to the
 	// leader lease: they run only while a Leadership that has the server's
-	// Leader service among its services leads. Without it Start starts them.
+	// Scheduler and Dispatcher among its services leads. Without it Start
+	// starts them.
 	Elected bool
 }
 
@@ -102,7 +103,8 @@ type Server struct {
 	scheduling   atomic.Bool
 	running      atomic.Int64 // task attempts in flight
 
-	leader   leaderHalf
+	sched    schedulerService
+	disp     dispatcherService
 	wg       sync.WaitGroup
 	stopOnce sync.Once
 }
@@ -185,9 +187,12 @@ func (s *Server) Start(ctx context.Context) error {
 		s.paused[ps.Pipeline] = ps.Paused
 	}
 	s.mu.Unlock()
-	s.leader.s = s
+	s.sched.s, s.disp.s = s, s
 	if !s.cfg.Elected {
-		if err := s.leader.Start(ctx); err != nil {
+		if err := s.sched.Start(ctx); err != nil {
+			return err
+		}
+		if err := s.disp.Start(ctx); err != nil {
 			return err
 		}
 	}
@@ -199,7 +204,8 @@ func (s *Server) Start(ctx context.Context) error {
 // are killed and they resume when a server starts again. Idempotent.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
-		s.leader.Stop()
+		s.sched.Stop()
+		s.disp.Stop()
 		s.wg.Wait()
 		s.running.Store(0)
 		s.log.Info("server stopped")
@@ -208,7 +214,7 @@ func (s *Server) Stop() {
 
 // Ready reports why the server cannot serve, or nil.
 func (s *Server) Ready(ctx context.Context) error {
-	if s.leader.running() && !s.scheduling.Load() {
+	if s.sched.running() && !s.scheduling.Load() {
 		return errors.New("scheduler not running")
 	}
 	if _, err := s.cfg.Store.ListRuns(ctx, store.RunFilter{Limit: 1}); err != nil {

@@ -74,8 +74,9 @@ func WithFence(ctx context.Context, f Fence) context.Context {
 	return context.WithValue(ctx, fenceKey{}, f)
 }
 
-// FenceFrom returns the fence of ctx, if any.
+// FenceFrom returns the fence of ctx, if any. WithFence(ctx, Fence{})
+// takes a fence ctx carries away.
 func FenceFrom(ctx context.Context) (Fence, bool) {
 	f, ok := ctx.Value(fenceKey{}).(Fence)
-	return f, ok
+	return f, ok && f.Lease != ""
 }
