@@ -42,16 +42,20 @@ type Options struct {
 	// Logs opens the attempts' logs GET /api/v1/runs/{id}/logs serves;
 	// nil reads the local files their records name (logs.Files).
 	Logs logs.Source
+	// Cluster says who leads (in /readyz) and serves GET /api/v1/workers;
+	// nil answers 503 there.
+	Cluster Cluster
 }
 
 type handler struct {
-	svc    Service
-	log    *slog.Logger
-	auth   Authenticator
-	alerts AlertService
-	deploy DeployService
-	logSrc logs.Source
-	body   *bodyMetrics
+	svc     Service
+	log     *slog.Logger
+	auth    Authenticator
+	alerts  AlertService
+	deploy  DeployService
+	logSrc  logs.Source
+	cluster Cluster
+	body    *bodyMetrics
 }
 
 // route is one registered pattern; the table is also what the OpenAPI
@@ -82,6 +86,7 @@ var routes = []route{
 	{"GET", "/api/v1/dead-letters/{id}", PermRead, (*handler).getDeadLetter},
 	{"POST", "/api/v1/dead-letters/{id}/replay", PermOperate, (*handler).replay},
 	{"POST", "/api/v1/reload", PermOperate, (*handler).reload},
+	{"GET", "/api/v1/workers", PermRead, (*handler).listWorkers},
 	{"GET", "/api/v1/alerts", PermRead, (*handler).listAlerts},
 	{"GET", "/api/v1/alerts/{id}", PermRead, (*handler).getAlert},
 	{"POST", "/api/v1/alerts/test", PermOperate, (*handler).testFire},
@@ -115,7 +120,7 @@ func NewHandler(svc Service, opts Options) http.Handler {
 		src = logs.Files{}
 	}
 	h := &handler{svc: svc, log: log, auth: opts.Auth, alerts: opts.Alerts, deploy: opts.Deploy,
-		logSrc: src, body: newBodyMetrics(opts.Registerer, log)}
+		logSrc: src, cluster: opts.Cluster, body: newBodyMetrics(opts.Registerer, log)}
 	mux := http.NewServeMux()
 	for _, rt := range routes {
 		pattern := rt.method + " " + rt.path

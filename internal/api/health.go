@@ -30,7 +30,26 @@ func (h *handler) readyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = w.Write([]byte("ok"))
+	_, _ = w.Write([]byte("ok" + h.leaderLine(ctx)))
+}
+
+// leaderLine says, after "ok", which process leads and whether this one
+// does; "" without a Cluster. A replica that does not lead is ready: it
+// serves the API.
+func (h *handler) leaderLine(ctx context.Context) string {
+	if h.cluster == nil {
+		return ""
+	}
+	holder, self, err := h.cluster.Leader(ctx)
+	switch {
+	case err != nil:
+		return "\nleader: unknown (" + err.Error() + ")"
+	case holder == "":
+		return "\nleader: none"
+	case self:
+		return "\nleader: " + holder + " (this process)"
+	}
+	return "\nleader: " + holder + " (not this process)"
 }
 
 func (h *handler) openAPI(w http.ResponseWriter, _ *http.Request) {

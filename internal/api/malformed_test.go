@@ -226,8 +226,8 @@ func TestReadyz(t *testing.T) {
 	var ready error
 	fake.ReadyFunc = func(context.Context) error { return ready }
 	srv := newServer(t, fake)
-	if resp := send(t, srv, "GET", "/readyz", "", ""); resp.status != 200 {
-		t.Errorf("ready: status %d", resp.status)
+	if resp := send(t, srv, "GET", "/readyz", "", ""); resp.status != 200 || resp.body != "ok\nleader: host-a-1-abc (this process)" {
+		t.Errorf("ready: status %d, body %q; want 200 naming the leader", resp.status, resp.body)
 	}
 	ready = errors.New("scheduler not running")
 	resp := send(t, srv, "GET", "/readyz", "", "")

@@ -160,6 +160,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"GET", "/api/v1/dead-letters/3", "/api/v1/dead-letters/{id}", "", 200},
 		{"POST", "/api/v1/dead-letters/3/replay", "/api/v1/dead-letters/{id}/replay", "", 200},
 		{"POST", "/api/v1/reload", "", "", 200},
+		{"GET", "/api/v1/workers", "", "", 200},
 		{"GET", "/api/v1/alerts?state=firing&pipeline=orders", "/api/v1/alerts", "", 200},
 		{"GET", "/api/v1/alerts/4", "/api/v1/alerts/{id}", "", 200},
 		{"POST", "/api/v1/alerts/test", "", `{"route":"data-oncall"}`, 200},

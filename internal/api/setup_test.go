@@ -58,6 +58,7 @@ func newServerWith(t *testing.T, svc api.Service, alerts api.AlertService) *test
 		Logger:  slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Metrics: metrics,
 		Alerts:  alerts,
+		Cluster: fakeCluster{},
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -195,4 +196,18 @@ func populated() *fakeService {
 			return api.ReloadResult{Loaded: []string{"orders"}, Errors: []string{"pipelines/x.yaml:1:1: bad"}}, nil
 		},
 	}
+}
+
+// fakeCluster is two servers, the first leading.
+type fakeCluster struct{}
+
+func (fakeCluster) Leader(context.Context) (string, bool, error) { return "host-a-1-abc", true, nil }
+
+func (fakeCluster) Workers(context.Context) ([]record.Worker, error) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	return []record.Worker{
+		{ID: "host-a-1-abc", Host: "host-a", Labels: map[string]string{"zone": "eu"}, Slots: 4, Running: 1,
+			StartedAt: at, HeartbeatAt: at.Add(time.Minute), State: record.WorkerActive},
+		{ID: "host-b-2-def", Host: "host-b", StartedAt: at, HeartbeatAt: at, State: record.WorkerGone},
+	}, nil
 }

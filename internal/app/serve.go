@@ -46,7 +46,14 @@ type Config struct {
 	// IsCommand says whether args name a gantry command, for the gate's
 	// runbook rule.
 	IsCommand func(args []string) bool
+	// LeaseTTL is how long the leader lease lasts unless renewed; 0 is
+	// $GANTRY_LEASE_TTL, else server.DefaultLeaseTTL.
+	LeaseTTL time.Duration
 }
+
+// LeaseTTLEnv names a duration that overrides the leader lease's TTL
+// (server.DefaultLeaseTTL) when --lease-ttl is not given; for tests.
+const LeaseTTLEnv = "GANTRY_LEASE_TTL"
 
 // ErrUsage marks an error in what Serve was asked (a flag's value), as
 // opposed to a failure while serving.
@@ -58,10 +65,12 @@ type usageError struct{ msg string }
 func (e usageError) Error() string        { return e.msg }
 func (e usageError) Is(target error) bool { return target == ErrUsage }
 
-// Serve runs the project's server until ctx ends: the store held
-// exclusively, the scheduler, dispatcher and alert loop, the deploy
-// lifecycle, metrics, the API and the UI. A store another process holds
-// is ErrStoreInUse; a bad Config is ErrUsage. It returns nil after a
+// Serve runs the project's server until ctx ends: the store held (see
+// OpenServe), the deploy lifecycle, metrics, the API and the UI on every
+// server, and the scheduler, dispatcher, alert loop and maintenance on
+// the one that holds the leader lease (server.Leadership; on SQLite the
+// only server always does). A store another process holds is
+// ErrStoreInUse; a bad Config is ErrUsage. It returns nil after a
 // graceful stop.
 func Serve(ctx context.Context, cfg Config) error {
 	dir, err := filepath.Abs(cfg.ProjectDir)
@@ -77,7 +86,7 @@ func Serve(ctx context.Context, cfg Config) error {
 		return err
 	}
 	url := StoreURL(cfg.Store, dir, project)
-	excl, err := OpenExclusive(ctx, dir, url)
+	excl, err := OpenServe(ctx, dir, url)
 	if err != nil {
 		return err
 	}
@@ -97,6 +106,8 @@ type parts struct {
 	srv       *server.Server
 	lifecycle *deploy.Service
 	alerts    *manager.Manager
+	lead      *server.Leadership
+	excl      *ExclusiveStore
 	reg       *prometheus.Registry
 	ln        net.Listener
 	hs        *http.Server
@@ -119,7 +130,7 @@ func build(ctx context.Context, cfg Config, dir string, project *spec.Project, e
 	// Every write that moves runs is watched: /readyz and
 	// gantry_store_writes_failing say when the store stops taking them.
 	health := &store.Health{}
-	p := &parts{st: store.WithHealth(excl, health)}
+	p := &parts{st: store.WithHealth(excl, health), excl: excl}
 	exe, err := Executors(log)
 	if err != nil {
 		return nil, err
@@ -133,6 +144,11 @@ func build(ctx context.Context, cfg Config, dir string, project *spec.Project, e
 		return nil, usageError{fmt.Sprintf("--env %s: gantry.yaml declares no such environment", cfg.Env)}
 	}
 	p.srv = newServer(cfg, dir, project, p.st, readiness{health, excl}, exe)
+	if excl.pg != nil {
+		// Many servers share a PostgreSQL store: each serves the logs of
+		// attempts the leader ran.
+		p.srv.SetLogShipper(p.st)
+	}
 	p.lifecycle = deploy.New(deploy.Options{Store: p.st, Starter: p.srv.StagingStarter(), Check: Gate(p.st, cfg.IsCommand),
 		TestFire: func(ctx context.Context, proj *spec.Project, route, actor string) (record.TestFire, error) {
 			tf, _, err := p.alerts.TestFireWith(ctx, proj, route, actor) // set by start, before anything is served
@@ -176,11 +192,10 @@ func (p *parts) start(ctx context.Context, cfg Config, secrets func(string) (str
 		return err
 	}
 	p.started = append(p.started, p.srv)
-	if err := p.alerts.Start(ctx); err != nil {
+	if err := p.startCluster(ctx, cfg); err != nil {
 		return err
 	}
-	p.started = append(p.started, p.alerts)
-	p.hs = &http.Server{Handler: handler(p.srv, p.alerts, p.lifecycle, p.st, p.reg, cfg.Logger), ReadHeaderTimeout: 10 * time.Second}
+	p.hs = &http.Server{Handler: handler(p.srv, p.alerts, p.lifecycle, p.st, p.reg, cluster{p.lead, p.st}, cfg.Logger), ReadHeaderTimeout: 10 * time.Second}
 	return nil
 }
 
@@ -199,6 +214,7 @@ func newServer(cfg Config, dir string, project *spec.Project, st store.Store, he
 		EnvSecrets: func(s spec.Secrets) engine.SecretFunc {
 			return Secrets(dir, &spec.Project{Secrets: s})
 		},
+		Elected: true, // by the leader lease: startCluster
 	})
 }
 
@@ -216,14 +232,14 @@ func registerMetrics(reg *prometheus.Registry, srv *server.Server, health *store
 
 func newAlerts(st store.Store, srv *server.Server, secrets func(string) (string, error), baseURL string, log *slog.Logger) (*manager.Manager, error) {
 	return manager.New(manager.Config{
-		Store: st, Project: srv.Project, Targets: srv.AlertTargets, Secrets: secrets,
+		Store: st, Project: srv.Project, Targets: srv.AlertTargets, Secrets: secrets, Logs: logSource(st),
 		Notifiers: Notifiers(NotifierOptions{}),
 		BaseURL:   baseURL, Logger: log.With("component", "alerts"),
 	})
 }
 
 // handler is the HTTP API with /metrics, and the UI.
-func handler(srv *server.Server, alerts *manager.Manager, lifecycle *deploy.Service, st store.Store, reg *prometheus.Registry, log *slog.Logger) http.Handler {
+func handler(srv *server.Server, alerts *manager.Manager, lifecycle *deploy.Service, st store.Store, reg *prometheus.Registry, cl api.Cluster, log *slog.Logger) http.Handler {
 	alertAPI := &server.AlertAPI{M: alerts, Audit: st.AppendAudit}
 	deployAPI := server.DeployAPI{Service: lifecycle, S: srv}
 	h := api.NewHandler(srv, api.Options{
@@ -232,10 +248,12 @@ func handler(srv *server.Server, alerts *manager.Manager, lifecycle *deploy.Serv
 		Deploy:     deployAPI,
 		Auth:       api.TokenAuth{Tokens: lifecycle},
 		Registerer: reg,
+		Cluster:    cl,
+		Logs:       logSource(st),
 	})
 	root := http.NewServeMux()
 	ui.Register(root, ui.Options{Source: srv, Auth: api.TokenAuth{Tokens: lifecycle}, Logger: log,
-		Service: srv, Summaries: st, Deploy: deployAPI, Alerts: alertAPI, API: h,
+		Service: srv, Summaries: st, Deploy: deployAPI, Alerts: alertAPI, API: h, Logs: logSource(st),
 		Routes: func() []string { return alertRoutes(srv.Project()) }})
 	root.Handle("/", h)
 	return root

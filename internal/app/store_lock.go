@@ -40,6 +40,11 @@ const pingTimeout = 10 * time.Second
 // store is held by a lock on its database file (storesqlite.FileLock), a
 // PostgreSQL one by a session-level advisory lock on a connection of its
 // own (storepg.ServerLock) for as long as the process lives.
+//
+// On PostgreSQL `gantry serve` holds the store with OpenServe instead:
+// any number of servers share it (the leader lease decides which one
+// schedules and dispatches), but no local deploy command or foreground
+// run while one does, nor a server while one of those does.
 type ExclusiveStore struct {
 	store.Store
 	file *storesqlite.FileLock
@@ -70,7 +75,7 @@ func OpenExclusive(ctx context.Context, dir, url string) (_ *ExclusiveStore, err
 			s.release()
 		}
 	}()
-	if s.file, s.pg, err = takeLock(ctx, url, false); err != nil {
+	if s.file, s.pg, err = takeLock(ctx, url, lockExclusive); err != nil {
 		return nil, err
 	}
 	if s.Store, err = OpenProjectStore(ctx, dir, url); err != nil {
@@ -79,13 +84,52 @@ func OpenExclusive(ctx context.Context, dir, url string) (_ *ExclusiveStore, err
 	return s, nil
 }
 
+// OpenServe takes the store at url for `gantry serve`: on SQLite
+// exclusively, as OpenExclusive does; on PostgreSQL shared with other
+// servers only (storepg.LockServe). It fails, wrapping ErrStoreInUse,
+// when a process the server must not run beside holds the store.
+func OpenServe(ctx context.Context, dir, url string) (_ *ExclusiveStore, err error) {
+	if !isPostgres(url) {
+		return OpenExclusive(ctx, dir, url)
+	}
+	if err := checkStoreExists(dir, url); err != nil {
+		return nil, err
+	}
+	s := &ExclusiveStore{lost: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			s.release()
+		}
+	}()
+	if s.file, s.pg, err = takeLock(ctx, url, lockServe); err != nil {
+		return nil, err
+	}
+	if s.Store, err = OpenProjectStore(ctx, dir, url); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// How a process holds its store.
+type lockMode int
+
+const (
+	lockExclusive lockMode = iota // a server on SQLite, a local deploy command
+	lockShared                    // a foreground run
+	lockServe                     // a server on PostgreSQL, beside other servers
+)
+
 // takeLock takes the store's lock, exclusive or shared, mapping a lock
 // held by another process to ErrStoreInUse.
-func takeLock(ctx context.Context, url string, shared bool) (*storesqlite.FileLock, *storepg.ServerLock, error) {
+func takeLock(ctx context.Context, url string, mode lockMode) (*storesqlite.FileLock, *storepg.ServerLock, error) {
+	shared := mode == lockShared
 	if isPostgres(url) {
 		lock := storepg.Lock
-		if shared {
+		switch mode {
+		case lockShared:
 			lock = storepg.LockShared
+		case lockServe:
+			lock = storepg.LockServe
 		}
 		l, err := lock(ctx, url, holderName())
 		switch {
@@ -227,6 +271,28 @@ func (s *ExclusiveStore) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.problem
+}
+
+// HoldName marks this process alive under name, for Alive, as long as it
+// holds the store. Nothing to do on SQLite, where one process holds it.
+func (s *ExclusiveStore) HoldName(ctx context.Context, name string) error {
+	if s.pg == nil {
+		return nil
+	}
+	return s.pg.HoldName(ctx, name)
+}
+
+// Alive returns a check of whether the process that holds a name
+// (HoldName) is still there, so that a leader killed outright is taken
+// over at once instead of when its lease expires: on PostgreSQL its
+// session's advisory lock; on SQLite none is, since this process holds
+// the store's file lock exclusively (a server restarted after kill -9
+// leads at once).
+func (s *ExclusiveStore) Alive() func(ctx context.Context, name string) (bool, error) {
+	if s.pg == nil {
+		return func(context.Context, string) (bool, error) { return false, nil }
+	}
+	return s.pg.Alive
 }
 
 // Lost delivers the error when the hold on a PostgreSQL store is lost.

@@ -32,7 +32,7 @@ func OpenShared(ctx context.Context, dir, url string) (_ *SharedStore, err error
 		return nil, err
 	}
 	s := &SharedStore{}
-	if s.file, s.pg, err = takeLock(ctx, url, true); err != nil {
+	if s.file, s.pg, err = takeLock(ctx, url, lockShared); err != nil {
 		return nil, err
 	}
 	if s.Store, err = OpenProjectStore(ctx, dir, url); err != nil {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"strings"
 
 	"github.com/gantryhq/gantry/internal/app"
 	"github.com/gantryhq/gantry/internal/bench"
@@ -39,7 +40,7 @@ scale, and this process's peak memory.`,
 			return nil
 		},
 	}
-	c.AddCommand(newBenchServerCmd())
+	c.AddCommand(newBenchServerCmd(), newBenchFailoverCmd())
 	c.Flags().IntVar(&repeats, "repeats", 5, "measurements per figure (the median is kept)")
 	c.Flags().IntSliceVar(&scale, "scale", []int{100, 1000, 10000}, "task counts for the flatness test")
 	return c
@@ -72,5 +73,46 @@ func newBenchServerCmd() *cobra.Command {
 	c.Flags().IntVar(&o.Samples, "samples", 100, "latency samples")
 	c.Flags().IntVar(&o.Pipelines, "pipelines", 1000, "pipelines in the history project")
 	c.Flags().IntVar(&o.History, "history", 100000, "runs of history")
+	return c
+}
+
+func newBenchFailoverCmd() *cobra.Command {
+	var o bench.FailoverOptions
+	c := &cobra.Command{
+		Use:   "failover",
+		Short: "Measure failover on PostgreSQL: kill -9 of the leading gantry serve to the next scheduled run started by its replica",
+		Long: `Failover runs two gantry serve processes on the PostgreSQL store named by
+--store (use an empty schema of its own: the benchmark's pipeline "tick" runs
+every second there), kills the leader with SIGKILL, and measures the time
+until the replica starts the next scheduled run; then it starts a new replica
+and does it again, --trials times. It prints each trial, the median and the
+maximum.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if !strings.HasPrefix(o.Store, "postgres://") && !strings.HasPrefix(o.Store, "postgresql://") {
+				return usageErr("--store: want a postgres:// URL (failover needs servers sharing a PostgreSQL store)")
+			}
+			if o.Trials < 1 {
+				return usageErr("--trials must be at least 1")
+			}
+			self, err := os.Executable()
+			if err != nil {
+				return failed(err)
+			}
+			dir, err := os.MkdirTemp("", "gantry-bench-failover-")
+			if err != nil {
+				return failed(err)
+			}
+			defer os.RemoveAll(dir)
+			o.Dir, o.Gantry, o.OpenStore = dir, self, app.OpenStore
+			if err := bench.RunFailover(c.Context(), c.OutOrStdout(), o); err != nil {
+				return failed(err)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&o.Store, "store", "", "the PostgreSQL store the servers share (postgres://…)")
+	c.Flags().IntVar(&o.Trials, "trials", 20, "leaders killed")
+	c.Flags().DurationVar(&o.LeaseTTL, "lease-ttl", 0, "the servers' --lease-ttl (default theirs, 10s)")
 	return c
 }

@@ -141,9 +141,10 @@ func (r *storeReader) GetDeadLetter(ctx context.Context, id int64) (record.DeadL
 	return d, err
 }
 
-// Log copies a's log, from the files this machine's attempts wrote.
+// Log copies a's log, from the file when this machine's executor wrote
+// it, else from what the worker that ran it shipped to the store.
 func (r *storeReader) Log(ctx context.Context, a record.TaskAttempt, w io.Writer) error {
-	l, err := logs.Files{}.Open(ctx, a)
+	l, err := logs.Fallback{First: logs.Files{}, Then: logs.Chunks{Store: r.st}}.Open(ctx, a)
 	if errors.Is(err, logs.ErrNoOutput) {
 		fmt.Fprintln(w, "(no output)")
 		return nil

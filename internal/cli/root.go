@@ -106,6 +106,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newExportCmd(),
 		newBenchCmd(),
 		newServeCmd(),
+		newWorkersCmd(),
 		newTriggerCmd(),
 		newCancelCmd(),
 		newPauseCmd(true),

@@ -18,6 +18,7 @@ type serveFlags struct {
 	logFormat string
 	logLevel  string
 	grace     time.Duration
+	leaseTTL  time.Duration
 }
 
 func newServeCmd() *cobra.Command {
@@ -44,6 +45,7 @@ A server killed outright resumes them the same way.`,
 	c.Flags().StringVar(&f.publicURL, "public-url", "", "the server's address as people reach it, for links in alerts (default http://ADDR)")
 	c.Flags().StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	c.Flags().StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	c.Flags().DurationVar(&f.leaseTTL, "lease-ttl", 0, "how long the leader lease lasts unless renewed (renewed every third of it; default 10s, or $GANTRY_LEASE_TTL)")
 	c.Flags().DurationVar(&f.grace, "shutdown-grace", 30*time.Second, "how long SIGINT or SIGTERM waits for runs to suspend before the process exits anyway")
 	return c
 }
@@ -74,7 +76,7 @@ func serve(c *cobra.Command, f serveFlags) error {
 	}
 	err = app.Serve(c.Context(), app.Config{
 		ProjectDir: f.project, Store: f.store, Addr: f.addr, Env: f.env, PublicURL: f.publicURL,
-		Grace: f.grace, Logger: log, Version: version, IsCommand: commandExists(c.Root()),
+		Grace: f.grace, LeaseTTL: f.leaseTTL, Logger: log, Version: version, IsCommand: commandExists(c.Root()),
 	})
 	if errors.Is(err, app.ErrUsage) {
 		return usageErr("%v", err)

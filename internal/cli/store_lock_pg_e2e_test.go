@@ -17,30 +17,53 @@ import (
 )
 
 // A second server on the same PostgreSQL store — from another project
-// folder, as from another host — is refused, saying who holds the store,
-// and so is a local deploy command; the first server's run goes on
-// untouched: each task runs once.
-func TestSecondServerRefusedOnSamePostgresStore(t *testing.T) {
+// folder, as from another host — is accepted beside the first: it serves
+// the API but does not lead, so it neither schedules nor resumes the
+// first one's runs; a local deploy command is still refused. The first
+// server's run goes on untouched: each task runs once.
+func TestSecondServerSharesPostgresStore(t *testing.T) {
 	t.Parallel()
 	store := pgSchemaURL(t)
 	dirA, dirB := t.TempDir(), t.TempDir()
 	trace, gate := filepath.Join(dirA, "trace"), filepath.Join(dirA, "gate")
 	for _, dir := range []string{dirA, dirB} {
 		writeFile(t, filepath.Join(dir, "pipelines", "hold.yaml"), holdPipeline(trace, gate))
+		for _, name := range []string{"tick", "tock"} {
+			writeFile(t, filepath.Join(dir, "pipelines", name+".yaml"),
+				"pipeline: "+name+"\nschedule: {cron: \"@every 1s\", catchup: none}\ntasks:\n  - id: a\n    run: \"true\"\n")
+		}
 	}
 	first := serve(t, dirA, nil, "--store", store)
 	first.must("trigger", "hold")
 	waitTrace(t, trace, "first-start")
 
-	host, _ := os.Hostname()
-	holder := fmt.Sprintf("another gantry server is using this PostgreSQL store (held by gantry serve pid %d on host %s since ", first.cmd.Process.Pid, host)
-	r := serveRefused(t, dirB, nil, "--store", store)
-	if r.code == 0 || !strings.Contains(r.stderr, holder) {
-		t.Errorf("a second server on the same PostgreSQL store was not refused with the lock message (want %q):\n%s", holder, r)
+	second := serve(t, dirB, nil, "--store", store)
+	holder, self := second.leader()
+	if self || holder == "" {
+		t.Errorf("the second server's /readyz says leader %q (itself: %v), want the first server", holder, self)
 	}
+	if _, self := first.leader(); !self {
+		t.Errorf("the first server does not lead beside the second")
+	}
+	host, _ := os.Hostname()
 	d := gantryEnv(t, dirB, nil, "deployments", "--store", store)
-	if d.code == 0 || !strings.Contains(d.stderr, "a gantry server is using this store; pass --server") {
-		t.Errorf("a local deploy command used a store a server holds:\n%s", d)
+	if d.code == 0 || !strings.Contains(d.stderr, "a gantry server is using this store; pass --server") ||
+		!strings.Contains(d.stderr, fmt.Sprintf("gantry serve pid %d on host %s", first.cmd.Process.Pid, host)) &&
+			!strings.Contains(d.stderr, fmt.Sprintf("gantry serve pid %d on host %s", second.cmd.Process.Pid, host)) {
+		t.Errorf("a local deploy command used a store servers hold, or did not say which:\n%s", d)
+	}
+
+	// Paused through the server that does not lead, a pipeline is no
+	// longer scheduled by the one that does.
+	second.must("pause", "tick")
+	ticks, _ := scheduledIntervals(t, store, "tick")
+	tocks, _ := scheduledIntervals(t, store, "tock")
+	waitFor(t, 30*time.Second, "three more ticks of the other pipeline", func() bool {
+		now, _ := scheduledIntervals(t, store, "tock")
+		return len(now) >= len(tocks)+3
+	})
+	if after, _ := scheduledIntervals(t, store, "tick"); len(after) > len(ticks)+1 { // one may have been due as it paused
+		t.Errorf("the leader scheduled %d runs of a pipeline paused through the other server", len(after)-len(ticks))
 	}
 
 	if code := first.getJSON("/readyz", "", nil); code != 200 {
@@ -53,9 +76,10 @@ func TestSecondServerRefusedOnSamePostgresStore(t *testing.T) {
 	checkRanOnce(t, trace)
 }
 
-// A server whose connection holding the store's lock is cut, and whose
-// lock another session takes, stops with an error instead of going on
-// without the lock.
+// A server whose connection holding the store's serve lock is cut, and
+// whose store another session takes for itself meanwhile (the server lock,
+// as a local deploy command holds it), stops with an error instead of
+// going on beside it.
 func TestServerStopsWhenItLosesItsPostgresLock(t *testing.T) {
 	t.Parallel()
 	store := pgSchemaURL(t)
@@ -71,16 +95,16 @@ func TestServerStopsWhenItLosesItsPostgresLock(t *testing.T) {
 	var cut int
 	err = c.QueryRow(t.Context(), `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
 		WHERE locktype = 'advisory' AND granted AND objsubid = 2
-		  AND classid = hashtext('gantry-server')::oid AND objid = hashtext(current_schema())::oid`).Scan(&cut)
+		  AND classid = hashtext('gantry-serve')::oid AND objid = hashtext(current_schema())::oid`).Scan(&cut)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cut != 1 {
-		t.Fatalf("%d sessions hold the store's server lock, want 1", cut)
+		t.Fatalf("%d sessions hold the store's serve lock, want 1", cut)
 	}
-	// Another process takes the lock the moment the session that held it
-	// ends (as a second server would), before the first can take it
-	// again: the first must stop. (A lock lost with no one to take it,
+	// Another process takes the store the moment the session that held
+	// the serve lock ends (as a local deploy command would), before the
+	// server can take it again: the server must stop. (A lock lost with no one to take it,
 	// as in a PostgreSQL restart, is taken again: TestStoreOutagePostgres.)
 	if _, err := c.Exec(t.Context(), `SELECT pg_advisory_lock(hashtext('gantry-server'), hashtext(current_schema()))`); err != nil {
 		t.Fatal(err)

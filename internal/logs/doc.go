@@ -18,8 +18,31 @@
 // of whichever project ran the attempt (gantry run, gantry serve and a
 // local staging deploy may share a PostgreSQL store from several
 // checkouts), and the store is trusted — who can write it can do worse
-// than name a file. The scale-out work adds a second Source, for attempts
-// that ran on another machine and shipped their log to the store.
+// than name a file.
+//
+// Chunks is the Source of the logs shipped to the store by the machine
+// that ran the attempt, and Fallback{Files{}, Chunks{st}} what every
+// reader uses: the local file when it is on this machine, the chunks
+// otherwise.
+//
+// # Shipping
+//
+// A worker that runs an attempt ships its log with one call per attempt:
+//
+//	stop := logs.Ship(ctx, store, attemptID, logPath)
+//	res := exe.Run(ctx, attempt) // writes logPath, secrets redacted
+//	err := stop()                // ships the rest, then stops following
+//
+// Ship follows the file as the executor writes it and appends what is new
+// to the store in chunks (store.LeaseStore.AppendLogChunk) every
+// DefaultShipEvery, up to DefaultShipLimit bytes per attempt (10 MiB),
+// after which the shipped log ends in TruncationMark and the rest stays in
+// the file. It ships only what the file holds: the executor redacts
+// secrets before it writes the file, even a secret split across writes,
+// so none reaches the store. A chunk that fails to append is tried again
+// at the next look; stop reports the failure if the last bytes could not
+// be shipped. Retention (server.Maintenance on the leader) prunes chunks
+// by age.
 //
 // # Reading
 //

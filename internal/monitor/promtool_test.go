@@ -37,6 +37,12 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	populate(m)
+	lm, err := RegisterLeadership(reg, fakeLeadership{lease: record.Lease{Holder: "host-1-abc", ExpiresAt: time.Now().Add(time.Hour)}, leading: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm.LeaderChanged(true, "host-1-abc")
+	lm.LeaseRenewFailed()
 
 	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	defer srv.Close()
@@ -46,6 +52,7 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 		"gantry_task_duration_seconds_count", "gantry_task_output", "gantry_scheduler_lag_seconds_sum",
 		"gantry_queue_depth", "gantry_running_tasks", "gantry_dead_letters",
 		"gantry_last_success_interval_end_timestamp_seconds", "gantry_build_info",
+		"gantry_leader", "gantry_leading", "gantry_leader_changes_total", "gantry_lease_renew_failures_total",
 	} {
 		if !strings.Contains(body, "\n"+name) {
 			t.Errorf("scrape lacks %s", name)

@@ -27,6 +27,37 @@
 // which it then kills), records them lost, and retries them within their
 // budget. Stopping the server suspends its runs the same way.
 //
+// # Leadership
+//
+// Every `gantry serve` serves the API and the UI, and registers itself as
+// a worker (WorkerRegistration: a heartbeat every 5s, recorded gone when
+// it stops). Only the one holding the store's leader lease runs the
+// leader-only services, given to Leadership as a list with Start and
+// Stop: the scheduler and the dispatcher (Server.Leader, with
+// Config.Elected), the alert loop (SLA deadlines and paging included) and
+// Maintenance (retention of shipped log chunks). The dispatcher is among
+// them for now, so two servers never resume each other's runs; task
+// claims will take it out of the list.
+//
+// The lease has a TTL (10s by default, --lease-ttl) and is renewed every
+// TTL/3. A leader that cannot renew stops its services at 4/5 of the TTL
+// after its last renewal, before anyone else can take the lease; one that
+// finds the lease taken stops at once. A standby tries every second; on
+// PostgreSQL it also asks whether the holder's process is still there
+// (its session's advisory lock) and takes over at once from one killed
+// outright, so failover takes about a second, not a TTL.
+//
+// The services run under a context carrying the lease's fence
+// (store.WithFence): creating a scheduled run, saving an alert or a
+// notification group (which the alert loop does before it sends
+// anything) and pruning are committed only if the lease is still this
+// process's, with its token, in the same transaction. A leader paused
+// past its TTL (SIGSTOP, a long GC, a VM migration) that wakes up writes
+// nothing, pages nothing, and steps down at its next renewal.
+//
+// On SQLite one server holds the store (a file lock) and always leads,
+// through the same lease code.
+//
 // # Reload
 //
 // SIGHUP or POST /api/v1/reload re-reads the project. A file that no longer

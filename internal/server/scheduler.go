@@ -47,7 +47,16 @@ func (s *Server) scheduleDue(ctx context.Context, now time.Time) time.Time {
 		due  []dueRun
 		next time.Time
 	)
+	// A pipeline paused or resumed through another server sharing the
+	// store is in the store, not in this one's memory.
+	states, err := s.cfg.Store.ListPipelineStates(ctx)
 	s.mu.Lock()
+	for _, ps := range states {
+		s.paused[ps.Pipeline] = ps.Paused
+	}
+	if err != nil && ctx.Err() == nil {
+		s.log.Warn("read paused pipelines; using the last known", "err", err)
+	}
 	for name, p := range s.pipes {
 		if p.sched == nil {
 			continue
@@ -83,6 +92,12 @@ func (s *Server) scheduleDue(ctx context.Context, now time.Time) time.Time {
 			s.log.Info("scheduled", "pipeline", d.p.spec.Name, "interval_start", d.interval.Start, "interval_end", d.interval.End)
 		case errors.Is(err, store.ErrConflict):
 			// Already scheduled, by us before a crash or by another scheduler.
+		case ctx.Err() != nil:
+			return next // stopping (this process stopped leading): the cursor stays
+		case errors.Is(err, store.ErrFenced):
+			// This process no longer leads: whoever does schedules it.
+			s.log.Warn("not scheduled: no longer the leader", "pipeline", d.p.spec.Name, "interval_start", d.interval.Start)
+			return next
 		default:
 			s.log.Error("schedule run", "pipeline", d.p.spec.Name, "interval_start", d.interval.Start, "err", err)
 			continue // retried at the next wake: the cursor stays

@@ -12,6 +12,7 @@ import (
 	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/engine/pool"
 	"github.com/gantryhq/gantry/internal/executor"
+	"github.com/gantryhq/gantry/internal/logs"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
@@ -64,6 +65,15 @@ type Config struct {
 	EnvSecrets func(spec.Secrets) engine.SecretFunc
 	// OnRollback hears about every automatic rollback.
 	OnRollback func(run record.Run, what string)
+	// ShipLogs, when set, receives each attempt's log once the attempt
+	// has ended (logs.Ship), so that the other servers sharing the store
+	// serve it; on SQLite, where one server runs, nil keeps the files only.
+	ShipLogs logs.ChunkWriter
+	// Elected makes Start leave the scheduler and the dispatcher to the
+	// leader lease: they run only while a Leadership that has the server's
+	// Scheduler and Dispatcher among its services leads. Without it Start
+	// starts them.
+	Elected bool
 }
 
 // Server runs a project's pipelines on their own.
@@ -93,7 +103,8 @@ type Server struct {
 	scheduling   atomic.Bool
 	running      atomic.Int64 // task attempts in flight
 
-	stop     context.CancelFunc
+	sched    schedulerService
+	disp     dispatcherService
 	wg       sync.WaitGroup
 	stopOnce sync.Once
 }
@@ -151,6 +162,9 @@ func New(cfg Config) *Server {
 // SetDeployments sets the deploy lifecycle; call it before Start.
 func (s *Server) SetDeployments(d Deployments) { s.cfg.Deployments = d }
 
+// SetLogShipper sets Config.ShipLogs; call it before Start.
+func (s *Server) SetLogShipper(w logs.ChunkWriter) { s.cfg.ShipLogs = w }
+
 // SetObserver sets the observer; call it before Start.
 func (s *Server) SetObserver(o Observer) { s.cfg.Observer = o }
 
@@ -173,13 +187,15 @@ func (s *Server) Start(ctx context.Context) error {
 		s.paused[ps.Pipeline] = ps.Paused
 	}
 	s.mu.Unlock()
-	if err := s.loadCursors(ctx); err != nil {
-		return err
+	s.sched.s, s.disp.s = s, s
+	if !s.cfg.Elected {
+		if err := s.sched.Start(ctx); err != nil {
+			return err
+		}
+		if err := s.disp.Start(ctx); err != nil {
+			return err
+		}
 	}
-	ctx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
-	s.wg.Add(2)
-	go func() { defer s.wg.Done(); s.scheduleLoop(ctx) }()
-	go func() { defer s.wg.Done(); s.dispatchLoop(ctx) }()
 	s.log.Info("server started", "pipelines", len(res.Loaded))
 	return nil
 }
@@ -188,9 +204,8 @@ func (s *Server) Start(ctx context.Context) error {
 // are killed and they resume when a server starts again. Idempotent.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
-		if s.stop != nil {
-			s.stop()
-		}
+		s.sched.Stop()
+		s.disp.Stop()
 		s.wg.Wait()
 		s.running.Store(0)
 		s.log.Info("server stopped")
@@ -199,7 +214,7 @@ func (s *Server) Stop() {
 
 // Ready reports why the server cannot serve, or nil.
 func (s *Server) Ready(ctx context.Context) error {
-	if !s.scheduling.Load() {
+	if s.sched.running() && !s.scheduling.Load() {
 		return errors.New("scheduler not running")
 	}
 	if _, err := s.cfg.Store.ListRuns(ctx, store.RunFilter{Limit: 1}); err != nil {
@@ -251,4 +266,15 @@ func (s *Server) onAttempt(run record.Run, a record.TaskAttempt) {
 	if s.cfg.Observer != nil {
 		s.cfg.Observer.AttemptFinished(run.Pipeline, run.Env, a)
 	}
+	if s.cfg.ShipLogs != nil && a.LogPath != "" && a.State != record.TaskLost {
+		s.wg.Go(func() {
+			stop := logs.Ship(context.Background(), s.cfg.ShipLogs, a.ID, a.LogPath)
+			if err := stop(); err != nil {
+				s.log.Warn("ship the attempt's log to the store", "run_id", run.ID, "task", a.Task, "err", err)
+			}
+		})
+	}
 }
+
+// Running is how many task attempts this server runs now.
+func (s *Server) Running() int { return int(s.running.Load()) }

@@ -14,6 +14,18 @@
 // file in sqlstore with its queries and scanners, and one case in
 // storetest. The interface gains its methods here.
 //
+// # Leases and fencing
+//
+// LeaseStore holds named leases (the leader lease) with a fencing token
+// that grows whenever a lease changes hands. A context made by WithFence
+// makes the writes a process does because it leads (CreateRun, SaveAlert,
+// SaveAlertGroup, PruneAlerts, PruneLogChunks) check, in their own
+// transaction, that the lease is still the caller's with that token and
+// has not expired; otherwise they return ErrFenced and commit nothing.
+// Lease times are the calling processes' clocks (see LeaseStore). The
+// same interface holds the workers registry and the log chunks workers
+// ship (internal/logs).
+//
 // # Writes
 //
 // The engine persists every state change before acting on it. To keep that

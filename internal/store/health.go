@@ -85,7 +85,8 @@ func (s *healthStore) note(err error) error {
 	switch {
 	case err == nil:
 		s.h.OK()
-	case errors.Is(err, context.Canceled), errors.Is(err, ErrConflict), errors.Is(err, ErrNotFound):
+	case errors.Is(err, context.Canceled), errors.Is(err, ErrConflict), errors.Is(err, ErrNotFound),
+		errors.Is(err, ErrFenced):
 		// The caller gave up, or the store answered: it works.
 		s.h.OK()
 	default:

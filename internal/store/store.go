@@ -84,6 +84,9 @@ type Store interface {
 	AlertStore
 	// SummaryStore holds a dashboard's aggregate reads (summary.go).
 	SummaryStore
+	// LeaseStore holds leases, the workers registry and shipped log
+	// chunks (cluster.go).
+	LeaseStore
 
 	// Close releases the store's connections.
 	Close() error

@@ -160,6 +160,14 @@ func (m *Manager) flush(ctx context.Context, e *eval, g *group, firing map[strin
 		jobs = append(jobs, job{state: cs, alerts: out, sent: append(sent, still...)})
 	}
 
+	if len(jobs) > 0 {
+		// The group as it stands, saved before anything is sent: under the
+		// leader's fence (store.WithFence) this fails with store.ErrFenced,
+		// and nothing pages, once this process no longer leads.
+		if err := m.cfg.Store.SaveAlertGroup(ctx, &g.rec, nil); err != nil {
+			return err
+		}
+	}
 	results := make([]alert.Result, len(jobs))
 	var wg sync.WaitGroup
 	for i, j := range jobs {

@@ -77,7 +77,9 @@ func New(cfg Config) (*Manager, error) {
 }
 
 // Start runs the evaluation loop until Stop or ctx ends. It returns at
-// once; calling it twice is an error.
+// once; calling it twice without a Stop between is an error. A stopped
+// manager starts again (a server that leads again after losing the
+// leader lease).
 func (m *Manager) Start(ctx context.Context) error {
 	m.runMu.Lock()
 	defer m.runMu.Unlock()
@@ -102,6 +104,11 @@ func (m *Manager) Stop() {
 	}
 	cancel()
 	<-done
+	m.runMu.Lock()
+	if m.done == done {
+		m.started, m.cancel = false, nil
+	}
+	m.runMu.Unlock()
 }
 
 // Wake asks for an evaluation now: the server calls it whenever a run or

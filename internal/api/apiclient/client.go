@@ -262,3 +262,10 @@ func (c *Client) Reload(ctx context.Context) (api.ReloadResult, error) {
 	err := c.call(ctx, http.MethodPost, "/api/v1/reload", nil, nil, &out)
 	return out, err
 }
+
+// ListWorkers returns the registered workers and the process that leads.
+func (c *Client) ListWorkers(ctx context.Context) (api.WorkerList, error) {
+	var out api.WorkerList
+	err := c.call(ctx, http.MethodGet, "/api/v1/workers", nil, nil, &out)
+	return out, err
+}

@@ -42,9 +42,20 @@ func (s *Store) SaveAlert(ctx context.Context, a *record.Alert) error {
 		return fmt.Errorf("save alert: %w", err)
 	}
 	var id int64
-	if err := s.db.writeRow(ctx, saveAlertSQL, a.Fingerprint, a.Name, a.Kind, a.Pipeline, a.Env,
+	args := []any{a.Fingerprint, a.Name, a.Kind, a.Pipeline, a.Env,
 		labels, ann, string(a.State), s.t(a.StartsAt), s.t(a.EndsAt), s.t(a.UpdatedAt),
-		IDArg(a.RunID)).Scan(&id); err != nil {
+		IDArg(a.RunID)}
+	if _, ok := store.FenceFrom(ctx); ok {
+		err = s.db.WriteTx(ctx, func(tx *Tx) error {
+			if err := s.checkFence(tx); err != nil {
+				return err
+			}
+			return tx.Row(saveAlertSQL, args...).Scan(&id)
+		})
+	} else {
+		err = s.db.writeRow(ctx, saveAlertSQL, args...).Scan(&id)
+	}
+	if err != nil {
 		return fmt.Errorf("save alert %s: %w", a.Fingerprint, err)
 	}
 	a.ID = id
@@ -123,6 +134,9 @@ func (s *Store) SaveAlertGroup(ctx context.Context, g *record.AlertGroup, ds []*
 		return fmt.Errorf("save alert group: %w", err)
 	}
 	err = s.db.WriteTx(ctx, func(tx *Tx) error {
+		if err := s.checkFence(tx); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(`INSERT INTO alert_groups (group_key, route, labels, created_at, next_flush_at, channels)
 			VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (group_key) DO UPDATE SET route = excluded.route, labels = excluded.labels,

@@ -18,6 +18,7 @@ type plain struct{}
 func (plain) NumberedPlaceholders() bool                     { return false }
 func (plain) Prepare() bool                                  { return false }
 func (plain) MapErr(err error) error                         { return err }
+func (plain) FencedTx() string                               { return "" }
 func (plain) LastInsertID() bool                             { return false }
 func (plain) ForUpdate() string                              { return "" }
 func (plain) IndexHint(string) string                        { return "" }

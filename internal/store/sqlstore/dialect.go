@@ -38,6 +38,13 @@ type Dialect interface {
 	// the order a method returns (a revision's files by path) is the same
 	// on every driver.
 	Bytewise() string
+	// FencedTx is a statement run first in a fenced write's transaction
+	// (see store.WithFence), or "": on PostgreSQL, a short
+	// idle_in_transaction_session_timeout, so that a process paused
+	// inside the transaction (holding the lease row's lock the fence
+	// check takes) has it ended by the server instead of keeping another
+	// process from taking the lease over.
+	FencedTx() string
 	// IndexHint is the clause after a table name that makes the query use
 	// index (SQLite's INDEXED BY, for partial indexes its planner, knowing
 	// no statistics, passes over), or "".

@@ -19,6 +19,7 @@ type oneWriter struct{}
 func (oneWriter) NumberedPlaceholders() bool                     { return false }
 func (oneWriter) Prepare() bool                                  { return true }
 func (oneWriter) TimeArg(t time.Time) any                        { return t.UnixMicro() }
+func (oneWriter) FencedTx() string                               { return "" }
 func (oneWriter) MapErr(err error) error                         { return err }
 func (oneWriter) LockKey(context.Context, *sql.Tx, string) error { return nil }
 func (oneWriter) ForUpdate() string                              { return "" }

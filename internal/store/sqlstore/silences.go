@@ -101,6 +101,9 @@ func (s *Store) PruneAlerts(ctx context.Context, before time.Time) (store.Pruned
 	var p store.Pruned
 	cut := s.t(before)
 	err := s.db.WriteTx(ctx, func(tx *Tx) error {
+		if err := s.checkFence(tx); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(`DELETE FROM alert_delivery_alerts WHERE delivery_id IN
 			(SELECT id FROM alert_deliveries WHERE test_fire_id IS NULL AND sent_at < ?)`, cut); err != nil {
 			return err

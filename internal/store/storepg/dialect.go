@@ -18,6 +18,14 @@ func (dialect) LastInsertID() bool         { return false }
 func (dialect) IndexHint(string) string    { return "" }
 func (dialect) TimeArg(t time.Time) any    { return timeArg(t) }
 
+// FencedTx bounds how long a fenced transaction may sit idle: a leader
+// paused inside it loses the transaction (and the lease row's lock) after
+// a second, so its replica can take the lease over; on resuming it
+// finds its transaction gone and has written nothing.
+func (dialect) FencedTx() string {
+	return `SET LOCAL idle_in_transaction_session_timeout = '1s'`
+}
+
 // LockKey takes a transaction-scoped advisory lock on key.
 func (dialect) LockKey(ctx context.Context, tx *sql.Tx, key string) error {
 	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 7))`, key)

@@ -21,6 +21,9 @@ func (dialect) LastInsertID() bool         { return true }
 // the partial index.
 func (dialect) IndexHint(index string) string { return " INDEXED BY " + index }
 
+// FencedTx is "": one process writes a SQLite store.
+func (dialect) FencedTx() string { return "" }
+
 // LockKey has nothing to do: the write connection is the only writer.
 func (dialect) LockKey(context.Context, *sql.Tx, string) error { return nil }
 

@@ -55,6 +55,7 @@ func Run(t *testing.T, open Opener) {
 	cases = append(cases, deployCases...)
 	cases = append(cases, alertCases...)
 	cases = append(cases, summaryCases...)
+	cases = append(cases, clusterCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
