@@ -12,6 +12,7 @@ import (
 	"github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/logging"
+	"github.com/zricethezav/gitleaks/v8/regexp"
 	"github.com/zricethezav/gitleaks/v8/report"
 )
 
@@ -118,8 +119,10 @@ func addRule(c *config.Config, r config.Rule) {
 type detectorPool struct {
 	// fragMax bounds the fragments given to a detector; 0 means chunkSize.
 	fragMax int
-	free    chan *detect.Detector
-	make    func() *detect.Detector
+	// pre, when set, must match a fragment for Detect to be run on it.
+	pre  *regexp.Regexp
+	free chan *detect.Detector
+	make func() *detect.Detector
 }
 
 func newDetectorPool(cfg config.Config, decodeDepth int) *detectorPool {
@@ -166,9 +169,11 @@ func (p *detectorPool) scan(display string, text []byte, starts []int, lines []i
 			}
 			return first + l
 		}
-		for _, f := range d.Detect(detect.Fragment{Raw: chunk, FilePath: display, StartLine: 1}) {
-			if h, ok := fromGitleaks(display, toLine, f); ok {
-				out = append(out, h)
+		if p.pre == nil || p.pre.MatchString(chunk) {
+			for _, f := range d.Detect(detect.Fragment{Raw: chunk, FilePath: display, StartLine: 1}) {
+				if h, ok := fromGitleaks(display, toLine, f); ok {
+					out = append(out, h)
+				}
 			}
 		}
 		first += strings.Count(chunk, "\n")

@@ -43,7 +43,7 @@ func keywordOperatorLines(lower []byte, starts []int, keywords []string) []int {
 			}
 			i += off
 			off = i + 1
-			if v := genericValueAfter(lower, i+len(k)); v >= 0 {
+			if v := genericValueAfter(lower, i+len(k)); v >= 0 && genericSecretCanFollow(lower, starts, i+len(k), v) {
 				for l, last := lineOf(starts, i), lineOf(starts, v); l <= last; l++ {
 					marks[l] = true
 				}
@@ -96,6 +96,47 @@ func genericValueAfter(lower []byte, i int) int {
 		return v
 	}
 	return -1
+}
+
+// genericSecretCanFollow reports whether generic-api-key could report a
+// secret that lies between a keyword ending at from and the end of the line
+// holding the value at v. Most lines its pattern matches hold no secret:
+// the rule's allowlist drops values of letters, '_', '.' and '-' alone
+// (ORDERS_API_KEY, var.db_password), and its entropy floor of 3.5 bits
+// needs 12 bytes or more (11 distinct bytes reach log2(11) = 3.46). The
+// secret is made of the bytes isSecretByte accepts, so it lies in one run
+// of them: one of 12 or more with a byte outside the allowlisted set must
+// be there for the rule to report anything.
+func genericSecretCanFollow(lower []byte, starts []int, from, v int) bool {
+	end := len(lower)
+	if l := lineOf(starts, v); l+1 < len(starts) {
+		end = starts[l+1]
+	}
+	run, other := 0, false
+	for _, c := range lower[from:end] {
+		if !isSecretByte(c) {
+			run, other = 0, false
+			continue
+		}
+		run++
+		other = other || !('a' <= c && c <= 'z' || c == '_' || c == '.' || c == '-')
+		if run >= genericMinSecret && other {
+			return true
+		}
+	}
+	return false
+}
+
+// genericMinSecret is the shortest value whose entropy can pass
+// generic-api-key's floor of 3.5 bits.
+const genericMinSecret = 12
+
+// isSecretByte reports whether c can be part of a value generic-api-key
+// reports: [\w.=-] or [a-z0-9+/=], case-folded, which under (?i) also
+// takes the Kelvin sign and the long s, hence every byte of a multi-byte
+// character.
+func isSecretByte(c byte) bool {
+	return isNameByte(c) || c == '=' || c == '+' || c == '/' || c >= 0x80
 }
 
 // valueEnds reports whether a generic value may end before lower[i]: at a

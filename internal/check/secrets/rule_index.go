@@ -36,6 +36,7 @@ type ruleIndex struct {
 func newRuleIndex(rs ruleSets) *ruleIndex {
 	ix := &ruleIndex{generic: newDetectorPool(rs.generic, 0), genericK: rs.genericKeywords}
 	ix.generic.fragMax = backtrackLimit(rs.generic.Rules[genericRuleID])
+	ix.generic.pre = prefilterFor(rs.generic.Rules[genericRuleID])
 	kwNum := map[string]int{}
 	var kws []string
 	for _, id := range rs.main.OrderedRules {
@@ -49,6 +50,7 @@ func newRuleIndex(rs ruleSets) *ruleIndex {
 		}
 		n := len(ix.rules)
 		rsc := &ruleScanner{rule: r, wide: isWide(r), pool: newDetectorPool(cfg, 0)}
+		rsc.pool.pre = prefilterFor(r)
 		if !rsc.wide {
 			rsc.pool.fragMax = backtrackLimit(r)
 		}
