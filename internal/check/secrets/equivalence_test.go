@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/zricethezav/gitleaks/v8/detect"
@@ -81,5 +82,10 @@ func trickyText() string {
 		"access_token => aBcDeFgHiJkLmNoP/Q+R;\n" +
 		"export DEPLOY_PASSWORD=\n  \"Tr0ub4dor-and-3-more\"\n" +
 		"db_password: var.orders_db_password\n" +
-		"ApiToken: OrdersAndBillingToken\n"
+		"ApiToken: OrdersAndBillingToken\n" +
+		// ruleNeeds: Vault tokens of both forms, and a Secret manifest
+		// with its data before its kind.
+		"export VAULT_TOKEN=s." + "Qm7Xr2Lp9Tn4Vb8Kc1Hd6Jf3\n" +
+		"vault: hvs." + strings.Repeat("CAESIJx8aZ3kLm2Pq_9Rt-5Vw", 4) + "\n" +
+		"---\ndata:\n  token: c2VjcmV0LXRva2VuLXZhbHVlLTk4Nw==\nkind: \"Secret\"\n"
 }

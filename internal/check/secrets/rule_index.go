@@ -21,6 +21,8 @@ type ruleScanner struct {
 	// the whole file once a keyword is in it.
 	wide bool
 	pool *detectorPool
+	// need, when set, must hold for the file's text for the rule to run.
+	need func(lower []byte) bool
 }
 
 // ruleIndex finds, in one pass over a file, the lines each rule must see.
@@ -51,6 +53,7 @@ func newRuleIndex(rs ruleSets) *ruleIndex {
 		n := len(ix.rules)
 		rsc := &ruleScanner{rule: r, wide: isWide(r), pool: newDetectorPool(cfg, 0)}
 		rsc.pool.pre = prefilterFor(r)
+		rsc.need = ruleNeeds[r.RuleID]
 		if !rsc.wide {
 			rsc.pool.fragMax = backtrackLimit(r)
 		}
@@ -112,6 +115,9 @@ func (ix *ruleIndex) scan(display string, text, lower []byte, starts []int) []hi
 	for r, ls := range lines {
 		rs := ix.rules[r]
 		if rs.rule.Path != nil && !rs.rule.Path.MatchString(display) {
+			continue
+		}
+		if rs.need != nil && !rs.need(lower) {
 			continue
 		}
 		if rs.wide || ls == nil {

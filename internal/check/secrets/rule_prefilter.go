@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"bytes"
 	"errors"
 	"regexp/syntax"
 
@@ -85,4 +86,70 @@ func compileGitleaks(src string) (re *regexp.Regexp, err error) {
 		}
 	}()
 	return regexp.MustCompile(src), nil
+}
+
+// ruleNeeds are, for rules whose prefilter is still costly, a test on a
+// file's text (ASCII lower-cased) that must pass for the rule to match
+// anywhere in it, written out from the rule's pattern. Each lets through
+// any file with a character that case-folds to an ASCII letter (the
+// Kelvin sign, the long s): under (?i) those match k and s.
+var ruleNeeds = map[string]func(lower []byte) bool{
+	// s\.(?i:[a-z0-9]{24}) or hvs\.[\w-]{90,120}: "s." and 24 more.
+	"vault-service-token": func(lower []byte) bool {
+		return foldsToASCII(lower) || hasRunAfter(lower, []byte("s."), 24, func(c byte) bool {
+			return isNameByte(c) && c != '.' || c >= 0x80
+		})
+	},
+	// Both alternatives hold kind:[ \t]*["']?secret and data:.
+	"kubernetes-secret-yaml": func(lower []byte) bool {
+		if foldsToASCII(lower) {
+			return true
+		}
+		if !bytes.Contains(lower, []byte("data:")) {
+			return false
+		}
+		for off := 0; ; {
+			i := bytes.Index(lower[off:], []byte("kind:"))
+			if i < 0 {
+				return false
+			}
+			j := off + i + len("kind:")
+			for j < len(lower) && (lower[j] == ' ' || lower[j] == '\t') {
+				j++
+			}
+			if j < len(lower) && (lower[j] == '"' || lower[j] == '\'') {
+				j++
+			}
+			if bytes.HasPrefix(lower[j:], []byte("secret")) {
+				return true
+			}
+			off = j
+		}
+	},
+}
+
+// foldsToASCII reports whether text holds U+017F (ſ) or U+212A (K), which
+// (?i) matches as s and k.
+func foldsToASCII(text []byte) bool {
+	return bytes.Contains(text, []byte("\u017f")) || bytes.Contains(text, []byte("\u212a"))
+}
+
+// hasRunAfter reports whether lit is somewhere followed by n bytes that
+// all satisfy ok.
+func hasRunAfter(text, lit []byte, n int, ok func(byte) bool) bool {
+	for off := 0; ; {
+		i := bytes.Index(text[off:], lit)
+		if i < 0 {
+			return false
+		}
+		j := off + i + len(lit)
+		k := j
+		for k < len(text) && k-j < n && ok(text[k]) {
+			k++
+		}
+		if k-j >= n {
+			return true
+		}
+		off = j
+	}
 }
