@@ -3,46 +3,9 @@ package secrets
 import (
 	"slices"
 	"strings"
-
-	ahocorasick "github.com/BobuSumisu/aho-corasick"
 )
 
 const allowSignature = "gitleaks:allow"
-
-// gantryKeywords indexes the keywords of gantryRules: one Aho-Corasick pass
-// over a file finds every line a rule must look at, and for the assignment
-// rule where on the line each key ends.
-var gantryKeywords = buildGantryKeywords()
-
-type keywordIndex struct {
-	trie    *ahocorasick.Trie
-	rules   []uint64 // keyword number → rules (bit i for gantryRules[i])
-	assigns []bool   // keyword number → it ends a secret-named key
-}
-
-func buildGantryKeywords() keywordIndex {
-	var (
-		ix   keywordIndex
-		kws  []string
-		nums = map[string]int{}
-	)
-	for ri, r := range gantryRules {
-		for _, kw := range r.keywords {
-			n, ok := nums[kw]
-			if !ok {
-				n = len(kws)
-				nums[kw] = n
-				kws = append(kws, kw)
-				ix.rules = append(ix.rules, 0)
-				ix.assigns = append(ix.assigns, false)
-			}
-			ix.rules[n] |= 1 << ri
-			ix.assigns[n] = ix.assigns[n] || r.find != nil
-		}
-	}
-	ix.trie = ahocorasick.NewTrieBuilder().AddStrings(kws).Build()
-	return ix
-}
 
 // A candidate is a line some of Gantry's rules must look at.
 type candidate struct {
@@ -51,37 +14,25 @@ type candidate struct {
 	keyEnds []int  // offsets in the line where a secret-named key may end
 }
 
-// scanGantry runs Gantry's own rules over text, each only on the lines that
-// hold one of its keywords, so most lines cost no regular expression at all.
-func scanGantry(display string, text, lower []byte, starts []int) []hit {
-	var cands []candidate
-	line := 0
-	gantryKeywords.trie.Walk(lower, func(end, n, pattern int64) bool {
-		for line+1 < len(starts) && starts[line+1] <= int(end) {
-			line++
-		}
-		if len(cands) == 0 || cands[len(cands)-1].line != line {
-			cands = append(cands, candidate{line: line})
-		}
-		c := &cands[len(cands)-1]
-		c.rules |= gantryKeywords.rules[pattern]
-		if gantryKeywords.assigns[pattern] {
-			c.keyEnds = append(c.keyEnds, int(end)+1-starts[line])
-		}
-		return true
-	})
-
+// gantryHits runs Gantry's own rules over the candidate lines the keyword
+// pass found, so most lines cost no regular expression at all.
+func gantryHits(display string, text, lower []byte, starts []int, cands []candidate) []hit {
+	if len(cands) == 0 {
+		return nil
+	}
+	// One copy of the file as strings rather than one per line.
+	ts, ls := string(text), string(lower)
 	var out []hit
 	for _, c := range cands {
-		start, end := starts[c.line], len(text)
+		start, end := starts[c.line], len(ts)
 		if c.line+1 < len(starts) {
 			end = starts[c.line+1]
 		}
-		ln := strings.TrimRight(string(text[start:end]), "\r\n")
+		ln := strings.TrimRight(ts[start:end], "\r\n")
 		if strings.Contains(ln, allowSignature) {
 			continue
 		}
-		lowerLine := string(lower[start : start+len(ln)])
+		lowerLine := ls[start : start+len(ln)]
 		for ri := range gantryRules {
 			if c.rules&(1<<ri) == 0 {
 				continue

@@ -26,31 +26,22 @@ func lineOf(starts []int, i int) int {
 	return l - 1
 }
 
-// keywordOperatorLines returns the lines where one of keywords is followed,
-// within a few name or quote characters, by an assignment operator and a
-// value of ten or more characters: the shape gitleaks' generic-api-key
-// pattern needs. It lets more through than the pattern does, never less.
-// As the pattern lets white space (a newline too) stand around the
+// genericLines adds to lines those generic-api-key must see for the
+// keyword that ends at end, on line: where the keyword is followed, within
+// a few name or quote characters, by an assignment operator and a value of
+// the shape the rule's pattern needs, one that could pass its allowlist
+// and entropy floor. It lets more through than the pattern does, never
+// less. As the pattern lets white space (a newline too) stand around the
 // operator, every line from the keyword's to the value's is kept.
-func keywordOperatorLines(lower []byte, starts []int, keywords []string) []int {
-	marks := map[int]bool{}
-	for _, kw := range keywords {
-		k := []byte(kw)
-		for off := 0; ; {
-			i := bytes.Index(lower[off:], k)
-			if i < 0 {
-				break
-			}
-			i += off
-			off = i + 1
-			if v := genericValueAfter(lower, i+len(k)); v >= 0 && genericSecretCanFollow(lower, starts, i+len(k), v) {
-				for l, last := lineOf(starts, i), lineOf(starts, v); l <= last; l++ {
-					marks[l] = true
-				}
-			}
-		}
+func genericLines(lines []int, lower []byte, starts []int, line, end int) []int {
+	v := genericValueAfter(lower, end)
+	if v < 0 || !genericSecretCanFollow(lower, starts, end, v) {
+		return lines
 	}
-	return sortedKeys(marks)
+	for l, last := line, lineOf(starts, v); l <= last; l++ {
+		lines = append(lines, l)
+	}
+	return lines
 }
 
 // genericValueAfter follows generic-api-key's pattern from the end of a
