@@ -39,8 +39,13 @@ func gantryHits(display string, text, lower []byte, starts []int, cands []candid
 			}
 			r := &gantryRules[ri]
 			var spans []span
+			at, atLine := ln, c.line
 			if r.find != nil {
 				spans = findAssignments(ln, c.keyEnds)
+				if len(spans) == 0 && c.line+1 < len(starts) {
+					at, atLine = nextLine(ts, starts, c.line+1), c.line+1
+					spans = continuedValue(ln, at, c.keyEnds)
+				}
 			} else {
 				spans = r.findSpans(ln, lowerLine)
 			}
@@ -48,11 +53,11 @@ func gantryHits(display string, text, lower []byte, starts []int, cands []candid
 				out = append(out, hit{
 					Finding: Finding{
 						File:   display,
-						Line:   c.line + 1,
+						Line:   atLine + 1,
 						Col:    sp.start + 1,
 						Rule:   "gantry." + r.id,
 						Desc:   r.desc,
-						Masked: mask(ln[sp.start:sp.end]),
+						Masked: mask(at[sp.start:sp.end]),
 					},
 					width: sp.end - sp.start,
 					rank:  rankGantry,
@@ -93,4 +98,47 @@ func asciiLower(b []byte) []byte {
 		out[i] = c
 	}
 	return out
+}
+
+// nextLine returns line l of ts without its line break.
+func nextLine(ts string, starts []int, l int) string {
+	end := len(ts)
+	if l+1 < len(starts) {
+		end = starts[l+1]
+	}
+	return strings.TrimRight(ts[starts[l]:end], "\r\n")
+}
+
+// continuedValue returns the secret on next when line assigns a
+// secret-named key a value that starts on the line after: a YAML block
+// scalar (token: >- or |), an open parenthesis (Python's API_KEY = (), or
+// a shell line continuation (PASSWORD=\). next must hold that value alone,
+// indented, perhaps quoted; a bare word on it must look like a secret.
+func continuedValue(line, next string, keyEnds []int) []span {
+	for _, end := range keyEnds {
+		start := keyStart(line, end)
+		v, ok := afterKey(line, start, end)
+		if !ok || inFlowMapping(line, start) {
+			continue
+		}
+		switch strings.TrimRight(line[v:], " \t") {
+		case "|", "|-", "|+", ">", ">-", ">+", "(", "\\":
+		default:
+			continue
+		}
+		body := strings.TrimLeft(next, " \t")
+		if len(body) == len(next) {
+			return nil // not indented: the value is empty
+		}
+		i := len(next) - len(body)
+		body = strings.TrimRight(strings.TrimSuffix(strings.TrimRight(body, " \t"), "\\"), " \t")
+		sp, ok := valueAt(next[:i+len(body)], i)
+		if !ok || sp.end-sp.start != len(strings.Trim(body, "\"'`)")) || gantryReference(line[start:end], next[sp.start:sp.end]) {
+			continue // more than one word: prose or code, not a value
+		}
+		if isLiteralSecret(next[sp.start:sp.end], sp.quoted) {
+			return []span{sp}
+		}
+	}
+	return nil
 }

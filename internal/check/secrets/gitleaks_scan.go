@@ -251,6 +251,9 @@ func fromGitleaks(display string, toLine func(int) int, f report.Finding) (hit, 
 	if !pathOnly && isReference(f.Secret) {
 		return hit{}, false
 	}
+	if f.RuleID == genericRuleID && namesClientID(f.Match, f.Secret) {
+		return hit{}, false
+	}
 	line, col := secretPosition(f)
 	lineNo := toLine(max(f.StartLine, 1) + line)
 	rank := rankGitleaks
@@ -302,4 +305,21 @@ func secretPosition(f report.Finding) (line, col int) {
 	}
 	line = strings.Count(text[:i], "\n")
 	return line, i - (strings.LastIndexByte(text[:i], '\n') + 1) + 1
+}
+
+// namesClientID reports whether generic-api-key's match puts the secret
+// under a key that names an OAuth client ID (OAUTH_CLIENT_ID, clientId):
+// the "auth" in the name made it a keyword, but a client ID is public.
+func namesClientID(match, secret string) bool {
+	i := strings.Index(match, secret)
+	if i < 0 {
+		return false
+	}
+	key := strings.ToLower(strings.TrimRight(match[:i], " \t\r\n'\"`=:>|?,"))
+	for _, s := range []string{"client_id", "clientid", "client-id", "client.id"} {
+		if strings.HasSuffix(key, s) {
+			return true
+		}
+	}
+	return false
 }
