@@ -10,8 +10,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gantryhq/gantry/internal/check/secrets"
 	"github.com/gantryhq/gantry/internal/spec"
@@ -177,39 +180,74 @@ func (r *run) scripts(p *spec.Pipeline) []string {
 // are collected from the rest. A file of a kind the gate always scanned
 // (r.typed) that cannot be read is an error; any other file of the
 // repository that cannot be read, or is binary, or too large, is a note.
+// It serves scanners that read the files themselves.
 func (r *run) readFiles(files []string) []string {
 	var ok, binaries []string
 	for _, rel := range files {
-		typed := r.typed[rel]
-		data, tooLarge, err := readScanned(filepath.Join(r.dir, filepath.FromSlash(rel)))
-		switch {
-		case err != nil && typed:
-			r.add(Finding{Rule: RuleUnreadableFile, File: rel, Message: "cannot read: " + reason(err)})
-			continue
-		case err != nil:
-			r.add(Finding{Rule: RuleBinaryFile, File: rel, Message: "cannot read, not scanned: " + reason(err)})
-			continue
-		case tooLarge && typed:
-			ok = append(ok, rel) // the scanner says it is too large to scan
-			continue
-		case tooLarge:
-			r.add(Finding{Rule: RuleBinaryFile, File: rel, Message: fmt.Sprintf("file over %d MiB, not scanned", secrets.MaxFileSize>>20)})
-			continue
-		case bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0 && typed:
-			r.add(Finding{Rule: RuleBinaryFile, File: rel, Message: "binary file, not scanned"})
-			continue
-		case bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0:
-			binaries = append(binaries, rel)
-			continue
+		res := readFile(filepath.Join(r.dir, filepath.FromSlash(rel)), r.blobs != nil)
+		res.ignore = res.data
+		if r.take(rel, res, &binaries) {
+			ok = append(ok, rel)
 		}
-		r.parseInline(rel, data)
-		if r.blobs != nil {
-			r.blobs[blobHash(data)] = true
-		}
-		ok = append(ok, rel)
 	}
 	r.noteBinaries(binaries)
 	return ok
+}
+
+// take records what reading rel found and reports whether the file goes
+// to the secret scanner: unreadable, binary and too large files become
+// findings (binaries outside the typed files are gathered for one note).
+func (r *run) take(rel string, res fileRead, binaries *[]string) bool {
+	typed := r.typed[rel]
+	switch {
+	case res.err != nil && typed:
+		r.add(Finding{Rule: RuleUnreadableFile, File: rel, Message: "cannot read: " + reason(res.err)})
+		return false
+	case res.err != nil:
+		r.add(Finding{Rule: RuleBinaryFile, File: rel, Message: "cannot read, not scanned: " + reason(res.err)})
+		return false
+	case res.tooLarge && typed:
+		return true // the scanner says it is too large to scan
+	case res.tooLarge:
+		r.add(Finding{Rule: RuleBinaryFile, File: rel, Message: fmt.Sprintf("file over %d MiB, not scanned", secrets.MaxFileSize>>20)})
+		return false
+	case res.binary && typed:
+		r.add(Finding{Rule: RuleBinaryFile, File: rel, Message: "binary file, not scanned"})
+		return false
+	case res.binary:
+		*binaries = append(*binaries, rel)
+		return false
+	}
+	if res.ignore != nil {
+		r.parseInline(rel, res.ignore)
+	}
+	if r.blobs != nil {
+		r.blobs[res.blob] = true
+	}
+	return true
+}
+
+// fileRead is what reading one file of the scan found.
+type fileRead struct {
+	data             []byte // nil once scanned
+	ignore           []byte // the text, when it holds inline suppressions
+	blob             string // git's blob id, when --history needs it
+	tooLarge, binary bool
+	err              error
+}
+
+// readFile reads a file for the scan and sniffs it for binary content.
+func readFile(path string, blob bool) fileRead {
+	data, tooLarge, err := readScanned(path)
+	res := fileRead{data: data, tooLarge: tooLarge, err: err}
+	if err != nil || tooLarge {
+		return res
+	}
+	res.binary = bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0
+	if !res.binary && blob {
+		res.blob = blobHash(data)
+	}
+	return res
 }
 
 // noteBinaries adds one note for the binary files of the repository
@@ -255,11 +293,16 @@ func readScanned(path string) (data []byte, tooLarge bool, err error) {
 const scanBatch = 256
 
 // scanFiles collects, reads and secret-scans the project's files and
-// returns the list of files scanned.
+// returns the list of files scanned. With a scanner that scans text, each
+// file is read once, by one of a few workers that also scan it; with
+// another, the files are read here and the scanner reads them again.
 func (r *run) scanFiles(ctx context.Context) ([]string, error) {
 	collected, err := r.collectFiles(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if ts, ok := r.opts.Secrets.(TextScanner); ok {
+		return r.scanTexts(ctx, ts, collected)
 	}
 	files := r.readFiles(collected)
 	for i := 0; i < len(files); i += scanBatch {
@@ -267,29 +310,109 @@ func (r *run) scanFiles(ctx context.Context) ([]string, error) {
 			return nil, err
 		}
 		batch := files[i:min(i+scanBatch, len(files))]
-		found, errs := r.opts.Secrets.ScanFiles(ctx, r.dir, batch)
-		for _, f := range found {
-			r.add(Finding{
-				Rule: RuleHardcodedSecret, File: r.relOut(f.File), Line: f.Line, Col: f.Col,
-				Message: fmt.Sprintf("%s (%s): %s", f.Desc, f.Rule, f.Masked),
-			})
-		}
-		for _, err := range errs {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			f := Finding{Rule: RuleUnreadableFile, Message: "cannot scan: " + err.Error()}
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				f.File, f.Message = r.relOut(pe.Path), "cannot scan: "+reason(err)
-			}
-			r.add(f)
+		if err := r.scanPaths(ctx, batch); err != nil {
+			return nil, err
 		}
 		if r.opts.Progress != nil {
 			r.opts.Progress(i+len(batch), len(files))
 		}
 	}
 	return files, nil
+}
+
+// scanTexts reads and scans files in parallel, on as many workers as Go
+// runs threads, a batch at a time, and records the results in file order.
+// Typed files too large to read go to the scanner by path, which reports
+// them (and what their names alone give away).
+func (r *run) scanTexts(ctx context.Context, ts TextScanner, files []string) ([]string, error) {
+	var ok, binaries, large []string
+	results := make([]fileRead, scanBatch)
+	found := make([][]SecretFinding, scanBatch)
+	for i := 0; i < len(files); i += scanBatch {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		batch := files[i:min(i+scanBatch, len(files))]
+		parallel(len(batch), func(j int) {
+			res := readFile(filepath.Join(r.dir, filepath.FromSlash(batch[j])), r.blobs != nil)
+			found[j] = nil
+			if res.err == nil && !res.tooLarge && !res.binary {
+				found[j] = ts.ScanText(batch[j], res.data)
+				if bytes.Contains(res.data, []byte("gantry:ignore")) {
+					res.ignore = res.data
+				}
+			}
+			res.data = nil
+			results[j] = res
+		})
+		for j, rel := range batch {
+			if !r.take(rel, results[j], &binaries) {
+				continue
+			}
+			ok = append(ok, rel)
+			if results[j].tooLarge {
+				large = append(large, rel)
+			}
+			r.addSecrets(found[j])
+			results[j], found[j] = fileRead{}, nil
+		}
+		if r.opts.Progress != nil {
+			r.opts.Progress(i+len(batch), len(files))
+		}
+	}
+	r.noteBinaries(binaries)
+	if err := r.scanPaths(ctx, large); err != nil {
+		return nil, err
+	}
+	return ok, nil
+}
+
+// parallel calls fn(0) … fn(n-1) on up to GOMAXPROCS goroutines and
+// returns when all are done.
+func parallel(n int, fn func(int)) {
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range min(n, runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for j := int(next.Add(1)) - 1; j < n; j = int(next.Add(1)) - 1 {
+				fn(j)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// scanPaths has the secret scanner read and scan files, and records what
+// it finds and the files it could not scan.
+func (r *run) scanPaths(ctx context.Context, files []string) error {
+	if len(files) == 0 {
+		return nil
+	}
+	found, errs := r.opts.Secrets.ScanFiles(ctx, r.dir, files)
+	r.addSecrets(found)
+	for _, err := range errs {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		f := Finding{Rule: RuleUnreadableFile, Message: "cannot scan: " + err.Error()}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			f.File, f.Message = r.relOut(pe.Path), "cannot scan: "+reason(err)
+		}
+		r.add(f)
+	}
+	return nil
+}
+
+func (r *run) addSecrets(found []SecretFinding) {
+	for _, f := range found {
+		r.add(Finding{
+			Rule: RuleHardcodedSecret, File: r.relOut(f.File), Line: f.Line, Col: f.Col,
+			Message: fmt.Sprintf("%s (%s): %s", f.Desc, f.Rule, f.Masked),
+		})
+	}
 }
 
 // relOut is rel for the files of the repository: one outside the project

@@ -310,7 +310,7 @@ suppressed on its line with '# gantry:ignore hardcoded-secret REASON'.`,
 		Fix: "reference the secret ({secret: NAME}, ${VAR}) and rotate the exposed value",
 	},
 	{
-		ID: RuleMissingScript, Severity: SeverityWarning,
+		ID: RuleMissingScript, Severity: SeverityError,
 		Title: "Scripts a task runs exist",
 		Explain: `A task whose run: starts with a path (./scripts/load.sh) fails on its first
 attempt if the file is not there. The gate also cannot scan it for secrets.

@@ -54,7 +54,7 @@ func (d *decoder) parseDocument(data []byte) *yaml.Node {
 			d.errs.add(d.file, Pos{}, "", "", "file is empty")
 			return nil
 		}
-		d.syntaxError(err)
+		d.syntaxError(data, err)
 		return nil
 	}
 	var extra yaml.Node
@@ -62,7 +62,7 @@ func (d *decoder) parseDocument(data []byte) *yaml.Node {
 		d.errs.add(d.file, posOf(&extra), "", "", "more than one YAML document; a file holds one")
 		return nil
 	} else if !errors.Is(err, io.EOF) {
-		d.syntaxError(err)
+		d.syntaxError(data, err)
 		return nil
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
@@ -78,7 +78,7 @@ func (d *decoder) parseDocument(data []byte) *yaml.Node {
 	return root
 }
 
-func (d *decoder) syntaxError(err error) {
+func (d *decoder) syntaxError(data []byte, err error) {
 	msg := err.Error()
 	var p Pos
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
@@ -86,6 +86,19 @@ func (d *decoder) syntaxError(err error) {
 		msg = msg[len(m[0]):]
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	p.Line = syntaxLine(data, msg, p.Line)
+	// yaml.v3 says "found a tab character that violates indentation" or,
+	// for a tab before a sequence entry, "found character that cannot
+	// start any token": either way a tab in the line's indentation is it.
+	if tp, ok := tabIndentOn(data, p.Line); ok || strings.Contains(msg, "tab character") {
+		if !ok {
+			tp, ok = tabIndent(data, p.Line)
+		}
+		if ok {
+			d.errs.add(d.file, tp, "", "indent with spaces", "invalid YAML: tabs are not allowed in YAML indentation")
+			return
+		}
 	}
 	d.errs.add(d.file, p, "", "", "invalid YAML: %s", msg)
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/zricethezav/gitleaks/v8/detect"
@@ -72,5 +73,19 @@ func trickyText() string {
 		"escaped: " + url.QueryEscape("ghp_"+gh[4:]) + "\n" +
 		"service_credential =\n    \"BCD4FG5HJ6KLM7NP8QR9STV0WXZ12345\"\n" +
 		"run: |\n  curl -sS https://api.internal/x \\\n    -H \"Authorization: Bearer " + gh + "\"\n" +
-		"jwt: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkFsaWNlIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ\n"
+		"jwt: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkFsaWNlIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ\n" +
+		// generic-api-key's values: with digits, '=', '+' or '/', a value
+		// on the line after its key, and ones of letters alone (allowlisted).
+		"client_secret: \"q8Zr3LmN7vXp2KwT\"\n" +
+		"auth_token = 'Abc.def-ghi_jkl=mnoPQRstu'\n" +
+		"{\"apiKey\": \"Zm9vYmFyYmF6cXV4MTIz\"}\n" +
+		"access_token => aBcDeFgHiJkLmNoP/Q+R;\n" +
+		"export DEPLOY_PASSWORD=\n  \"Tr0ub4dor-and-3-more\"\n" +
+		"db_password: var.orders_db_password\n" +
+		"ApiToken: OrdersAndBillingToken\n" +
+		// ruleNeeds: Vault tokens of both forms, and a Secret manifest
+		// with its data before its kind.
+		"export VAULT_TOKEN=s." + "Qm7Xr2Lp9Tn4Vb8Kc1Hd6Jf3\n" +
+		"vault: hvs." + strings.Repeat("CAESIJx8aZ3kLm2Pq_9Rt-5Vw", 4) + "\n" +
+		"---\ndata:\n  token: c2VjcmV0LXRva2VuLXZhbHVlLTk4Nw==\nkind: \"Secret\"\n"
 }

@@ -261,7 +261,7 @@ func valueAt(line string, i int) (span, bool) {
 	for end < len(line) && line[end] != ' ' && line[end] != '\t' && line[end] != '\r' && line[end] != '\n' {
 		end++
 	}
-	for end > i && strings.IndexByte(",;)}]", line[end-1]) >= 0 {
+	for end > i && strings.IndexByte(",;:)}]", line[end-1]) >= 0 {
 		end--
 	}
 	if end == i || line[i] == '!' || line[i] == '*' || line[i] == '&' || line[i] == '|' || line[i] == '>' {

@@ -3,46 +3,9 @@ package secrets
 import (
 	"slices"
 	"strings"
-
-	ahocorasick "github.com/BobuSumisu/aho-corasick"
 )
 
 const allowSignature = "gitleaks:allow"
-
-// gantryKeywords indexes the keywords of gantryRules: one Aho-Corasick pass
-// over a file finds every line a rule must look at, and for the assignment
-// rule where on the line each key ends.
-var gantryKeywords = buildGantryKeywords()
-
-type keywordIndex struct {
-	trie    *ahocorasick.Trie
-	rules   []uint64 // keyword number → rules (bit i for gantryRules[i])
-	assigns []bool   // keyword number → it ends a secret-named key
-}
-
-func buildGantryKeywords() keywordIndex {
-	var (
-		ix   keywordIndex
-		kws  []string
-		nums = map[string]int{}
-	)
-	for ri, r := range gantryRules {
-		for _, kw := range r.keywords {
-			n, ok := nums[kw]
-			if !ok {
-				n = len(kws)
-				nums[kw] = n
-				kws = append(kws, kw)
-				ix.rules = append(ix.rules, 0)
-				ix.assigns = append(ix.assigns, false)
-			}
-			ix.rules[n] |= 1 << ri
-			ix.assigns[n] = ix.assigns[n] || r.find != nil
-		}
-	}
-	ix.trie = ahocorasick.NewTrieBuilder().AddStrings(kws).Build()
-	return ix
-}
 
 // A candidate is a line some of Gantry's rules must look at.
 type candidate struct {
@@ -51,45 +14,38 @@ type candidate struct {
 	keyEnds []int  // offsets in the line where a secret-named key may end
 }
 
-// scanGantry runs Gantry's own rules over text, each only on the lines that
-// hold one of its keywords, so most lines cost no regular expression at all.
-func scanGantry(display string, text, lower []byte, starts []int) []hit {
-	var cands []candidate
-	line := 0
-	gantryKeywords.trie.Walk(lower, func(end, n, pattern int64) bool {
-		for line+1 < len(starts) && starts[line+1] <= int(end) {
-			line++
-		}
-		if len(cands) == 0 || cands[len(cands)-1].line != line {
-			cands = append(cands, candidate{line: line})
-		}
-		c := &cands[len(cands)-1]
-		c.rules |= gantryKeywords.rules[pattern]
-		if gantryKeywords.assigns[pattern] {
-			c.keyEnds = append(c.keyEnds, int(end)+1-starts[line])
-		}
-		return true
-	})
-
+// gantryHits runs Gantry's own rules over the candidate lines the keyword
+// pass found, so most lines cost no regular expression at all.
+func gantryHits(display string, text, lower []byte, starts []int, cands []candidate) []hit {
+	if len(cands) == 0 {
+		return nil
+	}
+	// One copy of the file as strings rather than one per line.
+	ts, ls := string(text), string(lower)
 	var out []hit
 	for _, c := range cands {
-		start, end := starts[c.line], len(text)
+		start, end := starts[c.line], len(ts)
 		if c.line+1 < len(starts) {
 			end = starts[c.line+1]
 		}
-		ln := strings.TrimRight(string(text[start:end]), "\r\n")
+		ln := strings.TrimRight(ts[start:end], "\r\n")
 		if strings.Contains(ln, allowSignature) {
 			continue
 		}
-		lowerLine := string(lower[start : start+len(ln)])
+		lowerLine := ls[start : start+len(ln)]
 		for ri := range gantryRules {
 			if c.rules&(1<<ri) == 0 {
 				continue
 			}
 			r := &gantryRules[ri]
 			var spans []span
+			at, atLine := ln, c.line
 			if r.find != nil {
 				spans = findAssignments(ln, c.keyEnds)
+				if len(spans) == 0 && c.line+1 < len(starts) {
+					at, atLine = nextLine(ts, starts, c.line+1), c.line+1
+					spans = continuedValue(ln, at, c.keyEnds)
+				}
 			} else {
 				spans = r.findSpans(ln, lowerLine)
 			}
@@ -97,11 +53,11 @@ func scanGantry(display string, text, lower []byte, starts []int) []hit {
 				out = append(out, hit{
 					Finding: Finding{
 						File:   display,
-						Line:   c.line + 1,
+						Line:   atLine + 1,
 						Col:    sp.start + 1,
 						Rule:   "gantry." + r.id,
 						Desc:   r.desc,
-						Masked: mask(ln[sp.start:sp.end]),
+						Masked: mask(at[sp.start:sp.end]),
 					},
 					width: sp.end - sp.start,
 					rank:  rankGantry,
@@ -142,4 +98,47 @@ func asciiLower(b []byte) []byte {
 		out[i] = c
 	}
 	return out
+}
+
+// nextLine returns line l of ts without its line break.
+func nextLine(ts string, starts []int, l int) string {
+	end := len(ts)
+	if l+1 < len(starts) {
+		end = starts[l+1]
+	}
+	return strings.TrimRight(ts[starts[l]:end], "\r\n")
+}
+
+// continuedValue returns the secret on next when line assigns a
+// secret-named key a value that starts on the line after: a YAML block
+// scalar (token: >- or |), an open parenthesis (Python's API_KEY = (), or
+// a shell line continuation (PASSWORD=\). next must hold that value alone,
+// indented, perhaps quoted; a bare word on it must look like a secret.
+func continuedValue(line, next string, keyEnds []int) []span {
+	for _, end := range keyEnds {
+		start := keyStart(line, end)
+		v, ok := afterKey(line, start, end)
+		if !ok || inFlowMapping(line, start) {
+			continue
+		}
+		switch strings.TrimRight(line[v:], " \t") {
+		case "|", "|-", "|+", ">", ">-", ">+", "(", "\\":
+		default:
+			continue
+		}
+		body := strings.TrimLeft(next, " \t")
+		if len(body) == len(next) {
+			return nil // not indented: the value is empty
+		}
+		i := len(next) - len(body)
+		body = strings.TrimRight(strings.TrimSuffix(strings.TrimRight(body, " \t"), "\\"), " \t")
+		sp, ok := valueAt(next[:i+len(body)], i)
+		if !ok || sp.end-sp.start != len(strings.Trim(body, "\"'`)")) || gantryReference(line[start:end], next[sp.start:sp.end]) {
+			continue // more than one word: prose or code, not a value
+		}
+		if isLiteralSecret(next[sp.start:sp.end], sp.quoted) {
+			return []span{sp}
+		}
+	}
+	return nil
 }

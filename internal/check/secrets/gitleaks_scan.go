@@ -12,6 +12,7 @@ import (
 	"github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/logging"
+	"github.com/zricethezav/gitleaks/v8/regexp"
 	"github.com/zricethezav/gitleaks/v8/report"
 )
 
@@ -118,8 +119,10 @@ func addRule(c *config.Config, r config.Rule) {
 type detectorPool struct {
 	// fragMax bounds the fragments given to a detector; 0 means chunkSize.
 	fragMax int
-	free    chan *detect.Detector
-	make    func() *detect.Detector
+	// pre, when set, must match a fragment for Detect to be run on it.
+	pre  *regexp.Regexp
+	free chan *detect.Detector
+	make func() *detect.Detector
 }
 
 func newDetectorPool(cfg config.Config, decodeDepth int) *detectorPool {
@@ -166,9 +169,11 @@ func (p *detectorPool) scan(display string, text []byte, starts []int, lines []i
 			}
 			return first + l
 		}
-		for _, f := range d.Detect(detect.Fragment{Raw: chunk, FilePath: display, StartLine: 1}) {
-			if h, ok := fromGitleaks(display, toLine, f); ok {
-				out = append(out, h)
+		if p.pre == nil || p.pre.MatchString(chunk) {
+			for _, f := range d.Detect(detect.Fragment{Raw: chunk, FilePath: display, StartLine: 1}) {
+				if h, ok := fromGitleaks(display, toLine, f); ok {
+					out = append(out, h)
+				}
 			}
 		}
 		first += strings.Count(chunk, "\n")
@@ -246,6 +251,9 @@ func fromGitleaks(display string, toLine func(int) int, f report.Finding) (hit, 
 	if !pathOnly && isReference(f.Secret) {
 		return hit{}, false
 	}
+	if f.RuleID == genericRuleID && namesClientID(f.Match, f.Secret) {
+		return hit{}, false
+	}
 	line, col := secretPosition(f)
 	lineNo := toLine(max(f.StartLine, 1) + line)
 	rank := rankGitleaks
@@ -297,4 +305,21 @@ func secretPosition(f report.Finding) (line, col int) {
 	}
 	line = strings.Count(text[:i], "\n")
 	return line, i - (strings.LastIndexByte(text[:i], '\n') + 1) + 1
+}
+
+// namesClientID reports whether generic-api-key's match puts the secret
+// under a key that names an OAuth client ID (OAUTH_CLIENT_ID, clientId):
+// the "auth" in the name made it a keyword, but a client ID is public.
+func namesClientID(match, secret string) bool {
+	i := strings.Index(match, secret)
+	if i < 0 {
+		return false
+	}
+	key := strings.ToLower(strings.TrimRight(match[:i], " \t\r\n'\"`=:>|?,"))
+	for _, s := range []string{"client_id", "clientid", "client-id", "client.id"} {
+		if strings.HasSuffix(key, s) {
+			return true
+		}
+	}
+	return false
 }

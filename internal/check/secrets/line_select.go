@@ -26,31 +26,22 @@ func lineOf(starts []int, i int) int {
 	return l - 1
 }
 
-// keywordOperatorLines returns the lines where one of keywords is followed,
-// within a few name or quote characters, by an assignment operator and a
-// value of ten or more characters: the shape gitleaks' generic-api-key
-// pattern needs. It lets more through than the pattern does, never less.
-// As the pattern lets white space (a newline too) stand around the
+// genericLines adds to lines those generic-api-key must see for the
+// keyword that ends at end, on line: where the keyword is followed, within
+// a few name or quote characters, by an assignment operator and a value of
+// the shape the rule's pattern needs, one that could pass its allowlist
+// and entropy floor. It lets more through than the pattern does, never
+// less. As the pattern lets white space (a newline too) stand around the
 // operator, every line from the keyword's to the value's is kept.
-func keywordOperatorLines(lower []byte, starts []int, keywords []string) []int {
-	marks := map[int]bool{}
-	for _, kw := range keywords {
-		k := []byte(kw)
-		for off := 0; ; {
-			i := bytes.Index(lower[off:], k)
-			if i < 0 {
-				break
-			}
-			i += off
-			off = i + 1
-			if v := genericValueAfter(lower, i+len(k)); v >= 0 {
-				for l, last := lineOf(starts, i), lineOf(starts, v); l <= last; l++ {
-					marks[l] = true
-				}
-			}
-		}
+func genericLines(lines []int, lower []byte, starts []int, line, end int) []int {
+	v := genericValueAfter(lower, end)
+	if v < 0 || !genericSecretCanFollow(lower, starts, end, v) {
+		return lines
 	}
-	return sortedKeys(marks)
+	for l, last := line, lineOf(starts, v); l <= last; l++ {
+		lines = append(lines, l)
+	}
+	return lines
 }
 
 // genericValueAfter follows generic-api-key's pattern from the end of a
@@ -96,6 +87,47 @@ func genericValueAfter(lower []byte, i int) int {
 		return v
 	}
 	return -1
+}
+
+// genericSecretCanFollow reports whether generic-api-key could report a
+// secret that lies between a keyword ending at from and the end of the line
+// holding the value at v. Most lines its pattern matches hold no secret:
+// the rule's allowlist drops values of letters, '_', '.' and '-' alone
+// (ORDERS_API_KEY, var.db_password), and its entropy floor of 3.5 bits
+// needs 12 bytes or more (11 distinct bytes reach log2(11) = 3.46). The
+// secret is made of the bytes isSecretByte accepts, so it lies in one run
+// of them: one of 12 or more with a byte outside the allowlisted set must
+// be there for the rule to report anything.
+func genericSecretCanFollow(lower []byte, starts []int, from, v int) bool {
+	end := len(lower)
+	if l := lineOf(starts, v); l+1 < len(starts) {
+		end = starts[l+1]
+	}
+	run, other := 0, false
+	for _, c := range lower[from:end] {
+		if !isSecretByte(c) {
+			run, other = 0, false
+			continue
+		}
+		run++
+		other = other || !('a' <= c && c <= 'z' || c == '_' || c == '.' || c == '-')
+		if run >= genericMinSecret && other {
+			return true
+		}
+	}
+	return false
+}
+
+// genericMinSecret is the shortest value whose entropy can pass
+// generic-api-key's floor of 3.5 bits.
+const genericMinSecret = 12
+
+// isSecretByte reports whether c can be part of a value generic-api-key
+// reports: [\w.=-] or [a-z0-9+/=], case-folded, which under (?i) also
+// takes the Kelvin sign and the long s, hence every byte of a multi-byte
+// character.
+func isSecretByte(c byte) bool {
+	return isNameByte(c) || c == '=' || c == '+' || c == '/' || c >= 0x80
 }
 
 // valueEnds reports whether a generic value may end before lower[i]: at a

@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"regexp/syntax"
+	"slices"
 	"strings"
 
 	ahocorasick "github.com/BobuSumisu/aho-corasick"
@@ -21,23 +22,45 @@ type ruleScanner struct {
 	// the whole file once a keyword is in it.
 	wide bool
 	pool *detectorPool
+	// need, when set, must hold for the file's text for the rule to run.
+	need func(lower []byte) bool
 }
 
-// ruleIndex finds, in one pass over a file, the lines each rule must see.
+// ruleIndex finds, in one pass over a file, the lines each rule must see:
+// gitleaks' rules, generic-api-key's and Gantry's own share one trie of
+// every keyword.
 type ruleIndex struct {
-	rules    []*ruleScanner
-	trie     *ahocorasick.Trie
-	byKw     [][]int // keyword number → rules that use it
-	always   []int   // rules without keywords
-	generic  *detectorPool
-	genericK []string
+	rules   []*ruleScanner
+	trie    *ahocorasick.Trie
+	uses    []keywordUse // by keyword number
+	always  []int        // rules without keywords
+	generic *detectorPool
+}
+
+// keywordUse is what finding one keyword means.
+type keywordUse struct {
+	rules   []int  // gitleaks rules (ix.rules) that have the keyword
+	generic bool   // a keyword of generic-api-key
+	gantry  uint64 // Gantry's rules that have it (bit i for gantryRules[i])
+	assign  bool   // it ends a secret-named key (secret-assignment)
 }
 
 func newRuleIndex(rs ruleSets) *ruleIndex {
-	ix := &ruleIndex{generic: newDetectorPool(rs.generic, 0), genericK: rs.genericKeywords}
+	ix := &ruleIndex{generic: newDetectorPool(rs.generic, 0)}
 	ix.generic.fragMax = backtrackLimit(rs.generic.Rules[genericRuleID])
+	ix.generic.pre = prefilterFor(rs.generic.Rules[genericRuleID])
 	kwNum := map[string]int{}
 	var kws []string
+	use := func(k string) *keywordUse {
+		num, ok := kwNum[k]
+		if !ok {
+			num = len(kws)
+			kwNum[k] = num
+			kws = append(kws, k)
+			ix.uses = append(ix.uses, keywordUse{})
+		}
+		return &ix.uses[num]
+	}
 	for _, id := range rs.main.OrderedRules {
 		r := rs.main.Rules[id]
 		cfg := subConfig(rs.main)
@@ -49,6 +72,8 @@ func newRuleIndex(rs ruleSets) *ruleIndex {
 		}
 		n := len(ix.rules)
 		rsc := &ruleScanner{rule: r, wide: isWide(r), pool: newDetectorPool(cfg, 0)}
+		rsc.pool.pre = prefilterFor(r)
+		rsc.need = ruleNeeds[r.RuleID]
 		if !rsc.wide {
 			rsc.pool.fragMax = backtrackLimit(r)
 		}
@@ -58,15 +83,18 @@ func newRuleIndex(rs ruleSets) *ruleIndex {
 			continue
 		}
 		for _, k := range r.Keywords {
-			k = strings.ToLower(k)
-			num, ok := kwNum[k]
-			if !ok {
-				num = len(kws)
-				kwNum[k] = num
-				kws = append(kws, k)
-				ix.byKw = append(ix.byKw, nil)
-			}
-			ix.byKw[num] = append(ix.byKw[num], n)
+			u := use(strings.ToLower(k))
+			u.rules = append(u.rules, n)
+		}
+	}
+	for _, k := range rs.genericKeywords {
+		use(k).generic = true
+	}
+	for ri, r := range gantryRules {
+		for _, k := range r.keywords {
+			u := use(k)
+			u.gantry |= 1 << ri
+			u.assign = u.assign || r.find != nil
 		}
 	}
 	ix.trie = ahocorasick.NewTrieBuilder().AddStrings(kws).Build()
@@ -88,17 +116,36 @@ func isWide(r config.Rule) bool {
 	return false
 }
 
-// scan runs every rule whose keywords are in lower over its lines.
+// scan runs every rule whose keywords are in lower over its lines, and
+// Gantry's rules over theirs.
 func (ix *ruleIndex) scan(display string, text, lower []byte, starts []int) []hit {
-	lines := make(map[int][]int) // rule → lines holding a keyword, in order, maybe repeated
-	line := 0
+	var (
+		lines   = make(map[int][]int) // rule → lines holding a keyword, in order, maybe repeated
+		generic []int                 // lines generic-api-key must see, maybe repeated
+		cands   []candidate           // lines Gantry's rules must see
+		line    = 0
+	)
 	ix.trie.Walk(lower, func(end, _, pattern int64) bool {
 		for line+1 < len(starts) && starts[line+1] <= int(end) {
 			line++
 		}
-		for _, r := range ix.byKw[pattern] {
+		u := &ix.uses[pattern]
+		for _, r := range u.rules {
 			if l := lines[r]; len(l) == 0 || l[len(l)-1] != line {
 				lines[r] = append(l, line)
+			}
+		}
+		if u.generic {
+			generic = genericLines(generic, lower, starts, line, int(end)+1)
+		}
+		if u.gantry != 0 {
+			if len(cands) == 0 || cands[len(cands)-1].line != line {
+				cands = append(cands, candidate{line: line})
+			}
+			c := &cands[len(cands)-1]
+			c.rules |= u.gantry
+			if u.assign {
+				c.keyEnds = append(c.keyEnds, int(end)+1-starts[line])
 			}
 		}
 		return true
@@ -112,16 +159,20 @@ func (ix *ruleIndex) scan(display string, text, lower []byte, starts []int) []hi
 		if rs.rule.Path != nil && !rs.rule.Path.MatchString(display) {
 			continue
 		}
+		if rs.need != nil && !rs.need(lower) {
+			continue
+		}
 		if rs.wide || ls == nil {
 			out = append(out, rs.pool.scan(display, text, starts, nil)...)
 			continue
 		}
 		out = append(out, rs.pool.scan(display, text, starts, withNext(ls, len(starts)))...)
 	}
-	if ls := keywordOperatorLines(lower, starts, ix.genericK); len(ls) > 0 {
-		out = append(out, ix.generic.scan(display, text, starts, ls)...)
+	if len(generic) > 0 {
+		slices.Sort(generic)
+		out = append(out, ix.generic.scan(display, text, starts, slices.Compact(generic))...)
 	}
-	return out
+	return append(out, gantryHits(display, text, lower, starts, cands)...)
 }
 
 // withNext adds to sorted lines the line after each: a rule's pattern may

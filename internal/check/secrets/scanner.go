@@ -104,7 +104,6 @@ func (s *Scanner) ScanText(display string, text []byte) []Finding {
 	if lines := encodedLines(text, starts); len(lines) > 0 {
 		hits = append(hits, s.full.scan(display, text, starts, lines)...)
 	}
-	hits = append(hits, scanGantry(display, text, lower, starts)...)
 	return toFindings(hits)
 }
 
