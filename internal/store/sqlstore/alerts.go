@@ -46,10 +46,7 @@ func (s *Store) SaveAlert(ctx context.Context, a *record.Alert) error {
 		labels, ann, string(a.State), s.t(a.StartsAt), s.t(a.EndsAt), s.t(a.UpdatedAt),
 		IDArg(a.RunID)}
 	if _, ok := store.FenceFrom(ctx); ok {
-		err = s.db.WriteTx(ctx, func(tx *Tx) error {
-			if err := s.checkFence(tx); err != nil {
-				return err
-			}
+		err = s.fencedWriteTx(ctx, func(tx *Tx) error {
 			return tx.Row(saveAlertSQL, args...).Scan(&id)
 		})
 	} else {
@@ -133,10 +130,7 @@ func (s *Store) SaveAlertGroup(ctx context.Context, g *record.AlertGroup, ds []*
 	if err != nil {
 		return fmt.Errorf("save alert group: %w", err)
 	}
-	err = s.db.WriteTx(ctx, func(tx *Tx) error {
-		if err := s.checkFence(tx); err != nil {
-			return err
-		}
+	err = s.fencedWriteTx(ctx, func(tx *Tx) error {
 		if _, err := tx.Exec(`INSERT INTO alert_groups (group_key, route, labels, created_at, next_flush_at, channels)
 			VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (group_key) DO UPDATE SET route = excluded.route, labels = excluded.labels,

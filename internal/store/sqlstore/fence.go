@@ -1,11 +1,44 @@
 package sqlstore
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gantryhq/gantry/internal/store"
 )
+
+// fencedWriteTx runs fn in a write transaction that first checks the fence
+// ctx carries, if any (see checkFence). When the transaction fails for
+// another reason and the fence's lease, read again, is no longer held, the
+// error is store.ErrFenced too, with the failure as its cause: a process
+// paused inside the transaction past its lease's TTL has the transaction
+// ended by the server (PostgreSQL's idle_in_transaction_session_timeout),
+// which is no store fault but this process no longer leading, and nothing
+// was committed either way.
+func (s *Store) fencedWriteTx(ctx context.Context, fn func(tx *Tx) error) error {
+	err := s.db.WriteTx(ctx, func(tx *Tx) error {
+		if err := s.checkFence(tx); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+	f, ok := store.FenceFrom(ctx)
+	if err == nil || !ok || errors.Is(err, store.ErrFenced) || ctx.Err() != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	var token int64
+	switch lerr := s.db.Row(cctx, `SELECT token FROM leases WHERE name = ? AND holder = ? AND token = ? AND expires_at > ?`,
+		f.Lease, f.Holder, f.Token, s.t(Now())).Scan(&token); {
+	case errors.Is(lerr, store.ErrNotFound):
+		return fmt.Errorf("%w (lease %s, token %d): %w", store.ErrFenced, f.Lease, f.Token, err)
+	default:
+		return err
+	}
+}
 
 // checkFence returns store.ErrFenced when tx's context carries a fence
 // (store.WithFence) whose lease is no longer its holder's with its token,

@@ -63,10 +63,7 @@ func (s *Store) ReadLog(ctx context.Context, attemptID, from int64) ([]byte, int
 // PruneLogChunks deletes the chunks created before before.
 func (s *Store) PruneLogChunks(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
-	err := s.db.WriteTx(ctx, func(tx *Tx) error {
-		if err := s.checkFence(tx); err != nil {
-			return err
-		}
+	err := s.fencedWriteTx(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`DELETE FROM log_chunks WHERE created_at < ?`, s.t(before))
 		if err != nil {
 			return err

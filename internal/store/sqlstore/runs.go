@@ -57,10 +57,7 @@ func (s *Store) CreateRun(ctx context.Context, r *record.Run, tasks []string) er
 	if run.State == "" {
 		run.State = record.RunQueued
 	}
-	err := s.db.WriteTx(ctx, func(tx *Tx) error {
-		if err := s.checkFence(tx); err != nil {
-			return err
-		}
+	err := s.fencedWriteTx(ctx, func(tx *Tx) error {
 		return s.insertRun(tx, &run, tasks)
 	})
 	if err != nil {

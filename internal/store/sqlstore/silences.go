@@ -100,10 +100,7 @@ func scanSilence(sc Scanner) (record.Silence, error) {
 func (s *Store) PruneAlerts(ctx context.Context, before time.Time) (store.Pruned, error) {
 	var p store.Pruned
 	cut := s.t(before)
-	err := s.db.WriteTx(ctx, func(tx *Tx) error {
-		if err := s.checkFence(tx); err != nil {
-			return err
-		}
+	err := s.fencedWriteTx(ctx, func(tx *Tx) error {
 		if _, err := tx.Exec(`DELETE FROM alert_delivery_alerts WHERE delivery_id IN
 			(SELECT id FROM alert_deliveries WHERE test_fire_id IS NULL AND sent_at < ?)`, cut); err != nil {
 			return err
