@@ -23,7 +23,8 @@ func newAlertsCmd() *cobra.Command {
 		Long: `Alerts shows what Gantry's alert loop raised: failures, missed SLA deadlines,
 stale data, row-count drops, degradation, dead letters, scheduler lag and
 automatic rollbacks; and, for each, every notification sent and how each
-channel answered. They go through the server (--server, $GANTRY_SERVER, or ` + defaultServer + `).`,
+channel answered. They go through the server (--server, $GANTRY_SERVER, or
+the project's running server).`,
 		Args: cobra.NoArgs,
 	}
 	c.AddCommand(newAlertsListCmd(), newAlertsShowCmd(), newAlertsTestCmd())
@@ -179,7 +180,7 @@ func newSilenceCmd() *cobra.Command {
 		Short: "Mute alerts for a while: add, list, expire",
 		Long: `A silence mutes every alert all of its matchers match, for a duration; the
 alerts still fire and are recorded, but nothing is sent. Silences go through
-the server (--server, $GANTRY_SERVER, or ` + defaultServer + `).`,
+the server (--server, $GANTRY_SERVER, or the project's running server).`,
 		Args: cobra.NoArgs,
 	}
 	c.AddCommand(newSilenceAddCmd(), newSilenceListCmd(), newSilenceExpireCmd())

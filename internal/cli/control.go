@@ -14,7 +14,7 @@ import (
 
 // Commands that change a running server's state. They always go through
 // the server, so that it acts at once: --server, $GANTRY_SERVER, or the
-// default address of `gantry serve`.
+// project's running server (see target.go).
 
 func serverCmd(use, short string, args cobra.PositionalArgs, run func(c *cobra.Command, cl *apiclient.Client, args []string) error) *cobra.Command {
 	c := &cobra.Command{
@@ -22,7 +22,10 @@ func serverCmd(use, short string, args cobra.PositionalArgs, run func(c *cobra.C
 		Short: short,
 		Args:  args,
 		RunE: func(c *cobra.Command, a []string) error {
-			url := serverURL(c, defaultServer)
+			url := serverURL(c, "")
+			if url == "" {
+				return noServer(c)
+			}
 			err := run(c, newClient(c, url), a)
 			var ee *exitError
 			if err == nil || errors.As(err, &ee) {
@@ -31,7 +34,7 @@ func serverCmd(use, short string, args cobra.PositionalArgs, run func(c *cobra.C
 			return remoteErr(url, err)
 		},
 	}
-	addServerFlag(c, "the gantry server (default "+defaultServer+")")
+	addServerFlag(c, "the gantry server (default: the project's running server)")
 	c.Flags().String("project", ".", "the project folder, whose admin token is used when no --token is given")
 	return c
 }

@@ -129,12 +129,16 @@ budget, and the revision the run was pinned to, whatever is active now.
 A run whose revision was rolled back in its environment since is refused:
 replaying would run again what was taken out; --force replays it on that
 revision anyway. The replay is recorded with who asked for it and when.
-It goes through the server (--server, $GANTRY_SERVER, or ` + defaultServer + `).`,
+It goes through the server (--server, $GANTRY_SERVER, or the project's
+running server).`,
 		RunE: func(c *cobra.Command, args []string) error {
 			if all == (len(args) == 1) || len(args) > 1 {
 				return usageErr("give one dead-letter ID, or --all")
 			}
-			url := serverURL(c, defaultServer)
+			url := serverURL(c, "")
+			if url == "" {
+				return noServer(c)
+			}
 			cl := newClient(c, url)
 			var ids []int64
 			if all {

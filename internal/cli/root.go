@@ -94,6 +94,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
+	root.PersistentFlags().Bool("verbose", false, "say where the command goes: which server, or which local store, and why")
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error { return checkServerURL(c) }
 	root.AddCommand(
 		newInitCmd(),
 		newValidateCmd(),
