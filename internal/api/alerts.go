@@ -117,7 +117,7 @@ type TestFireView struct {
 // gate's alert-test-fire rule reads.
 type LastTestFireView struct {
 	Route string    `json:"route"`
-	Found bool      `json:"found"`        // false when it never had one
+	Found bool      `json:"found"`       // false when it never had one
 	At    time.Time `json:"at,omitzero"` // set when found
 }
 
