@@ -71,6 +71,16 @@ type Pipeline struct {
 	Paused      bool      `json:"paused"`
 	NextRun     time.Time `json:"next_run,omitzero"`
 	Error       string    `json:"error,omitempty"` // the file is broken; the previous version runs
+	// State is active, paused, or broken (Error says why); see
+	// PipelineRuns for the fields after it.
+	State        string          `json:"state,omitempty"`
+	LastRunID    int64           `json:"last_run_id,omitempty"`
+	LastRunState record.RunState `json:"last_run_state,omitempty"`
+	LastSuccess  time.Time       `json:"last_success,omitzero"` // when its last succeeded run ended
+	// FreshnessSeconds is sla.freshness; Freshness is fresh or stale by
+	// it (LastSuccess older), or empty without one.
+	FreshnessSeconds float64 `json:"freshness_seconds,omitempty"`
+	Freshness        string  `json:"freshness,omitempty"`
 }
 
 // TriggerRequest asks for a manual run.

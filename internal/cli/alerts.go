@@ -50,32 +50,39 @@ func newAlertsListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := c.OutOrStdout()
-			if len(alerts) == 0 {
-				fmt.Fprintln(w, "no alerts")
-				return nil
+			if alerts == nil {
+				alerts = []api.AlertView{}
 			}
-			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tSTATE\tALERT\tPIPELINE\tENV\tSEVERITY\tSINCE\tSUMMARY")
-			for _, a := range alerts {
-				since := a.StartsAt
-				if a.State == record.AlertResolved {
-					since = a.EndsAt
-				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.State, a.Name, orDash(a.Pipeline), orDash(a.Env),
-					orDash(a.Labels["severity"]), since.Local().Format("2006-01-02 15:04"), a.Annotations["summary"])
-			}
-			return tw.Flush()
+			return render(c, api.AlertList{Alerts: alerts}, func(w io.Writer) error { return printAlerts(w, alerts) })
 		})
 	c.Flags().StringVar(&state, "state", "firing", "firing, resolved or all")
 	c.Flags().StringVar(&pipeline, "pipeline", "", "only this pipeline's alerts")
 	c.Flags().StringVar(&env, "env", "", "only alerts of this environment")
 	c.Flags().IntVar(&limit, "limit", 50, "at most this many")
+	addOutput(c)
 	return c
 }
 
+func printAlerts(w io.Writer, alerts []api.AlertView) error {
+	if len(alerts) == 0 {
+		fmt.Fprintln(w, "no alerts")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tALERT\tPIPELINE\tENV\tSEVERITY\tSINCE\tSUMMARY")
+	for _, a := range alerts {
+		since := a.StartsAt
+		if a.State == record.AlertResolved {
+			since = a.EndsAt
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.State, a.Name, orDash(a.Pipeline), orDash(a.Env),
+			orDash(a.Labels["severity"]), since.Local().Format("2006-01-02 15:04"), a.Annotations["summary"])
+	}
+	return tw.Flush()
+}
+
 func newAlertsShowCmd() *cobra.Command {
-	return serverCmd("show ID", "Show one alert: labels, annotations and every delivery", exactArgs(1, "an alert ID"),
+	c := serverCmd("show ID", "Show one alert: labels, annotations and every delivery", exactArgs(1, "an alert ID"),
 		func(c *cobra.Command, cl *apiclient.Client, args []string) error {
 			id, err := strconv.ParseInt(args[0], 10, 64)
 			if err != nil || id < 1 {
@@ -85,9 +92,10 @@ func newAlertsShowCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			printAlert(c.OutOrStdout(), a)
-			return nil
+			return render(c, a, func(w io.Writer) error { printAlert(w, a); return nil })
 		})
+	addOutput(c)
+	return c
 }
 
 func printAlert(w io.Writer, a api.AlertView) {
@@ -252,24 +260,31 @@ func newSilenceListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := c.OutOrStdout()
-			if len(ss) == 0 {
-				fmt.Fprintln(w, "no silences")
-				return nil
+			if ss == nil {
+				ss = []api.SilenceView{}
 			}
-			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tACTIVE\tMATCHERS\tBY\tUNTIL\tREASON")
-			for _, s := range ss {
-				until := s.EndsAt.Local().Format("2006-01-02 15:04")
-				if s.ExpiredBy != "" {
-					until += " (expired by " + s.ExpiredBy + ")"
-				}
-				fmt.Fprintf(tw, "%d\t%v\t%s\t%s\t%s\t%s\n", s.ID, s.Active, matchersText(s.Matchers), s.CreatedBy, until, s.Reason)
-			}
-			return tw.Flush()
+			return render(c, api.SilenceList{Silences: ss}, func(w io.Writer) error { return printSilences(w, ss) })
 		})
 	c.Flags().BoolVar(&all, "all", false, "include silences that ended")
+	addOutput(c)
 	return c
+}
+
+func printSilences(w io.Writer, ss []api.SilenceView) error {
+	if len(ss) == 0 {
+		fmt.Fprintln(w, "no silences")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tACTIVE\tMATCHERS\tBY\tUNTIL\tREASON")
+	for _, s := range ss {
+		until := s.EndsAt.Local().Format("2006-01-02 15:04")
+		if s.ExpiredBy != "" {
+			until += " (expired by " + s.ExpiredBy + ")"
+		}
+		fmt.Fprintf(tw, "%d\t%v\t%s\t%s\t%s\t%s\n", s.ID, s.Active, matchersText(s.Matchers), s.CreatedBy, until, s.Reason)
+	}
+	return tw.Flush()
 }
 
 func newSilenceExpireCmd() *cobra.Command {

@@ -168,20 +168,21 @@ gantry backfill cancel ID stops it).`
 	c.Flags().IntVar(&parallel, "parallel", 1, "runs at once")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "list the intervals, create nothing")
 	c.Flags().BoolVar(&detach, "detach", false, "return at once instead of showing progress")
+	status := serverCmd("status ID", "Show a backfill's progress", exactArgs(1, "a backfill ID"),
+		func(c *cobra.Command, cl *apiclient.Client, args []string) error {
+			id, err := parseRunID(args[0])
+			if err != nil {
+				return err
+			}
+			st, err := cl.GetBackfill(c.Context(), id)
+			if err != nil {
+				return err
+			}
+			return render(c, st, func(w io.Writer) error { printBackfill(w, st); return nil })
+		})
+	addOutput(status)
 	c.AddCommand(
-		serverCmd("status ID", "Show a backfill's progress", exactArgs(1, "a backfill ID"),
-			func(c *cobra.Command, cl *apiclient.Client, args []string) error {
-				id, err := parseRunID(args[0])
-				if err != nil {
-					return err
-				}
-				st, err := cl.GetBackfill(c.Context(), id)
-				if err != nil {
-					return err
-				}
-				printBackfill(c.OutOrStdout(), st)
-				return nil
-			}),
+		status,
 		serverCmd("cancel ID", "Cancel every run of a backfill that has not ended", exactArgs(1, "a backfill ID"),
 			func(c *cobra.Command, cl *apiclient.Client, args []string) error {
 				id, err := parseRunID(args[0])
