@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -58,7 +59,12 @@ func localPipelines(ctx context.Context, sf storeFlags, now time.Time) ([]api.Pi
 	if err := exists(sf.project); err != nil {
 		return nil, err
 	}
-	_, pipes, err := spec.LoadProject(sf.project)
+	// Absolute, as a server names its pipelines' files.
+	dir, err := filepath.Abs(sf.project)
+	if err != nil {
+		return nil, failed(err)
+	}
+	_, pipes, err := spec.LoadProject(dir)
 	if err != nil {
 		var errs spec.Errors
 		if errors.As(err, &errs) {
