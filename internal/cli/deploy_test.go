@@ -119,6 +119,18 @@ func TestDeployApproveFlow(t *testing.T) {
 	if !strings.Contains(out, "is active in prod again (deployment 4") {
 		t.Errorf("rollback: %s", out)
 	}
+	// Why each deployment was made, and why it ended.
+	out, _ = gantry(t, dir, ExitOK, "deployments")
+	for _, re := range []string{
+		`(?m)^4\s+orders\s+prod\s.*\sbob\s+\S+ \S+\s+rollback from [0-9a-f]{12}\s+-$`,
+		`(?m)^3\s+orders\s+prod\s.*\srolled_back\s.*\s-\s+\S+ \S+ rolled back: wrong target$`,
+		`(?m)^2\s+orders\s+prod\s.*\ssuperseded\s.*\s-\s+\S+ \S+ superseded by deployment 3$`,
+		`(?m)^1\s+orders\s+staging\s.*\sactive\s.*\sfirst\s+-$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("deployments does not match %s:\n%s", re, out)
+		}
+	}
 	out, _ = gantry(t, dir, ExitOK, "audit", "--pipeline", "orders")
 	for _, want := range []string{"carol   approve", "dave    approve", "bob     rollback", "wrong target", "gantry  staging"} {
 		if !strings.Contains(out, want) {
