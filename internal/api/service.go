@@ -96,8 +96,8 @@ type TriggerRequest struct {
 // BackfillRequest asks for runs over a range of dates.
 type BackfillRequest struct {
 	Pipeline string `json:"pipeline"`
-	From     string `json:"from"` // YYYY-MM-DD, inclusive
-	To       string `json:"to"`   // YYYY-MM-DD, inclusive
+	From     string `json:"from"` // YYYY-MM-DD, or an instant (YYYY-MM-DDTHH:MM in the pipeline's zone, RFC 3339)
+	To       string `json:"to"`   // YYYY-MM-DD, inclusive; or an instant, exclusive
 	Parallel int    `json:"parallel,omitempty"`
 	DryRun   bool   `json:"dry_run,omitempty"`
 	Actor    string `json:"-"`

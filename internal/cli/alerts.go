@@ -214,8 +214,11 @@ func newSilenceAddCmd() *cobra.Command {
 				}
 				ms = append(ms, pm)
 			}
-			if duration <= 0 {
+			switch {
+			case !c.Flags().Changed("duration"):
 				return usageErr("--duration is required, e.g. --duration 2h")
+			case duration <= 0:
+				return usageErr("--duration %s: the duration must be positive, e.g. --duration 2h", duration)
 			}
 			if reason == "" {
 				return usageErr("--reason is required: say why, for whoever is paged next")

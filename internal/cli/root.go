@@ -134,8 +134,10 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newSilenceCmd(),
 		newCICmd(),
 		newHealthCmd(),
+		newVersionCmd(),
 		newExitCodesTopic(),
 	)
+	addCompletions(root)
 	return root
 }
 
