@@ -229,7 +229,9 @@ func newDiffCmd() *cobra.Command {
 		Use:   "diff PIPELINE --env ENV",
 		Short: "Show what deploying would change in an environment, and its risk class",
 		Long: `Diff compares the revision active in ENV with the project's files as they
-are now, or with revision --to, and classifies the change (L1..L4).`,
+are now, or with revision --to, and classifies the change (L1..L4): one
+line per change with its class, then each changed file's lines as a
+unified diff under its class, widest first.`,
 		Args: exactArgs(1, "a PIPELINE"),
 		RunE: func(c *cobra.Command, args []string) error {
 			if env == "" {
@@ -250,7 +252,10 @@ are now, or with revision --to, and classifies the change (L1..L4).`,
 				if err != nil {
 					return err
 				}
-				return d.WriteText(c.OutOrStdout())
+				if err := d.WriteText(c.OutOrStdout()); err != nil {
+					return err
+				}
+				return d.WriteFiles(c.OutOrStdout())
 			})
 		},
 	}

@@ -109,6 +109,11 @@ func TestDeployApproveFlow(t *testing.T) {
 	if !strings.Contains(out, "risk L1") || !strings.Contains(out, `params.target.default: "warehouse" → "warehouse2"`) {
 		t.Errorf("diff:\n%s", out)
 	}
+	// The changed lines, as a unified diff under their class.
+	if !strings.Contains(out, "\nL1 (params or env values only):\n  --- a/pipelines/orders.yaml\n  +++ b/pipelines/orders.yaml\n  @@ ") ||
+		!strings.Contains(out, "\n  -  target: warehouse\n  +  target: warehouse2\n") {
+		t.Errorf("diff does not show the changed lines:\n%s", out)
+	}
 	out, _ = gantry(t, dir, ExitOK, "deploy", "orders", "--env", "prod", "--as", "alice")
 	if !strings.Contains(out, "risk L1 → deployment 3 to prod: pending") || !strings.Contains(out, "0 of 1 approvals") {
 		t.Errorf("L1 deploy:\n%s", out)
