@@ -93,7 +93,7 @@ func foundServer(ctx context.Context, dir, storeFlag string) target {
 	a, err := server.ReadAddress(dir)
 	switch {
 	case errors.Is(err, server.ErrNoAddress):
-		return target{why: "no server runs for this project (no " + file + ")"}
+		return target{why: "no server runs for this project: no " + file}
 	case err != nil:
 		return target{why: fmt.Sprintf("ignored %s: %v", file, err)}
 	case a.Dead():
