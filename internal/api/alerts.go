@@ -20,6 +20,9 @@ type AlertService interface {
 	GetAlert(ctx context.Context, id int64) (a record.Alert, ds []record.AlertDelivery, silencedBy int64, err error)
 	// TestFire sends a marked test alert through every channel of route.
 	TestFire(ctx context.Context, route, actor string) (record.TestFire, []record.AlertDelivery, error)
+	// LastTestFire returns when route last had a test-fire every channel
+	// took; ok is false when it never had one.
+	LastTestFire(ctx context.Context, route string) (at time.Time, ok bool, err error)
 	AddSilence(ctx context.Context, s record.Silence) (record.Silence, error)
 	ListSilences(ctx context.Context, f store.SilenceFilter) ([]record.Silence, error)
 	ExpireSilence(ctx context.Context, id int64, actor string) (record.Silence, error)
@@ -107,6 +110,15 @@ type TestFireView struct {
 	Channels   []string       `json:"channels"`
 	Failed     []string       `json:"failed,omitempty"`
 	Deliveries []DeliveryView `json:"deliveries"`
+}
+
+// LastTestFireView is the body of GET /api/v1/alerts/test?route=R: when
+// the route last had a test-fire every channel took, which the readiness
+// gate's alert-test-fire rule reads.
+type LastTestFireView struct {
+	Route string    `json:"route"`
+	Found bool      `json:"found"`       // false when it never had one
+	At    time.Time `json:"at,omitzero"` // set when found
 }
 
 // AlertQuery narrows GET /api/v1/alerts.
@@ -236,6 +248,24 @@ func (h *handler) testFire(w http.ResponseWriter, r *http.Request) {
 		v.Deliveries = append(v.Deliveries, newDeliveryView(d))
 	}
 	writeJSON(w, http.StatusOK, v)
+}
+
+func (h *handler) lastTestFire(w http.ResponseWriter, r *http.Request) {
+	svc := h.alertService(w, r)
+	if svc == nil {
+		return
+	}
+	route := r.URL.Query().Get("route")
+	if route == "" {
+		h.fail(w, r, &FieldError{Field: "route", Msg: "is required"})
+		return
+	}
+	at, ok, err := svc.LastTestFire(r.Context(), route)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, LastTestFireView{Route: route, Found: ok, At: utc(at)})
 }
 
 func (h *handler) listSilences(w http.ResponseWriter, r *http.Request) {

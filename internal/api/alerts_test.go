@@ -57,6 +57,13 @@ func (f *fakeAlerts) TestFire(_ context.Context, route, actor string) (record.Te
 		[]record.AlertDelivery{d}, nil
 }
 
+func (f *fakeAlerts) LastTestFire(_ context.Context, route string) (time.Time, bool, error) {
+	if route == "data-oncall" {
+		return t1, true, nil
+	}
+	return time.Time{}, false, nil
+}
+
 func (f *fakeAlerts) AddSilence(_ context.Context, s record.Silence) (record.Silence, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -34,21 +34,33 @@ func validateBackfill(req BackfillRequest) error {
 	if req.Pipeline == "" {
 		return &FieldError{Field: "pipeline", Msg: "required"}
 	}
-	from, err := time.Parse(time.DateOnly, req.From)
-	if err != nil {
-		return &FieldError{Field: "from", Msg: "must be a date like 2024-05-01"}
+	if !backfillBoundShape(req.From) {
+		return &FieldError{Field: "from", Msg: "must be a date like 2024-05-01 or an instant like 2024-05-01T06:00"}
 	}
-	to, err := time.Parse(time.DateOnly, req.To)
-	if err != nil {
-		return &FieldError{Field: "to", Msg: "must be a date like 2024-05-01"}
+	if !backfillBoundShape(req.To) {
+		return &FieldError{Field: "to", Msg: "must be a date like 2024-05-01 or an instant like 2024-05-01T06:00"}
 	}
-	if to.Before(from) {
+	from, ferr := time.Parse(time.DateOnly, req.From)
+	to, terr := time.Parse(time.DateOnly, req.To)
+	if ferr == nil && terr == nil && to.Before(from) {
 		return &FieldError{Field: "to", Msg: "must not be before from"}
 	}
 	if req.Parallel < 0 {
 		return &FieldError{Field: "parallel", Msg: "must not be negative"}
 	}
 	return nil
+}
+
+// backfillBoundShape reports whether s is a day (YYYY-MM-DD) or an
+// instant (YYYY-MM-DDTHH:MM[:SS] in the pipeline's zone, or RFC 3339); the
+// Service reads it in the pipeline's time zone.
+func backfillBoundShape(s string) bool {
+	for _, layout := range []string{time.DateOnly, "2006-01-02T15:04", "2006-01-02T15:04:05", time.RFC3339} {
+		if _, err := time.Parse(layout, s); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func (h *handler) getBackfill(w http.ResponseWriter, r *http.Request) {

@@ -221,6 +221,15 @@ type DiffView struct {
 	Risk     string       `json:"risk,omitempty"`
 	Changes  []ChangeView `json:"changes"`
 	Text     string       `json:"text"` // as gantry diff prints it
+	// Files are the changed files' unified diffs, widest class first.
+	Files []FileDiffView `json:"files,omitempty"`
+}
+
+// FileDiffView is one changed file's unified diff under its risk class.
+type FileDiffView struct {
+	Path    string `json:"path"`
+	Class   string `json:"class"`
+	Unified string `json:"unified"`
 }
 
 // DeployResultView is what a deploy, promote or approve did.
@@ -315,6 +324,9 @@ func NewDiffView(d *deploy.Diff) *DiffView {
 	v := &DiffView{Pipeline: d.Pipeline, From: d.From, To: d.To, Risk: d.Risk, Changes: []ChangeView{}, Text: d.String()}
 	for _, c := range d.Changes {
 		v.Changes = append(v.Changes, ChangeView{Class: c.Class, Text: c.Text})
+	}
+	for _, f := range d.Files {
+		v.Files = append(v.Files, FileDiffView{Path: f.Path, Class: f.Class, Unified: f.Unified})
 	}
 	return v
 }

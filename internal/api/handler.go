@@ -90,6 +90,7 @@ var routes = []route{
 	{"GET", "/api/v1/alerts", PermRead, (*handler).listAlerts},
 	{"GET", "/api/v1/alerts/{id}", PermRead, (*handler).getAlert},
 	{"POST", "/api/v1/alerts/test", PermOperate, (*handler).testFire},
+	{"GET", "/api/v1/alerts/test", PermRead, (*handler).lastTestFire},
 	{"GET", "/api/v1/silences", PermRead, (*handler).listSilences},
 	{"POST", "/api/v1/silences", PermOperate, (*handler).addSilence},
 	{"POST", "/api/v1/silences/{id}/expire", PermOperate, (*handler).expireSilence},

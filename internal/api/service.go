@@ -75,6 +75,16 @@ type Pipeline struct {
 	// Spec is the pipeline as it runs, for the dashboard (its SLA, DAG,
 	// resources); never sent as JSON.
 	Spec *spec.Pipeline `json:"-"`
+	// State is active, paused, or broken (Error says why); see
+	// PipelineRuns for the fields after it.
+	State        string          `json:"state,omitempty"`
+	LastRunID    int64           `json:"last_run_id,omitempty"`
+	LastRunState record.RunState `json:"last_run_state,omitempty"`
+	LastSuccess  time.Time       `json:"last_success,omitzero"` // when its last succeeded run ended
+	// FreshnessSeconds is sla.freshness; Freshness is fresh or stale by
+	// it (LastSuccess older), or empty without one.
+	FreshnessSeconds float64 `json:"freshness_seconds,omitempty"`
+	Freshness        string  `json:"freshness,omitempty"`
 }
 
 // TriggerRequest asks for a manual run.
@@ -90,8 +100,8 @@ type TriggerRequest struct {
 // BackfillRequest asks for runs over a range of dates.
 type BackfillRequest struct {
 	Pipeline string `json:"pipeline"`
-	From     string `json:"from"` // YYYY-MM-DD, inclusive
-	To       string `json:"to"`   // YYYY-MM-DD, inclusive
+	From     string `json:"from"` // YYYY-MM-DD, or an instant (YYYY-MM-DDTHH:MM in the pipeline's zone, RFC 3339)
+	To       string `json:"to"`   // YYYY-MM-DD, inclusive; or an instant, exclusive
 	Parallel int    `json:"parallel,omitempty"`
 	DryRun   bool   `json:"dry_run,omitempty"`
 	Actor    string `json:"-"`

@@ -205,3 +205,16 @@ func newPipelineView(p Pipeline) Pipeline {
 	}
 	return p
 }
+
+// NewRunView is r, with its tasks when given, as the API shows it: what
+// gantry runs -o json prints from a local store too.
+func NewRunView(r record.Run, tasks []record.RunTask) RunView { return newRunView(r, tasks) }
+
+// NewAttemptView is a as the API shows it.
+func NewAttemptView(a record.TaskAttempt) AttemptView { return newAttemptView(a) }
+
+// NewDeadLetterView is d as the API shows it.
+func NewDeadLetterView(d record.DeadLetter) DeadLetterView { return newDeadLetterView(d) }
+
+// NewPipelineView is p as the API shows it.
+func NewPipelineView(p Pipeline) Pipeline { return newPipelineView(p) }

@@ -278,6 +278,11 @@ func (p *parts) serve(ctx context.Context, cfg Config, dir, url string, excl *Ex
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- p.hs.Serve(p.ln) }()
 	log.Info("listening", "addr", p.ln.Addr().String(), "project", dir, "store", Redact(url))
+	// Commands run in the project find the server here, and go through it.
+	if err := server.WriteAddress(dir, serverAddress(ctx, dir, url, p.ln.Addr(), excl)); err != nil {
+		log.Warn("commands in the project will not find this server by themselves: pass --server", "err", err)
+	}
+	defer server.RemoveAddress(dir, os.Getpid())
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -342,4 +347,16 @@ func (r readiness) Err() error {
 		}
 	}
 	return nil
+}
+
+// serverAddress is what the project's server.AddressFile says of this
+// server.
+func serverAddress(ctx context.Context, dir, url string, addr net.Addr, excl *ExclusiveStore) server.Address {
+	host, _ := os.Hostname()
+	a := server.Address{URL: server.ListenURL(addr), PID: os.Getpid(), Host: host,
+		Store: StoreLocation(dir, url), Started: time.Now().UTC()}
+	if si, ok := excl.Store.(storeIdentity); ok {
+		a.StoreID, _ = si.StoreID(ctx)
+	}
+	return a
 }

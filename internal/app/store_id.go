@@ -102,6 +102,12 @@ func bindStoreID(ctx context.Context, dir, url string, st store.Store) error {
 	return writeStoreIDs(dir, ids)
 }
 
+// StoreLocation names where the store at url is, as StoreIDFile and a
+// server's address file do: a SQLite file (relative to the project folder
+// dir when inside it), or a PostgreSQL database and schema without the
+// credentials. Two URLs naming the same store have the same location.
+func StoreLocation(dir, url string) string { return storeLocation(dir, url) }
+
 // storeLocation names where the store at url is, for StoreIDFile: a SQLite
 // file resolved (relative to the project when inside it, so the project
 // folder may move), or a PostgreSQL database and schema without the

@@ -23,7 +23,8 @@ func newAlertsCmd() *cobra.Command {
 		Long: `Alerts shows what Gantry's alert loop raised: failures, missed SLA deadlines,
 stale data, row-count drops, degradation, dead letters, scheduler lag and
 automatic rollbacks; and, for each, every notification sent and how each
-channel answered. They go through the server (--server, $GANTRY_SERVER, or ` + defaultServer + `).`,
+channel answered. They go through the server (--server, $GANTRY_SERVER, or
+the project's running server).`,
 		Args: cobra.NoArgs,
 	}
 	c.AddCommand(newAlertsListCmd(), newAlertsShowCmd(), newAlertsTestCmd())
@@ -49,32 +50,39 @@ func newAlertsListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := c.OutOrStdout()
-			if len(alerts) == 0 {
-				fmt.Fprintln(w, "no alerts")
-				return nil
+			if alerts == nil {
+				alerts = []api.AlertView{}
 			}
-			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tSTATE\tALERT\tPIPELINE\tENV\tSEVERITY\tSINCE\tSUMMARY")
-			for _, a := range alerts {
-				since := a.StartsAt
-				if a.State == record.AlertResolved {
-					since = a.EndsAt
-				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.State, a.Name, orDash(a.Pipeline), orDash(a.Env),
-					orDash(a.Labels["severity"]), since.Local().Format("2006-01-02 15:04"), a.Annotations["summary"])
-			}
-			return tw.Flush()
+			return render(c, api.AlertList{Alerts: alerts}, func(w io.Writer) error { return printAlerts(w, alerts) })
 		})
 	c.Flags().StringVar(&state, "state", "firing", "firing, resolved or all")
 	c.Flags().StringVar(&pipeline, "pipeline", "", "only this pipeline's alerts")
 	c.Flags().StringVar(&env, "env", "", "only alerts of this environment")
 	c.Flags().IntVar(&limit, "limit", 50, "at most this many")
+	addOutput(c)
 	return c
 }
 
+func printAlerts(w io.Writer, alerts []api.AlertView) error {
+	if len(alerts) == 0 {
+		fmt.Fprintln(w, "no alerts")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tALERT\tPIPELINE\tENV\tSEVERITY\tSINCE\tSUMMARY")
+	for _, a := range alerts {
+		since := a.StartsAt
+		if a.State == record.AlertResolved {
+			since = a.EndsAt
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.State, a.Name, orDash(a.Pipeline), orDash(a.Env),
+			orDash(a.Labels["severity"]), since.Local().Format("2006-01-02 15:04"), a.Annotations["summary"])
+	}
+	return tw.Flush()
+}
+
 func newAlertsShowCmd() *cobra.Command {
-	return serverCmd("show ID", "Show one alert: labels, annotations and every delivery", exactArgs(1, "an alert ID"),
+	c := serverCmd("show ID", "Show one alert: labels, annotations and every delivery", exactArgs(1, "an alert ID"),
 		func(c *cobra.Command, cl *apiclient.Client, args []string) error {
 			id, err := strconv.ParseInt(args[0], 10, 64)
 			if err != nil || id < 1 {
@@ -84,9 +92,10 @@ func newAlertsShowCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			printAlert(c.OutOrStdout(), a)
-			return nil
+			return render(c, a, func(w io.Writer) error { printAlert(w, a); return nil })
 		})
+	addOutput(c)
+	return c
 }
 
 func printAlert(w io.Writer, a api.AlertView) {
@@ -179,7 +188,7 @@ func newSilenceCmd() *cobra.Command {
 		Short: "Mute alerts for a while: add, list, expire",
 		Long: `A silence mutes every alert all of its matchers match, for a duration; the
 alerts still fire and are recorded, but nothing is sent. Silences go through
-the server (--server, $GANTRY_SERVER, or ` + defaultServer + `).`,
+the server (--server, $GANTRY_SERVER, or the project's running server).`,
 		Args: cobra.NoArgs,
 	}
 	c.AddCommand(newSilenceAddCmd(), newSilenceListCmd(), newSilenceExpireCmd())
@@ -205,8 +214,11 @@ func newSilenceAddCmd() *cobra.Command {
 				}
 				ms = append(ms, pm)
 			}
-			if duration <= 0 {
+			switch {
+			case !c.Flags().Changed("duration"):
 				return usageErr("--duration is required, e.g. --duration 2h")
+			case duration <= 0:
+				return usageErr("--duration %s: the duration must be positive, e.g. --duration 2h", duration)
 			}
 			if reason == "" {
 				return usageErr("--reason is required: say why, for whoever is paged next")
@@ -251,24 +263,31 @@ func newSilenceListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := c.OutOrStdout()
-			if len(ss) == 0 {
-				fmt.Fprintln(w, "no silences")
-				return nil
+			if ss == nil {
+				ss = []api.SilenceView{}
 			}
-			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tACTIVE\tMATCHERS\tBY\tUNTIL\tREASON")
-			for _, s := range ss {
-				until := s.EndsAt.Local().Format("2006-01-02 15:04")
-				if s.ExpiredBy != "" {
-					until += " (expired by " + s.ExpiredBy + ")"
-				}
-				fmt.Fprintf(tw, "%d\t%v\t%s\t%s\t%s\t%s\n", s.ID, s.Active, matchersText(s.Matchers), s.CreatedBy, until, s.Reason)
-			}
-			return tw.Flush()
+			return render(c, api.SilenceList{Silences: ss}, func(w io.Writer) error { return printSilences(w, ss) })
 		})
 	c.Flags().BoolVar(&all, "all", false, "include silences that ended")
+	addOutput(c)
 	return c
+}
+
+func printSilences(w io.Writer, ss []api.SilenceView) error {
+	if len(ss) == 0 {
+		fmt.Fprintln(w, "no silences")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tACTIVE\tMATCHERS\tBY\tUNTIL\tREASON")
+	for _, s := range ss {
+		until := s.EndsAt.Local().Format("2006-01-02 15:04")
+		if s.ExpiredBy != "" {
+			until += " (expired by " + s.ExpiredBy + ")"
+		}
+		fmt.Fprintf(tw, "%d\t%v\t%s\t%s\t%s\t%s\n", s.ID, s.Active, matchersText(s.Matchers), s.CreatedBy, until, s.Reason)
+	}
+	return tw.Flush()
 }
 
 func newSilenceExpireCmd() *cobra.Command {

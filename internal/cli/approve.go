@@ -2,12 +2,14 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/deploy"
+	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/store"
 	"github.com/spf13/cobra"
 )
@@ -94,14 +96,11 @@ func newDeploymentsCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tPIPELINE\tENV\tREVISION\tSTATE\tRISK\tGATES\tBY\tCREATED\tREASON")
+				out := api.DeploymentList{Deployments: make([]api.DeploymentView, 0, len(ds))}
 				for _, d := range ds {
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Pipeline, d.Env,
-						deploy.Short(d.Revision), d.State, orDash(d.Risk), strings.Join(d.Gates, ","),
-						d.CreatedBy, d.CreatedAt.Local().Format(time.DateTime), d.Reason)
+					out.Deployments = append(out.Deployments, api.NewDeploymentView(d, nil, nil))
 				}
-				return tw.Flush()
+				return render(c, out, func(w io.Writer) error { return printDeployments(w, ds) })
 			})
 		},
 	}
@@ -110,5 +109,46 @@ func newDeploymentsCmd() *cobra.Command {
 	c.Flags().StringVar(&flt.Env, "env", "", "only this environment's")
 	c.Flags().StringArrayVar(&states, "state", nil, "only these states: pending, active, superseded, rolled_back, rejected (repeatable)")
 	c.Flags().IntVarP(&flt.Limit, "limit", "n", 20, "show at most this many")
+	addOutput(c)
 	return c
+}
+
+func printDeployments(w io.Writer, ds []record.Deployment) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tPIPELINE\tENV\tREVISION\tSTATE\tRISK\tGATES\tBY\tCREATED\tWHY\tENDED")
+	for _, d := range ds {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Pipeline, d.Env,
+			deploy.Short(d.Revision), d.State, orDash(d.Risk), strings.Join(d.Gates, ","),
+			d.CreatedBy, d.CreatedAt.Local().Format(time.DateTime), orDash(d.Message), ended(d, ds))
+	}
+	return tw.Flush()
+}
+
+// ended says when and why d stopped being pending or active: rolled back
+// or rejected with its reason, or superseded by the deployment that
+// became active then (when ds holds it).
+func ended(d record.Deployment, ds []record.Deployment) string {
+	if d.EndedAt.IsZero() {
+		return "-"
+	}
+	at := d.EndedAt.Local().Format(time.DateTime)
+	switch d.State {
+	case record.DeploymentSuperseded:
+		var by int64 // the first one after d activated since d ended
+		for _, n := range ds {
+			if n.Pipeline == d.Pipeline && n.Env == d.Env && n.ID > d.ID && (by == 0 || n.ID < by) &&
+				!n.ActivatedAt.IsZero() && !n.ActivatedAt.Before(d.EndedAt) {
+				by = n.ID
+			}
+		}
+		if by != 0 {
+			return fmt.Sprintf("%s superseded by deployment %d", at, by)
+		}
+		return at + " superseded"
+	case record.DeploymentRolledBack:
+		return fmt.Sprintf("%s rolled back: %s", at, orDash(d.Reason))
+	case record.DeploymentRejected:
+		return fmt.Sprintf("%s rejected: %s", at, orDash(d.Reason))
+	}
+	return at + " " + strings.ReplaceAll(string(d.State), "_", " ")
 }

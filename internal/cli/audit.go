@@ -2,11 +2,13 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"text/tabwriter"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/deploy"
+	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/store"
 	"github.com/spf13/cobra"
 )
@@ -32,18 +34,11 @@ func newAuditCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "TIME\tACTOR\tACTION\tPIPELINE\tENV\tREVISION\tDEPLOYMENT\tREASON\tDETAIL")
+				out := api.AuditList{Events: make([]api.AuditEventView, 0, len(evs))}
 				for _, e := range evs {
-					dep := "-"
-					if e.DeploymentID != 0 {
-						dep = fmt.Sprint(e.DeploymentID)
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format(time.DateTime),
-						e.Actor, e.Action, orDash(e.Pipeline), orDash(e.Env), orDash(deploy.Short(e.Revision)),
-						dep, e.Reason, e.Detail)
+					out.Events = append(out.Events, api.NewAuditEventView(e))
 				}
-				return tw.Flush()
+				return render(c, out, func(w io.Writer) error { return printAudit(w, evs) })
 			})
 		},
 	}
@@ -51,7 +46,23 @@ func newAuditCmd() *cobra.Command {
 	c.Flags().StringVar(&flt.Pipeline, "pipeline", "", "only this pipeline's events")
 	c.Flags().StringVar(&since, "since", "", "only events since `T`: RFC 3339, YYYY-MM-DD, or a duration ago (24h)")
 	c.Flags().IntVarP(&flt.Limit, "limit", "n", 200, "show at most the newest this many")
+	addOutput(c)
 	return c
+}
+
+func printAudit(w io.Writer, evs []record.AuditEvent) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tACTOR\tACTION\tPIPELINE\tENV\tREVISION\tDEPLOYMENT\tREASON\tDETAIL")
+	for _, e := range evs {
+		dep := "-"
+		if e.DeploymentID != 0 {
+			dep = fmt.Sprint(e.DeploymentID)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format(time.DateTime),
+			e.Actor, e.Action, orDash(e.Pipeline), orDash(e.Env), orDash(deploy.Short(e.Revision)),
+			dep, e.Reason, e.Detail)
+	}
+	return tw.Flush()
 }
 
 // parseSince reads an instant, a day, or a duration before now.

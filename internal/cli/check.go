@@ -10,13 +10,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gantryhq/gantry/internal/app"
 	"github.com/gantryhq/gantry/internal/check"
 	"github.com/spf13/cobra"
 )
 
 func newCheckCmd() *cobra.Command {
-	var env, format, output, explain, baseline string
+	var env, format, output, explain, baseline, store string
 	var history bool
 	c := &cobra.Command{
 		Use:   "check [PATH]",
@@ -43,6 +42,12 @@ reason and an expiry, and optionally its line and commit:
     commit: 4f2a9c1
     reason: sandbox key, revoked
     expires: 2026-12-31
+
+The alert-test-fire rule reads when each production route last had a
+successful test-fire from the store --store names, or through the server
+--server (or $GANTRY_SERVER) names or that runs for the project; never
+from a store it was not given. Without either it is not checked, and the
+report says so: what the gate decides depends only on what it was given.
 
 Production rules apply to every production environment, or with --env only
 to that one (and not at all when it is not a production environment).
@@ -84,7 +89,7 @@ Exit status: 0 when no error-level finding, 1 when any, 2 on a usage error
 					baseline = abs
 				}
 			}
-			return runCheck(c, dir, checkFlags{env: env, format: format, output: output, baseline: baseline, history: history})
+			return runCheck(c, dir, checkFlags{env: env, format: format, output: output, baseline: baseline, history: history, store: store})
 		},
 	}
 	c.Flags().StringVar(&env, "env", "", "apply the production rules to this environment only (default: every production environment)")
@@ -93,13 +98,15 @@ Exit status: 0 when no error-level finding, 1 when any, 2 on a usage error
 	c.Flags().StringVar(&explain, "explain", "", "print why RULE exists and how to satisfy it, and exit")
 	c.Flags().BoolVar(&history, "history", false, "also scan every commit reachable from HEAD for secrets")
 	c.Flags().StringVar(&baseline, "baseline", "", "accept the legacy findings FILE lists (each with a reason and an expiry)")
+	c.Flags().StringVar(&store, "store", "", "read the alert routes' test-fire history from this store (a SQLite file or postgres:// URL)")
+	addServerFlag(c, "read the alert routes' test-fire history from this gantry server")
 	return c
 }
 
 // checkFlags are gantry check's options.
 type checkFlags struct {
-	env, format, output, baseline string
-	history                       bool
+	env, format, output, baseline, store string
+	history                              bool
 }
 
 func runCheck(c *cobra.Command, dir string, fl checkFlags) error {
@@ -113,10 +120,13 @@ func runCheck(c *cobra.Command, dir string, fl checkFlags) error {
 		History:   fl.history,
 		Baseline:  fl.baseline,
 	}
-	if st := checkStore(c.Context(), dir); st != nil {
-		defer st.Close()
-		opts.TestFires = app.TestFires(c.Context(), st)
+	hist, err := openTestFires(c, dir, fl.store)
+	if err != nil {
+		stop()
+		return err
 	}
+	defer hist.close()
+	opts.TestFires = hist.last
 	checker, err := check.New(opts)
 	if err != nil {
 		stop()
@@ -131,6 +141,16 @@ func runCheck(c *cobra.Command, dir string, fl checkFlags) error {
 		return usageErr("--history: %v", err)
 	case err != nil:
 		return failed(fmt.Errorf("check %s: %w", dir, err))
+	}
+	if err := hist.failure(); err != nil {
+		return err
+	}
+	// Where the test-fire history came from is part of the verdict: said
+	// before a text report, on stderr beside any other.
+	if format == "text" && output == "" {
+		fmt.Fprintln(c.OutOrStdout(), hist.source)
+	} else {
+		fmt.Fprintln(c.ErrOrStderr(), hist.source)
 	}
 	w, color := c.OutOrStdout(), isTerminal(c.OutOrStdout()) && os.Getenv("NO_COLOR") == ""
 	var f *os.File

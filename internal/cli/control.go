@@ -14,7 +14,7 @@ import (
 
 // Commands that change a running server's state. They always go through
 // the server, so that it acts at once: --server, $GANTRY_SERVER, or the
-// default address of `gantry serve`.
+// project's running server (see target.go).
 
 func serverCmd(use, short string, args cobra.PositionalArgs, run func(c *cobra.Command, cl *apiclient.Client, args []string) error) *cobra.Command {
 	c := &cobra.Command{
@@ -22,16 +22,20 @@ func serverCmd(use, short string, args cobra.PositionalArgs, run func(c *cobra.C
 		Short: short,
 		Args:  args,
 		RunE: func(c *cobra.Command, a []string) error {
-			url := serverURL(c, defaultServer)
-			err := run(c, newClient(c, url), a)
-			var ee *exitError
-			if err == nil || errors.As(err, &ee) {
-				return err
+			url := serverURL(c, "")
+			if url == "" {
+				return noServer(c)
 			}
-			return remoteErr(url, err)
+			cl := newClient(c, url)
+			err := run(c, cl, a)
+			var ee *exitError
+			if err != nil && !errors.As(err, &ee) {
+				err = remoteErr(url, err)
+			}
+			return hintPipeline(c, cl, err)
 		},
 	}
-	addServerFlag(c, "the gantry server (default "+defaultServer+")")
+	addServerFlag(c, "the gantry server (default: the project's running server)")
 	c.Flags().String("project", ".", "the project folder, whose admin token is used when no --token is given")
 	return c
 }
@@ -134,7 +138,10 @@ func newBackfillCmd() *cobra.Command {
 	c := serverCmd("backfill PIPELINE --from D --to D", "Run a pipeline once per interval over a past range", exactArgs(1, "a PIPELINE"),
 		func(c *cobra.Command, cl *apiclient.Client, args []string) error {
 			if from == "" || to == "" {
-				return usageErr("--from and --to are required (YYYY-MM-DD, inclusive)")
+				return usageErr("--from and --to are required: days (YYYY-MM-DD, inclusive) or instants (YYYY-MM-DDTHH:MM)")
+			}
+			if parallel < 1 {
+				return usageErr("--parallel %d: want at least 1 run at a time", parallel)
 			}
 			st, err := cl.Backfill(c.Context(), api.BackfillRequest{Pipeline: args[0], From: from, To: to, Parallel: parallel, DryRun: dryRun})
 			if err != nil {
@@ -142,10 +149,7 @@ func newBackfillCmd() *cobra.Command {
 			}
 			w := c.OutOrStdout()
 			if dryRun {
-				fmt.Fprintf(w, "would create %d run(s) of %s, %d at a time:\n", len(st.Intervals), args[0], max(parallel, 1))
-				for _, iv := range st.Intervals {
-					fmt.Fprintf(w, "  [%s, %s)\n", iv.Start.Format(time.RFC3339), iv.End.Format(time.RFC3339))
-				}
+				printDryRun(w, args[0], parallel, st.Intervals)
 				return nil
 			}
 			fmt.Fprintf(w, "backfill %d: %d run(s) of %s, %d at a time\n", st.Backfill.ID, st.Backfill.Total, args[0], st.Backfill.Parallel)
@@ -156,29 +160,36 @@ func newBackfillCmd() *cobra.Command {
 			return followBackfill(c.Context(), w, cl, st.Backfill.ID)
 		})
 	c.Long = `Backfill creates one run per interval of the pipeline's schedule (one per
-day without a cron) from --from to --to inclusive, in order, and runs them
+day without a cron) that starts from --from to --to, in order, and runs them
 --parallel at a time on their own budget, beside live schedules. It then
 shows progress until they end; Ctrl-C stops watching (the backfill goes on:
-gantry backfill cancel ID stops it).`
-	c.Flags().StringVar(&from, "from", "", "first day, `YYYY-MM-DD`")
-	c.Flags().StringVar(&to, "to", "", "last day, `YYYY-MM-DD` (inclusive)")
+gantry backfill cancel ID stops it).
+
+--from and --to are days (YYYY-MM-DD; --to inclusive) or, for a
+pipeline that runs more than daily, instants in the pipeline's time zone
+(2026-11-01T06:00) or RFC 3339: then the intervals start from --from and
+before --to. --dry-run says how many runs it would create, the first and
+the last, and creates nothing.`
+	c.Flags().StringVar(&from, "from", "", "first day `YYYY-MM-DD`, or instant YYYY-MM-DDTHH:MM")
+	c.Flags().StringVar(&to, "to", "", "last day `YYYY-MM-DD` (inclusive), or instant YYYY-MM-DDTHH:MM (exclusive)")
 	c.Flags().IntVar(&parallel, "parallel", 1, "runs at once")
-	c.Flags().BoolVar(&dryRun, "dry-run", false, "list the intervals, create nothing")
+	c.Flags().BoolVar(&dryRun, "dry-run", false, "say how many runs, the first and the last interval; create nothing")
 	c.Flags().BoolVar(&detach, "detach", false, "return at once instead of showing progress")
+	status := serverCmd("status ID", "Show a backfill's progress", exactArgs(1, "a backfill ID"),
+		func(c *cobra.Command, cl *apiclient.Client, args []string) error {
+			id, err := parseRunID(args[0])
+			if err != nil {
+				return err
+			}
+			st, err := cl.GetBackfill(c.Context(), id)
+			if err != nil {
+				return err
+			}
+			return render(c, st, func(w io.Writer) error { printBackfill(w, st); return nil })
+		})
+	addOutput(status)
 	c.AddCommand(
-		serverCmd("status ID", "Show a backfill's progress", exactArgs(1, "a backfill ID"),
-			func(c *cobra.Command, cl *apiclient.Client, args []string) error {
-				id, err := parseRunID(args[0])
-				if err != nil {
-					return err
-				}
-				st, err := cl.GetBackfill(c.Context(), id)
-				if err != nil {
-					return err
-				}
-				printBackfill(c.OutOrStdout(), st)
-				return nil
-			}),
+		status,
 		serverCmd("cancel ID", "Cancel every run of a backfill that has not ended", exactArgs(1, "a backfill ID"),
 			func(c *cobra.Command, cl *apiclient.Client, args []string) error {
 				id, err := parseRunID(args[0])
@@ -194,6 +205,23 @@ gantry backfill cancel ID stops it).`
 			}),
 	)
 	return c
+}
+
+// printDryRun says what a backfill would create: how many runs, the
+// first and the last interval.
+func printDryRun(w io.Writer, pipeline string, parallel int, ivs []api.Interval) {
+	if len(ivs) == 0 {
+		fmt.Fprintf(w, "would create no runs of %s: no interval of its schedule falls in the range\n", pipeline)
+		return
+	}
+	span := func(iv api.Interval) string {
+		return fmt.Sprintf("[%s, %s)", iv.Start.Format(time.RFC3339), iv.End.Format(time.RFC3339))
+	}
+	fmt.Fprintf(w, "would create %d run(s) of %s, %d at a time\n", len(ivs), pipeline, parallel)
+	fmt.Fprintf(w, "  first %s\n", span(ivs[0]))
+	if len(ivs) > 1 {
+		fmt.Fprintf(w, "  last  %s\n", span(ivs[len(ivs)-1]))
+	}
 }
 
 func printBackfill(w io.Writer, st api.BackfillStatusView) {

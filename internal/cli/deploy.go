@@ -194,23 +194,32 @@ func newRevisionsCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if len(revs) == 0 {
-					fmt.Fprintf(c.OutOrStdout(), "no revisions of %s yet: gantry deploy %s --env ENV makes one\n", args[0], args[0])
-					return nil
-				}
-				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "REVISION\tCREATED\tBY\tSTAGING\tCHECK\tMESSAGE")
+				out := api.RevisionList{Revisions: make([]api.RevisionView, 0, len(revs))}
 				for _, r := range revs {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", deploy.Short(r.Hash), r.CreatedAt.Local().Format(time.DateTime),
-						r.CreatedBy, orDash(string(r.StagingState)), r.CheckSummary, r.Message)
+					out.Revisions = append(out.Revisions, api.NewRevisionView(r))
 				}
-				return tw.Flush()
+				return render(c, out, func(w io.Writer) error { return printRevisions(w, args[0], revs) })
 			})
 		},
 	}
 	f.add(c)
 	c.Flags().IntVarP(&n, "limit", "n", 20, "show at most this many")
+	addOutput(c)
 	return c
+}
+
+func printRevisions(w io.Writer, pipeline string, revs []record.Revision) error {
+	if len(revs) == 0 {
+		fmt.Fprintf(w, "no revisions of %s yet: gantry deploy %s --env ENV makes one\n", pipeline, pipeline)
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "REVISION\tCREATED\tBY\tSTAGING\tCHECK\tMESSAGE")
+	for _, r := range revs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", deploy.Short(r.Hash), r.CreatedAt.Local().Format(time.DateTime),
+			r.CreatedBy, orDash(string(r.StagingState)), r.CheckSummary, r.Message)
+	}
+	return tw.Flush()
 }
 
 func newDiffCmd() *cobra.Command {
@@ -220,7 +229,9 @@ func newDiffCmd() *cobra.Command {
 		Use:   "diff PIPELINE --env ENV",
 		Short: "Show what deploying would change in an environment, and its risk class",
 		Long: `Diff compares the revision active in ENV with the project's files as they
-are now, or with revision --to, and classifies the change (L1..L4).`,
+are now, or with revision --to, and classifies the change (L1..L4): one
+line per change with its class, then each changed file's lines as a
+unified diff under its class, widest first.`,
 		Args: exactArgs(1, "a PIPELINE"),
 		RunE: func(c *cobra.Command, args []string) error {
 			if env == "" {
@@ -241,7 +252,10 @@ are now, or with revision --to, and classifies the change (L1..L4).`,
 				if err != nil {
 					return err
 				}
-				return d.WriteText(c.OutOrStdout())
+				if err := d.WriteText(c.OutOrStdout()); err != nil {
+					return err
+				}
+				return d.WriteFiles(c.OutOrStdout())
 			})
 		},
 	}

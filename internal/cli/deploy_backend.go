@@ -55,12 +55,13 @@ func (f *deployFlags) actor() (string, error) {
 func withDeploy(c *cobra.Command, f *deployFlags, fn func(b api.DeployService, actor string) error) error {
 	if url := serverURL(c, ""); url != "" {
 		// The server knows who acts from the token.
-		err := fn(apiclient.DeployService{C: newClient(c, url)}, "")
+		cl := newClient(c, url)
+		err := fn(apiclient.DeployService{C: cl}, "")
 		var ee *exitError
-		if err == nil || errors.As(err, &ee) {
-			return err
+		if err != nil && !errors.As(err, &ee) {
+			err = remoteErr(url, err)
 		}
-		return remoteErr(url, err)
+		return hintPipeline(c, cl, err)
 	}
 	actor, err := f.actor()
 	if err != nil {
@@ -71,7 +72,7 @@ func withDeploy(c *cobra.Command, f *deployFlags, fn func(b api.DeployService, a
 		return err
 	}
 	defer closeFn()
-	return deployErr(fn(b, actor))
+	return hintPipeline(c, nil, deployErr(fn(b, actor)))
 }
 
 // openLocalDeploy opens the project's store for the deploy commands. An

@@ -109,6 +109,11 @@ func TestDeployApproveFlow(t *testing.T) {
 	if !strings.Contains(out, "risk L1") || !strings.Contains(out, `params.target.default: "warehouse" → "warehouse2"`) {
 		t.Errorf("diff:\n%s", out)
 	}
+	// The changed lines, as a unified diff under their class.
+	if !strings.Contains(out, "\nL1 (params or env values only):\n  --- a/pipelines/orders.yaml\n  +++ b/pipelines/orders.yaml\n  @@ ") ||
+		!strings.Contains(out, "\n  -  target: warehouse\n  +  target: warehouse2\n") {
+		t.Errorf("diff does not show the changed lines:\n%s", out)
+	}
 	out, _ = gantry(t, dir, ExitOK, "deploy", "orders", "--env", "prod", "--as", "alice")
 	if !strings.Contains(out, "risk L1 → deployment 3 to prod: pending") || !strings.Contains(out, "0 of 1 approvals") {
 		t.Errorf("L1 deploy:\n%s", out)
@@ -118,6 +123,18 @@ func TestDeployApproveFlow(t *testing.T) {
 	out, _ = gantry(t, dir, ExitOK, "rollback", "orders", "--env", "prod", "--as", "bob", "--reason", "wrong target")
 	if !strings.Contains(out, "is active in prod again (deployment 4") {
 		t.Errorf("rollback: %s", out)
+	}
+	// Why each deployment was made, and why it ended.
+	out, _ = gantry(t, dir, ExitOK, "deployments")
+	for _, re := range []string{
+		`(?m)^4\s+orders\s+prod\s.*\sbob\s+\S+ \S+\s+rollback from [0-9a-f]{12}\s+-$`,
+		`(?m)^3\s+orders\s+prod\s.*\srolled_back\s.*\s-\s+\S+ \S+ rolled back: wrong target$`,
+		`(?m)^2\s+orders\s+prod\s.*\ssuperseded\s.*\s-\s+\S+ \S+ superseded by deployment 3$`,
+		`(?m)^1\s+orders\s+staging\s.*\sactive\s.*\sfirst\s+-$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("deployments does not match %s:\n%s", re, out)
+		}
 	}
 	out, _ = gantry(t, dir, ExitOK, "audit", "--pipeline", "orders")
 	for _, want := range []string{"carol   approve", "dave    approve", "bob     rollback", "wrong target", "gantry  staging"} {

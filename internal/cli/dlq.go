@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"text/tabwriter"
 
 	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/deploy"
+	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/store"
 	"github.com/spf13/cobra"
 )
@@ -37,22 +40,11 @@ func newDLQListCmd() *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("list dead letters: %w", err)
 				}
-				w := c.OutOrStdout()
-				if len(dls) == 0 {
-					fmt.Fprintln(w, "no dead letters")
-					return nil
-				}
-				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tPIPELINE\tRUN\tTASK\tATTEMPTS\tAT\tREPLAYED\tERROR")
+				out := api.DeadLetterList{DeadLetters: make([]api.DeadLetterView, 0, len(dls))}
 				for _, d := range dls {
-					replayed := "-"
-					if !d.ReplayedAt.IsZero() {
-						replayed = d.ReplayedAt.Local().Format("2006-01-02 15:04") + " by " + d.ReplayedBy
-					}
-					fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%d\t%s\t%s\t%s\n", d.ID, d.Pipeline, d.RunID, d.Task, d.Attempts,
-						d.CreatedAt.Local().Format("2006-01-02 15:04:05"), replayed, d.Error)
+					out.DeadLetters = append(out.DeadLetters, api.NewDeadLetterView(d))
 				}
-				return tw.Flush()
+				return render(c, out, func(w io.Writer) error { return printDeadLetters(w, dls) })
 			})
 		},
 	}
@@ -62,7 +54,26 @@ func newDLQListCmd() *cobra.Command {
 	addEnvFlag(c, "only those of runs in this environment")
 	c.Flags().BoolVar(&all, "all", false, "include replayed ones")
 	c.Flags().IntVar(&limit, "limit", 50, "at most this many")
+	addOutput(c)
 	return c
+}
+
+func printDeadLetters(w io.Writer, dls []record.DeadLetter) error {
+	if len(dls) == 0 {
+		fmt.Fprintln(w, "no dead letters")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tPIPELINE\tRUN\tTASK\tATTEMPTS\tAT\tREPLAYED\tERROR")
+	for _, d := range dls {
+		replayed := "-"
+		if !d.ReplayedAt.IsZero() {
+			replayed = d.ReplayedAt.Local().Format("2006-01-02 15:04") + " by " + d.ReplayedBy
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%d\t%s\t%s\t%s\n", d.ID, d.Pipeline, d.RunID, d.Task, d.Attempts,
+			d.CreatedAt.Local().Format("2006-01-02 15:04:05"), replayed, d.Error)
+	}
+	return tw.Flush()
 }
 
 func parseDLQID(s string) (int64, error) {
@@ -89,29 +100,35 @@ func newDLQShowCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				w := c.OutOrStdout()
-				fmt.Fprintf(w, "dead letter %d: pipeline %s, run %d, task %s\n", d.ID, d.Pipeline, d.RunID, d.Task)
-				fmt.Fprintf(w, "attempts: %d\nlast error: %s\n", d.Attempts, d.Error)
-				if !d.ReplayedAt.IsZero() {
-					fmt.Fprintf(w, "replayed %s by %s\n", d.ReplayedAt.Local().Format("2006-01-02 15:04:05"), d.ReplayedBy)
-				}
-				atts, err := r.ListAttempts(c.Context(), d.RunID, d.Task)
-				if err != nil {
-					return err
-				}
-				for _, a := range atts {
-					if a.ID == d.AttemptID {
-						fmt.Fprintf(w, "\n==> last attempt (%d) log <==\n", a.Attempt)
-						return r.Log(c.Context(), a, w)
-					}
-				}
-				return nil
+				return render(c, api.NewDeadLetterView(d), func(w io.Writer) error { return printDeadLetter(c.Context(), w, r, d) })
 			})
 		},
 	}
 	sf.add(c)
 	addServerFlag(c, "read from this gantry server")
+	addOutput(c)
 	return c
+}
+
+// printDeadLetter is gantry dlq show's text: the dead letter and its last
+// attempt's log.
+func printDeadLetter(ctx context.Context, w io.Writer, r reader, d record.DeadLetter) error {
+	fmt.Fprintf(w, "dead letter %d: pipeline %s, run %d, task %s\n", d.ID, d.Pipeline, d.RunID, d.Task)
+	fmt.Fprintf(w, "attempts: %d\nlast error: %s\n", d.Attempts, d.Error)
+	if !d.ReplayedAt.IsZero() {
+		fmt.Fprintf(w, "replayed %s by %s\n", d.ReplayedAt.Local().Format("2006-01-02 15:04:05"), d.ReplayedBy)
+	}
+	atts, err := r.ListAttempts(ctx, d.RunID, d.Task)
+	if err != nil {
+		return err
+	}
+	for _, a := range atts {
+		if a.ID == d.AttemptID {
+			fmt.Fprintf(w, "\n==> last attempt (%d) log <==\n", a.Attempt)
+			return r.Log(ctx, a, w)
+		}
+	}
+	return nil
 }
 
 func newDLQReplayCmd() *cobra.Command {
@@ -129,12 +146,16 @@ budget, and the revision the run was pinned to, whatever is active now.
 A run whose revision was rolled back in its environment since is refused:
 replaying would run again what was taken out; --force replays it on that
 revision anyway. The replay is recorded with who asked for it and when.
-It goes through the server (--server, $GANTRY_SERVER, or ` + defaultServer + `).`,
+It goes through the server (--server, $GANTRY_SERVER, or the project's
+running server).`,
 		RunE: func(c *cobra.Command, args []string) error {
 			if all == (len(args) == 1) || len(args) > 1 {
 				return usageErr("give one dead-letter ID, or --all")
 			}
-			url := serverURL(c, defaultServer)
+			url := serverURL(c, "")
+			if url == "" {
+				return noServer(c)
+			}
 			cl := newClient(c, url)
 			var ids []int64
 			if all {

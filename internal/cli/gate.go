@@ -2,7 +2,13 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+	"time"
 
+	"github.com/gantryhq/gantry/internal/api/apiclient"
 	"github.com/gantryhq/gantry/internal/app"
 	"github.com/gantryhq/gantry/internal/check"
 	"github.com/gantryhq/gantry/internal/store"
@@ -16,20 +22,74 @@ func gate(root *cobra.Command, st store.Store) func(ctx context.Context, dir, en
 	return app.Gate(st, commandExists(root))
 }
 
-// checkStore opens the project's store for the gate's test-fire history
-// when there is one; nil, and nothing created, when there is none.
-func checkStore(ctx context.Context, dir string) store.Store {
-	p, err := app.LoadProjectFile(dir)
-	if err != nil {
-		return nil
+// testFireHistory is where gantry check reads the alert routes'
+// test-fires: a store it was given, a server it was given or found, or
+// nowhere — never a store it happened to find, so that the same files
+// get the same verdict whatever ran in the folder before.
+type testFireHistory struct {
+	source string                               // what the report says of it
+	last   func(route string) (time.Time, bool) // nil: not read
+	close  func()
+
+	mu  sync.Mutex
+	err error // a server's answer that failed during the check
+}
+
+// openTestFires opens the test-fire history for the project in dir:
+// --store, else the server --server, $GANTRY_SERVER or the project's
+// address file names, else none.
+func openTestFires(c *cobra.Command, dir, storeURL string) (*testFireHistory, error) {
+	h := &testFireHistory{close: func() {}}
+	ctx := c.Context()
+	if storeURL != "" {
+		if !app.ExistingStore(storeURL) {
+			return nil, usageErr("--store %s: no such store", storeURL)
+		}
+		st, err := app.OpenStore(ctx, storeURL)
+		if err != nil {
+			return nil, failed(fmt.Errorf("--store: %w", err))
+		}
+		h.source = "test-fire history: read from the store " + app.Redact(storeURL) + " (--store)"
+		h.last, h.close = app.TestFires(ctx, st), func() { st.Close() }
+		return h, nil
 	}
-	url := app.StoreURL("", dir, p)
-	if !app.ExistingStore(url) {
-		return nil
+	t := targetOf(c, dir)
+	if t.url == "" {
+		h.source = "test-fire history: not read, so alert-test-fire was not checked (" + t.why + "; pass --server URL or --store URL to read it)"
+		return h, nil
 	}
-	st, err := app.OpenStore(ctx, url)
-	if err != nil {
-		return nil
+	cl := apiclient.New(t.url, &http.Client{Timeout: 30 * time.Second})
+	cl.Token = tokenFor(c, dir)
+	h.source = fmt.Sprintf("test-fire history: read through the server at %s (%s)", t.url, t.why)
+	h.last = func(route string) (time.Time, bool) {
+		at, ok, err := cl.LastTestFire(ctx, route)
+		if err != nil {
+			h.mu.Lock()
+			if h.err == nil {
+				h.err = remoteErr(t.url, fmt.Errorf("read the test-fires of route %s: %w", route, err))
+			}
+			h.mu.Unlock()
+		}
+		return at, ok
 	}
-	return st
+	return h, nil
+}
+
+// failure is the first error the server answered during the check.
+func (h *testFireHistory) failure() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.err
+}
+
+// tokenFor is --token, else $GANTRY_TOKEN, else the admin token the
+// server keeps in the project folder dir.
+func tokenFor(c *cobra.Command, dir string) string {
+	if v := flagValue(c, "token"); v != "" {
+		return v
+	}
+	if v := os.Getenv("GANTRY_TOKEN"); v != "" {
+		return v
+	}
+	return app.ReadAdminToken(dir)
 }

@@ -18,7 +18,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// defaultServer is where commands that change state find `gantry serve`.
+// defaultServer is where gantry health asks when no server is named or
+// found: the default address of `gantry serve`.
 const defaultServer = "http://127.0.0.1:8080"
 
 // reader is what the reading commands need, from the local store or from a
@@ -34,20 +35,9 @@ type reader interface {
 	Close() error
 }
 
-// serverURL is --server, else $GANTRY_SERVER, else def.
-func serverURL(c *cobra.Command, def string) string {
-	if f := c.Flags().Lookup("server"); f != nil && f.Value.String() != "" {
-		return f.Value.String()
-	}
-	if v := os.Getenv("GANTRY_SERVER"); v != "" {
-		return v
-	}
-	return def
-}
-
 func addServerFlag(c *cobra.Command, what string) {
 	c.Flags().String("server", "", what+" (or $GANTRY_SERVER)")
-	c.Flags().String("token", "", "API token for the server (or $GANTRY_TOKEN; default: the admin token `gantry serve` keeps in ./"+app.AdminTokenFile+")")
+	c.Flags().String("token", "", "API token for the server (or $GANTRY_TOKEN; default: the admin token gantry serve keeps in <project>/"+app.AdminTokenFile+")")
 }
 
 // apiToken is --token, else $GANTRY_TOKEN, else the admin token the
@@ -66,8 +56,8 @@ func apiToken(c *cobra.Command) string {
 	return app.ReadAdminToken(dir)
 }
 
-// openReader reads through a server when one is named, else from the
-// project's store.
+// openReader reads through a server when one is named or runs for the
+// project, else from the project's store.
 func openReader(c *cobra.Command, sf storeFlags) (reader, error) {
 	if url := serverURL(c, ""); url != "" {
 		cl := newClient(c, url)

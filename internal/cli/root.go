@@ -94,12 +94,20 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
+	root.PersistentFlags().Bool("verbose", false, "say where the command goes: which server, or which local store, and why")
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		if err := checkOutput(c); err != nil {
+			return err
+		}
+		return checkServerURL(c)
+	}
 	root.AddCommand(
 		newInitCmd(),
 		newValidateCmd(),
 		newCheckCmd(),
 		newRunCmd(),
 		newRunsCmd(),
+		newPipelinesCmd(),
 		newLogsCmd(),
 		newDLQCmd(),
 		newSchemaCmd(),
@@ -127,8 +135,10 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newSilenceCmd(),
 		newCICmd(),
 		newHealthCmd(),
+		newVersionCmd(),
 		newExitCodesTopic(),
 	)
+	addCompletions(root)
 	return root
 }
 

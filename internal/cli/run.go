@@ -28,6 +28,7 @@ type runFlags struct {
 	follow        bool
 	store         string
 	quiet         bool
+	verbose       bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -53,6 +54,7 @@ error, 4 when a server holds the store, 130 when it was cancelled
 (Ctrl-C); see gantry help exit-codes.`,
 		Args: exactArgs(1, "a pipeline FILE"),
 		RunE: func(c *cobra.Command, args []string) error {
+			f.verbose, _ = c.Flags().GetBool("verbose")
 			return runPipeline(c.Context(), c.OutOrStdout(), c.ErrOrStderr(), args[0], f)
 		},
 	}
@@ -92,6 +94,14 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 		return err
 	}
 	projectDir := spec.ProjectDir(file)
+	// A server running the project holds its store: the run goes there.
+	t := foundServer(ctx, projectDir, f.store)
+	if t.url != "" {
+		return refused(fmt.Errorf("another gantry server is using this project's store (%s): run it through that server (gantry trigger %s), or stop the server first; nothing was run", t.why, p.Name))
+	}
+	if f.verbose {
+		fmt.Fprintf(stderr, "gantry: on the local store %s: %s\n", localStore(projectDir, f.store), t.why)
+	}
 	// Held shared for the run's life: no server starts on the store
 	// meanwhile and takes this run's attempts for a dead server's.
 	local, err := app.OpenLocal(ctx, app.LocalOptions{ProjectDir: projectDir, Store: f.store, Hold: app.HoldShared})

@@ -87,7 +87,11 @@ func newRunsCmd() *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("list runs: %w", err)
 				}
-				return printRuns(c.OutOrStdout(), runs)
+				out := api.RunList{Runs: make([]api.RunView, 0, len(runs))}
+				for _, r := range runs {
+					out.Runs = append(out.Runs, api.NewRunView(r, nil))
+				}
+				return render(c, out, func(w io.Writer) error { return printRuns(w, runs) })
 			})
 		},
 	}
@@ -97,6 +101,7 @@ func newRunsCmd() *cobra.Command {
 	addEnvFlag(c, "only runs in this environment")
 	c.Flags().StringSliceVar(&states, "state", nil, "only runs in this state (repeatable)")
 	c.Flags().IntVar(&limit, "limit", 20, "at most this many runs")
+	addOutput(c)
 	c.AddCommand(newRunsShowCmd())
 	return c
 }
@@ -113,26 +118,32 @@ func newRunsShowCmd() *cobra.Command {
 				return err
 			}
 			return withReader(c, sf, func(r reader) error {
-				run, _, err := r.GetRun(c.Context(), id)
+				run, tasks, err := r.GetRun(c.Context(), id)
 				if err != nil {
 					return err
 				}
-				w := c.OutOrStdout()
-				fmt.Fprintf(w, "run %d  %s  %s  trigger %s\n", run.ID, run.Pipeline, run.State, run.Trigger)
-				fmt.Fprintf(w, "interval [%s, %s)\n", run.IntervalStart.Format(time.RFC3339), run.IntervalEnd.Format(time.RFC3339))
-				if run.Error != "" {
-					fmt.Fprintf(w, "error: %s\n", run.Error)
-				}
-				if err := printSummary(c.Context(), w, r, run); err != nil {
-					return err
-				}
-				return printOutputErrors(c.Context(), w, r, run.ID)
+				return render(c, api.NewRunView(run, tasks), func(w io.Writer) error { return printRun(c.Context(), w, r, run) })
 			})
 		},
 	}
 	sf.add(c)
 	addServerFlag(c, "read from this gantry server")
+	addOutput(c)
 	return c
+}
+
+// printRun is gantry runs show's table.
+func printRun(ctx context.Context, w io.Writer, r reader, run record.Run) error {
+	fmt.Fprintf(w, "run %d  %s  %s  trigger %s\n", run.ID, run.Pipeline, run.State, run.Trigger)
+	fmt.Fprintf(w, "interval [%s, %s)\n", run.IntervalStart.Format(time.RFC3339), run.IntervalEnd.Format(time.RFC3339))
+	fmt.Fprintf(w, "env %s  revision %s\n", orDash(run.Env), orDash(deploy.Short(run.Revision)))
+	if run.Error != "" {
+		fmt.Fprintf(w, "error: %s\n", run.Error)
+	}
+	if err := printSummary(ctx, w, r, run); err != nil {
+		return err
+	}
+	return printOutputErrors(ctx, w, r, run.ID)
 }
 
 // printOutputErrors lists what was wrong with what tasks wrote to

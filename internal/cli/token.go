@@ -2,11 +2,13 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"text/tabwriter"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/deploy"
+	"github.com/gantryhq/gantry/internal/record"
 	"github.com/spf13/cobra"
 )
 
@@ -62,22 +64,31 @@ func newTokenListCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tUSER\tROLE\tCREATED\tBY\tREVOKED")
+				out := api.TokenList{Tokens: make([]api.TokenView, 0, len(ts))}
 				for _, t := range ts {
-					revoked := "-"
-					if !t.RevokedAt.IsZero() {
-						revoked = t.RevokedAt.Local().Format(time.DateTime) + " by " + t.RevokedBy
-					}
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.User, t.Role,
-						t.CreatedAt.Local().Format(time.DateTime), t.CreatedBy, revoked)
+					out.Tokens = append(out.Tokens, api.NewTokenView(t))
 				}
-				return tw.Flush()
+				return render(c, out, func(w io.Writer) error { return printTokens(w, ts) })
 			})
 		},
 	}
 	f.add(c)
+	addOutput(c)
 	return c
+}
+
+func printTokens(w io.Writer, ts []record.Token) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tUSER\tROLE\tCREATED\tBY\tREVOKED")
+	for _, t := range ts {
+		revoked := "-"
+		if !t.RevokedAt.IsZero() {
+			revoked = t.RevokedAt.Local().Format(time.DateTime) + " by " + t.RevokedBy
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.User, t.Role,
+			t.CreatedAt.Local().Format(time.DateTime), t.CreatedBy, revoked)
+	}
+	return tw.Flush()
 }
 
 func newTokenRevokeCmd() *cobra.Command {

@@ -25,6 +25,8 @@ type Diff struct {
 	// Routes are the alert routes a routing change (RiskRouting) adds or
 	// changes: a deployment to production test-fires them first.
 	Routes []string
+	// Files are the changed files' unified diffs, widest class first.
+	Files []FileDiff
 }
 
 // Change is one difference and its risk class.
@@ -65,8 +67,12 @@ func Compare(from, to *Bundle) (*Diff, error) {
 		d.add(spec.RiskL2, fmt.Sprintf("pipeline file moved: %s → %s", from.File, to.File))
 	}
 	comparePipelines(d, oldP, newP)
+	if a, b := from.Files[from.File], to.Files[to.File]; from.File != to.File || !bytes.Equal(a, b) {
+		d.addFileDiff(to.File, cmp.Or(d.Risk, spec.RiskL1), a, b, true, true)
+	}
 	compareFiles(d, from, to, newP)
 	d.sort()
+	d.sortFiles()
 	return d, nil
 }
 
@@ -129,6 +135,9 @@ func compareFiles(d *Diff, from, to *Bundle, p *spec.Pipeline) {
 		b, inNew := to.Files[f]
 		if f == spec.ProjectFile && !bytes.Equal(a, b) {
 			compareRouting(d, a, b)
+		}
+		if !bytes.Equal(a, b) || inOld != inNew {
+			d.addFileDiff(f, class, a, b, inOld, inNew)
 		}
 		switch {
 		case !inOld:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/gantryhq/gantry/internal/alert/manager"
 	"github.com/gantryhq/gantry/internal/api"
@@ -136,6 +137,11 @@ func (a *AlertAPI) TestFire(ctx context.Context, route, actor string) (record.Te
 	}
 	a.audit(ctx, record.AuditEvent{Actor: actor, Action: record.AuditTestFire, Reason: "route " + route, Detail: detail})
 	return tf, ds, nil
+}
+
+// LastTestFire implements api.AlertService.
+func (a *AlertAPI) LastTestFire(ctx context.Context, route string) (time.Time, bool, error) {
+	return a.M.LastTestFire(ctx, route)
 }
 
 // AddSilence implements api.AlertService.

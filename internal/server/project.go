@@ -217,13 +217,28 @@ func (s *Server) loadCursors(ctx context.Context) error {
 	return nil
 }
 
-// Pipelines lists the loaded pipelines.
-func (s *Server) Pipelines(context.Context) ([]api.Pipeline, error) {
+// Pipelines lists the loaded pipelines, with their state, last run and
+// freshness (api.PipelineRuns).
+func (s *Server) Pipelines(ctx context.Context) ([]api.Pipeline, error) {
+	now := time.Now()
+	out, freshness := s.pipelineList(now)
+	for i := range out {
+		if err := api.PipelineRuns(ctx, s.cfg.Store, &s.cfg.Env, freshness[i], now, &out[i]); err != nil {
+			return nil, fmt.Errorf("read runs of %s: %w", out[i].Name, err)
+		}
+	}
+	return out, nil
+}
+
+// pipelineList is the loaded pipelines sorted by name, and each one's
+// sla.freshness.
+func (s *Server) pipelineList(now time.Time) ([]api.Pipeline, []time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now()
 	out := make([]api.Pipeline, 0, len(s.pipes))
+	fresh := map[string]time.Duration{}
 	for _, p := range s.pipes {
+		fresh[p.spec.Name] = p.spec.SLA.Freshness
 		ap := api.Pipeline{
 			Name: p.spec.Name, File: p.spec.File, Owner: p.spec.Owner,
 			Description: p.spec.Description, After: p.upstreams, Paused: s.paused[p.spec.Name],
@@ -246,7 +261,11 @@ func (s *Server) Pipelines(context.Context) ([]api.Pipeline, error) {
 		out = append(out, ap)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	freshness := make([]time.Duration, len(out))
+	for i, p := range out {
+		freshness[i] = fresh[p.Name]
+	}
+	return out, freshness
 }
 
 // Runbook returns the text of a loaded pipeline's runbook file (as the

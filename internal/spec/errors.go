@@ -156,3 +156,8 @@ func distance(a, b string) int {
 	}
 	return d[len(ra)][len(rb)]
 }
+
+// DidYouMean returns a hint such as `did you mean "orders"?` naming the
+// candidate closest to got, or "" when none is a plausible typo: the CLI's
+// hint for an unknown pipeline name, as validate's for unknown keys.
+func DidYouMean(got string, candidates []string) string { return didYouMean(got, candidates) }

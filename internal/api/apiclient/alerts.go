@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/record"
@@ -43,6 +44,14 @@ func (c *Client) TestFire(ctx context.Context, route string) (api.TestFireView, 
 	var out api.TestFireView
 	err := c.call(ctx, http.MethodPost, "/api/v1/alerts/test", nil, api.TestFireRequest{Route: route}, &out)
 	return out, err
+}
+
+// LastTestFire returns when route last had a test-fire every channel
+// took; ok is false when it never had one.
+func (c *Client) LastTestFire(ctx context.Context, route string) (at time.Time, ok bool, err error) {
+	var out api.LastTestFireView
+	err = c.call(ctx, http.MethodGet, "/api/v1/alerts/test", url.Values{"route": {route}}, nil, &out)
+	return out.At, out.Found, err
 }
 
 // ListSilences returns silences, newest first; active limits them to those

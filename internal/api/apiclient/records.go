@@ -73,6 +73,9 @@ func diffRecord(v api.DiffView) *deploy.Diff {
 	for _, c := range v.Changes {
 		d.Changes = append(d.Changes, deploy.Change{Class: c.Class, Text: c.Text})
 	}
+	for _, f := range v.Files {
+		d.Files = append(d.Files, deploy.FileDiff{Path: f.Path, Class: f.Class, Unified: f.Unified})
+	}
 	return d
 }
 
