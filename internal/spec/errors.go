@@ -156,3 +156,7 @@ func distance(a, b string) int {
 	}
 	return d[len(ra)][len(rb)]
 }
+
+// Closest returns the candidate a mistyped got most likely meant, or ""
+// when none is close enough, as spec's own "did you mean" hints judge it.
+func Closest(got string, candidates []string) string { return closest(got, candidates) }
