@@ -28,9 +28,9 @@ func TestGantryCalls(t *testing.T) {
 		var got []string
 		for _, c := range gantryCalls(tc.code) {
 			got = append(got, strings.Join(c.Args, " "))
-		if len(c.Args) > 0 && !strings.HasPrefix(tc.code[c.Offset:], "gantry") {
-			t.Errorf("gantryCalls(%q): offset %d is not at gantry", tc.code, c.Offset)
-		}
+			if len(c.Args) > 0 && !strings.HasPrefix(tc.code[c.Offset:], "gantry") {
+				t.Errorf("gantryCalls(%q): offset %d is not at gantry", tc.code, c.Offset)
+			}
 		}
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("gantryCalls(%q) = %q, want %q", tc.code, got, tc.want)
