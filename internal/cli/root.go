@@ -126,6 +126,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newSilenceCmd(),
 		newCICmd(),
 		newHealthCmd(),
+		newRunbookCmd(),
 		newExitCodesTopic(),
 	)
 	return root
