@@ -109,46 +109,53 @@ func slaWords(p *spec.Pipeline) string {
 	return strings.Join(parts, "; ")
 }
 
-// upstream names the pipelines p waits for or reads from.
+// upstream names the pipelines p waits for or reads from, and why.
 func (g gen) upstream() string {
 	var out []string
-	if g.p.Schedule != nil {
-		for _, a := range g.p.Schedule.After {
-			out = append(out, fmt.Sprintf("`%s` (runs after it)", a))
-		}
-	}
 	for _, q := range g.in.Pipelines {
 		if q.Name == g.p.Name {
 			continue
 		}
+		var why []string
+		if g.p.Schedule != nil && slices.Contains(g.p.Schedule.After, q.Name) {
+			why = append(why, "runs after it")
+		}
 		if shared := common(q.Produces, g.p.Consumes); len(shared) > 0 {
-			out = append(out, fmt.Sprintf("`%s` (writes %s)", q.Name, list(shared, "`")))
+			why = append(why, "writes "+list(shared, "`"))
+		}
+		if len(why) > 0 {
+			out = append(out, fmt.Sprintf("`%s` (%s)", q.Name, strings.Join(why, "; ")))
 		}
 	}
-	if len(out) == 0 {
-		return "no pipeline of this project"
-	}
-	return strings.Join(out, ", ")
+	return orNoPipeline(out)
 }
 
-// downstream names the pipelines that wait for or read from p.
+// downstream names the pipelines that wait for or read from p, and why.
 func (g gen) downstream() string {
 	var out []string
 	for _, q := range g.in.Pipelines {
 		if q.Name == g.p.Name {
 			continue
 		}
-		switch shared := common(g.p.Produces, q.Consumes); {
-		case q.Schedule != nil && slices.Contains(q.Schedule.After, g.p.Name):
-			out = append(out, fmt.Sprintf("`%s` (runs after it)", q.Name))
-		case len(shared) > 0:
-			out = append(out, fmt.Sprintf("`%s` (reads %s)", q.Name, list(shared, "`")))
+		var why []string
+		if q.Schedule != nil && slices.Contains(q.Schedule.After, g.p.Name) {
+			why = append(why, "runs after it")
+		}
+		if shared := common(g.p.Produces, q.Consumes); len(shared) > 0 {
+			why = append(why, "reads "+list(shared, "`"))
+		}
+		if len(why) > 0 {
+			out = append(out, fmt.Sprintf("`%s` (%s)", q.Name, strings.Join(why, "; ")))
 		}
 	}
-	if len(out) == 0 {
+	return orNoPipeline(out)
+}
+
+func orNoPipeline(names []string) string {
+	if len(names) == 0 {
 		return "no pipeline of this project"
 	}
-	return strings.Join(out, ", ")
+	return strings.Join(names, ", ")
 }
 
 func common(a, b []string) []string {
@@ -281,16 +288,16 @@ func (g gen) lost() part {
 
 func (g gen) sourceUnavailable() part {
 	roots := g.roots()
-	first, retries := "TASK", "see its retry policy"
+	retries := "see its retry policy"
 	if len(roots) > 0 {
-		first, retries = roots[0], retryWords(g.p.Task(roots[0]).Retries)
+		retries = retryWords(g.p.Task(roots[0]).Retries)
 	}
 	diag := []string{fmt.Sprintf("The tasks with no upstream task read the sources: %s. Their log says what could not be reached:", list(roots, "`"))}
 	for _, r := range roots {
 		diag = append(diag, "$ gantry logs RUN_ID "+r)
 	}
 	return part{key: "source-unavailable", text: section("Source unavailable",
-		fmt.Sprintf("`%s` fails reading its input and is retried (%s); `RunFailed` fires once the retries run out.", first, retries),
+		fmt.Sprintf("a task that reads a source (%s) fails and is retried (%s); `RunFailed` fires once the retries run out.", strings.ReplaceAll(list(roots, "`"), " and ", ", "), retries),
 		diag,
 		append([]string{
 			"Wait for, or ask for, the source; silence the alerts meanwhile. Then replay, and backfill the intervals missed:",

@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -67,7 +68,7 @@ func Update(existing string, in Input) string {
 	for _, p := range old.parts {
 		gone := !slices.ContainsFunc(fresh, func(f part) bool { return f.key == p.key })
 		if gone && strings.TrimSpace(p.tail) != "" {
-			orphans = append(orphans, strings.Trim(p.tail, "\n"))
+			orphans = append(orphans, fmt.Sprintf("From the former `%s` section:\n\n%s", p.key, strings.Trim(p.tail, "\n")))
 		}
 	}
 	out := strings.TrimLeft(old.lead, "\n") + render(fresh)
