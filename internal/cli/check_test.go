@@ -208,6 +208,9 @@ func TestCommandLines(t *testing.T) {
 		{args: strings.Fields("runs --help"), want: check.CommandLine{Command: "runs"}},
 		{args: strings.Fields("silence add --match pipeline=x --duration 2h --reason r"), want: check.CommandLine{Command: "silence add"}},
 		{args: strings.Fields("validate"), want: check.CommandLine{Command: "validate"}},
+		// Argument checks that look at flags see the line's.
+		{args: strings.Fields("deploy --all --env prod"), want: check.CommandLine{Command: "deploy", Envs: []string{"prod"}}},
+		{args: strings.Fields("deploy p --env prod"), want: check.CommandLine{Command: "deploy", Pipelines: []string{"p"}, Envs: []string{"prod"}}},
 		{args: strings.Fields("launch orders_daily --env staging"), wantErr: `"launch" is not a gantry command`},
 		{args: strings.Fields("rollbak p"), wantErr: `"rollbak" is not a gantry command (did you mean "rollback"?)`},
 		{args: strings.Fields("silence mute --match pipeline=x"), wantErr: `"mute" is not a command of gantry silence (it has: add, expire, list)`},

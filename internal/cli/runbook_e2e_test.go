@@ -23,7 +23,7 @@ func TestRunbookGenerateObservedPeaks(t *testing.T) {
 
 	r = gantry(t, dir, "runbook", "generate", "orders_daily", "--update")
 	wantCode(t, r, 0)
-	wantContains(t, "stderr", r.stderr, "updated "+filepath.Join(dir, "runbooks", "orders_daily.md"))
+	wantContains(t, "stderr", r.stderr, "updated "+filepath.Join("runbooks", "orders_daily.md"))
 	data, err := os.ReadFile(filepath.Join(dir, "runbooks", "orders_daily.md"))
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/gantryhq/gantry/internal/check"
@@ -37,7 +38,7 @@ func commandLines(root *cobra.Command) func(args []string) (check.CommandLine, e
 			return line, fmt.Errorf("%q is not a command of gantry %s%s", args[i], path, suggestCommand(cmd, args[i]))
 		}
 		pos, flagRoles := useRoles(cmd)
-		var positional []string
+		var positional, flagArgs []string
 		for ; i < len(args); i++ {
 			a := args[i]
 			if a == "--" {
@@ -53,12 +54,16 @@ func commandLines(root *cobra.Command) func(args []string) (check.CommandLine, e
 			if !ok {
 				return line, fmt.Errorf("gantry %s has no flag %s (see gantry %s --help)", path, strings.SplitN(a, "=", 2)[0], path)
 			}
+			if long != "help" {
+				flagArgs = append(flagArgs, a)
+			}
 			if takesValue && !hasValue {
 				if i+1 >= len(args) {
 					return line, fmt.Errorf("flag %s of gantry %s needs a value", a, path)
 				}
 				i++
 				value = args[i]
+				flagArgs = append(flagArgs, value)
 			}
 			if takesValue {
 				addRole(&line, flagRoles[long], value)
@@ -70,10 +75,8 @@ func commandLines(root *cobra.Command) func(args []string) (check.CommandLine, e
 			}
 			return line, nil
 		}
-		if cmd.Args != nil {
-			if err := cmd.Args(cmd, positional); err != nil {
-				return line, fmt.Errorf("wrong arguments: %v", err)
-			}
+		if err := checkArgs(path, flagArgs, positional); err != nil {
+			return line, fmt.Errorf("wrong arguments: %v", err)
 		}
 		for k, v := range positional {
 			if k < len(pos) {
@@ -82,6 +85,26 @@ func commandLines(root *cobra.Command) func(args []string) (check.CommandLine, e
 		}
 		return line, nil
 	}
+}
+
+// checkArgs runs the positional-argument check of the command at path
+// with the line's flags set, as running it would: some checks look at
+// flags (deploy PIPELINE|--all). It does so on a command tree of its own,
+// so that the tree in use (a server's) is never changed.
+func checkArgs(path string, flagArgs, positional []string) error {
+	cmd := newRoot(io.Discard, io.Discard)
+	for _, w := range strings.Fields(path) {
+		if cmd = subcommand(cmd, w); cmd == nil {
+			return nil
+		}
+	}
+	if cmd.Args == nil {
+		return nil
+	}
+	if err := cmd.ParseFlags(flagArgs); err != nil {
+		return err
+	}
+	return cmd.Args(cmd, positional)
 }
 
 // Roles of the words a command line names.
