@@ -292,7 +292,10 @@ func (g gen) sourceUnavailable() part {
 	if len(roots) > 0 {
 		retries = retryWords(g.p.Task(roots[0]).Retries)
 	}
-	diag := []string{fmt.Sprintf("The tasks with no upstream task read the sources: %s. Their log says what could not be reached:", list(roots, "`"))}
+	diag := []string{fmt.Sprintf("The tasks with no upstream task read the sources: %s. Their logs say what could not be reached:", list(roots, "`"))}
+	if len(roots) == 1 {
+		diag[0] = fmt.Sprintf("`%s` reads the source (it has no upstream task); its log says what could not be reached:", roots[0])
+	}
 	for _, r := range roots {
 		diag = append(diag, "$ gantry logs RUN_ID "+r)
 	}
