@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/gantryhq/gantry/internal/runbook"
 	"github.com/gantryhq/gantry/internal/spec"
@@ -84,6 +85,9 @@ func writeRunbook(c *cobra.Command, p *spec.Pipeline, in runbook.Input, output s
 	if file == "" {
 		if p.Runbook == "" {
 			return usageErr("--update: pipeline %s sets no runbook:; name the file with --output", p.Name)
+		}
+		if strings.HasPrefix(p.Runbook, "http://") || strings.HasPrefix(p.Runbook, "https://") {
+			return usageErr("--update: pipeline %s's runbook: is a URL (%s); name the file with --output", p.Name, p.Runbook)
 		}
 		file = p.Runbook
 		if !filepath.IsAbs(file) {

@@ -181,6 +181,14 @@ func TestRunbookGenerateCommand(t *testing.T) {
 			t.Errorf("%s: exit %d, stderr %q; want exit %d and %q", tc.name, code, stderr, tc.code, tc.msg)
 		}
 	}
+	// --update needs a file: the pipeline's runbook: or --output.
+	rewriteFile(t, filepath.Join(dir, "pipelines", "ship.yaml"), func(s string) string {
+		return strings.Replace(s, "runbook: runbooks/ship.md", "runbook: https://wiki.example.com/ship", 1)
+	})
+	code, _, stderr = runInProcess(t, "runbook", "generate", "ship", "--project", dir, "--update")
+	if code != ExitUsage || !strings.Contains(stderr, "runbook: is a URL (https://wiki.example.com/ship); name the file with --output") {
+		t.Errorf("--update with a URL runbook: exit %d, stderr %q", code, stderr)
+	}
 	// A broken project is reported as the validator reports it.
 	rewriteFile(t, filepath.Join(dir, "pipelines", "ship.yaml"), func(s string) string { return s + "bogus: 1\n" })
 	code, _, stderr = runInProcess(t, "runbook", "generate", "ship", "--project", dir)
