@@ -31,6 +31,10 @@ type Options struct {
 	// passes one that walks its command tree; nil skips the
 	// runbook-commands rule.
 	Commands func(args []string) (CommandLine, error)
+	// Partial says the folder holds only some of the project's pipelines
+	// (a deployment's bundle: the pipeline and its upstreams), so a runbook
+	// may name a pipeline the gate cannot see.
+	Partial bool
 	// Secrets scans files for hardcoded secrets; nil means the built-in
 	// scanner.
 	Secrets SecretScanner

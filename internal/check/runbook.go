@@ -44,7 +44,12 @@ func (r *run) checkRunbook(p *spec.Pipeline) {
 	if r.opts.Commands == nil {
 		return
 	}
-	names := r.namesFor(p, file)
+	type read struct {
+		at    Finding
+		shown string
+		line  CommandLine
+	}
+	var lines []read
 	for _, c := range doc.code {
 		for _, call := range gantryCalls(c.Text) {
 			at := Finding{Rule: RuleRunbookCommands, File: rel, Line: c.Line, Col: c.Col + call.Offset}
@@ -55,10 +60,17 @@ func (r *run) checkRunbook(p *spec.Pipeline) {
 				r.add(at)
 				continue
 			}
-			for _, msg := range names.check(line) {
-				at.Message = fmt.Sprintf("runbook names `%s`: %s", shown, msg)
-				r.add(at)
-			}
+			lines = append(lines, read{at, shown, line})
+		}
+	}
+	names := r.namesFor(p, file)
+	for _, l := range lines {
+		names.mention(l.line)
+	}
+	for _, l := range lines {
+		for _, msg := range names.check(l.line) {
+			l.at.Message = fmt.Sprintf("runbook names `%s`: %s", l.shown, msg)
+			r.add(l.at)
 		}
 	}
 }

@@ -46,7 +46,7 @@ func ReadRunbook(p *spec.Pipeline, text string) RunbookCoverage {
 	}
 	for _, c := range doc.code {
 		for _, call := range gantryCalls(c.Text) {
-			if len(call.Args) > 1 && call.Args[0] == "backfill" && (call.Args[1] == p.Name || placeholder(call.Args[1])) {
+			if len(call.Args) > 1 && call.Args[0] == "backfill" && (call.Args[1] == p.Name || Placeholder(call.Args[1])) {
 				cov.Backfill = append(cov.Backfill, RunbookCommand{Line: c.Line, Args: call.Args})
 			}
 		}

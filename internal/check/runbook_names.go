@@ -22,13 +22,37 @@ type names struct {
 	pipelines map[string]*spec.Pipeline
 	own       []*spec.Pipeline // the pipelines whose runbook it is
 	envs      []string
+	// partial: the folder holds only some of the project's pipelines
+	// (Options.Partial), so one the gate cannot see may still exist.
+	partial bool
+	// mentioned are the pipelines the runbook names anywhere; unseen is
+	// set when one of them is not among those the gate can see.
+	mentioned []*spec.Pipeline
+	unseen    bool
+}
+
+// mention records the pipelines a command line of the runbook names: a
+// task named without its pipeline may be one of theirs.
+func (n *names) mention(line CommandLine) {
+	for _, name := range line.Pipelines {
+		if Placeholder(name) {
+			continue
+		}
+		if p, ok := n.pipelines[name]; ok {
+			if !slices.Contains(n.mentioned, p) {
+				n.mentioned = append(n.mentioned, p)
+			}
+		} else if n.partial {
+			n.unseen = true // it may exist outside the folder
+		}
+	}
 }
 
 // namesFor collects what the runbook file of p may name: the project's
 // pipelines and environments; tasks of the pipeline a command names, or
 // else of every pipeline that shares this runbook.
 func (r *run) namesFor(p *spec.Pipeline, file string) names {
-	n := names{pipelines: map[string]*spec.Pipeline{}}
+	n := names{pipelines: map[string]*spec.Pipeline{}, partial: r.opts.Partial}
 	for _, q := range r.pipelines {
 		n.pipelines[q.Name] = q
 		if q.Runbook != "" && runbookFile(q) == file {
@@ -49,23 +73,32 @@ func (r *run) namesFor(p *spec.Pipeline, file string) names {
 	return n
 }
 
-// check returns what line names that does not exist.
+// check returns what line names that does not exist. A task named
+// without its pipeline is looked for in the pipelines the runbook is for
+// and those it names; when it names one the gate cannot see, such a task
+// is not checked. A pipeline the gate cannot see is a finding unless the
+// folder holds only some of the project's pipelines.
 func (n names) check(line CommandLine) []string {
 	var out []string
-	in := n.own
+	in := append(slices.Clone(n.own), n.mentioned...)
+	unseen := n.unseen
 	for _, name := range line.Pipelines {
-		if placeholder(name) {
+		if Placeholder(name) {
 			continue
 		}
 		p, ok := n.pipelines[name]
-		if !ok {
+		switch {
+		case ok:
+			in, unseen = []*spec.Pipeline{p}, false
+		case n.partial:
+			in, unseen = nil, true
+		default:
 			out = append(out, fmt.Sprintf("pipeline %q does not exist%s", name, suggest(name, slices.Sorted(mapKeys(n.pipelines)))))
-			continue
+			in, unseen = nil, true
 		}
-		in = []*spec.Pipeline{p}
 	}
 	for _, task := range line.Tasks {
-		if placeholder(task) || slices.ContainsFunc(in, func(p *spec.Pipeline) bool { return p.Task(task) != nil }) {
+		if unseen || Placeholder(task) || slices.ContainsFunc(in, func(p *spec.Pipeline) bool { return p.Task(task) != nil }) {
 			continue
 		}
 		var ids, of []string
@@ -75,10 +108,10 @@ func (n names) check(line CommandLine) []string {
 				ids = append(ids, t.ID)
 			}
 		}
-		out = append(out, fmt.Sprintf("task %q does not exist in %s%s", task, strings.Join(of, " or "), suggest(task, ids)))
+		out = append(out, fmt.Sprintf("task %q does not exist in %s%s", task, strings.Join(slices.Compact(of), " or "), suggest(task, ids)))
 	}
 	for _, env := range line.Envs {
-		if env == "" || placeholder(env) || slices.Contains(n.envs, env) {
+		if env == "" || Placeholder(env) || slices.Contains(n.envs, env) {
 			continue
 		}
 		out = append(out, fmt.Sprintf("environment %q does not exist%s", env, suggest(env, n.envs)))
@@ -86,9 +119,9 @@ func (n names) check(line CommandLine) []string {
 	return out
 }
 
-// placeholder reports whether a word stands for a value the reader fills
+// Placeholder reports whether a word stands for a value the reader fills
 // in (RUN_ID, <run>, $RUN, {id}) rather than naming one.
-func placeholder(w string) bool {
+func Placeholder(w string) bool {
 	if strings.ContainsAny(w, "$<>{}[]…") || strings.Contains(w, "...") {
 		return true
 	}

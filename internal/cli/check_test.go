@@ -193,6 +193,7 @@ func TestCommandLines(t *testing.T) {
 		{args: strings.Fields("runs --state running"), want: check.CommandLine{Command: "runs"}},
 		{args: strings.Fields("runs show RUN_ID"), want: check.CommandLine{Command: "runs show"}},
 		{args: strings.Fields("logs RUN_ID extract"), want: check.CommandLine{Command: "logs", Tasks: []string{"extract"}}},
+		{args: strings.Fields("logs RUN_ID TASK --attempt N"), want: check.CommandLine{Command: "logs", Tasks: []string{"TASK"}}},
 		{args: strings.Fields("dlq replay --all --pipeline p --env prod"),
 			want: check.CommandLine{Command: "dlq replay", Pipelines: []string{"p"}, Envs: []string{"prod"}}},
 		{args: strings.Fields("promote p --from staging --to prod"),
@@ -217,6 +218,7 @@ func TestCommandLines(t *testing.T) {
 		{args: strings.Fields("runs --no-such-flag"), wantErr: "gantry runs has no flag --no-such-flag"},
 		{args: strings.Fields("rollback p --env prod --reasn x"), wantErr: "gantry rollback has no flag --reasn"},
 		{args: strings.Fields("runs --pipeline"), wantErr: "flag --pipeline of gantry runs needs a value"},
+		{args: strings.Fields("runs --limit five"), wantErr: `invalid argument "five" for "--limit" flag`},
 		{args: strings.Fields("runs show"), wantErr: "wrong arguments"},     // a RUN is required
 		{args: strings.Fields("runs show 1 2"), wantErr: "wrong arguments"}, // one RUN only
 		{args: []string{"rollback", "p", "--env", "prod", "--reason", "bad", "data"}, wantErr: "wrong arguments"},

@@ -54,16 +54,19 @@ func commandLines(root *cobra.Command) func(args []string) (check.CommandLine, e
 			if !ok {
 				return line, fmt.Errorf("gantry %s has no flag %s (see gantry %s --help)", path, strings.SplitN(a, "=", 2)[0], path)
 			}
-			if long != "help" {
-				flagArgs = append(flagArgs, a)
-			}
 			if takesValue && !hasValue {
 				if i+1 >= len(args) {
 					return line, fmt.Errorf("flag %s of gantry %s needs a value", a, path)
 				}
 				i++
 				value = args[i]
-				flagArgs = append(flagArgs, value)
+			}
+			// A placeholder (--attempt N) is no value to parse.
+			if long != "help" && !(takesValue && check.Placeholder(value)) {
+				flagArgs = append(flagArgs, "--"+long)
+				if takesValue {
+					flagArgs = append(flagArgs, value)
+				}
 			}
 			if takesValue {
 				addRole(&line, flagRoles[long], value)
@@ -87,9 +90,10 @@ func commandLines(root *cobra.Command) func(args []string) (check.CommandLine, e
 	}
 }
 
-// checkArgs runs the positional-argument check of the command at path
-// with the line's flags set, as running it would: some checks look at
-// flags (deploy PIPELINE|--all). It does so on a command tree of its own,
+// checkArgs parses the line's flag values (--limit five is wrong) and
+// runs the positional-argument check of the command at path with them
+// set, as running it would: some checks look at flags (deploy
+// PIPELINE|--all). It does so on a command tree of its own,
 // so that the tree in use (a server's) is never changed.
 func checkArgs(path string, flagArgs, positional []string) error {
 	cmd := newRoot(io.Discard, io.Discard)
@@ -98,11 +102,11 @@ func checkArgs(path string, flagArgs, positional []string) error {
 			return nil
 		}
 	}
-	if cmd.Args == nil {
-		return nil
-	}
 	if err := cmd.ParseFlags(flagArgs); err != nil {
 		return err
+	}
+	if cmd.Args == nil {
+		return nil
 	}
 	return cmd.Args(cmd, positional)
 }
