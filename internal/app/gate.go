@@ -7,12 +7,13 @@ import (
 	"github.com/gantryhq/gantry/internal/store"
 )
 
-// Gate is the readiness gate a deploy runs: every rule, the runbook
-// commands checked with isCommand (this binary's command tree), and the
+// Gate is the readiness gate a deploy runs over a revision's bundle (the
+// pipeline and its upstreams, hence Partial): every rule, the runbook
+// commands read with commands (this binary's command tree), and the
 // alert routes' test-fires read from st.
-func Gate(st store.Store, isCommand func(args []string) bool) func(ctx context.Context, dir, env string) (*check.Report, error) {
+func Gate(st store.Store, commands func(args []string) (check.CommandLine, error)) func(ctx context.Context, dir, env string) (*check.Report, error) {
 	return func(ctx context.Context, dir, env string) (*check.Report, error) {
-		c, err := check.New(check.Options{Env: env, IsCommand: isCommand, TestFires: TestFires(ctx, st)})
+		c, err := check.New(check.Options{Env: env, Commands: commands, Partial: true, TestFires: TestFires(ctx, st)})
 		if err != nil {
 			return nil, err
 		}

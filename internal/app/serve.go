@@ -16,6 +16,7 @@ import (
 
 	"github.com/gantryhq/gantry/internal/alert/manager"
 	"github.com/gantryhq/gantry/internal/api"
+	"github.com/gantryhq/gantry/internal/check"
 	"github.com/gantryhq/gantry/internal/deploy"
 	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/executor"
@@ -43,9 +44,9 @@ type Config struct {
 	Grace   time.Duration
 	Logger  *slog.Logger
 	Version string // for gantry_build_info
-	// IsCommand says whether args name a gantry command, for the gate's
-	// runbook rule.
-	IsCommand func(args []string) bool
+	// Commands reads a gantry command line named in a runbook, for the
+	// gate's runbook rule (see check.Options.Commands).
+	Commands func(args []string) (check.CommandLine, error)
 	// LeaseTTL is how long the leader lease lasts unless renewed; 0 is
 	// $GANTRY_LEASE_TTL, else server.DefaultLeaseTTL.
 	LeaseTTL time.Duration
@@ -149,7 +150,7 @@ func build(ctx context.Context, cfg Config, dir string, project *spec.Project, e
 		// attempts the leader ran.
 		p.srv.SetLogShipper(p.st)
 	}
-	p.lifecycle = deploy.New(deploy.Options{Store: p.st, Starter: p.srv.StagingStarter(), Check: Gate(p.st, cfg.IsCommand),
+	p.lifecycle = deploy.New(deploy.Options{Store: p.st, Starter: p.srv.StagingStarter(), Check: Gate(p.st, cfg.Commands),
 		TestFire: func(ctx context.Context, proj *spec.Project, route, actor string) (record.TestFire, error) {
 			tf, _, err := p.alerts.TestFireWith(ctx, proj, route, actor) // set by start, before anything is served
 			return tf, err

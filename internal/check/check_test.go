@@ -6,11 +6,11 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,18 +51,75 @@ func fakeScanner(_ context.Context, root string, rel []string) ([]check.SecretFi
 	return found, errs
 }
 
-// fakeCommands are the gantry commands the fake IsCommand knows.
-var fakeCommands = []string{"validate", "check", "runs", "logs", "dlq", "backfill"}
+// fakeCommands are the gantry commands the fake Commands knows: the
+// role of each positional argument ("" for none) and its flags, each
+// with its role ("-" for one that takes no value).
+var fakeCommands = map[string]struct {
+	args  []string
+	flags map[string]string
+}{
+	"validate": {}, "check": {flags: map[string]string{"env": "env"}},
+	"runs":       {flags: map[string]string{"pipeline": "pipeline", "limit": "", "state": ""}},
+	"runs show":  {args: []string{""}},
+	"logs":       {args: []string{"", "task"}, flags: map[string]string{"attempt": ""}},
+	"dlq list":   {flags: map[string]string{"pipeline": "pipeline"}},
+	"dlq replay": {args: []string{""}, flags: map[string]string{"all": "-", "pipeline": "pipeline"}},
+	"backfill":   {args: []string{"pipeline"}, flags: map[string]string{"from": "", "to": "", "dry-run": "-"}},
+	"rollback":   {args: []string{"pipeline"}, flags: map[string]string{"env": "env", "reason": ""}},
+}
 
-func fakeIsCommand(args []string) bool {
-	return len(args) > 0 && slices.Contains(fakeCommands, args[0])
+// fakeCommandLines reads args against fakeCommands, as the CLI reads them
+// against its command tree.
+func fakeCommandLines(args []string) (check.CommandLine, error) {
+	path := ""
+	for i := len(args); i > 0; i-- {
+		if _, ok := fakeCommands[strings.Join(args[:i], " ")]; ok {
+			path, args = strings.Join(args[:i], " "), args[i:]
+			break
+		}
+	}
+	if path == "" {
+		return check.CommandLine{}, errors.New("not a gantry command")
+	}
+	cmd := fakeCommands[path]
+	line := check.CommandLine{Command: path}
+	add := func(role, v string) {
+		switch role {
+		case "pipeline":
+			line.Pipelines = append(line.Pipelines, v)
+		case "task":
+			line.Tasks = append(line.Tasks, v)
+		case "env":
+			line.Envs = append(line.Envs, v)
+		}
+	}
+	n := 0
+	for i := 0; i < len(args); i++ {
+		if name, ok := strings.CutPrefix(args[i], "--"); ok {
+			role, known := cmd.flags[name]
+			if !known {
+				return line, fmt.Errorf("no flag --%s", name)
+			}
+			if role != "-" && i+1 < len(args) {
+				i++
+				add(role, args[i])
+			}
+			continue
+		}
+		if n >= len(cmd.args) {
+			return line, fmt.Errorf("too many arguments")
+		}
+		add(cmd.args[n], args[i])
+		n++
+	}
+	return line, nil
 }
 
 func newChecker(t *testing.T, env string) *check.Checker {
 	t.Helper()
 	c, err := check.New(check.Options{
 		Env:       env,
-		IsCommand: fakeIsCommand,
+		Commands:  fakeCommandLines,
 		Secrets:   check.SecretScannerFunc(fakeScanner),
 		Now:       func() time.Time { return today },
 		TestFires: fakeTestFires,

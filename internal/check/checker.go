@@ -25,10 +25,16 @@ type Options struct {
 	// it is a production environment and not at all otherwise. "" checks
 	// every production environment the project or a pipeline declares.
 	Env string
-	// IsCommand reports whether args (the words after "gantry") name a
-	// real gantry command with real flags. The CLI passes one that walks
-	// its command tree; nil skips the runbook-commands rule.
-	IsCommand func(args []string) bool
+	// Commands reads args (the words after "gantry", as a shell passes
+	// them) as the gantry command does: what the command line names, or an
+	// error saying which command, flag or argument is wrong. The CLI
+	// passes one that walks its command tree; nil skips the
+	// runbook-commands rule.
+	Commands func(args []string) (CommandLine, error)
+	// Partial says the folder holds only some of the project's pipelines
+	// (a deployment's bundle: the pipeline and its upstreams), so a runbook
+	// may name a pipeline the gate cannot see.
+	Partial bool
 	// Secrets scans files for hardcoded secrets; nil means the built-in
 	// scanner.
 	Secrets SecretScanner
@@ -92,9 +98,7 @@ type run struct {
 	blobs      map[string]bool // git blob ids of the files scanned, for --history
 	scanned    int             // files scanned
 	routes     *routing.Tree   // built on first use
-	// carried are the failure modes each pipeline's route sends to a
-	// channel; modeSuppressed the coverage findings alerts.suppress took.
-	carried        map[string][]routing.Mode
+	// modeSuppressed are the coverage findings alerts.suppress took.
 	modeSuppressed []Suppressed
 }
 
@@ -113,7 +117,7 @@ func (c *Checker) Check(ctx context.Context, dir string) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
-	r := &run{opts: c.opts, dir: abs, projectOK: true, inline: map[string][]inlineSuppression{}, carried: map[string][]routing.Mode{},
+	r := &run{opts: c.opts, dir: abs, projectOK: true, inline: map[string][]inlineSuppression{},
 		typed: map[string]bool{}}
 	r.locate(ctx)
 	r.load()

@@ -14,6 +14,19 @@
 // subpackage). A file that does not parse, cannot be read or is binary is
 // a finding, never a failure of the gate itself.
 //
+// # Runbooks
+//
+// The runbook rules read a runbook's code spans and blocks with a real
+// shell parser (mvdan.cc/sh), so quoting, operators, $( ) and comments
+// are read as a shell reads them, and hand each gantry command line to
+// Options.Commands, the CLI's reading of its own command tree, which says
+// what is wrong with it and which words are pipelines, tasks and
+// environments; those must exist in the project. Every failure mode the
+// pipeline raises (routing.Modes) and does not suppress needs a section
+// with its alerts' anchor, and a line gantry runbook generate left to
+// fill is a finding until it is written. ReadRunbook gives the readiness
+// report the modes a runbook covers and its backfill commands.
+//
 // Production rules apply to the environments gantry.yaml marks
 // `production: true` and to any environment named prod or production.
 // Options.Env limits them to one environment; without it every production

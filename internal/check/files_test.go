@@ -45,7 +45,7 @@ func TestCheckFileLimits(t *testing.T) {
 		}
 		return nil, errs
 	}
-	c, err := check.New(check.Options{IsCommand: fakeIsCommand, Secrets: check.SecretScannerFunc(scanner), Now: func() time.Time { return today }, TestFires: fakeTestFires})
+	c, err := check.New(check.Options{Commands: fakeCommandLines, Secrets: check.SecretScannerFunc(scanner), Now: func() time.Time { return today }, TestFires: fakeTestFires})
 	if err != nil {
 		t.Fatal(err)
 	}

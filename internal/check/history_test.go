@@ -78,7 +78,7 @@ func TestCheckHistoryNeedsGit(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	copyTree(t, filepath.Join("testdata", "base", "project"), dir)
-	c, err := check.New(check.Options{History: true, IsCommand: fakeIsCommand})
+	c, err := check.New(check.Options{History: true, Commands: fakeCommandLines})
 	if err != nil {
 		t.Fatal(err)
 	}

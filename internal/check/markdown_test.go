@@ -20,10 +20,17 @@ func TestGantryCalls(t *testing.T) {
 		{"cat gantry.yaml", nil},
 		{"echo gantry check", nil}, // not in command position
 		{"gantry", nil},
+		{`gantry rollback p --env prod --reason "bad data"`, []string{"rollback p --env prod --reason bad data"}},
+		{`gantry silence add --match 'pipeline=orders' --reason "it's \"late\"" --duration 2h`, []string{`silence add --match pipeline=orders --reason it's "late" --duration 2h`}},
+		{"x=$(gantry runs --limit 1) && echo `gantry check`", []string{"runs --limit 1", "check"}},
+		{`gantry logs "$RUN" extract`, []string{"logs $RUN extract"}},
 	} {
 		var got []string
 		for _, c := range gantryCalls(tc.code) {
 			got = append(got, strings.Join(c.Args, " "))
+			if len(c.Args) > 0 && !strings.HasPrefix(tc.code[c.Offset:], "gantry") {
+				t.Errorf("gantryCalls(%q): offset %d is not at gantry", tc.code, c.Offset)
+			}
 		}
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("gantryCalls(%q) = %q, want %q", tc.code, got, tc.want)

@@ -158,7 +158,7 @@ func TestCheckWalksFolder(t *testing.T) {
 
 func checkReal(t *testing.T, dir string, opts check.Options) *check.Report {
 	t.Helper()
-	opts.IsCommand, opts.TestFires = fakeIsCommand, fakeTestFires
+	opts.Commands, opts.TestFires = fakeCommandLines, fakeTestFires
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return today }
 	}

@@ -31,6 +31,7 @@ const (
 	RuleRunbookExists    = "runbook-exists"
 	RuleRunbookCoverage  = "runbook-coverage"
 	RuleRunbookCommands  = "runbook-commands"
+	RuleRunbookUnfilled  = "runbook-unfilled"
 	RuleHardcodedSecret  = "hardcoded-secret"
 	RuleMissingScript    = "missing-script"
 	RuleUnreadableFile   = "unreadable-file"
@@ -294,8 +295,21 @@ anchor is the mode's (#task-failed, #timeout, #out-of-memory,
 exist (renamed, never written, mistyped) fails them when it matters.
 
 Every 'gantry ...' in a code span or block of the runbook must be a real
-command with real flags; see 'gantry --help'.`,
+command with real flags and the right number of arguments, read with the
+shell's quoting (--reason "bad data" is one argument); see 'gantry --help'.
+The pipelines, tasks and environments it names must exist: a runbook that
+names a task since renamed sends the reader to a log that is not there.
+Words in capitals (RUN_ID, TASK) and $VARIABLES are placeholders.`,
 		Fix: "use a real command; see gantry --help",
+	},
+	{
+		ID: RuleRunbookUnfilled, Severity: SeverityError,
+		Title: "Nothing in the runbook is left to fill",
+		Explain: `gantry runbook generate writes what Gantry knows of a pipeline and marks
+what only a person can know (who uses the data, whom to ask when a source
+is down) with ` + FillMarker + `. Each is reported until the line,
+marker and all, is replaced by what the reader needs.`,
+		Fix: "replace the marked line with what the on-call reader needs to know",
 	},
 	{
 		ID: RuleHardcodedSecret, Severity: SeverityError,

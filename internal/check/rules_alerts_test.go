@@ -25,7 +25,7 @@ func fakeTestFires(route string) (time.Time, bool) {
 // Without a test-fire history the rule is skipped, whatever the routes.
 func TestAlertTestFireSkippedWithoutHistory(t *testing.T) {
 	t.Parallel()
-	c, err := check.New(check.Options{Secrets: check.SecretScannerFunc(fakeScanner), IsCommand: fakeIsCommand,
+	c, err := check.New(check.Options{Secrets: check.SecretScannerFunc(fakeScanner), Commands: fakeCommandLines,
 		Now: func() time.Time { return today }})
 	if err != nil {
 		t.Fatal(err)

@@ -65,8 +65,7 @@ func (r *run) suppression(p *spec.Pipeline, mode string) (spec.AlertSuppress, st
 
 // checkCoverage walks every failure mode p can raise through the routing
 // tree, as the alert manager routes it, and reports those that reach no
-// channel and are not suppressed with a reason. It records the modes that
-// do reach one: the runbook must have a section for each.
+// channel and are not suppressed with a reason.
 func (r *run) checkCoverage(p *spec.Pipeline, name string, at func(msg string) Finding) {
 	var missing, where []string
 	for _, m := range routing.Modes {
@@ -75,7 +74,6 @@ func (r *run) checkCoverage(p *spec.Pipeline, name string, at func(msg string) F
 		}
 		envs := r.dropped(p, m)
 		if len(envs) == 0 {
-			r.carried[p.Name] = append(r.carried[p.Name], m)
 			continue
 		}
 		what := fmt.Sprintf("%s (%s)", m.Name, strings.Join(m.Alerts, ", "))
@@ -106,20 +104,33 @@ func usedBy(p *spec.Pipeline, envs []string) string {
 	return p.Name + " in " + strings.Join(envs, ", ")
 }
 
-// checkAnchors reports the failure modes p's route carries that its
-// runbook has no section for: their alerts' runbook links would land at
-// the top of the page.
+// checkAnchors reports the failure modes p can raise that its runbook
+// has no section for: their alerts' runbook links would land at the top
+// of the page, or nowhere the reader is told what to do. A mode
+// alerts.suppress drops on purpose, with a reason, needs none.
 func (r *run) checkAnchors(p *spec.Pipeline, doc *markdown, rel string) {
 	var lacking []string
-	for _, m := range r.carried[p.Name] {
-		if !routing.HasAnchor(doc.headings, m.Anchor) {
-			lacking = append(lacking, fmt.Sprintf("%s (#%s)", m.Name, m.Anchor))
+	for _, m := range missingModes(p, doc) {
+		if _, _, _, ok := r.suppression(p, m.Name); ok {
+			continue
 		}
+		lacking = append(lacking, fmt.Sprintf("%s (#%s)", m.Name, m.Anchor))
 	}
 	if len(lacking) == 0 {
 		return
 	}
 	r.add(Finding{Rule: RuleRunbookCoverage, File: rel, Line: 1, Col: 1,
-		Message: fmt.Sprintf("runbook has no section for the %s alerts of %s, which its alert route sends", strings.Join(lacking, ", "), p.Name),
-		Fix:     "add a section whose heading names each mode, e.g. \"## Out of memory\", \"## Lost attempt\", \"## Dead letters\""})
+		Message: fmt.Sprintf("runbook has no section for the %s alerts of %s, which it can raise", strings.Join(lacking, ", "), p.Name),
+		Fix:     "add a section whose heading names each mode, e.g. \"## Out of memory\", \"## Lost attempt\", \"## Dead letters\" (gantry runbook generate --update writes them)"})
+}
+
+// missingModes are the failure modes p raises that doc has no section for.
+func missingModes(p *spec.Pipeline, doc *markdown) []routing.Mode {
+	var out []routing.Mode
+	for _, m := range routing.Modes {
+		if m.Raises(p) && !routing.HasAnchor(doc.headings, m.Anchor) {
+			out = append(out, m)
+		}
+	}
+	return out
 }

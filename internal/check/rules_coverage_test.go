@@ -190,9 +190,9 @@ func TestAlertCoverageSuppressWithoutReason(t *testing.T) {
 	}
 }
 
-// Every mode the route sends needs a runbook section its alerts' links
-// land on; a suppressed, unsent mode does not.
-func TestRunbookAnchorsForCarriedModes(t *testing.T) {
+// Every mode the pipeline raises needs a runbook section its alerts'
+// links land on; a suppressed, unsent mode does not.
+func TestRunbookAnchorsForRaisedModes(t *testing.T) {
 	t.Parallel()
 	runbook, err := os.ReadFile(filepath.Join("testdata", "base", "project", "runbooks", "orders.md"))
 	if err != nil {

@@ -14,15 +14,17 @@ import (
 // minFailureModes is how many failure modes a runbook must cover.
 const minFailureModes = 3
 
+// FillMarker starts what a generated runbook leaves for a person to
+// write (gantry runbook generate); the gate reports each one until it is
+// replaced.
+const FillMarker = "<!-- gantry:fill -->"
+
 func (r *run) checkRunbook(p *spec.Pipeline) {
 	if p.Runbook == "" {
 		r.add(r.at(p, RuleRunbookExists, spec.Pos{}, fmt.Sprintf("pipeline %q has no runbook", p.Name), "pipeline"))
 		return
 	}
-	file := p.Runbook
-	if !filepath.IsAbs(file) {
-		file = filepath.Join(p.ProjectDir(), filepath.FromSlash(file))
-	}
+	file := runbookFile(p)
 	data, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		r.add(r.at(p, RuleRunbookExists, spec.Pos{}, fmt.Sprintf("runbook %s does not exist", p.Runbook), "runbook"))
@@ -38,19 +40,60 @@ func (r *run) checkRunbook(p *spec.Pipeline) {
 		r.add(f)
 	}
 	r.checkAnchors(p, doc, rel)
-	if r.opts.IsCommand == nil {
+	r.checkFills(string(data), rel)
+	if r.opts.Commands == nil {
 		return
 	}
+	type read struct {
+		at    Finding
+		shown string
+		line  CommandLine
+	}
+	var lines []read
 	for _, c := range doc.code {
 		for _, call := range gantryCalls(c.Text) {
-			if r.opts.IsCommand(call.Args) {
+			at := Finding{Rule: RuleRunbookCommands, File: rel, Line: c.Line, Col: c.Col + call.Offset}
+			shown := "gantry " + strings.Join(call.Args, " ")
+			line, err := r.opts.Commands(call.Args)
+			if err != nil {
+				at.Message = fmt.Sprintf("runbook names `%s`: %v", shown, err)
+				r.add(at)
 				continue
 			}
-			r.add(Finding{
-				Rule: RuleRunbookCommands, File: rel, Line: c.Line, Col: c.Col + call.Offset,
-				Message: fmt.Sprintf("runbook names `gantry %s`, which is not a gantry command", strings.Join(call.Args, " ")),
-			})
+			lines = append(lines, read{at, shown, line})
 		}
+	}
+	names := r.namesFor(p, file)
+	for _, l := range lines {
+		names.mention(l.line)
+	}
+	for _, l := range lines {
+		for _, msg := range names.check(l.line) {
+			l.at.Message = fmt.Sprintf("runbook names `%s`: %s", l.shown, msg)
+			r.add(l.at)
+		}
+	}
+}
+
+// runbookFile is the path of p's runbook file.
+func runbookFile(p *spec.Pipeline) string {
+	if filepath.IsAbs(p.Runbook) {
+		return p.Runbook
+	}
+	return filepath.Join(p.ProjectDir(), filepath.FromSlash(p.Runbook))
+}
+
+// checkFills reports each part of a generated runbook still left for a
+// person to write.
+func (r *run) checkFills(text, rel string) {
+	for i, line := range strings.Split(text, "\n") {
+		col := strings.Index(line, FillMarker)
+		if col < 0 {
+			continue
+		}
+		prompt := strings.Trim(strings.TrimSpace(line[col+len(FillMarker):]), "_*")
+		r.add(Finding{Rule: RuleRunbookUnfilled, File: rel, Line: i + 1, Col: col + 1,
+			Message: fmt.Sprintf("runbook leaves this for a person to write: %s", prompt)})
 	}
 }
 
@@ -81,56 +124,4 @@ func coverage(doc *markdown) (Finding, bool) {
 		msg += "; " + strings.Join(gaps, "; ")
 	}
 	return Finding{Rule: RuleRunbookCoverage, Line: 1, Col: 1, Message: msg}, false
-}
-
-// call is one `gantry ...` invocation inside a piece of code.
-type call struct {
-	Offset int // of "gantry" in the code text
-	Args   []string
-}
-
-// gantryCalls finds the commands in a line of shell that start with
-// gantry: at the start of the text or after ; & | ( ) or a backquote.
-// A comment (# after a blank) ends the line.
-func gantryCalls(text string) []call {
-	if i := strings.Index(text, " #"); i >= 0 {
-		text = text[:i]
-	}
-	var out []call
-	start := 0
-	for i := 0; i <= len(text); i++ {
-		if i < len(text) && !strings.ContainsRune(";&|()`", rune(text[i])) {
-			continue
-		}
-		words, offs := fields(text[start:i])
-		for len(words) > 1 && (words[0] == "$" || words[0] == "sudo" || words[0] == "exec") {
-			words, offs = words[1:], offs[1:]
-		}
-		if len(words) > 1 && words[0] == "gantry" {
-			out = append(out, call{Offset: start + offs[0], Args: words[1:]})
-		}
-		start = i + 1
-	}
-	return out
-}
-
-// fields splits s at blanks and returns the words and their offsets.
-func fields(s string) ([]string, []int) {
-	var words []string
-	var offs []int
-	for i := 0; i < len(s); {
-		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
-			i++
-		}
-		j := i
-		for j < len(s) && s[j] != ' ' && s[j] != '\t' {
-			j++
-		}
-		if j > i {
-			words = append(words, s[i:j])
-			offs = append(offs, i)
-		}
-		i = j
-	}
-	return words, offs
 }

@@ -114,11 +114,11 @@ func runCheck(c *cobra.Command, dir string, fl checkFlags) error {
 	var scanned, total atomic.Int64
 	stop := showProgress(c.ErrOrStderr(), &scanned, &total)
 	opts := check.Options{
-		Env:       env,
-		IsCommand: commandExists(c.Root()),
-		Progress:  func(n, of int) { scanned.Store(int64(n)); total.Store(int64(of)) },
-		History:   fl.history,
-		Baseline:  fl.baseline,
+		Env:      env,
+		Commands: commandLines(c.Root()),
+		Progress: func(n, of int) { scanned.Store(int64(n)); total.Store(int64(of)) },
+		History:  fl.history,
+		Baseline: fl.baseline,
 	}
 	hist, err := openTestFires(c, dir, fl.store)
 	if err != nil {
@@ -238,89 +238,4 @@ func isTerminal(w io.Writer) bool {
 	}
 	info, err := f.Stat()
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
-}
-
-// commandExists returns a check for the runbook rules: whether args (the
-// words after "gantry") are a real command of root's tree with real flags
-// and an acceptable number of arguments. Placeholders such as RUN_ID
-// count as arguments.
-func commandExists(root *cobra.Command) func(args []string) bool {
-	return func(args []string) bool {
-		cmd, i := root, 0
-		for ; i < len(args) && !strings.HasPrefix(args[i], "-"); i++ {
-			sub := subcommand(cmd, args[i])
-			if sub == nil {
-				break
-			}
-			cmd = sub
-		}
-		if cmd == root {
-			return false
-		}
-		var positional []string
-		for ; i < len(args); i++ {
-			a := args[i]
-			switch {
-			case a == "--":
-				positional = append(positional, args[i+1:]...)
-				i = len(args)
-			case strings.HasPrefix(a, "-") && len(a) > 1:
-				takesValue, ok := lookupFlag(cmd, a)
-				if !ok {
-					return false
-				}
-				if takesValue && !strings.Contains(a, "=") {
-					i++ // its value
-				}
-			default:
-				positional = append(positional, a)
-			}
-		}
-		if !cmd.Runnable() {
-			return len(positional) == 0
-		}
-		return cmd.Args == nil || cmd.Args(cmd, positional) == nil
-	}
-}
-
-func subcommand(cmd *cobra.Command, name string) *cobra.Command {
-	for _, s := range cmd.Commands() {
-		if s.Name() == name || s.HasAlias(name) {
-			return s
-		}
-	}
-	return nil
-}
-
-// lookupFlag finds a flag written as -x, --name or --name=value, and
-// reports whether it takes a value.
-func lookupFlag(cmd *cobra.Command, arg string) (takesValue, ok bool) {
-	name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
-	if name == "help" || name == "h" {
-		return false, true
-	}
-	long := strings.HasPrefix(arg, "--")
-	flags := cmd.Flags()
-	inherited := cmd.InheritedFlags()
-	if long {
-		f := flags.Lookup(name)
-		if f == nil {
-			f = inherited.Lookup(name)
-		}
-		if f == nil {
-			return false, false
-		}
-		return f.NoOptDefVal == "", true
-	}
-	if len(name) != 1 {
-		return false, false // -abc: combined short flags are not used in runbooks
-	}
-	f := flags.ShorthandLookup(name)
-	if f == nil {
-		f = inherited.ShorthandLookup(name)
-	}
-	if f == nil {
-		return false, false
-	}
-	return f.NoOptDefVal == "", true
 }

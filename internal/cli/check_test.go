@@ -7,11 +7,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/gantryhq/gantry/internal/check"
 	"github.com/spf13/cobra"
 )
 
@@ -177,36 +179,60 @@ func TestCheckExamples(t *testing.T) {
 	}
 }
 
-func TestCheckCommandExists(t *testing.T) {
+func TestCommandLines(t *testing.T) {
 	t.Parallel()
 	var out, errb bytes.Buffer
-	exists := commandExists(checkRoot(&out, &errb))
+	read := commandLines(checkRoot(&out, &errb))
 	for _, tc := range []struct {
-		cmd  string
-		want bool
+		args    []string
+		wantErr string // "" = a real command line
+		want    check.CommandLine
 	}{
-		{"runs --pipeline orders_daily --limit 5", true},
-		{"runs --state running", true},
-		{"runs show RUN_ID", true},
-		{"logs RUN_ID extract", true},
-		{"dlq list --pipeline orders_daily", true},
-		{"dlq replay DLQ_ID", true},
-		{"validate", true},
-		{"check --env prod", true},
-		{"check --format=sarif -o out.sarif", true},
-		{"runs --help", true},
-		{"silence add --match pipeline=x --duration 2h --reason r", true},
-		{"alerts test --route data-oncall", true},
-		{"launch orders_daily --env staging", false},
-		{"silence mute --match pipeline=x", false},
-		{"runs --no-such-flag", false},
-		{"runs show", false},     // a RUN is required
-		{"runs show 1 2", false}, // one RUN only
-		{"dlq frobnicate", false},
-		{"--version", false},
+		{args: strings.Fields("runs --pipeline orders_daily --limit 5"),
+			want: check.CommandLine{Command: "runs", Pipelines: []string{"orders_daily"}}},
+		{args: strings.Fields("runs --state running"), want: check.CommandLine{Command: "runs"}},
+		{args: strings.Fields("runs show RUN_ID"), want: check.CommandLine{Command: "runs show"}},
+		{args: strings.Fields("logs RUN_ID extract"), want: check.CommandLine{Command: "logs", Tasks: []string{"extract"}}},
+		{args: strings.Fields("logs RUN_ID TASK --attempt N"), want: check.CommandLine{Command: "logs", Tasks: []string{"TASK"}}},
+		{args: strings.Fields("dlq replay --all --pipeline p --env prod"),
+			want: check.CommandLine{Command: "dlq replay", Pipelines: []string{"p"}, Envs: []string{"prod"}}},
+		{args: strings.Fields("promote p --from staging --to prod"),
+			want: check.CommandLine{Command: "promote", Pipelines: []string{"p"}, Envs: []string{"staging", "prod"}}},
+		{args: strings.Fields("rollback p --env prod --to abc123 --reason x"),
+			want: check.CommandLine{Command: "rollback", Pipelines: []string{"p"}, Envs: []string{"prod"}}},
+		// As the shell passes it: the quoted reason is one argument.
+		{args: []string{"rollback", "p", "--env", "prod", "--reason", "bad data"},
+			want: check.CommandLine{Command: "rollback", Pipelines: []string{"p"}, Envs: []string{"prod"}}},
+		{args: strings.Fields("backfill p --from 2024-03-01 --to 2024-03-04 --dry-run"),
+			want: check.CommandLine{Command: "backfill", Pipelines: []string{"p"}}},
+		{args: strings.Fields("check --format=sarif -o out.sarif"), want: check.CommandLine{Command: "check"}},
+		{args: strings.Fields("runs --help"), want: check.CommandLine{Command: "runs"}},
+		{args: strings.Fields("silence add --match pipeline=x --duration 2h --reason r"), want: check.CommandLine{Command: "silence add"}},
+		{args: strings.Fields("validate"), want: check.CommandLine{Command: "validate"}},
+		// Argument checks that look at flags see the line's.
+		{args: strings.Fields("deploy --all --env prod"), want: check.CommandLine{Command: "deploy", Envs: []string{"prod"}}},
+		{args: strings.Fields("deploy p --env prod"), want: check.CommandLine{Command: "deploy", Pipelines: []string{"p"}, Envs: []string{"prod"}}},
+		{args: strings.Fields("launch orders_daily --env staging"), wantErr: `"launch" is not a gantry command`},
+		{args: strings.Fields("rollbak p"), wantErr: `"rollbak" is not a gantry command (did you mean "rollback"?)`},
+		{args: strings.Fields("silence mute --match pipeline=x"), wantErr: `"mute" is not a command of gantry silence (it has: add, expire, list)`},
+		{args: strings.Fields("runs --no-such-flag"), wantErr: "gantry runs has no flag --no-such-flag"},
+		{args: strings.Fields("rollback p --env prod --reasn x"), wantErr: "gantry rollback has no flag --reasn"},
+		{args: strings.Fields("runs --pipeline"), wantErr: "flag --pipeline of gantry runs needs a value"},
+		{args: strings.Fields("runs --limit five"), wantErr: `invalid argument "five" for "--limit" flag`},
+		{args: strings.Fields("runs show"), wantErr: "wrong arguments"},     // a RUN is required
+		{args: strings.Fields("runs show 1 2"), wantErr: "wrong arguments"}, // one RUN only
+		{args: []string{"rollback", "p", "--env", "prod", "--reason", "bad", "data"}, wantErr: "wrong arguments"},
+		{args: strings.Fields("dlq frobnicate"), wantErr: `"frobnicate" is not a command of gantry dlq`},
+		{args: strings.Fields("--version"), wantErr: "no command after gantry"},
 	} {
-		if got := exists(strings.Fields(tc.cmd)); got != tc.want {
-			t.Errorf("gantry %s: real command %v, want %v", tc.cmd, got, tc.want)
+		got, err := read(tc.args)
+		switch {
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("gantry %q: error %v, want %q", tc.args, err, tc.wantErr)
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("gantry %q: %v", tc.args, err)
+		case tc.wantErr == "" && !reflect.DeepEqual(got, tc.want):
+			t.Errorf("gantry %q = %+v, want %+v", tc.args, got, tc.want)
 		}
 	}
 }

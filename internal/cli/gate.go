@@ -19,7 +19,7 @@ import (
 // commands checked against this binary's command tree, and the alert
 // routes' test-fires read from st.
 func gate(root *cobra.Command, st store.Store) func(ctx context.Context, dir, env string) (*check.Report, error) {
-	return app.Gate(st, commandExists(root))
+	return app.Gate(st, commandLines(root))
 }
 
 // testFireHistory is where gantry check reads the alert routes'

@@ -135,6 +135,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newSilenceCmd(),
 		newCICmd(),
 		newHealthCmd(),
+		newRunbookCmd(),
 		newVersionCmd(),
 		newExitCodesTopic(),
 	)

@@ -76,7 +76,7 @@ func serve(c *cobra.Command, f serveFlags) error {
 	}
 	err = app.Serve(c.Context(), app.Config{
 		ProjectDir: f.project, Store: f.store, Addr: f.addr, Env: f.env, PublicURL: f.publicURL,
-		Grace: f.grace, LeaseTTL: f.leaseTTL, Logger: log, Version: version, IsCommand: commandExists(c.Root()),
+		Grace: f.grace, LeaseTTL: f.leaseTTL, Logger: log, Version: version, Commands: commandLines(c.Root()),
 	})
 	if errors.Is(err, app.ErrUsage) {
 		return usageErr("%v", err)

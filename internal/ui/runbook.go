@@ -43,6 +43,9 @@ var (
 	headingRe = regexp.MustCompile(`^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$`)
 	fenceRe   = regexp.MustCompile("^ {0,3}(```+|~~~+)")
 	itemRe    = regexp.MustCompile(`^ {0,3}([-*+]|\d+[.)])[ \t]+(.*)$`)
+	// commentRe is an HTML comment on one line: the markers of a
+	// generated runbook's parts, which a reader does not need to see.
+	commentRe = regexp.MustCompile(`<!--.*?-->[ \t]*`)
 )
 
 // parseRunbook reads the Markdown a runbook is written in, as far as a
@@ -65,7 +68,7 @@ func parseRunbook(text string) []block {
 	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
 	seen := map[string]int{}
 	for i := 0; i < len(lines); i++ {
-		line := lines[i]
+		line := commentRe.ReplaceAllString(lines[i], "")
 		if m := fenceRe.FindStringSubmatch(line); m != nil {
 			flush()
 			var code []string

@@ -1,8 +1,14 @@
 package ui
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/gantryhq/gantry/internal/alert/routing"
 )
 
 func TestParseRunbook(t *testing.T) {
@@ -25,5 +31,31 @@ func TestParseRunbook(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("parseRunbook:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// A generated runbook's part markers are not shown, and each failure
+// mode's section has the anchor its alerts link to as its own id.
+func TestParseGeneratedRunbook(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "data", "runbooks", "orders_daily.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, b := range parseRunbook(string(data)) {
+		if strings.Contains(b.Text, "<!--") || slices.ContainsFunc(b.Items, func(s string) bool { return strings.Contains(s, "<!--") }) {
+			t.Errorf("block shows a marker: %+v", b)
+		}
+		if b.Kind == "h2" {
+			ids[b.ID] = true
+		}
+	}
+	for _, m := range routing.Modes {
+		for _, a := range m.Alerts {
+			if anchor := routing.Anchor(a); !ids[anchor] {
+				t.Errorf("%s alerts link to #%s, which no section of the generated runbook has", a, anchor)
+			}
+		}
 	}
 }
