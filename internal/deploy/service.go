@@ -288,6 +288,13 @@ func (s *Service) propose(ctx context.Context, actor string, p *plan, message st
 	if err := s.st.CreateDeployment(ctx, &d, ev); err != nil {
 		return nil, err
 	}
+	if wantsReadiness(d, p.pol) && !slices.Contains(d.Gates, spec.GateReadiness) {
+		// The readiness gate attaches its report as it judges; without
+		// it, a protected environment's approvers still get one.
+		if _, err := s.attachReadiness(ctx, d); err != nil {
+			return nil, err
+		}
+	}
 	res.Deployment = d
 	if res, err = s.finish(ctx, res, actor); err != nil || !p.pol.staging {
 		return res, err

@@ -22,6 +22,7 @@ type Store interface {
 	ListAlertDeliveries(ctx context.Context, f store.AlertDeliveryFilter) ([]record.AlertDelivery, error)
 	ListSilences(ctx context.Context, f store.SilenceFilter) ([]record.Silence, error)
 	ActiveDeployment(ctx context.Context, pipeline, env string) (record.Deployment, error)
+	ListDeployments(ctx context.Context, f store.DeploymentFilter) ([]record.Deployment, error)
 	ListRevisions(ctx context.Context, pipeline string, limit int) ([]record.Revision, error)
 }
 
@@ -134,12 +135,22 @@ func (a *assessment) staging(ctx context.Context) error {
 	}
 	s := &a.r.Staging
 	s.Expected = len(a.in.Pipeline.Tasks)
+	staged := rev
 	if rev.StagingRunID == 0 {
-		a.r.fail(CritStaging, fmt.Sprintf("revision %s has no staging run: deploy it to a staging environment", short(rev.Hash)))
-		a.r.summarize(CritStaging, "no staging run")
-		return nil
+		// A change whose class needs no staging run of its own (params
+		// only) stands on the newest revision that had one.
+		var err error
+		if staged, err = a.stagedBefore(ctx, rev); err != nil {
+			return err
+		}
+		if staged.Hash == "" {
+			a.r.fail(CritStaging, fmt.Sprintf("revision %s has no staging run, nor has any revision of %s before it: deploy it to a staging environment", short(rev.Hash), rev.Pipeline))
+			a.r.summarize(CritStaging, "no staging run")
+			return nil
+		}
+		a.r.note(CritStaging, fmt.Sprintf("revision %s has no staging run of its own; the newest staged revision before it is %s", short(rev.Hash), short(staged.Hash)))
 	}
-	run, err := a.st.GetRun(ctx, rev.StagingRunID)
+	run, err := a.st.GetRun(ctx, staged.StagingRunID)
 	if err != nil {
 		return err
 	}
@@ -155,12 +166,32 @@ func (a *assessment) staging(ctx context.Context) error {
 	}
 	switch {
 	case run.State != record.RunSucceeded:
-		a.r.fail(CritStaging, fmt.Sprintf("staging run %d of %s is %s", run.ID, short(rev.Hash), run.State))
+		a.r.fail(CritStaging, fmt.Sprintf("staging run %d of %s is %s", run.ID, short(staged.Hash), run.State))
 	case s.Succeeded < s.Expected:
-		a.r.fail(CritStaging, fmt.Sprintf("staging run %d of %s ran %d of the %d tasks", run.ID, short(rev.Hash), s.Succeeded, s.Expected))
+		a.r.fail(CritStaging, fmt.Sprintf("staging run %d of %s ran %d of the %d tasks", run.ID, short(staged.Hash), s.Succeeded, s.Expected))
 	}
 	a.r.summarize(CritStaging, fmt.Sprintf("run %d %s, %d/%d tasks, %s", run.ID, run.State, s.Succeeded, s.Expected, when(run.FinishedAt)))
 	return nil
+}
+
+// stagedBefore is the newest revision of rev's pipeline, created before
+// it, with a staging run; zero when there is none.
+func (a *assessment) stagedBefore(ctx context.Context, rev record.Revision) (record.Revision, error) {
+	revs, err := a.st.ListRevisions(ctx, rev.Pipeline, 200)
+	if err != nil {
+		return record.Revision{}, err
+	}
+	older := false
+	for _, r := range revs { // newest first
+		if r.Hash == rev.Hash {
+			older = true
+			continue
+		}
+		if older && r.StagingRunID != 0 {
+			return r, nil
+		}
+	}
+	return record.Revision{}, nil
 }
 
 func (a *assessment) rollback(ctx context.Context) error {

@@ -108,17 +108,26 @@ func (a *assessment) coverage(ctx context.Context) error {
 		case reason != "":
 			row.Suppressed, row.OK = reason, true
 			a.r.note(CritCoverage, fmt.Sprintf("%s (%s) reaches no channel, suppressed: %s", m.Name, m.Alert, reason))
+		case m.Suppress == "":
+			// A degradation: the pipeline still delivers. It is said, not
+			// held against it (alerts.suppress cannot name it).
+			row.OK = true
+			a.r.note(CritCoverage, fmt.Sprintf("degradation %s (%s) reaches no channel through route %s in %s: add %s to a route's on: to hear it",
+				m.Name, m.Alert, routeName(p), env, m.Kind))
 		default:
-			route := p.Alerts.Route
-			if route == "" {
-				route = "(none: the pipeline sets no alerts.route)"
-			}
-			a.r.fail(CritCoverage, fmt.Sprintf("%s (%s) reaches no channel through route %s in %s", m.Name, m.Alert, route, env))
+			a.r.fail(CritCoverage, fmt.Sprintf("%s (%s) reaches no channel through route %s in %s", m.Name, m.Alert, routeName(p), env))
 		}
 		a.r.Coverage = append(a.r.Coverage, row)
 	}
 	a.r.summarize(CritCoverage, fmt.Sprintf("%d of the %d modes %s raises reach a channel", reached, raised, p.Name))
 	return nil
+}
+
+func routeName(p *spec.Pipeline) string {
+	if p.Alerts.Route == "" {
+		return "(none: the pipeline sets no alerts.route)"
+	}
+	return p.Alerts.Route
 }
 
 // suppressed is the reason alerts.suppress gives for dropping m's alerts,

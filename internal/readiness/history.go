@@ -10,6 +10,7 @@ import (
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/schedule"
 	"github.com/gantryhq/gantry/internal/spec"
+	"github.com/gantryhq/gantry/internal/store"
 )
 
 // SLAIntervals is how many intervals the SLA history judges.
@@ -46,10 +47,11 @@ func deadlineAfter(hhmm string, loc *time.Location, t time.Time) (time.Time, err
 	return d, nil
 }
 
-// sla judges the last SLAIntervals intervals whose deadline has passed,
-// since the environment's first run: met when a run of the interval
-// succeeded by its deadline. The newest one missing it is NOT READY.
-func (a *assessment) sla(context.Context) error {
+// sla judges the last SLAIntervals intervals whose deadline has passed
+// since the pipeline was first active in the environment: met when a run
+// of the interval succeeded by its deadline. The newest one missing it is
+// NOT READY.
+func (a *assessment) sla(ctx context.Context) error {
 	p := a.in.Pipeline
 	if p.SLA.Deadline == "" {
 		a.r.summarize(CritSLA, "no sla.deadline")
@@ -63,12 +65,15 @@ func (a *assessment) sla(context.Context) error {
 		a.r.summarize(CritSLA, "no schedule to judge sla.deadline by")
 		return nil
 	}
-	if len(a.runs) == 0 {
-		a.r.summarize(CritSLA, "no runs in "+a.in.Env+" yet")
-		a.r.note(CritSLA, "no history in "+a.in.Env+": judged from its first scheduled runs")
+	since, err := a.firstActive(ctx)
+	if err != nil {
+		return err
+	}
+	if since.IsZero() {
+		a.r.summarize(CritSLA, "never active in "+a.in.Env+" yet")
+		a.r.note(CritSLA, "no history in "+a.in.Env+": judged from its first deadline there")
 		return nil
 	}
-	since := a.runs[len(a.runs)-1].IntervalStart
 	h := &SLAHistory{Deadline: p.SLA.Deadline, Intervals: []SLAInterval{}}
 	var offsets []time.Duration
 	t := a.in.Now
@@ -79,12 +84,12 @@ func (a *assessment) sla(context.Context) error {
 		}
 		t = tick.Add(-time.Nanosecond)
 		iv := s.IntervalEndingAt(tick)
-		if iv.Start.Before(since) {
-			break
-		}
 		dl, err := deadlineAfter(p.SLA.Deadline, s.Location(), iv.End)
 		if err != nil {
 			return err
+		}
+		if dl.Before(since) {
+			break // due before the pipeline ran here
 		}
 		if dl.After(a.in.Now) {
 			continue // not due yet
@@ -123,6 +128,22 @@ func (a *assessment) sla(context.Context) error {
 		a.r.note(CritSLA, fmt.Sprintf("%d of the last %d intervals missed the deadline", h.Missed, len(h.Intervals)))
 	}
 	return nil
+}
+
+// firstActive is when the pipeline first became active in the
+// environment; zero when it never did.
+func (a *assessment) firstActive(ctx context.Context) (time.Time, error) {
+	ds, err := a.st.ListDeployments(ctx, store.DeploymentFilter{Pipeline: a.in.Pipeline.Name, Env: a.in.Env, Limit: -1})
+	if err != nil {
+		return time.Time{}, err
+	}
+	var first time.Time
+	for _, d := range ds {
+		if !d.ActivatedAt.IsZero() && (first.IsZero() || d.ActivatedAt.Before(first)) {
+			first = d.ActivatedAt
+		}
+	}
+	return first, nil
 }
 
 // finishedRun is the run of [start, end) in the environment that

@@ -54,6 +54,8 @@ type TaskSizing struct {
 	Peak    *PeakInterval `json:"peak_interval,omitempty"`
 	// Findings are the task's under-provisioned and wasteful limits.
 	Findings []SizingFinding `json:"findings,omitempty"`
+
+	cpuSamples int // attempts long enough to judge CPU by
 }
 
 // Stats are p50, p95 and max of one figure.
@@ -154,7 +156,9 @@ func sizeTask(t spec.Task, ss []sample, ooms int) TaskSizing {
 	for i := range ss {
 		s := &ss[i]
 		mem = append(mem, s.att.PeakMemory)
-		cpu = append(cpu, milliCores(s.att))
+		if m, ok := milliCores(s.att); ok {
+			cpu = append(cpu, m)
+		}
 		cpuTime = append(cpuTime, s.att.CPUTime.Milliseconds())
 		rows, hasRows := outputRows(s.att)
 		switch {
@@ -165,6 +169,7 @@ func sizeTask(t spec.Task, ss []sample, ooms int) TaskSizing {
 		}
 	}
 	ts.Memory, ts.CPU, ts.CPUTime = stats(mem), stats(cpu), stats(cpuTime)
+	ts.cpuSamples = len(cpu)
 	if peak != nil {
 		ts.Peak = &PeakInterval{RunID: peak.run.ID, Start: peak.run.IntervalStart.UTC(), End: peak.run.IntervalEnd.UTC(),
 			Trigger: string(peak.run.Trigger), Rows: max(peakRows, 0), PeakMemory: peak.att.PeakMemory, CPUTime: peak.att.CPUTime.Milliseconds()}
@@ -210,7 +215,7 @@ func findings(ts TaskSizing) []SizingFinding {
 				ts.Task, Bytes(ts.Memory.P95), Bytes(lim), 100*float64(ts.Memory.P95)/float64(lim), Bytes(rec)), Recommended: rec, Evidence: evidence(ts.Memory, Bytes)})
 		}
 	}
-	if lim := ts.MilliCPULimit; lim > 0 && ts.Samples > 0 {
+	if lim := ts.MilliCPULimit; lim > 0 && ts.cpuSamples > 0 {
 		rec := max(roundUp(int64(float64(ts.CPU.Max)*Headroom), cpuStep), cpuStep)
 		switch {
 		case float64(ts.CPU.Max) > UnderFraction*float64(lim):
@@ -224,13 +229,18 @@ func findings(ts TaskSizing) []SizingFinding {
 	return out
 }
 
-// milliCores is an attempt's average CPU use: CPU time over wall time.
-func milliCores(a record.TaskAttempt) int64 {
+// minCPUWall is the shortest attempt whose average CPU use is judged: a
+// shorter one's is mostly start-up noise.
+const minCPUWall = time.Second
+
+// milliCores is an attempt's average CPU use, CPU time over wall time;
+// false for an attempt shorter than minCPUWall.
+func milliCores(a record.TaskAttempt) (int64, bool) {
 	wall := a.FinishedAt.Sub(a.StartedAt)
-	if wall <= 0 {
-		return 0
+	if wall < minCPUWall {
+		return 0, false
 	}
-	return int64(math.Round(1000 * float64(a.CPUTime) / float64(wall)))
+	return int64(math.Round(1000 * float64(a.CPUTime) / float64(wall))), true
 }
 
 func outputRows(a record.TaskAttempt) (int64, bool) {
