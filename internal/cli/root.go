@@ -120,6 +120,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newRejectCmd(),
 		newRollbackCmd(),
 		newDeploymentsCmd(),
+		newReadinessCmd(),
+		newSizingCmd(),
 		newTokenCmd(),
 		newAuditCmd(),
 		newAlertsCmd(),

@@ -43,7 +43,7 @@ type Sizing struct {
 type TaskSizing struct {
 	Task          string `json:"task"`
 	Samples       int    `json:"samples"` // succeeded attempts read
-	OOMs          int    `json:"ooms"`    // attempts killed for memory in the runs read
+	OOMs          int    `json:"ooms"`    // attempts killed for memory at the current limit, in the runs read
 	MemoryLimit   int64  `json:"memory_limit_bytes"`
 	MilliCPULimit int64  `json:"cpu_limit_millicores"`
 	Memory        Stats  `json:"memory_bytes"`
@@ -124,6 +124,10 @@ func Size(ctx context.Context, st Store, in SizingInput) (*Sizing, error) {
 		runs = []record.Run{run}
 		sz.Source = fmt.Sprintf("staging run %d in %s (no runs in %s yet)", run.ID, run.Env, env)
 	}
+	limits := map[string]int64{}
+	for _, t := range p.Tasks {
+		limits[t.ID] = t.Resources.Memory
+	}
 	ok := map[string][]sample{}
 	ooms := map[string]int{}
 	for _, run := range runs {
@@ -134,7 +138,9 @@ func Size(ctx context.Context, st Store, in SizingInput) (*Sizing, error) {
 		for _, at := range atts {
 			switch at.State {
 			case record.TaskMemoryExceeded:
-				ooms[at.Task]++
+				if killedAt(at, limits[at.Task]) {
+					ooms[at.Task]++
+				}
 			case record.TaskSucceeded:
 				if len(ok[at.Task]) < last {
 					ok[at.Task] = append(ok[at.Task], sample{run, at})
@@ -146,6 +152,13 @@ func Size(ctx context.Context, st Store, in SizingInput) (*Sizing, error) {
 		sz.Tasks = append(sz.Tasks, sizeTask(t, ok[t.ID], ooms[t.ID]))
 	}
 	return sz, nil
+}
+
+// killedAt reports whether an attempt killed for memory would be killed
+// at limit too: its peak reached nine tenths of it (or is unknown). One
+// killed under a lower limit, since raised, is history.
+func killedAt(a record.TaskAttempt, limit int64) bool {
+	return limit == 0 || a.PeakMemory == 0 || float64(a.PeakMemory) >= 0.9*float64(limit)
 }
 
 func sizeTask(t spec.Task, ss []sample, ooms int) TaskSizing {
