@@ -265,9 +265,12 @@ func (s *Service) propose(ctx context.Context, actor string, p *plan, message st
 	res := &Result{Revision: rev, NewRevision: created}
 	if p.unchanged() {
 		res.Unchanged = true
-		res.Deployment = *p.active
+		// The pending one first: nothing may be active yet (a first
+		// promotion promoted again to re-judge its gates).
 		if p.pending != nil {
 			res.Deployment = *p.pending
+		} else {
+			res.Deployment = *p.active
 		}
 		if err := s.restage(ctx, p, res); err != nil {
 			return nil, err
