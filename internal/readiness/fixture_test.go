@@ -14,6 +14,8 @@ import (
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
+	"github.com/gantryhq/gantry/internal/store/storepg"
+	"github.com/gantryhq/gantry/internal/store/storepg/pgtest"
 	"github.com/gantryhq/gantry/internal/store/storesqlite"
 )
 
@@ -70,7 +72,7 @@ const (
 // interval on time with rows and modest memory, and a test-fire.
 type fixture struct {
 	t        *testing.T
-	st       *storesqlite.Store
+	st       store.Store
 	project  string
 	pipeline string
 	runbook  []byte
@@ -79,9 +81,27 @@ type fixture struct {
 	now      time.Time // when assess judges
 }
 
+// drivers open a fresh store of each kind for a test.
+var drivers = []struct {
+	name string
+	open func(t *testing.T) (store.Store, error)
+}{
+	{"sqlite", func(t *testing.T) (store.Store, error) {
+		return storesqlite.Open(t.Context(), filepath.Join(t.TempDir(), "gantry.db"))
+	}},
+	{"postgres", func(t *testing.T) (store.Store, error) {
+		return storepg.Open(t.Context(), pgtest.SchemaURL(t, "gantry_readiness_"))
+	}},
+}
+
 func newFixture(t *testing.T, leave ...without) *fixture {
 	t.Helper()
-	st, err := storesqlite.Open(t.Context(), filepath.Join(t.TempDir(), "gantry.db"))
+	return newFixtureOn(t, drivers[0].open, leave...)
+}
+
+func newFixtureOn(t *testing.T, open func(t *testing.T) (store.Store, error), leave ...without) *fixture {
+	t.Helper()
+	st, err := open(t)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,8 @@ import (
 func reasons(r *readiness.Report) string { return strings.Join(r.Reasons, "\n") }
 
 // The fixture's pipeline is READY; each case breaks one criterion and is
-// NOT READY with that reason; fixing it makes it READY again.
+// NOT READY with that reason; fixing it makes it READY again — on SQLite
+// and on PostgreSQL.
 func TestAssessEachReasonAndItsFix(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -115,30 +116,32 @@ func TestAssessEachReasonAndItsFix(t *testing.T) {
 	if !base.Ready || base.Verdict != readiness.VerdictReady {
 		t.Fatalf("the fixture is %s:\n%s", base.Verdict, reasons(base))
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			f := newFixture(t, tc.leave)
-			tc.brk(f)
-			r := f.assess()
-			if r.Ready || r.Verdict != readiness.VerdictNotReady {
-				t.Fatalf("broken: %s, want NOT READY", r.Verdict)
-			}
-			if !strings.Contains(reasons(r), tc.want) || !strings.Contains(reasons(r), tc.want2) {
-				t.Errorf("reasons lack %q, %q:\n%s", tc.want, tc.want2, reasons(r))
-			}
-			if len(r.Reasons) != 1 {
-				t.Errorf("want one reason, got:\n%s", reasons(r))
-			}
-			tc.fix(f)
-			r = f.assess()
-			if !r.Ready {
-				t.Errorf("fixed: still NOT READY:\n%s", reasons(r))
-			}
-			if tc.notes != "" && !strings.Contains(strings.Join(allNotes(r), "\n"), tc.notes) {
-				t.Errorf("notes lack %q: %q", tc.notes, allNotes(r))
-			}
-		})
+	for _, drv := range drivers {
+		for _, tc := range cases {
+			t.Run(drv.name+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				f := newFixtureOn(t, drv.open, tc.leave)
+				tc.brk(f)
+				r := f.assess()
+				if r.Ready || r.Verdict != readiness.VerdictNotReady {
+					t.Fatalf("broken: %s, want NOT READY", r.Verdict)
+				}
+				if !strings.Contains(reasons(r), tc.want) || !strings.Contains(reasons(r), tc.want2) {
+					t.Errorf("reasons lack %q, %q:\n%s", tc.want, tc.want2, reasons(r))
+				}
+				if len(r.Reasons) != 1 {
+					t.Errorf("want one reason, got:\n%s", reasons(r))
+				}
+				tc.fix(f)
+				r = f.assess()
+				if !r.Ready {
+					t.Errorf("fixed: still NOT READY:\n%s", reasons(r))
+				}
+				if tc.notes != "" && !strings.Contains(strings.Join(allNotes(r), "\n"), tc.notes) {
+					t.Errorf("notes lack %q: %q", tc.notes, allNotes(r))
+				}
+			})
+		}
 	}
 }
 
