@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gantryhq/gantry/internal/deploy"
+	"github.com/gantryhq/gantry/internal/readiness"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/store"
 )
@@ -31,6 +32,15 @@ type DeployService interface {
 	CreateToken(ctx context.Context, actor, user, role string) (string, record.Token, error)
 	ListTokens(ctx context.Context) ([]record.Token, error)
 	RevokeToken(ctx context.Context, actor string, id int64) error
+	// Readiness assesses a pipeline in an environment; ReadinessAll every
+	// deployed pipeline; Sizing its tasks' resources (see
+	// internal/readiness).
+	Readiness(ctx context.Context, pipeline, env string) (*readiness.Report, error)
+	ReadinessAll(ctx context.Context, env string) ([]*readiness.Report, error)
+	Sizing(ctx context.Context, pipeline, env string, last int) (*readiness.Sizing, error)
+	// DeploymentReadiness is the readiness report attached to a
+	// deployment; nil when none is.
+	DeploymentReadiness(ctx context.Context, id int64) (*readiness.Report, error)
 }
 
 // MaxBundleBytes is the largest deploy or diff request accepted, from a
@@ -174,6 +184,10 @@ type DeploymentView struct {
 	Reason            string                 `json:"reason,omitempty"`
 	Approvals         []ApprovalView         `json:"approvals,omitempty"`
 	Waiting           []string               `json:"waiting,omitempty"`
+	// Readiness is the readiness report attached to it (a deployment to
+	// a protected environment), as its approvers review it; only GET
+	// /api/v1/deployments/{id} shows it.
+	Readiness *readiness.Report `json:"readiness,omitempty"`
 }
 
 // DeploymentList is the body of GET /api/v1/deployments.
@@ -503,7 +517,12 @@ func (h *handler) getDeployment(w http.ResponseWriter, r *http.Request) {
 		h.failDeploy(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, NewDeploymentView(d, approvals, waiting))
+	v := NewDeploymentView(d, approvals, waiting)
+	if v.Readiness, err = svc.DeploymentReadiness(r.Context(), id); err != nil {
+		h.failDeploy(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (h *handler) approveDeployment(w http.ResponseWriter, r *http.Request) {

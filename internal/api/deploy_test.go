@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,14 +16,16 @@ import (
 
 	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/deploy"
+	"github.com/gantryhq/gantry/internal/readiness"
 	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
 	"github.com/gantryhq/gantry/internal/store/storesqlite"
 )
 
 // deployOps are the operations TestDeployRoutes covers.
 func deployOp(op string) bool {
-	for _, s := range []string{"/deployments", "/promote", "/rollback", "/revisions", "/diff", "/audit", "/tokens"} {
+	for _, s := range []string{"/deployments", "/promote", "/rollback", "/revisions", "/diff", "/audit", "/tokens", "/readiness", "/sizing"} {
 		if strings.Contains(op, s) {
 			return true
 		}
@@ -37,7 +40,14 @@ type queueStarter struct{ st store.Store }
 func (q queueStarter) StartStaging(ctx context.Context, env string, rev record.Revision, b *deploy.Bundle) (record.Run, error) {
 	run := record.Run{Pipeline: rev.Pipeline, Env: env, Revision: rev.Hash, Trigger: record.TriggerStaging,
 		State: record.RunQueued, CreatedAt: time.Now()}
-	err := q.st.CreateRun(ctx, &run, []string{"all"})
+	tasks := []string{"all"}
+	if p, err := spec.ParsePipeline(b.File, b.Files[b.File]); err == nil {
+		tasks = tasks[:0]
+		for _, t := range p.Tasks {
+			tasks = append(tasks, t.ID)
+		}
+	}
+	err := q.st.CreateRun(ctx, &run, tasks)
 	return run, err
 }
 
@@ -102,7 +112,19 @@ func (f *deployFixture) endStaging(runID int64, state record.RunState) {
 		f.t.Fatal(err)
 	}
 	run.State, run.FinishedAt = state, time.Now()
-	if err := f.st.Apply(f.t.Context(), &store.Batch{Run: &run}); err != nil {
+	rts, err := f.st.ListRunTasks(f.t.Context(), runID)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	b := &store.Batch{Run: &run}
+	for _, rt := range rts {
+		rt.State, rt.UpdatedAt = record.TaskFailed, run.FinishedAt
+		if state == record.RunSucceeded {
+			rt.State = record.TaskSucceeded
+		}
+		b.Tasks = append(b.Tasks, rt)
+	}
+	if err := f.st.Apply(f.t.Context(), b); err != nil {
 		f.t.Fatal(err)
 	}
 	if _, err := f.svc.RunFinished(f.t.Context(), run); err != nil {
@@ -167,6 +189,36 @@ func TestDeployRoutes(t *testing.T) {
 		t.Errorf("the staging run's result is not on the revision: %s", body)
 	}
 
+	// Readiness of what a promotion to prod would bring: NOT READY while
+	// its channel never took a test alert; READY once it did.
+	rpath := "/api/v1/pipelines/orders/readiness?env=prod"
+	var rep readiness.Report
+	if err := json.Unmarshal([]byte(f.call(tokens["vic"], "GET", rpath, "/api/v1/pipelines/{name}/readiness", nil, 200)), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Ready || !slices.ContainsFunc(rep.Reasons, func(s string) bool { return strings.HasPrefix(s, "test_fires: channel oncall never took a test alert") }) {
+		t.Errorf("readiness before a test-fire: %s %q", rep.Verdict, rep.Reasons)
+	}
+	if err := st.CreateTestFire(t.Context(), &record.TestFire{Route: "data-oncall", Actor: "sre", At: time.Now(), OK: true, Channels: []string{"oncall"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	rep = readiness.Report{}
+	if err := json.Unmarshal([]byte(f.call(tokens["vic"], "GET", rpath, "/api/v1/pipelines/{name}/readiness", nil, 200)), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Ready || rep.Verdict != readiness.VerdictReady {
+		t.Errorf("readiness after a test-fire: %s %q", rep.Verdict, rep.Reasons)
+	}
+	if body := f.call(tokens["vic"], "GET", "/api/v1/readiness?env=prod", "/api/v1/readiness", nil, 200); !strings.Contains(body, `"pipeline":"orders"`) {
+		t.Errorf("readiness of every pipeline: %s", body)
+	}
+	if body := f.call(tokens["vic"], "GET", "/api/v1/pipelines/orders/sizing?env=prod&last=5", "/api/v1/pipelines/{name}/sizing", nil, 200); !strings.Contains(body, `"task":"load"`) {
+		t.Errorf("sizing: %s", body)
+	}
+	f.call(tokens["vic"], "GET", "/api/v1/pipelines/orders/readiness", "/api/v1/pipelines/{name}/readiness", nil, 400)
+	f.call(tokens["vic"], "GET", "/api/v1/pipelines/orders/sizing?env=prod&last=0", "/api/v1/pipelines/{name}/sizing", nil, 400)
+	f.call(tokens["vic"], "GET", "/api/v1/pipelines/nope/readiness?env=prod", "/api/v1/pipelines/{name}/readiness", nil, 404)
+
 	// Promote to prod: pending approval; the author may not approve.
 	var pr api.DeployResultView
 	body := f.call(tokens["ann"], "POST", "/api/v1/pipelines/orders/promote", "/api/v1/pipelines/{name}/promote",
@@ -180,6 +232,12 @@ func TestDeployRoutes(t *testing.T) {
 	body = f.call(tokens["carol"], "POST", apath, "/api/v1/deployments/{id}/approve", api.ApproveRequest{Comment: "lgtm"}, 200)
 	if !strings.Contains(body, `"state":"active"`) {
 		t.Errorf("approved deployment not active: %s", body)
+	}
+	// Its approvers reviewed the readiness report attached to it.
+	var dv api.DeploymentView
+	_ = json.Unmarshal([]byte(f.call(tokens["vic"], "GET", fmt.Sprintf("/api/v1/deployments/%d", pr.Deployment.ID), "/api/v1/deployments/{id}", nil, 200)), &dv)
+	if dv.Readiness == nil || !dv.Readiness.Ready || !slices.Contains(dv.Gates, "readiness") {
+		t.Errorf("deployment to prod: gates %q, readiness %+v", dv.Gates, dv.Readiness)
 	}
 
 	// A second revision to staging, a diff, a rollback, a rejection.

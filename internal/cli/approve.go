@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -110,6 +111,7 @@ func newDeploymentsCmd() *cobra.Command {
 	c.Flags().StringArrayVar(&states, "state", nil, "only these states: pending, active, superseded, rolled_back, rejected (repeatable)")
 	c.Flags().IntVarP(&flt.Limit, "limit", "n", 20, "show at most this many")
 	addOutput(c)
+	c.AddCommand(newDeploymentShowCmd())
 	return c
 }
 
@@ -151,4 +153,79 @@ func ended(d record.Deployment, ds []record.Deployment) string {
 		return fmt.Sprintf("%s rejected: %s", at, orDash(d.Reason))
 	}
 	return at + " " + strings.ReplaceAll(string(d.State), "_", " ")
+}
+
+// newDeploymentShowCmd is gantry deployments show ID: one deployment, its
+// approvals, what it waits for and the readiness report its approvers
+// review.
+func newDeploymentShowCmd() *cobra.Command {
+	var f deployFlags
+	var format string
+	c := &cobra.Command{
+		Use:   "show DEPLOYMENT",
+		Short: "Show one deployment, what it waits for and its readiness report",
+		Args:  exactArgs(1, "a DEPLOYMENT number"),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("deployment", args[0])
+			if err != nil {
+				return err
+			}
+			if err := checkReportFormat(format); err != nil {
+				return err
+			}
+			return withDeploy(c, &f, func(b api.DeployService, _ string) error {
+				d, approvals, waiting, err := b.Deployment(c.Context(), id)
+				if err != nil {
+					return err
+				}
+				rep, err := b.DeploymentReadiness(c.Context(), id)
+				if err != nil {
+					return err
+				}
+				if format == "json" {
+					v := api.NewDeploymentView(d, approvals, waiting)
+					v.Readiness = rep
+					enc := json.NewEncoder(c.OutOrStdout())
+					enc.SetIndent("", "  ")
+					return enc.Encode(v)
+				}
+				printDeployment(c.OutOrStdout(), d, approvals, waiting)
+				w := c.OutOrStdout()
+				if rep == nil {
+					fmt.Fprintln(w, "  no readiness report attached (only deployments to protected environments get one)")
+					return nil
+				}
+				fmt.Fprintln(w)
+				if format == "markdown" {
+					rep.Markdown(w)
+				} else {
+					rep.Text(w)
+				}
+				return nil
+			})
+		},
+	}
+	f.add(c)
+	c.Flags().StringVar(&format, "format", "text", "output format: text, json or markdown")
+	return c
+}
+
+func printDeployment(w io.Writer, d record.Deployment, approvals []record.Approval, waiting []string) {
+	fmt.Fprintf(w, "deployment %d: %s %s to %s, %s\n", d.ID, d.Pipeline, deploy.Short(d.Revision), d.Env, d.State)
+	fmt.Fprintf(w, "  risk %s, gates %s; by %s at %s\n", orDash(d.Risk), strings.Join(d.Gates, ", "), d.CreatedBy, d.CreatedAt.Local().Format(time.DateTime))
+	if d.Message != "" {
+		fmt.Fprintf(w, "  message: %s\n", d.Message)
+	}
+	if d.Reason != "" {
+		fmt.Fprintf(w, "  reason: %s\n", d.Reason)
+	}
+	if d.Approvals > 0 {
+		fmt.Fprintf(w, "  approvals: %d of %d\n", len(approvals), d.Approvals)
+	}
+	for _, a := range approvals {
+		fmt.Fprintf(w, "    %s at %s %s\n", a.User, a.CreatedAt.Local().Format(time.DateTime), a.Comment)
+	}
+	for _, wt := range waiting {
+		fmt.Fprintf(w, "  waiting for %s\n", wt)
+	}
 }

@@ -98,7 +98,7 @@ func TestDeployApproveFlow(t *testing.T) {
 		t.Errorf("revisions:\n%s", out)
 	}
 	out, _ = gantry(t, dir, ExitOK, "deployments", "--env", "prod")
-	if !regexp.MustCompile(`(?m)^2\s+orders\s+prod\s+[0-9a-f]{12}\s+active\s+L3\s+check,staging,approval\s+alice`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^2\s+orders\s+prod\s+[0-9a-f]{12}\s+active\s+L3\s+check,staging,approval,readiness\s+alice`).MatchString(out) {
 		t.Errorf("deployments:\n%s", out)
 	}
 

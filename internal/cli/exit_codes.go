@@ -20,7 +20,8 @@ const exitCodesHelp = `Every gantry command exits with one of these codes, the s
 works on the local store or through a server (--server):
 
   0    done: the command did what it was asked; a run or staging run succeeded
-  1    the thing failed: a run, a staging run, a check or validation found errors
+  1    the thing failed: a run, a staging run, a check or validation found
+       errors, a readiness verdict NOT READY
   2    usage or bad input: an unknown flag, a malformed value, a request the
        server answered 400
   3    not found: no such run, task, pipeline, revision, deployment, token, alert

@@ -129,6 +129,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newRejectCmd(),
 		newRollbackCmd(),
 		newDeploymentsCmd(),
+		newReadinessCmd(),
+		newSizingCmd(),
 		newTokenCmd(),
 		newAuditCmd(),
 		newAlertsCmd(),

@@ -55,6 +55,16 @@
 // store makes that atomic and keeps at most one active deployment per
 // pipeline and environment.
 //
+// The readiness gate (spec.GateReadiness) is, like the approval gate, on
+// in protected environments for every class deploy.gates does not name:
+// the pending deployment waits until internal/readiness judges its
+// revision READY there. Each time its gates are judged (created,
+// approved, its staging run ended, promoted again) the report is made
+// anew from live data and attached to it (Service.DeploymentReadiness);
+// a deployment to a protected environment gets one even when its gates
+// leave readiness out. Service.Readiness, ReadinessAll and Sizing serve
+// gantry readiness and gantry sizing.
+//
 // Deploying to a staging environment starts a staging run through the
 // Starter. The server queues it and calls RunFinished when it ends; the
 // CLI runs it in the foreground and returns it final. Either way the

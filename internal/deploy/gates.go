@@ -52,6 +52,13 @@ func (s *Service) waiting(ctx context.Context, d record.Deployment) ([]string, e
 			out = append(out, fmt.Sprintf("staging: staging run %d of %s is %s", rev.StagingRunID, Short(d.Revision), rev.StagingState))
 		}
 	}
+	if slices.Contains(d.Gates, spec.GateReadiness) {
+		w, err := s.readinessWaiting(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w...)
+	}
 	if slices.Contains(d.Gates, spec.GateApproval) {
 		as, err := s.st.ListApprovals(ctx, d.ID)
 		if err != nil {

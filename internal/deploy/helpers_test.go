@@ -89,7 +89,19 @@ func newEnvAt(t testing.TB, path string) *env {
 	t.Cleanup(func() { st.Close() })
 	e := &env{t: t, st: st, path: path, starter: &engineStarter{st: st, logDir: t.TempDir()}}
 	e.svc = deploy.New(deploy.Options{Store: st, Starter: e.starter})
+	// The fixture's channel took a test alert: the readiness gate of the
+	// protected prod asks for one in the last 30 days.
+	e.testFired("data-oncall", "oncall")
 	return e
+}
+
+// testFired records a test-fire of route that every one of channels took.
+func (e *env) testFired(route string, channels ...string) {
+	e.t.Helper()
+	tf := &record.TestFire{Route: route, Actor: "sre", At: time.Now(), OK: true, Channels: channels}
+	if err := e.st.CreateTestFire(e.t.Context(), tf, nil); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 // engineStarter runs staging runs for real, in the foreground, as the

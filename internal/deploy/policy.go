@@ -88,7 +88,8 @@ func envNames(proj *spec.Project, p *spec.Pipeline) []string {
 // always; staging only outside staging environments; approval only in
 // protected ones, and there for every class gantry.yaml's deploy.gates
 // does not name: a protected environment's approval is left out only
-// when someone wrote so.
+// when someone wrote so. Readiness, like approval, is on by default in a
+// protected environment.
 func (pol envPolicy) gates(class string, extra []string) []string {
 	want, ok := pol.classes[class]
 	if !ok {
@@ -96,7 +97,7 @@ func (pol envPolicy) gates(class string, extra []string) []string {
 	}
 	want = slices.Clone(want)
 	if pol.required > 0 && !pol.explicit[class] {
-		want = append(want, spec.GateApproval)
+		want = append(want, spec.GateApproval, spec.GateReadiness)
 	}
 	out := []string{spec.GateCheck}
 	for _, g := range append(want, extra...) {

@@ -265,9 +265,12 @@ func (s *Service) propose(ctx context.Context, actor string, p *plan, message st
 	res := &Result{Revision: rev, NewRevision: created}
 	if p.unchanged() {
 		res.Unchanged = true
-		res.Deployment = *p.active
+		// The pending one first: nothing may be active yet (a first
+		// promotion promoted again to re-judge its gates).
 		if p.pending != nil {
 			res.Deployment = *p.pending
+		} else {
+			res.Deployment = *p.active
 		}
 		if err := s.restage(ctx, p, res); err != nil {
 			return nil, err
@@ -287,6 +290,13 @@ func (s *Service) propose(ctx context.Context, actor string, p *plan, message st
 	ev.Reason, ev.Detail = message, "risk "+d.Risk+"; gates "+strings.Join(d.Gates, ", ")
 	if err := s.st.CreateDeployment(ctx, &d, ev); err != nil {
 		return nil, err
+	}
+	if wantsReadiness(d, p.pol) && !slices.Contains(d.Gates, spec.GateReadiness) {
+		// The readiness gate attaches its report as it judges; without
+		// it, a protected environment's approvers still get one.
+		if _, err := s.attachReadiness(ctx, d); err != nil {
+			return nil, err
+		}
 	}
 	res.Deployment = d
 	if res, err = s.finish(ctx, res, actor); err != nil || !p.pol.staging {

@@ -99,7 +99,7 @@ func TestApprovals(t *testing.T) {
 	e.deploy("alice", b, "staging")
 	r := e.deploy("alice", b, "prod")
 	d := r.Deployment
-	if d.State != record.DeploymentPending || d.Risk != spec.RiskL3 || !slices.Equal(d.Gates, []string{"check", "staging", "approval"}) {
+	if d.State != record.DeploymentPending || d.Risk != spec.RiskL3 || !slices.Equal(d.Gates, []string{"check", "staging", "approval", "readiness"}) {
 		t.Fatalf("new pipeline in prod = %+v", d)
 	}
 	if len(r.Waiting) != 1 || !strings.Contains(r.Waiting[0], "0 of 1 approvals") {
@@ -226,7 +226,7 @@ func TestManualRollback(t *testing.T) {
 	first := prodApproved(t, e)
 	second := collect(t, project(t, edit{"pipelines/orders.yaml", "target: warehouse", "target: warehouse2"}), "orders")
 	r := e.deploy("alice", second, "prod")
-	if !slices.Equal(r.Deployment.Gates, []string{"check", "approval"}) || r.Deployment.Risk != spec.RiskL1 {
+	if !slices.Equal(r.Deployment.Gates, []string{"check", "approval", "readiness"}) || r.Deployment.Risk != spec.RiskL1 {
 		t.Fatalf("L1 to prod = %+v", r.Deployment)
 	}
 	if a, err := e.svc.Approve(t.Context(), "carol", r.Deployment.ID, ""); err != nil || a.Deployment.Previous != first.Hash {

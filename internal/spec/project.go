@@ -383,7 +383,7 @@ func (d *decoder) deployPolicy(n *yaml.Node, path string) DeployPolicy {
 			items, _ := d.sequence(c.Value, c.Path)
 			gates := []string{}
 			for i, it := range items {
-				if g, ok := d.oneOf(it, index(c.Path, i), []string{GateCheck, GateStaging, GateApproval}); ok {
+				if g, ok := d.oneOf(it, index(c.Path, i), Gates); ok {
 					gates = append(gates, g)
 				}
 			}

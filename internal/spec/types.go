@@ -227,7 +227,14 @@ const (
 	GateCheck    = "check"    // the readiness gate passes
 	GateStaging  = "staging"  // a staging run of the same content succeeded
 	GateApproval = "approval" // the environment's approvals are given
+	// GateReadiness: the readiness report (gantry readiness) is READY. It
+	// applies to every class of a protected environment that
+	// gantry.yaml's deploy.gates does not name, as the approval does.
+	GateReadiness = "readiness"
 )
+
+// Gates are the gates deploy.gates may name.
+var Gates = []string{GateCheck, GateStaging, GateApproval, GateReadiness}
 
 // DeployPolicy maps each risk class to the gates a deployment of that class
 // must pass. Gates is complete after parsing: classes gantry.yaml leaves out

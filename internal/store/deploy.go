@@ -53,6 +53,15 @@ type DeployStore interface {
 	// ErrNotFound when there is none, ErrConflict when it is not pending.
 	EndDeployment(ctx context.Context, id int64, to record.DeploymentState, reason string, at time.Time, ev *record.AuditEvent) error
 
+	// SetDeploymentReadiness attaches a readiness report (JSON) to a
+	// deployment, replacing the one attached before; ErrNotFound when
+	// there is no such deployment.
+	SetDeploymentReadiness(ctx context.Context, id int64, report []byte) error
+	// DeploymentReadiness returns the readiness report attached to a
+	// deployment, nil when none is; ErrNotFound when there is no such
+	// deployment.
+	DeploymentReadiness(ctx context.Context, id int64) ([]byte, error)
+
 	// AddApproval records an approval of a pending deployment with ev, in
 	// one transaction, and returns how many approvals it now has.
 	// ErrNotFound when there is no such deployment; ErrConflict when it is

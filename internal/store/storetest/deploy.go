@@ -25,6 +25,7 @@ var deployCases = []testCase{
 	{"DeploymentEnd", testDeploymentEnd},
 	{"DeploymentRollback", testDeploymentRollback},
 	{"DeploymentUnknownRevision", testDeploymentUnknownRevision},
+	{"DeploymentReadiness", testDeploymentReadiness},
 	{"ActivateRace", testActivateRace},
 	{"Approvals", testApprovals},
 	{"ApprovalRace", testApprovalRace},
@@ -173,6 +174,33 @@ func newDeployment(t *testing.T, s store.Store, rev record.Revision, env string)
 		t.Fatalf("deployment ID %d, audit event's %d", d.ID, ev.DeploymentID)
 	}
 	return d
+}
+
+// testDeploymentReadiness attaches a report to a deployment, replaces it,
+// and reads it back; the deployment itself is unchanged.
+func testDeploymentReadiness(t *testing.T, s store.Store) {
+	rev, _ := newRevision(t, s, "orders", map[string]string{"pipelines/orders.yaml": "v1"})
+	d := newDeployment(t, s, rev, "prod")
+	got, err := s.DeploymentReadiness(ctx(t), d.ID)
+	must(t, err)
+	if got != nil {
+		t.Errorf("a new deployment has report %q, want none", got)
+	}
+	must(t, s.SetDeploymentReadiness(ctx(t), d.ID, []byte(`{"verdict":"NOT READY"}`)))
+	must(t, s.SetDeploymentReadiness(ctx(t), d.ID, []byte(`{"verdict":"READY"}`)))
+	got, err = s.DeploymentReadiness(ctx(t), d.ID)
+	must(t, err)
+	if string(got) != `{"verdict":"READY"}` {
+		t.Errorf("report = %q, want the second one", got)
+	}
+	dep, err := s.GetDeployment(ctx(t), d.ID)
+	must(t, err)
+	if dep.State != record.DeploymentPending || dep.Message != d.Message {
+		t.Errorf("deployment changed: %+v", dep)
+	}
+	isErr(t, "set on a missing deployment", s.SetDeploymentReadiness(ctx(t), d.ID+100, []byte(`{}`)), store.ErrNotFound)
+	_, err = s.DeploymentReadiness(ctx(t), d.ID+100)
+	isErr(t, "read a missing deployment's", err, store.ErrNotFound)
 }
 
 func testDeploymentLifecycle(t *testing.T, s store.Store) {
