@@ -160,6 +160,7 @@ func distance(a, b string) int {
 // Closest returns the candidate a mistyped got most likely meant, or ""
 // when none is close enough, as spec's own "did you mean" hints judge it.
 func Closest(got string, candidates []string) string { return closest(got, candidates) }
+
 // DidYouMean returns a hint such as `did you mean "orders"?` naming the
 // candidate closest to got, or "" when none is a plausible typo: the CLI's
 // hint for an unknown pipeline name, as validate's for unknown keys.
