@@ -45,8 +45,16 @@ func TestSecondServerSharesPostgresStore(t *testing.T) {
 	if _, self := first.leader(); !self {
 		t.Errorf("the first server does not lead beside the second")
 	}
+	// In the second server's project folder a list command goes through
+	// that server (issue 13: a command finds its project's server); from
+	// a folder where no server runs, a local deploy command on the store
+	// the servers hold is refused, and told which process holds it.
+	d := gantryEnv(t, dirB, nil, "deployments", "--store", store, "--verbose")
+	if d.code != 0 || !strings.Contains(d.stderr, "through the server at "+second.url) {
+		t.Errorf("deployments in the second server's folder did not go through it:\n%s", d)
+	}
 	host, _ := os.Hostname()
-	d := gantryEnv(t, dirB, nil, "deployments", "--store", store)
+	d = gantryEnv(t, t.TempDir(), nil, "deployments", "--store", store)
 	if d.code == 0 || !strings.Contains(d.stderr, "a gantry server is using this store; pass --server") ||
 		!strings.Contains(d.stderr, fmt.Sprintf("gantry serve pid %d on host %s", first.cmd.Process.Pid, host)) &&
 			!strings.Contains(d.stderr, fmt.Sprintf("gantry serve pid %d on host %s", second.cmd.Process.Pid, host)) {
