@@ -30,6 +30,14 @@ type Options struct {
 	Dir     string // scratch folder for stores and logs
 	Repeats int    // measurements per figure; the median is kept
 	Scale   []int  // task counts for the flatness test
+	Chain   int    // length of the long chain own CPU is judged on (default 1,000)
+	// Store, when set, is a PostgreSQL URL: every run goes to that one
+	// store (each under its own pipeline name) instead of a fresh SQLite
+	// file. Gantry, when set, is the gantry binary: the start-up of
+	// `gantry run` of a one-task pipeline is measured against the task
+	// alone.
+	Store  string
+	Gantry string
 	// OpenStore opens a durable SQLite store file at path (app.OpenStore);
 	// Exec runs the tasks (app.Executors). Both are required.
 	OpenStore func(ctx context.Context, path string) (store.Store, error)
@@ -43,6 +51,18 @@ type Figure struct {
 	Gantry time.Duration // median
 	Raw    time.Duration // median; 0 when there is no raw counterpart
 	Limit  float64       // the ratio promised; 0 when none
+	// GantryCPU and RawCPU are this process's own CPU time (user+sys,
+	// its children's not counted) over the same measurements: what
+	// Gantry spends beside the processes it starts, and what starting
+	// them costs a bare loop.
+	GantryCPU, RawCPU time.Duration
+	CPULimit          time.Duration // own CPU per task promised; 0 when none
+}
+
+// OwnCPUPerTask is Gantry's own CPU per task above the raw loop's: the
+// engine's, the store's and the executor's work, without the tasks'.
+func (f Figure) OwnCPUPerTask() time.Duration {
+	return (f.GantryCPU - f.RawCPU) / time.Duration(f.Tasks)
 }
 
 // Ratio is Gantry's time over the raw loop's.
@@ -61,6 +81,9 @@ func Run(ctx context.Context, w io.Writer, o Options) ([]Figure, error) {
 	if o.Repeats < 1 {
 		o.Repeats = 3
 	}
+	if o.Chain < 1 {
+		o.Chain = 1000
+	}
 	if len(o.Scale) == 0 {
 		o.Scale = []int{100, 1000, 10000}
 	}
@@ -68,6 +91,15 @@ func Run(ctx context.Context, w io.Writer, o Options) ([]Figure, error) {
 		return nil, errors.New("bench: OpenStore and Exec are required")
 	}
 	b := &bencher{dir: o.Dir, exe: o.Exec, open: o.OpenStore}
+	where := "durable SQLite"
+	if o.Store != "" {
+		st, err := o.OpenStore(ctx, o.Store)
+		if err != nil {
+			return nil, err
+		}
+		defer st.Close()
+		b.shared, where = st, "PostgreSQL"
+	}
 	var figs []Figure
 	add := func(f Figure, err error) error {
 		if err != nil {
@@ -77,16 +109,20 @@ func Run(ctx context.Context, w io.Writer, o Options) ([]Figure, error) {
 		report(w, f)
 		return nil
 	}
-	fmt.Fprintf(w, "gantry bench: %d CPU(s), %s, median of %d\n", runtime.NumCPU(), runtime.Version(), o.Repeats)
-	if err := add(b.compare(ctx, "chain of 100, durable SQLite vs raw sequential loop", 100, 1, true, o.Repeats, 1.2)); err != nil {
+	fmt.Fprintf(w, "gantry bench: %d CPU(s), %s, %s store, median of %d; own CPU is this process's user+sys per task above the raw loop's\n",
+		runtime.NumCPU(), runtime.Version(), where, o.Repeats)
+	if err := add(b.compare(ctx, "chain of 100 vs raw sequential loop", 100, 1, true, o.Repeats, 1.2, 0)); err != nil {
 		return nil, err
 	}
-	if err := add(b.compare(ctx, "200 independent, parallelism 4 vs raw loop 4 in flight", 200, 4, false, o.Repeats, 1.25)); err != nil {
+	if err := add(b.compare(ctx, fmt.Sprintf("chain of %d vs raw sequential loop", o.Chain), o.Chain, 1, true, max(1, o.Repeats/2), 0, 200*time.Microsecond)); err != nil {
+		return nil, err
+	}
+	if err := add(b.compare(ctx, "200 independent, parallelism 4 vs raw loop 4 in flight", 200, 4, false, o.Repeats, 1.25, 0)); err != nil {
 		return nil, err
 	}
 	var flat []Figure
 	for _, n := range o.Scale {
-		f, err := b.compare(ctx, fmt.Sprintf("%d independent, parallelism 4", n), n, 4, false, 1, 0)
+		f, err := b.compare(ctx, fmt.Sprintf("%d independent, parallelism 4", n), n, 4, false, 1, 0, 0)
 		if err := add(f, err); err != nil {
 			return nil, err
 		}
@@ -101,6 +137,11 @@ func Run(ctx context.Context, w io.Writer, o Options) ([]Figure, error) {
 		fmt.Fprintf(w, "time per task across %v tasks: %s … %s (±%.0f%% around the midpoint; want ≤ ±25%%)\n",
 			o.Scale, lo, hi, 100*float64(hi-mid)/float64(mid))
 	}
+	if o.Gantry != "" {
+		if err := startup(ctx, w, o.Gantry, o.Dir, o.Repeats*4, 5*time.Millisecond); err != nil {
+			return nil, err
+		}
+	}
 	if rss, ok := peakRSS(); ok {
 		fmt.Fprintf(w, "peak RSS of this process: %.1f MiB (want < 100 MiB)\n", float64(rss)/(1<<20))
 	}
@@ -114,14 +155,21 @@ func report(w io.Writer, f Figure) {
 	}
 	verdict := ""
 	if f.Limit > 0 {
-		verdict = "ok"
-		if f.Ratio() > f.Limit {
-			verdict = "OVER"
-		}
-		verdict = fmt.Sprintf("  (want ≤ %.2f×: %s)", f.Limit, verdict)
+		verdict = fmt.Sprintf("  (want ≤ %.2f×: %s)", f.Limit, okOver(f.Ratio() <= f.Limit))
 	}
-	fmt.Fprintf(w, "%-58s gantry %9s  raw %9s  ratio %.3f×%s\n", f.Name,
-		f.Gantry.Round(time.Millisecond), f.Raw.Round(time.Millisecond), f.Ratio(), verdict)
+	cpu := fmt.Sprintf("  own CPU %5.0f µs/task", float64(f.OwnCPUPerTask())/float64(time.Microsecond))
+	if f.CPULimit > 0 {
+		cpu += fmt.Sprintf(" (want ≤ %.0f µs: %s)", float64(f.CPULimit)/float64(time.Microsecond), okOver(f.OwnCPUPerTask() <= f.CPULimit))
+	}
+	fmt.Fprintf(w, "%-58s gantry %9s  raw %9s  ratio %.3f×%s%s\n", f.Name,
+		f.Gantry.Round(time.Millisecond), f.Raw.Round(time.Millisecond), f.Ratio(), verdict, cpu)
+}
+
+func okOver(ok bool) string {
+	if ok {
+		return "ok"
+	}
+	return "OVER"
 }
 
 type bencher struct {
@@ -129,23 +177,32 @@ type bencher struct {
 	exe  executor.Set
 	open func(ctx context.Context, path string) (store.Store, error)
 	seq  int
+	// shared, when set, is the one store every run goes to.
+	shared store.Store
 }
 
-// compare times Gantry and the raw loop, interleaved, repeats times each.
-func (b *bencher) compare(ctx context.Context, name string, n, par int, chain bool, repeats int, limit float64) (Figure, error) {
+// compare times Gantry and the raw loop, interleaved, repeats times each,
+// and sums this process's own CPU over each side's measurements.
+func (b *bencher) compare(ctx context.Context, name string, n, par int, chain bool, repeats int, limit float64, cpuLimit time.Duration) (Figure, error) {
 	var gs, rs []time.Duration
+	var gcpu, rcpu time.Duration
 	for range repeats {
+		c0 := selfCPU()
 		r, err := rawLoop(ctx, n, par)
 		if err != nil {
 			return Figure{}, err
 		}
+		c1 := selfCPU()
 		g, err := b.gantry(ctx, n, par, chain)
 		if err != nil {
 			return Figure{}, err
 		}
+		c2 := selfCPU()
 		rs, gs = append(rs, r), append(gs, g)
+		rcpu, gcpu = rcpu+c1-c0, gcpu+c2-c1
 	}
-	return Figure{Name: name, Tasks: n, Gantry: median(gs), Raw: median(rs), Limit: limit}, nil
+	return Figure{Name: name, Tasks: n, Gantry: median(gs), Raw: median(rs), Limit: limit,
+		GantryCPU: gcpu / time.Duration(repeats), RawCPU: rcpu / time.Duration(repeats), CPULimit: cpuLimit}, nil
 }
 
 // gantry runs one pipeline of n `true` tasks through the engine on a fresh
@@ -154,12 +211,15 @@ func (b *bencher) gantry(ctx context.Context, n, par int, chain bool) (time.Dura
 	b.seq++
 	dir := filepath.Join(b.dir, "run"+strconv.Itoa(b.seq))
 	defer os.RemoveAll(dir)
-	st, err := b.open(ctx, filepath.Join(dir, "gantry.db"))
-	if err != nil {
-		return 0, err
+	st := b.shared
+	if st == nil {
+		var err error
+		if st, err = b.open(ctx, filepath.Join(dir, "gantry.db")); err != nil {
+			return 0, err
+		}
+		defer st.Close()
 	}
-	defer st.Close()
-	p := &spec.Pipeline{Name: "bench", Concurrency: spec.Concurrency{Parallelism: par}}
+	p := &spec.Pipeline{Name: "bench" + strconv.Itoa(b.seq), Concurrency: spec.Concurrency{Parallelism: par}}
 	p.Tasks = make([]spec.Task, n)
 	for i := range p.Tasks {
 		p.Tasks[i] = spec.Task{ID: "t" + strconv.Itoa(i), Run: Command}

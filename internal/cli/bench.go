@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/gantryhq/gantry/internal/app"
@@ -11,8 +12,11 @@ import (
 
 func newBenchCmd() *cobra.Command {
 	var (
-		repeats int
-		scale   []int
+		repeats    int
+		scale      []int
+		chain      int
+		storeURL   string
+		cpuprofile string
 	)
 	c := &cobra.Command{
 		Use:   "bench",
@@ -32,8 +36,26 @@ scale, and this process's peak memory.`,
 			if err != nil {
 				return failed(err)
 			}
+			if storeURL != "" && !strings.HasPrefix(storeURL, "postgres://") && !strings.HasPrefix(storeURL, "postgresql://") {
+				return usageErr("--store %q: want a postgres:// URL (without it, each run gets a fresh durable SQLite file)", app.Redact(storeURL))
+			}
+			self, err := os.Executable()
+			if err != nil {
+				return failed(err)
+			}
+			if cpuprofile != "" {
+				f, err := os.Create(cpuprofile)
+				if err != nil {
+					return failed(err)
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return failed(err)
+				}
+				defer pprof.StopCPUProfile()
+			}
 			_, err = bench.Run(c.Context(), c.OutOrStdout(), bench.Options{Dir: dir, Repeats: repeats, Scale: scale,
-				OpenStore: app.OpenStore, Exec: exe})
+				Chain: chain, Store: storeURL, Gantry: self, OpenStore: app.OpenStore, Exec: exe})
 			if err != nil {
 				return failed(err)
 			}
@@ -43,6 +65,9 @@ scale, and this process's peak memory.`,
 	c.AddCommand(newBenchServerCmd(), newBenchFailoverCmd())
 	c.Flags().IntVar(&repeats, "repeats", 5, "measurements per figure (the median is kept)")
 	c.Flags().IntSliceVar(&scale, "scale", []int{100, 1000, 10000}, "task counts for the flatness test")
+	c.Flags().IntVar(&chain, "chain", 1000, "length of the long chain whose own CPU per task is judged")
+	c.Flags().StringVar(&storeURL, "store", "", "a PostgreSQL URL to measure that store instead of durable SQLite files")
+	c.Flags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the whole session to this file (go tool pprof FILE)")
 	return c
 }
 

@@ -176,3 +176,35 @@ func writable(dir string) {
 		return nil
 	})
 }
+
+// gantry bench prints, for each figure, the wall ratio against the raw loop
+// and Gantry's own CPU per task, the start-up of gantry run against the
+// task alone, and writes a CPU profile when asked; a --store that is not
+// PostgreSQL is a usage error that measures nothing.
+func TestBenchSmoke(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	prof := filepath.Join(dir, "cpu.pprof")
+	r := gantryEnv(t, dir, nil, "bench", "--repeats", "1", "--scale", "10,20", "--chain", "20", "--cpuprofile", prof)
+	wantCode(t, r, 0)
+	wantContains(t, "bench", r.stdout, "chain of 100 vs raw sequential loop", "chain of 20 vs raw sequential loop",
+		"own CPU", "µs/task", "start-up: gantry run of a one-task pipeline vs the task", "durable SQLite store")
+	if b, err := os.ReadFile(prof); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("--cpuprofile wrote no gzipped profile to %s (err %v, %d bytes)", prof, err, len(b))
+	}
+	bad := gantryEnv(t, dir, nil, "bench", "--store", "sqlite:///tmp/x.db")
+	wantCode(t, bad, 2)
+	wantContains(t, "bench --store", bad.stderr, "want a postgres:// URL")
+}
+
+// gantry bench --store measures PostgreSQL, every run in the one store.
+func TestBenchPostgres(t *testing.T) {
+	t.Parallel()
+	store := pgSchemaURL(t)
+	r := gantryEnv(t, t.TempDir(), nil, "bench", "--repeats", "1", "--scale", "10", "--chain", "10", "--store", store)
+	wantCode(t, r, 0)
+	wantContains(t, "bench --store", r.stdout, "PostgreSQL store", "chain of 10 vs raw sequential loop", "own CPU")
+	if strings.Contains(r.stdout+r.stderr, "gantry:gantry@") {
+		t.Errorf("bench printed the store's password:\n%s", r)
+	}
+}
