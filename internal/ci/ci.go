@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/gantryhq/gantry/internal/spec"
@@ -44,7 +45,10 @@ type Options struct {
 //go:embed templates/*.tmpl
 var templates embed.FS
 
-var tmpl = template.Must(template.New("").Funcs(template.FuncMap{"q": quote, "join": strings.Join}).ParseFS(templates, "templates/*.tmpl"))
+// tmpl is parsed on first use, not when the binary starts.
+var tmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Funcs(template.FuncMap{"q": quote, "join": strings.Join}).ParseFS(templates, "templates/*.tmpl"))
+})
 
 // data is what the templates see.
 type data struct {
@@ -70,7 +74,7 @@ func Render(target string, o Options) ([]byte, error) {
 		return nil, err
 	}
 	var out bytes.Buffer
-	if err := tmpl.ExecuteTemplate(&out, target+".yml.tmpl", d); err != nil {
+	if err := tmpl().ExecuteTemplate(&out, target+".yml.tmpl", d); err != nil {
 		return nil, fmt.Errorf("render %s: %w", target, err)
 	}
 	return out.Bytes(), nil

@@ -245,7 +245,7 @@ func (d *decoder) str(n *yaml.Node, path string) (string, bool) {
 	return s, ok
 }
 
-func (d *decoder) strMatching(n *yaml.Node, path string, re *regexp.Regexp, what string) (string, bool) {
+func (d *decoder) strMatching(n *yaml.Node, path string, re matcher, what string) (string, bool) {
 	s, ok := d.str(n, path)
 	if !ok {
 		return "", false
@@ -323,7 +323,7 @@ func (d *decoder) fraction(n *yaml.Node, path string) (float64, bool) {
 
 // strList decodes a list of strings, each checked by re when not nil, and
 // rejects duplicates. It records each item's position as path[i].
-func (d *decoder) strList(n *yaml.Node, path string, re *regexp.Regexp, what string) []string {
+func (d *decoder) strList(n *yaml.Node, path string, re matcher, what string) []string {
 	items, ok := d.sequence(n, path)
 	if !ok {
 		return nil
@@ -368,13 +368,13 @@ func (d *decoder) stringMap(n *yaml.Node, path string) map[string]string {
 }
 
 var (
-	nameRe    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-	datasetRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,199}$`)
-	envVarRe  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
-	secretRe  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+	nameRe    = newCharPattern("a-z0-9", "a-z0-9_-", 63)
+	datasetRe = newCharPattern("A-Za-z0-9", "A-Za-z0-9_.:/-", 200)
+	envVarRe  = newCharPattern("A-Za-z_", "A-Za-z0-9_", 128)
+	secretRe  = newCharPattern("A-Za-z0-9", "A-Za-z0-9_.-", 128)
 )
 
-func describeRe(re *regexp.Regexp) string {
+func describeRe(re matcher) string {
 	switch re {
 	case nameRe:
 		return "use lowercase letters, digits, '_' and '-', starting with a letter or digit, at most 63 characters"

@@ -2,7 +2,6 @@ package spec
 
 import (
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -123,7 +122,7 @@ func (d *decoder) pools(n *yaml.Node, path string) []Pool {
 	return out
 }
 
-var envPrefixRe = regexp.MustCompile(`^[A-Z_][A-Z0-9_]{0,63}$`)
+var envPrefixRe = newCharPattern("A-Z_", "A-Z0-9_", 64)
 
 func (d *decoder) secrets(n *yaml.Node, path string) Secrets {
 	var s Secrets
@@ -284,7 +283,7 @@ func (d *decoder) grouping(f field, g *Grouping) {
 	}
 }
 
-var labelRe = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]{0,62}$`)
+var labelRe = newCharPattern("a-zA-Z_", "a-zA-Z0-9_", 63)
 
 // routes decodes the named routes: a mapping of name to route.
 func (d *decoder) routes(n *yaml.Node, path string, channels []string) []Route {

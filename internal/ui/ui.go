@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
@@ -19,7 +20,11 @@ import (
 //go:embed assets
 var assets embed.FS
 
-var pages = template.Must(template.New("").Funcs(funcs).ParseFS(assets, "assets/*.html"))
+// pages are parsed on the first page served, not when the binary starts:
+// a command that serves none (gantry run) does not pay for them.
+var pages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Funcs(funcs).ParseFS(assets, "assets/*.html"))
+})
 
 // Source is what the run and runbook pages read.
 type Source interface {
@@ -203,7 +208,7 @@ func (h *handler) render(w http.ResponseWriter, status int, name string, data an
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
-	if err := pages.ExecuteTemplate(w, name, data); err != nil {
+	if err := pages().ExecuteTemplate(w, name, data); err != nil {
 		h.log.Error("ui render", "page", name, "err", err)
 	}
 }

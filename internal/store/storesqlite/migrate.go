@@ -59,6 +59,9 @@ func migrate(ctx context.Context, db *sql.DB) (err error) {
 	if err != nil {
 		return err
 	}
+	if current(ctx, db, ms) {
+		return nil
+	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -108,4 +111,34 @@ func migrate(ctx context.Context, db *sql.DB) (err error) {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
+}
+
+// current reports whether db has every migration already, read without
+// the write lock: a command on a store whose schema is current (every
+// start but the first after an upgrade) neither waits for a writer nor
+// parses the migrations' DDL. Any doubt (no table yet, an error) is a no:
+// migrate then decides under the write lock.
+func current(ctx context.Context, db *sql.DB, ms []migration) bool {
+	rows, err := db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return false
+	}
+	defer rows.Close()
+	applied := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if rows.Scan(&v) != nil {
+			return false
+		}
+		applied[v] = true
+	}
+	if rows.Err() != nil {
+		return false
+	}
+	for _, m := range ms {
+		if !applied[m.version] {
+			return false
+		}
+	}
+	return true
 }
