@@ -218,7 +218,7 @@ func probe(dir, file string) error {
 	if err := os.Mkdir(p, 0o755); err != nil && !os.IsExist(err) {
 		return err
 	}
-	defer os.Remove(p)
+	defer syscall.Rmdir(p)
 	_, err := os.Stat(filepath.Join(p, file))
 	return err
 }
@@ -234,7 +234,7 @@ func removeStale(dir string) {
 		if !ent.IsDir() || err != nil || syscall.Kill(pid, 0) != syscall.ESRCH {
 			continue
 		}
-		_ = os.Remove(filepath.Join(dir, ent.Name())) // busy: still has processes
+		_ = syscall.Rmdir(filepath.Join(dir, ent.Name())) // busy: still has processes
 	}
 }
 

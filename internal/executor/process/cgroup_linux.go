@@ -259,13 +259,15 @@ func (cg *attemptCgroup) remove() error {
 	for _, dir := range cg.dirs {
 		var err error
 		for i := 0; i < 50; i++ {
-			if err = os.Remove(dir); err == nil || os.IsNotExist(err) || !errors.Is(err, syscall.EBUSY) {
+			// rmdir(2) itself: os.Remove tries unlink(2) first, which
+			// fails on every directory.
+			if err = syscall.Rmdir(dir); err != syscall.EBUSY {
 				break
 			}
 			time.Sleep(2 * time.Millisecond)
 		}
-		if err != nil && !os.IsNotExist(err) {
-			errs = append(errs, err)
+		if err != nil && err != syscall.ENOENT {
+			errs = append(errs, fmt.Errorf("remove %s: %w", dir, err))
 		}
 	}
 	cg.dirs = nil

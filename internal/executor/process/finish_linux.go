@@ -2,7 +2,6 @@ package process
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -66,7 +65,7 @@ func (r *attemptRun) finish() executor.Result {
 	if r.a.OutputPath != "" {
 		res.Outputs, res.OutputErrors = readOutputs(r.a.OutputPath, r.a.Redact)
 		// Parsed into the result: the file itself may hold a secret.
-		_ = os.Remove(r.a.OutputPath)
+		_ = syscall.Unlink(r.a.OutputPath)
 	}
 
 	res.ExitCode = ps.ExitCode()

@@ -102,7 +102,9 @@ func (r *attemptRun) prepare() error {
 	if a.OutputPath != "" {
 		// Not created here: creating a file costs as much as a short task
 		// on some filesystems, so the task creates it if it reports.
-		if err := os.Remove(a.OutputPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		// unlink(2) itself: os.Remove would try rmdir(2) after every
+		// ENOENT, two calls per attempt for a file that is never there.
+		if err := syscall.Unlink(a.OutputPath); err != nil && err != syscall.ENOENT {
 			return fmt.Errorf("output file: %w", err)
 		}
 		if err := os.MkdirAll(filepath.Dir(a.OutputPath), 0o755); err != nil {
@@ -117,6 +119,9 @@ func (r *attemptRun) prepare() error {
 		Env:         env,
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 		WaitDelay:   waitDelay,
+		// One /dev/null for every attempt: with none, os/exec opens,
+		// configures and closes its own each time (seven calls).
+		Stdin: devNull(),
 	}
 	// Output goes through a pipe to a log file made on the first byte, so
 	// a silent task creates no file at all.
@@ -250,3 +255,14 @@ func waitExited(pid int) {
 		}
 	}
 }
+
+// devNull is /dev/null, opened once for the process's life and given to
+// every attempt as its stdin; nil (os/exec then opens one) if it cannot
+// be opened.
+var devNull = sync.OnceValue(func() *os.File {
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil
+	}
+	return f
+})
