@@ -276,14 +276,17 @@ func alertRoutes(p *spec.Project) []string {
 // fails or the hold on the store is lost.
 func (p *parts) serve(ctx context.Context, cfg Config, dir, url string, excl *ExclusiveStore) error {
 	log := cfg.Logger
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- p.hs.Serve(p.ln) }()
-	log.Info("listening", "addr", p.ln.Addr().String(), "project", dir, "store", Redact(url))
-	// Commands run in the project find the server here, and go through it.
+	// Commands run in the project find the server here, and go through
+	// it. The file is written before the first request is served, so a
+	// client that saw /readyz answer also finds the file (the listener is
+	// bound already: connections made meanwhile wait in its backlog).
 	if err := server.WriteAddress(dir, serverAddress(ctx, dir, url, p.ln.Addr(), excl)); err != nil {
 		log.Warn("commands in the project will not find this server by themselves: pass --server", "err", err)
 	}
 	defer server.RemoveAddress(dir, os.Getpid())
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- p.hs.Serve(p.ln) }()
+	log.Info("listening", "addr", p.ln.Addr().String(), "project", dir, "store", Redact(url))
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
