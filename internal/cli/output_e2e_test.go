@@ -3,10 +3,12 @@ package cli_test
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -192,4 +194,93 @@ func replaceIn(t *testing.T, path, old, new string) {
 		t.Fatalf("%s does not hold %q (%v)", path, old, err)
 	}
 	writeFile(t, path, strings.Replace(string(data), old, new, 1))
+}
+
+// The show and status commands of single things — a dead letter, an
+// alert, a backfill — and the workers list print the API's document as
+// well: -o json what GET answers, -o yaml the same, the fields golden.
+func TestOutputFormatsOfOneThing(t *testing.T) {
+	t.Parallel()
+	dir, _ := project(t, filepath.Join("pipelines", "flaky.yaml"), `pipeline: flaky
+owner: data
+schedule: {cron: "0 * * * *"}
+tasks:
+  - id: boom
+    timeout: 60s
+    run: exit 3
+alerts: {route: oncall}
+`)
+	writeFile(t, filepath.Join(dir, "gantry.yaml"), `project: onething
+alerts:
+  channels:
+    pager: {type: alertmanager, url: "http://127.0.0.1:9/"}
+  routes:
+    oncall: {channels: [pager], on: [failure, dead_letter]}
+`)
+	s := serve(t, dir, nil)
+	token := s.adminToken()
+	r := mustIn(t, dir, "backfill", "flaky", "--from", "2026-11-01T00:00", "--to", "2026-11-01T02:00", "--detach")
+	var backfill int64
+	if _, err := fmt.Sscanf(r.stdout, "backfill %d:", &backfill); err != nil {
+		t.Fatalf("no backfill id in %q", r.stdout)
+	}
+	var dead, alert int64
+	waitFor(t, 60*time.Second, "a dead letter and a firing alert", func() bool {
+		var dl struct {
+			DeadLetters []struct{ ID int64 } `json:"dead_letters"`
+		}
+		var al struct {
+			Alerts []struct{ ID int64 } `json:"alerts"`
+		}
+		s.getJSON("/api/v1/dead-letters", token, &dl)
+		s.getJSON("/api/v1/alerts", token, &al)
+		if len(dl.DeadLetters) == 0 || len(al.Alerts) == 0 {
+			return false
+		}
+		dead, alert = dl.DeadLetters[0].ID, al.Alerts[0].ID
+		// Its delivery to the (unreachable) channel is recorded too, so
+		// that the document has all its fields.
+		var one struct{ Deliveries []any }
+		s.getJSON("/api/v1/alerts/"+strconv.FormatInt(alert, 10), token, &one)
+		return len(one.Deliveries) > 0
+	})
+	cases := []struct {
+		name string
+		args []string
+		api  string
+		// live is whether the document changes from second to second
+		// (a heartbeat's age): then only its fields are compared.
+		live bool
+	}{
+		{"dlq_show", []string{"dlq", "show", strconv.FormatInt(dead, 10)}, "/api/v1/dead-letters/" + strconv.FormatInt(dead, 10), false},
+		{"alerts_show", []string{"alerts", "show", strconv.FormatInt(alert, 10)}, "/api/v1/alerts/" + strconv.FormatInt(alert, 10), false},
+		{"backfill_status", []string{"backfill", "status", strconv.FormatInt(backfill, 10)}, "/api/v1/backfills/" + strconv.FormatInt(backfill, 10), false},
+		{"workers", []string{"workers"}, "/api/v1/workers", true},
+	}
+	for _, tc := range cases {
+		var got, want any
+		waitFor(t, 30*time.Second, tc.name+" -o json to be what GET "+tc.api+" answers", func() bool {
+			got = outputJSON(t, dir, append(tc.args, "-o", "json")...)
+			want = nil
+			if code := s.getJSON(tc.api, token, &want); code != 200 {
+				t.Fatalf("GET %s: %d", tc.api, code)
+			}
+			if tc.live {
+				return slices.Equal(fieldPaths(got), fieldPaths(want))
+			}
+			return reflect.DeepEqual(got, want)
+		})
+		y := mustIn(t, dir, append(tc.args, "-o", "yaml")...)
+		var fromYAML any
+		if err := yaml.Unmarshal([]byte(y.stdout), &fromYAML); err != nil {
+			t.Fatalf("%s -o yaml: %v\n%s", tc.name, err, y.stdout)
+		}
+		if g := normalizeNumbers(fromYAML); tc.live && !slices.Equal(fieldPaths(g), fieldPaths(got)) || !tc.live && !reflect.DeepEqual(g, got) {
+			t.Errorf("%s: -o yaml is not the -o json document:\n%s", tc.name, y.stdout)
+		}
+		golden(t, filepath.Join("testdata", "output", tc.name+".fields"), strings.Join(fieldPaths(got), "\n")+"\n")
+		if r := gantry(t, dir, append(tc.args, "-o", "toml")...); r.code != 2 || !strings.Contains(r.stderr, `want table, json or yaml`) {
+			t.Errorf("%s -o toml: %v", tc.name, r)
+		}
+	}
 }

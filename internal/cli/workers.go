@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,10 +17,7 @@ import (
 )
 
 func newWorkersCmd() *cobra.Command {
-	var (
-		sf     storeFlags
-		output string
-	)
+	var sf storeFlags
 	c := &cobra.Command{
 		Use:   "workers",
 		Short: "List the processes that run tasks, with their last heartbeat, and which one leads",
@@ -34,24 +30,16 @@ pages and runs maintenance) is marked LEADER.
 It reads the project's store, or the server named by --server.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if output != "table" && output != "json" {
-				return usageErr("--output %q: want table or json", output)
-			}
 			list, err := listWorkers(c, sf)
 			if err != nil {
 				return err
 			}
-			if output == "json" {
-				enc := json.NewEncoder(c.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(list)
-			}
-			return printWorkers(c.OutOrStdout(), list)
+			return render(c, list, func(w io.Writer) error { return printWorkers(w, list) })
 		},
 	}
 	sf.add(c)
 	addServerFlag(c, "read through this gantry server instead of the store")
-	c.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	addOutput(c)
 	return c
 }
 
