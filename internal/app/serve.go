@@ -256,7 +256,7 @@ func handler(srv *server.Server, alerts *manager.Manager, lifecycle *deploy.Serv
 	ui.Register(root, ui.Options{Source: srv, Auth: api.TokenAuth{Tokens: lifecycle}, Logger: log,
 		Service: srv, Summaries: st, Deploy: deployAPI, Alerts: alertAPI, API: h, Logs: logSource(st),
 		Routes: func() []string { return alertRoutes(srv.Project()) }})
-	root.Handle("/", h)
+
 	return root
 }
 

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -113,5 +115,109 @@ func TestDashboardCancelAndSilences(t *testing.T) {
 	}
 	if p := d.do("GET", "/alerts", nil); strings.Contains(p.body, "maintenance &lt;b&gt;") {
 		t.Error("an expired silence is still listed as active")
+	}
+}
+
+// A deployment's page shows what it changed when it was made — against
+// the revision it replaced, as changed lines — not against what runs
+// now; a test-fire's outcome is shown on the section it lands on; a path
+// with no page is an HTML 404 (the API's paths keep their JSON); only the
+// page assets are served; and signing out needs the page's CSRF token.
+func TestDashboardDeploymentDiffsAndEdges(t *testing.T) {
+	t.Parallel()
+	const hookSecret = "whsec-ui-edges-3"
+	rcv := &hookReceiver{t: t, secret: hookSecret}
+	hsrv := httptest.NewServer(rcv)
+	defer hsrv.Close()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(moduleRoot, "internal", "deploy", "testdata", "project"))); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "gantry.yaml"), strings.Replace(lifecycleProject, "%URL%", hsrv.URL, 1))
+	replaceIn(t, filepath.Join(dir, "pipelines", "ingest.yaml"), "schedule:\n  cron: \"0 1 * * *\"\n  timezone: Europe/Berlin\n", "")
+	s := serve(t, dir, []string{"GANTRY_SECRET_HOOK_KEY=" + hookSecret})
+	admin := s.adminToken()
+	mustIn(t, dir, "deploy", "ingest", "--env", "staging", "--wait")
+	replaceIn(t, filepath.Join(dir, "pipelines", "ingest.yaml"), "row_counts: {task: fetch, min: 100}", "row_counts: {task: fetch, min: 150}")
+	mustIn(t, dir, "deploy", "ingest", "--env", "staging", "--wait")
+	d := &dashboard{t: t, base: s.url, token: admin}
+
+	first := d.do("GET", "/deployments/1", nil)
+	if first.status != 200 || !strings.Contains(first.body, "new pipeline") || !strings.Contains(first.body, "The first deployment of ingest to staging") {
+		t.Errorf("deployment 1 (the first, now superseded): %d, want it to show a new pipeline:\n%s", first.status, first.body)
+	}
+	second := d.do("GET", "/deployments/2", nil)
+	for _, want := range []string{
+		"the revision it replaced",
+		`<span class="del">-  row_counts: {task: fetch, min: 100}</span>`,
+		`<span class="add">&#43;  row_counts: {task: fetch, min: 150}</span>`,
+		`<code>pipelines/ingest.yaml</code>`,
+	} {
+		if !strings.Contains(second.body, want) {
+			t.Errorf("deployment 2 (active) does not show %q:\n%s", want, second.body)
+		}
+	}
+	if strings.Contains(second.body, "No change against") {
+		t.Errorf("deployment 2 is compared with what runs now, not with what it replaced:\n%s", second.body)
+	}
+
+	d.do("GET", "/alerts", nil)
+	fired := d.do("POST", "/alerts/test", url.Values{"route": {"data-oncall"}})
+	if fired.status != 303 || !regexp.MustCompile(`^/alerts\?done=[^#]+#test-fires$`).MatchString(fired.location) {
+		t.Errorf("a test-fire lands on %d %q, want /alerts?done=…#test-fires", fired.status, fired.location)
+	}
+	if p := d.do("GET", fired.location, nil); !strings.Contains(p.body, `id="flash"`) || !strings.Contains(p.body, "1 of 1 channels took it") {
+		t.Errorf("the test-fire's outcome is not shown where it lands:\n%s", p.body)
+	}
+
+	for _, tc := range []struct {
+		path, contentType, body string
+		status                  int
+	}{
+		{"/nonexistent", "text/html", "There is no page at /nonexistent", 404},
+		{"/pipelines/ingest/extra", "text/html", "There is no page at", 404},
+		{"/api/v1/nope", "application/json", `"not_found"`, 404},
+		{"/healthz", "", "", 200},
+		{"/ui/assets/", "", "", 404},
+		{"/ui/assets/layout.html", "", "", 404},
+		{"/ui/assets/style.css", "text/css", "", 200},
+		{"/ui/assets/live.js", "javascript", "", 200},
+	} {
+		for _, signedIn := range []bool{true, false} {
+			req, _ := http.NewRequest("GET", s.url+tc.path, nil)
+			if signedIn {
+				req.AddCookie(&http.Cookie{Name: "gantry_token", Value: admin})
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status || !strings.Contains(resp.Header.Get("Content-Type"), tc.contentType) || !strings.Contains(string(b), tc.body) {
+				t.Errorf("GET %s (signed in %v): %d %s %.200q, want %d %s with %q", tc.path, signedIn, resp.StatusCode,
+					resp.Header.Get("Content-Type"), b, tc.status, tc.contentType, tc.body)
+			}
+		}
+	}
+
+	// Another site's form cannot sign the browser out.
+	forged := url.Values{}
+	req, _ := http.NewRequest("POST", s.url+"/logout", strings.NewReader(forged.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: "gantry_token", Value: admin})
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 || len(resp.Cookies()) != 0 {
+		t.Errorf("a sign-out without the CSRF token: %d, cookies %v; want 403 and the session kept", resp.StatusCode, resp.Cookies())
+	}
+	d.do("GET", "/", nil)
+	out := d.do("POST", "/logout", url.Values{})
+	if out.status != 303 || out.location != "/login" {
+		t.Errorf("the page's own sign-out: %d %q, want 303 to /login", out.status, out.location)
 	}
 }

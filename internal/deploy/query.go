@@ -177,3 +177,20 @@ func (s *Service) Materialize(ctx context.Context, hash, dir string) error {
 	}
 	return Materialize(b, dir)
 }
+
+// DiffRevisions compares revision from with revision to (content hashes):
+// what a deployment from one to the other changed. An empty from is a
+// pipeline's first deployment.
+func (s *Service) DiffRevisions(ctx context.Context, from, to string) (*Diff, error) {
+	b, err := s.bundle(ctx, to)
+	if err != nil {
+		return nil, err
+	}
+	var prev *Bundle
+	if from != "" {
+		if prev, err = s.bundle(ctx, from); err != nil {
+			return nil, err
+		}
+	}
+	return Compare(prev, b)
+}

@@ -111,14 +111,7 @@ func (h *handler) act(a action) http.HandlerFunc {
 			return
 		}
 		to, flash := a.done(r, resp)
-		if flash != "" {
-			sep := "?"
-			if strings.Contains(to, "?") {
-				sep = "&"
-			}
-			to += sep + "done=" + url.QueryEscape(flash)
-		}
-		http.Redirect(w, r, to, http.StatusSeeOther)
+		http.Redirect(w, r, withFlash(to, flash), http.StatusSeeOther)
 	}
 }
 
@@ -363,4 +356,22 @@ func backfillDone(r *http.Request, resp []byte) (string, string) {
 	}
 	_ = json.Unmarshal(resp, &v)
 	return "/pipelines/" + url.PathEscape(name), fmt.Sprintf("backfill %d created: %d runs", v.Backfill.ID, v.Backfill.Total)
+}
+
+// withFlash adds flash to the query of path to (before its #fragment),
+// for the page it lands on to show.
+func withFlash(to, flash string) string {
+	if flash == "" {
+		return to
+	}
+	to, frag, hasFrag := strings.Cut(to, "#")
+	sep := "?"
+	if strings.Contains(to, "?") {
+		sep = "&"
+	}
+	to += sep + "done=" + url.QueryEscape(flash)
+	if hasFrag {
+		to += "#" + frag
+	}
+	return to
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -41,6 +42,11 @@ func (h *handler) deployments(w http.ResponseWriter, r *http.Request) {
 	h.page(w, r, "deployments.html", "Deployments", "deployments", page)
 }
 
+// revisionDiffer compares two revisions, as deploy.Service does.
+type revisionDiffer interface {
+	DiffRevisions(ctx context.Context, from, to string) (*deploy.Diff, error)
+}
+
 type deploymentPage struct {
 	D          record.Deployment
 	Approvals  []record.Approval
@@ -72,7 +78,13 @@ func (h *handler) deployment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := deploymentPage{D: d, Approvals: approvals, Waiting: waiting}
-	if diff, err := h.Deploy.Diff(r.Context(), d.Pipeline, d.Env, d.Revision); err == nil {
+	diff, err := h.Deploy.Diff(r.Context(), d.Pipeline, d.Env, d.Revision)
+	if rd, ok := h.Deploy.(revisionDiffer); ok && d.State != record.DeploymentPending {
+		// What it changed when it was made: against the revision it
+		// replaced, not against what runs now.
+		diff, err = rd.DiffRevisions(r.Context(), d.Previous, d.Revision)
+	}
+	if err == nil {
 		page.Diff = diff
 	} else {
 		page.DiffErr = err.Error()

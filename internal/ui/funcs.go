@@ -6,21 +6,50 @@ import (
 	"math"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
 var funcs = template.FuncMap{
-	"when":     when,
-	"duration": duration,
-	"short":    short,
-	"ago":      ago,
-	"bytes":    humanBytes,
-	"pct":      pct,
-	"path":     url.PathEscape,
-	"query":    url.QueryEscape,
-	"words":    words,
-	"dur":      humanDuration,
-	"dict":     dict,
+	"when":      when,
+	"duration":  duration,
+	"short":     short,
+	"ago":       ago,
+	"bytes":     humanBytes,
+	"pct":       pct,
+	"path":      url.PathEscape,
+	"query":     url.QueryEscape,
+	"words":     words,
+	"dur":       humanDuration,
+	"dict":      dict,
+	"lines":     diffLines,
+	"hasSuffix": strings.HasSuffix,
+}
+
+// diffLine is one line of a unified diff and how it is drawn.
+type diffLine struct {
+	Class string // add, del, hunk, file or "" for context
+	Text  string
+}
+
+// diffLines splits a unified diff into lines classed for colour.
+func diffLines(unified string) []diffLine {
+	var out []diffLine
+	for l := range strings.SplitSeq(strings.TrimSuffix(unified, "\n"), "\n") {
+		c := ""
+		switch {
+		case strings.HasPrefix(l, "+++ "), strings.HasPrefix(l, "--- "):
+			c = "file"
+		case strings.HasPrefix(l, "@@"):
+			c = "hunk"
+		case strings.HasPrefix(l, "+"):
+			c = "add"
+		case strings.HasPrefix(l, "-"):
+			c = "del"
+		}
+		out = append(out, diffLine{c, l})
+	}
+	return out
 }
 
 // dict makes a map of its key, value arguments, for a sub-template.

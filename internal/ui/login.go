@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/subtle"
 	"errors"
@@ -54,6 +55,17 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) logout(w http.ResponseWriter, r *http.Request) {
+	// Another site cannot sign a browser out: a session's sign-out form
+	// carries its anti-forgery token. A browser with no valid session
+	// has nothing to lose, and its cookie is cleared.
+	if s, ok, err := h.authenticate(r); err == nil && ok {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil || !hmac.Equal([]byte(r.PostForm.Get("csrf")), []byte(csrfFor(s.token))) {
+			h.failWith(w, r.WithContext(withSession(r.Context(), s)), http.StatusForbidden,
+				"This sign-out was not sent from one of this server's pages (a missing or wrong CSRF token); you are still signed in.")
+			return
+		}
+	}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

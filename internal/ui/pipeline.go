@@ -202,7 +202,10 @@ func seconds(v float64) string {
 
 // humanDurationFine keeps sub-minute precision for short runs.
 func humanDurationFine(d time.Duration) string {
-	if d < time.Minute {
+	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
 		return d.Round(100 * time.Millisecond).String()
 	}
 	return humanDuration(d)
@@ -242,14 +245,24 @@ func count(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
 // had become just before it landed (its finish minus the previous
 // succeeded interval's end), against sla.freshness.
 func freshnessChart(p api.Pipeline, ok []record.Run) template.HTML {
+	// In the order they landed: the age of the newest data already
+	// landed (the greatest interval end so far, so a backfill of old
+	// days does not read as stale data) when each run landed.
+	landed := slices.Clone(ok)
+	slices.SortStableFunc(landed, func(a, b record.Run) int { return a.FinishedAt.Compare(b.FinishedAt) })
 	var pts []point
-	for i := len(ok) - 2; i >= 0; i-- {
-		run, prev := ok[i], ok[i+1]
-		if run.FinishedAt.IsZero() || prev.IntervalEnd.IsZero() {
+	var newest time.Time
+	for _, run := range landed {
+		if run.FinishedAt.IsZero() {
 			continue
 		}
-		age := run.FinishedAt.Sub(prev.IntervalEnd).Seconds()
-		pts = append(pts, point{V: age, Label: fmt.Sprintf("run %d landed", run.ID), Href: "/runs/" + strconv.FormatInt(run.ID, 10)})
+		if !newest.IsZero() {
+			age := max(run.FinishedAt.Sub(newest), 0).Seconds()
+			pts = append(pts, point{V: age, Label: fmt.Sprintf("run %d landed", run.ID), Href: "/runs/" + strconv.FormatInt(run.ID, 10)})
+		}
+		if run.IntervalEnd.After(newest) {
+			newest = run.IntervalEnd
+		}
 	}
 	var refs []refLine
 	if p.Spec != nil && p.Spec.SLA.Freshness > 0 {

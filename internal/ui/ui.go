@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -112,7 +113,26 @@ func Register(mux *http.ServeMux, o Options) {
 	mux.HandleFunc("GET /alerts", h.viewer(h.alerts))
 	mux.HandleFunc("GET /alerts/{id}", h.viewer(h.alert))
 	h.registerActions(mux)
-	mux.Handle("GET /ui/assets/", http.StripPrefix("/ui/", http.FileServerFS(assets)))
+	for _, name := range []string{"style.css", "live.js"} {
+		mux.HandleFunc("GET /ui/assets/"+name, func(w http.ResponseWriter, r *http.Request) {
+			http.ServeFileFS(w, r, assets, "assets/"+name)
+		})
+	}
+	mux.HandleFunc("/", h.rest)
+}
+
+// rest serves what no page matches: the API's paths go to the API (its
+// JSON errors included), anything else is a page that does not exist.
+func (h *handler) rest(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	if h.API != nil && (strings.HasPrefix(p, "/api/") || p == "/metrics" || p == "/healthz" || p == "/readyz") {
+		h.API.ServeHTTP(w, r)
+		return
+	}
+	if s, ok, err := h.authenticate(r); err == nil && ok {
+		r = r.WithContext(withSession(r.Context(), s))
+	}
+	h.failWith(w, r, http.StatusNotFound, "There is no page at "+p+".")
 }
 
 type sessionKey struct{}
@@ -235,5 +255,8 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 func (h *handler) failWith(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	s := sessionFrom(r.Context())
 	v := view{Title: "Error", User: s.Principal, Data: errorPage{Status: status, Message: msg}}
+	if s.token != "" {
+		v.CSRF = csrfFor(s.token)
+	}
 	h.render(w, status, "error.html", v)
 }
