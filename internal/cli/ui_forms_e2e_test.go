@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -219,5 +220,147 @@ func TestDashboardDeploymentDiffsAndEdges(t *testing.T) {
 	out := d.do("POST", "/logout", url.Values{})
 	if out.status != 303 || out.location != "/login" {
 		t.Errorf("the page's own sign-out: %d %q, want 303 to /login", out.status, out.location)
+	}
+}
+
+// The pipeline page's trigger (with params and a date), pause and resume,
+// backfill (a preview, then the real one), the run page's replay of a
+// dead letter and the deployment page's reject each change what the API
+// says, through a served dashboard, and refuse bad input in words.
+func TestDashboardPipelineButtons(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(moduleRoot, "internal", "deploy", "testdata", "project"))); err != nil {
+		t.Fatal(err)
+	}
+	const hookSecret = "whsec-ui-buttons-5"
+	hsrv := httptest.NewServer(&hookReceiver{t: t, secret: hookSecret})
+	defer hsrv.Close()
+	writeFile(t, filepath.Join(dir, "gantry.yaml"), strings.Replace(lifecycleProject, "%URL%", hsrv.URL, 1))
+	writeFile(t, filepath.Join(dir, "pipelines", "flaky.yaml"), `pipeline: flaky
+params:
+  code: "3"
+schedule: {cron: "0 */6 * * *", catchup: none}
+tasks:
+  - id: boom
+    timeout: 60s
+    run: exit {{ .Params.code }}
+`)
+	s := serve(t, dir, []string{"GANTRY_SECRET_HOOK_KEY=" + hookSecret})
+	admin := s.adminToken()
+	d := &dashboard{t: t, base: s.url, token: admin}
+	runState := func(path string) api.RunView {
+		var v api.RunView
+		if code := s.getJSON("/api/v1"+path, admin, &v); code != 200 {
+			t.Fatalf("GET %s: %d", path, code)
+		}
+		return v
+	}
+
+	d.do("GET", "/pipelines/flaky", nil)
+	p := d.do("POST", "/pipelines/flaky/trigger", url.Values{"params": {"code=0"}, "date": {"2026-11-02"}})
+	m := regexp.MustCompile(`^(/runs/\d+)\?done=`).FindStringSubmatch(p.location)
+	if p.status != 303 || m == nil {
+		t.Fatalf("trigger with params: %d %q", p.status, p.location)
+	}
+	waitFor(t, 30*time.Second, "the triggered run to succeed", func() bool { return runState(m[1]).State == "succeeded" })
+	if v := runState(m[1]); v.Params["code"] != "0" || !strings.HasPrefix(v.IntervalStart.UTC().Format(time.DateOnly), "2026-11-0") {
+		t.Errorf("the triggered run has params %v, interval %v", v.Params, v.IntervalStart)
+	}
+	if p := d.do("POST", "/pipelines/flaky/trigger", url.Values{"params": {"nosuch=1"}}); p.status != 400 || !strings.Contains(p.body, "nosuch") {
+		t.Errorf("trigger with an unknown param: %d, want 400 naming it", p.status)
+	}
+
+	paused := func() bool {
+		var l api.PipelineList
+		s.getJSON("/api/v1/pipelines", admin, &l)
+		for _, pl := range l.Pipelines {
+			if pl.Name == "flaky" {
+				return pl.Paused
+			}
+		}
+		t.Fatal("no pipeline flaky")
+		return false
+	}
+	if p := d.do("POST", "/pipelines/flaky/pause", url.Values{}); p.status != 303 || !paused() {
+		t.Errorf("pause: %d, paused %v", p.status, paused())
+	}
+	if p := d.do("GET", "/pipelines/flaky", nil); !strings.Contains(p.body, "paused") {
+		t.Error("the paused pipeline's page does not say so")
+	}
+	if p := d.do("POST", "/pipelines/flaky/resume", url.Values{}); p.status != 303 || paused() {
+		t.Errorf("resume: %d, paused %v", p.status, paused())
+	}
+
+	preview := d.do("POST", "/pipelines/flaky/backfill", url.Values{"from": {"2026-11-01T00:00"}, "to": {"2026-11-01T12:00"}, "dry_run": {"1"}})
+	if preview.status != 200 || !strings.Contains(preview.body, "2 run") {
+		t.Errorf("backfill preview: %d, want 2 runs:\n%s", preview.status, preview.body)
+	}
+	var backfills struct{ Backfills []any }
+	s.getJSON("/api/v1/backfills", admin, &backfills)
+	if len(backfills.Backfills) != 0 {
+		t.Errorf("the preview created a backfill: %v", backfills)
+	}
+	if p := d.do("POST", "/pipelines/flaky/backfill", url.Values{"from": {"2026-11-02"}, "to": {"2026-11-01"}}); p.status != 400 {
+		t.Errorf("a backfill from after to: %d, want 400", p.status)
+	}
+	created := d.do("POST", "/pipelines/flaky/backfill", url.Values{"from": {"2026-11-01T00:00"}, "to": {"2026-11-01T12:00"}, "parallel": {"2"}})
+	if created.status != 303 || !strings.Contains(created.location, "backfill+1+created%3A+2+runs") {
+		t.Errorf("backfill: %d %q", created.status, created.location)
+	}
+
+	// A run that fails leaves a dead letter; its replay runs again.
+	p = d.do("POST", "/pipelines/flaky/trigger", url.Values{})
+	failedRun := regexp.MustCompile(`^(/runs/\d+)\?`).FindStringSubmatch(p.location)
+	if failedRun == nil {
+		t.Fatalf("trigger: %d %q", p.status, p.location)
+	}
+	var replay []string
+	waitFor(t, 60*time.Second, "the failed run's page to offer a replay", func() bool {
+		replay = regexp.MustCompile(`action="(/dead-letters/\d+/replay)"`).FindStringSubmatch(d.do("GET", failedRun[1], nil).body)
+		return replay != nil
+	})
+	if p := d.do("POST", replay[1], url.Values{}); p.status != 303 || !strings.HasPrefix(p.location, failedRun[1]+"?done=") {
+		t.Errorf("replay: %d %q", p.status, p.location)
+	}
+	var dl struct {
+		DeadLetters []struct {
+			ReplayedAt *time.Time `json:"replayed_at"`
+		} `json:"dead_letters"`
+	}
+	waitFor(t, 30*time.Second, "the dead letter to be marked replayed", func() bool {
+		s.getJSON("/api/v1/dead-letters?all=true", admin, &dl)
+		// (The replay fails again, as the task does: a new dead letter.)
+		return slices.ContainsFunc(dl.DeadLetters, func(d struct {
+			ReplayedAt *time.Time `json:"replayed_at"`
+		}) bool {
+			return d.ReplayedAt != nil
+		})
+	})
+
+	// A pending promotion, rejected from its page by an approver.
+	mustIn(t, dir, "deploy", "orders", "--env", "staging", "--wait")
+	mustIn(t, dir, "alerts", "test", "--route", "data-oncall")
+	mustIn(t, dir, "promote", "orders", "--from", "staging", "--to", "prod")
+	r := mustIn(t, dir, "token", "create", "--user", "bob", "--role", "approver")
+	tok := regexp.MustCompile(`(?m)^(gantry_\S+)$`).FindStringSubmatch(r.stdout)
+	if tok == nil {
+		t.Fatalf("no token printed:\n%s", r)
+	}
+	bob := &dashboard{t: t, base: s.url, token: tok[1]}
+	page := bob.do("GET", "/deployments/2", nil)
+	if !strings.Contains(page.body, `id="reject"`) {
+		t.Fatalf("the approver is offered no reject button:\n%s", page.body)
+	}
+	if p := bob.do("POST", "/deployments/2/reject", url.Values{"reason": {""}}); p.status != 400 {
+		t.Errorf("a reject without a reason: %d, want 400", p.status)
+	}
+	if p := bob.do("POST", "/deployments/2/reject", url.Values{"reason": {"not this week"}}); p.status != 303 {
+		t.Errorf("reject: %d %q", p.status, p.location)
+	}
+	var dv api.DeploymentView
+	s.getJSON("/api/v1/deployments/2", admin, &dv)
+	if dv.State != "rejected" {
+		t.Errorf("after the reject, deployment 2 is %s", dv.State)
 	}
 }
