@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/gantryhq/gantry/internal/deploy"
 	"github.com/gantryhq/gantry/internal/logs"
 	"github.com/gantryhq/gantry/internal/monitor"
 	"github.com/gantryhq/gantry/internal/record"
@@ -66,12 +67,14 @@ func (p *parts) startCluster(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("register as a worker: %w", err)
 	}
 	p.started = append(p.started, reg)
+	p.reassess = &server.Reassessor{Deploy: p.lifecycle, Every: deploy.ReassessEvery, Logger: cfg.Logger.With("component", "readiness")}
 	p.lead = server.NewLeadership(server.LeadershipConfig{
 		Store: p.st, Holder: id, TTL: ttl, Logger: cfg.Logger.With("component", "leadership"),
 		Alive: p.excl.Alive(),
 		Services: []server.Service{
 			p.srv.Scheduler(), p.srv.Dispatcher(), p.alerts,
 			&server.Maintenance{Store: p.st, Logger: cfg.Logger.With("component", "maintenance")},
+			p.reassess,
 		},
 	})
 	m, err := monitor.RegisterLeadership(p.reg, p.lead)

@@ -108,6 +108,7 @@ type parts struct {
 	lifecycle *deploy.Service
 	alerts    *manager.Manager
 	lead      *server.Leadership
+	reassess  *server.Reassessor
 	excl      *ExclusiveStore
 	reg       *prometheus.Registry
 	ln        net.Listener
@@ -196,7 +197,7 @@ func (p *parts) start(ctx context.Context, cfg Config, secrets func(string) (str
 	if err := p.startCluster(ctx, cfg); err != nil {
 		return err
 	}
-	p.hs = &http.Server{Handler: handler(p.srv, p.alerts, p.lifecycle, p.st, p.reg, cluster{p.lead, p.st}, cfg.Logger), ReadHeaderTimeout: 10 * time.Second}
+	p.hs = &http.Server{Handler: handler(p.srv, p.alerts, p.lifecycle, p.reassess, p.st, p.reg, cluster{p.lead, p.st}, cfg.Logger), ReadHeaderTimeout: 10 * time.Second}
 	return nil
 }
 
@@ -240,8 +241,8 @@ func newAlerts(st store.Store, srv *server.Server, secrets func(string) (string,
 }
 
 // handler is the HTTP API with /metrics, and the UI.
-func handler(srv *server.Server, alerts *manager.Manager, lifecycle *deploy.Service, st store.Store, reg *prometheus.Registry, cl api.Cluster, log *slog.Logger) http.Handler {
-	alertAPI := &server.AlertAPI{M: alerts, Audit: st.AppendAudit}
+func handler(srv *server.Server, alerts *manager.Manager, lifecycle *deploy.Service, re *server.Reassessor, st store.Store, reg *prometheus.Registry, cl api.Cluster, log *slog.Logger) http.Handler {
+	alertAPI := &server.AlertAPI{M: alerts, Audit: st.AppendAudit, AfterTestFire: re.Kick}
 	deployAPI := server.DeployAPI{Service: lifecycle, S: srv}
 	h := api.NewHandler(srv, api.Options{
 		Logger: log, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gantryhq/gantry/internal/readiness"
 )
@@ -120,21 +121,45 @@ func TestReadinessEndToEnd(t *testing.T) {
 	if strings.Contains(r.stdout, "waiting for approval") {
 		t.Errorf("an approved deployment waits for approval:\n%s", r.stdout)
 	}
-
-	// 3. A test-fire, and the promotion again: READY, and active.
-	alice.must("alerts", "test", "--route", "data-oncall")
-	r = alice.must("readiness", "orders", "--env", "preprod")
-	wantContains(t, "readiness after a test-fire", r.stdout, "orders in preprod: READY", "pending deployment "+id[1], "last test-fire", "by alice")
-	r = alice.must("promote", "orders", "--from", "staging", "--to", "preprod")
-	wantContains(t, "promote again", r.stdout, "active")
-	r = bob.must("deployments", "show", id[1], "--format", "json")
 	var dv struct {
 		State     string
 		Readiness *readiness.Report
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &dv); err != nil || dv.State != "active" || dv.Readiness == nil || !dv.Readiness.Ready {
-		t.Errorf("deployment %s after READY: %v %+v\n%s", id[1], err, dv, r.stdout)
+	show := func() {
+		t.Helper()
+		r := bob.must("deployments", "show", id[1], "--format", "json")
+		if err := json.Unmarshal([]byte(r.stdout), &dv); err != nil || dv.Readiness == nil {
+			t.Fatalf("deployments show %s --format json: %v\n%s", id[1], err, r.stdout)
+		}
 	}
+	show()
+	assessed := dv.Readiness.AssessedAt
+	show()
+	if !dv.Readiness.AssessedAt.Equal(assessed) {
+		t.Errorf("reading deployment %s assessed it again (%v, then %v): a read must not write", id[1], assessed, dv.Readiness.AssessedAt)
+	}
+	// Approvers see the report on the deployment's page.
+	page := (&dashboard{t: t, base: s.url, token: tokens["bob"]}).do("GET", "/deployments/"+id[1], nil)
+	for _, want := range []string{`id="readiness"`, "NOT READY", "test_fires", "channel hook never took a test alert"} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("the deployment's page does not show %q:\n%s", want, page.body)
+		}
+	}
+
+	// 3. A test-fire: READY, and the waiting deployment becomes active by
+	// itself, without promoting it again.
+	alice.must("alerts", "test", "--route", "data-oncall")
+	r = alice.must("readiness", "orders", "--env", "preprod")
+	wantContains(t, "readiness after a test-fire", r.stdout, "orders in preprod: READY", "pending deployment "+id[1], "last test-fire", "by alice")
+	waitFor(t, 30*time.Second, "deployment "+id[1]+" to become active once READY", func() bool {
+		show()
+		return dv.State == "active"
+	})
+	if !dv.Readiness.Ready {
+		t.Errorf("deployment %s is active with a NOT READY report attached: %+v", id[1], dv.Readiness)
+	}
+	r = alice.must("audit", "--pipeline", "orders")
+	wantContains(t, "audit after the activation", r.stdout, "activate")
 	r = alice.must("readiness", "--all", "--env", "preprod", "--format", "json")
 	wantContains(t, "readiness --all", r.stdout, `"reports": [`, `"verdict": "READY"`, `"subject": "active deployment `+id[1]+`"`)
 

@@ -18,7 +18,7 @@ func (s *Service) advance(ctx context.Context, d record.Deployment, actor string
 	if d.State != record.DeploymentPending {
 		return d, nil, nil
 	}
-	waiting, err := s.waiting(ctx, d)
+	waiting, err := s.waiting(ctx, d, true)
 	if err != nil || len(waiting) > 0 {
 		return d, waiting, err
 	}
@@ -36,8 +36,10 @@ func (s *Service) advance(ctx context.Context, d record.Deployment, actor string
 	return active, nil, err
 }
 
-// waiting lists the gates of d not yet met, for people.
-func (s *Service) waiting(ctx context.Context, d record.Deployment) ([]string, error) {
+// waiting lists the gates of d not yet met, for people. With judge, the
+// readiness gate assesses d afresh and attaches the report (the path that
+// may activate d); without, it reads the report attached last.
+func (s *Service) waiting(ctx context.Context, d record.Deployment, judge bool) ([]string, error) {
 	var out []string
 	if slices.Contains(d.Gates, spec.GateStaging) {
 		rev, err := s.st.GetRevision(ctx, d.Revision)
@@ -53,7 +55,7 @@ func (s *Service) waiting(ctx context.Context, d record.Deployment) ([]string, e
 		}
 	}
 	if slices.Contains(d.Gates, spec.GateReadiness) {
-		w, err := s.readinessWaiting(ctx, d)
+		w, err := s.readinessWaiting(ctx, d, judge)
 		if err != nil {
 			return nil, err
 		}

@@ -64,7 +64,7 @@ func (s *Service) Deployment(ctx context.Context, id int64) (record.Deployment, 
 	}
 	var waiting []string
 	if d.State == record.DeploymentPending {
-		if waiting, err = s.waiting(ctx, d); err != nil {
+		if waiting, err = s.waiting(ctx, d, false); err != nil {
 			return d, nil, nil, err
 		}
 	}

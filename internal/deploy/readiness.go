@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gantryhq/gantry/internal/check"
 	"github.com/gantryhq/gantry/internal/readiness"
@@ -142,18 +143,68 @@ func (s *Service) assessBundle(ctx context.Context, b *Bundle, rev record.Revisi
 	return readiness.Assess(ctx, s.st, in)
 }
 
-// readinessWaiting assesses pending deployment d, attaches the report to
-// it and says what the readiness gate waits for; nil when READY.
-func (s *Service) readinessWaiting(ctx context.Context, d record.Deployment) ([]string, error) {
-	r, err := s.attachReadiness(ctx, d)
+// ReassessEvery is how often a server judges again the readiness of the
+// deployments that wait for it (ReassessPending), besides right after a
+// test-fire.
+const ReassessEvery = 30 * time.Second
+
+// readinessWaiting says what the readiness gate of pending deployment d
+// waits for; nil when READY. With attach it assesses d now and attaches
+// the report; without (a read), it goes by the report attached last,
+// assessing without storing only when none is.
+func (s *Service) readinessWaiting(ctx context.Context, d record.Deployment, attach bool) ([]string, error) {
+	var r *readiness.Report
+	var err error
+	if !attach {
+		r, err = s.DeploymentReadiness(ctx, d.ID)
+	}
+	switch {
+	case err != nil:
+		return nil, err
+	case r != nil:
+	case attach:
+		r, err = s.attachReadiness(ctx, d)
+	default:
+		var rev record.Revision
+		if rev, err = s.st.GetRevision(ctx, d.Revision); err == nil {
+			r, err = s.assess(ctx, rev, d.Env, fmt.Sprintf("deployment %d", d.ID))
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	if r.Ready {
 		return nil, nil
 	}
-	return []string{fmt.Sprintf("readiness: %s in %s is NOT READY: %s (gantry readiness %s --env %s; fix it, then run gantry promote again)",
-		d.Pipeline, d.Env, strings.Join(r.Reasons, "; "), d.Pipeline, d.Env)}, nil
+	return []string{fmt.Sprintf("readiness: %s in %s is NOT READY: %s (gantry readiness %s --env %s; once fixed, the server judges it again within %s and activates it when its other gates are met)",
+		d.Pipeline, d.Env, strings.Join(r.Reasons, "; "), d.Pipeline, d.Env, ReassessEvery)}, nil
+}
+
+// ReassessPending judges again every pending deployment with the
+// readiness gate, attaching a fresh report to each, and activates those
+// whose gates are now all met. It returns how many it activated.
+func (s *Service) ReassessPending(ctx context.Context) (int, error) {
+	pending, err := s.st.ListDeployments(ctx, store.DeploymentFilter{
+		States: []record.DeploymentState{record.DeploymentPending}, Limit: -1})
+	if err != nil {
+		return 0, err
+	}
+	activated := 0
+	var errs []error
+	for _, d := range pending {
+		if !slices.Contains(d.Gates, spec.GateReadiness) {
+			continue
+		}
+		cur, _, err := s.advance(ctx, d, ActorGantry)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("deployment %d: %w", d.ID, err))
+			continue
+		}
+		if cur.State == record.DeploymentActive {
+			activated++
+		}
+	}
+	return activated, errors.Join(errs...)
 }
 
 // attachReadiness assesses deployment d's revision in its environment

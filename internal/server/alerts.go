@@ -93,6 +93,9 @@ func envName(env string) string {
 type AlertAPI struct {
 	M     *manager.Manager
 	Audit func(ctx context.Context, ev *record.AuditEvent) error // nil: no audit
+	// AfterTestFire, when set, is called after every test-fire (a
+	// deployment waiting for its readiness may now be ready).
+	AfterTestFire func()
 }
 
 var _ api.AlertService = (*AlertAPI)(nil)
@@ -136,6 +139,9 @@ func (a *AlertAPI) TestFire(ctx context.Context, route, actor string) (record.Te
 		detail = fmt.Sprintf("failed: %v", tf.Failed)
 	}
 	a.audit(ctx, record.AuditEvent{Actor: actor, Action: record.AuditTestFire, Reason: "route " + route, Detail: detail})
+	if a.AfterTestFire != nil {
+		a.AfterTestFire()
+	}
 	return tf, ds, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gantryhq/gantry/internal/deploy"
+	"github.com/gantryhq/gantry/internal/readiness"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/store"
 )
@@ -54,6 +55,7 @@ type deploymentPage struct {
 	Diff       *deploy.Diff
 	DiffErr    string
 	Revision   record.Revision
+	Readiness  *readiness.Report // attached to the deployment; nil when none is
 	CanApprove bool   // this session's role approves and it is not the author's
 	NotYou     string // why the approve button is not offered, when it is not
 }
@@ -88,6 +90,10 @@ func (h *handler) deployment(w http.ResponseWriter, r *http.Request) {
 		page.Diff = diff
 	} else {
 		page.DiffErr = err.Error()
+	}
+	if page.Readiness, err = h.Deploy.DeploymentReadiness(r.Context(), d.ID); err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	if revs, err := h.Deploy.Revisions(r.Context(), d.Pipeline, 100); err == nil {
 		for _, rev := range revs {
