@@ -56,8 +56,8 @@ type deploymentPage struct {
 	DiffErr    string
 	Revision   record.Revision
 	Readiness  *readiness.Report // attached to the deployment; nil when none is
-	CanApprove bool   // this session's role approves and it is not the author's
-	NotYou     string // why the approve button is not offered, when it is not
+	CanApprove bool              // this session's role approves and it is not the author's
+	NotYou     string            // why the approve button is not offered, when it is not
 }
 
 func (h *handler) deployment(w http.ResponseWriter, r *http.Request) {
