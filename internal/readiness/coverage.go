@@ -41,8 +41,8 @@ var Modes = []Mode{
 		raises: func(p *spec.Pipeline) bool {
 			return p.Monitoring.RowCounts != nil && p.Monitoring.RowCounts.MaxDrop > 0
 		}},
-	{Name: "slow", Alert: routing.NameRunSlow, Kind: "degradation", raises: always},
-	{Name: "retries", Alert: routing.NameRetryRateHigh, Kind: "degradation", raises: always},
+	{Name: "slow", Alert: routing.NameRunSlow, Kind: "degradation", Suppress: "degradation", raises: always},
+	{Name: "retries", Alert: routing.NameRetryRateHigh, Kind: "degradation", Suppress: "degradation", raises: always},
 	{Name: "dead_letters", Alert: routing.NameDeadLetters, Kind: "dead_letter", Suppress: "dead_letter", raises: always},
 }
 
@@ -108,14 +108,9 @@ func (a *assessment) coverage(ctx context.Context) error {
 		case reason != "":
 			row.Suppressed, row.OK = reason, true
 			a.r.note(CritCoverage, fmt.Sprintf("%s (%s) reaches no channel, suppressed: %s", m.Name, m.Alert, reason))
-		case m.Suppress == "":
-			// A degradation: the pipeline still delivers. It is said, not
-			// held against it (alerts.suppress cannot name it).
-			row.OK = true
-			a.r.note(CritCoverage, fmt.Sprintf("degradation %s (%s) reaches no channel through route %s in %s: add %s to a route's on: to hear it",
-				m.Name, m.Alert, routeName(p), env, m.Kind))
 		default:
-			a.r.fail(CritCoverage, fmt.Sprintf("%s (%s) reaches no channel through route %s in %s", m.Name, m.Alert, routeName(p), env))
+			a.r.fail(CritCoverage, fmt.Sprintf("%s (%s) reaches no channel through route %s in %s: add %s to a route's on:, or suppress %s with a reason",
+				m.Name, m.Alert, routeName(p), env, m.Kind, m.Suppress))
 		}
 		a.r.Coverage = append(a.r.Coverage, row)
 	}

@@ -27,6 +27,8 @@ func TestAssessEachReasonAndItsFix(t *testing.T) {
 		want2 string // more of the reason
 		fix   func(f *fixture)
 		notes string // a note the fixed report keeps
+		// nReasons is how many reasons the broken report has; 0 is one.
+		nReasons int
 	}{
 		{
 			name:  "untested channel",
@@ -48,13 +50,25 @@ func TestAssessEachReasonAndItsFix(t *testing.T) {
 		{
 			name: "a mode routed nowhere",
 			brk: func(f *fixture) {
-				f.project = strings.Replace(f.project, "data-oncall: {channels: [hook]}", "data-oncall: {channels: [hook], on: [failure, timeout, memory, lost, sla, freshness, row_count]}", 1)
+				f.project = strings.Replace(f.project, "data-oncall: {channels: [hook]}", "data-oncall: {channels: [hook], on: [failure, timeout, memory, lost, sla, freshness, row_count, degradation]}", 1)
 			},
 			want: "coverage: dead_letters (DeadLettersPending) reaches no channel through route data-oncall in prod",
 			fix: func(f *fixture) {
 				f.project = strings.Replace(f.project, "on: [failure,", "on: [dead_letter, failure,", 1)
 			},
-			notes: "degradation slow (RunSlow) reaches no channel",
+		},
+		{
+			name: "a degradation routed nowhere",
+			brk: func(f *fixture) {
+				f.project = strings.Replace(f.project, "data-oncall: {channels: [hook]}", "data-oncall: {channels: [hook], on: [failure, timeout, memory, lost, sla, freshness, row_count, dead_letter]}", 1)
+			},
+			want:     "coverage: slow (RunSlow) reaches no channel through route data-oncall in prod: add degradation to a route's on:, or suppress degradation with a reason",
+			want2:    "coverage: retries (RetryRateHigh) reaches no channel",
+			nReasons: 2,
+			fix: func(f *fixture) {
+				f.project = strings.Replace(f.project, "  routes:", "  suppress:\n    - {mode: degradation, reason: \"the warehouse team watches run times on its own board\"}\n  routes:", 1)
+			},
+			notes: "slow (RunSlow) reaches no channel, suppressed: the warehouse team watches run times on its own board",
 		},
 		{
 			name: "an OOM in its history",
@@ -129,8 +143,8 @@ func TestAssessEachReasonAndItsFix(t *testing.T) {
 				if !strings.Contains(reasons(r), tc.want) || !strings.Contains(reasons(r), tc.want2) {
 					t.Errorf("reasons lack %q, %q:\n%s", tc.want, tc.want2, reasons(r))
 				}
-				if len(r.Reasons) != 1 {
-					t.Errorf("want one reason, got:\n%s", reasons(r))
+				if want := max(tc.nReasons, 1); len(r.Reasons) != want {
+					t.Errorf("want %d reason(s), got:\n%s", want, reasons(r))
 				}
 				tc.fix(f)
 				r = f.assess()

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -11,11 +12,16 @@ import (
 // about (see internal/alert/routing.Modes).
 var FailureModes = []string{"failure", "timeout", "oom", "lost", "sla", "stale", "row_count", "dead_letter", "rollback"}
 
+// SuppressModes are what alerts.suppress may name: the failure modes and
+// "degradation" (RunSlow, RetryRateHigh), which `gantry readiness` wants
+// routed to a channel or suppressed with a reason as well.
+var SuppressModes = append(slices.Clone(FailureModes), "degradation")
+
 // AlertSuppress says that a failure mode is deliberately not paged about,
 // and why: the readiness gate's alert-coverage rule accepts a route that
 // drops it.
 type AlertSuppress struct {
-	Mode   string // one of FailureModes
+	Mode   string // one of SuppressModes
 	Reason string // never empty after parsing
 	Path   string // "alerts.suppress[0]", the entry's key in Positions
 }
@@ -42,7 +48,7 @@ func (d *decoder) suppressions(n *yaml.Node, path string) []AlertSuppress {
 		for _, f := range fields {
 			switch f.Key {
 			case "mode":
-				s.Mode, valid = d.oneOf(f.Value, f.Path, FailureModes)
+				s.Mode, valid = d.oneOf(f.Value, f.Path, SuppressModes)
 			case "reason":
 				s.Reason, _ = d.str(f.Value, f.Path)
 				s.Reason = strings.TrimSpace(s.Reason)
@@ -50,7 +56,7 @@ func (d *decoder) suppressions(n *yaml.Node, path string) []AlertSuppress {
 		}
 		switch {
 		case !d.has(p, "mode"):
-			d.errorf(it, p, "missing `mode:` (one of %s)", strings.Join(FailureModes, ", "))
+			d.errorf(it, p, "missing `mode:` (one of %s)", strings.Join(SuppressModes, ", "))
 			continue
 		case !valid:
 			continue
