@@ -56,7 +56,7 @@ func (a *assessment) backfill(context.Context) error {
 		b.Intervals = append(b.Intervals, Interval{Start: iv.Start.UTC(), End: iv.End.UTC()})
 	}
 	b.Planned = len(ivs)
-	over := fmt.Sprintf("%s to %s", from.Format(time.DateOnly), to.Format(time.DateOnly))
+	over := fmt.Sprintf("%s to %s", from, to)
 	if placeholder {
 		over += " (its dates are placeholders: dry-run over the last " + fmt.Sprint(backfillDays) + " days)"
 	}
@@ -74,23 +74,28 @@ func (a *assessment) loc() *time.Location {
 	return time.UTC
 }
 
-// plan is the intervals a backfill from from to to (days, inclusive)
-// creates: one per schedule interval, or one per day without a cron.
-func (a *assessment) plan(from, to time.Time) ([]schedule.Interval, error) {
+// plan is the intervals `gantry backfill --from from --to to` creates,
+// as the server plans them (schedule.BackfillIntervals): one per
+// schedule interval that starts in the range, or one per day without a
+// cron.
+func (a *assessment) plan(from, to string) ([]schedule.Interval, error) {
 	loc := a.loc()
 	s, err := pipelineSchedule(a.in.Pipeline)
 	if err != nil {
 		return nil, err
 	}
-	start, end := schedule.DayInterval(from, loc).Start, schedule.DayInterval(to, loc).End
-	if s != nil {
-		return s.Intervals(start, end, maxPlanned)
+	start, _, err := schedule.BackfillBound(from, loc)
+	if err != nil {
+		return nil, fmt.Errorf("--from %w", err)
 	}
-	var out []schedule.Interval
-	for d := from; !d.After(to) && len(out) < maxPlanned; d = d.AddDate(0, 0, 1) {
-		out = append(out, schedule.DayInterval(d, loc))
+	last, end, err := schedule.BackfillBound(to, loc)
+	if err != nil {
+		return nil, fmt.Errorf("--to %w", err)
 	}
-	return out, nil
+	if last.Before(start) || !end.After(start) {
+		return nil, fmt.Errorf("--to %s does not end after --from %s", to, from)
+	}
+	return schedule.BackfillIntervals(s, loc, start, end, maxPlanned)
 }
 
 // backfillCommand returns the heading of the section and the words of
@@ -190,12 +195,10 @@ func commands(line string) [][]string {
 	return out
 }
 
-var dateRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
-
 // backfillRange reads --from and --to of a backfill command. A value that
-// is not a date (<FROM>, "$DAY") is a placeholder: the range is then the
-// last backfillDays days before now.
-func backfillRange(words []string, now time.Time, loc *time.Location) (from, to time.Time, placeholder bool, err error) {
+// is neither a day nor an instant (<FROM>, "$DAY") is a placeholder: the
+// range is then the last backfillDays days before now, in loc.
+func backfillRange(words []string, now time.Time, loc *time.Location) (from, to string, placeholder bool, err error) {
 	vals := map[string]string{}
 	for i := 3; i < len(words); i++ {
 		name, val, hasVal := strings.Cut(words[i], "=")
@@ -204,7 +207,7 @@ func backfillRange(words []string, now time.Time, loc *time.Location) (from, to 
 		}
 		if !hasVal {
 			if i+1 >= len(words) {
-				return from, to, false, fmt.Errorf("%s needs a value", name)
+				return "", "", false, fmt.Errorf("%s needs a value", name)
 			}
 			i++
 			val = words[i]
@@ -213,22 +216,15 @@ func backfillRange(words []string, now time.Time, loc *time.Location) (from, to 
 	}
 	for _, name := range []string{"--from", "--to"} {
 		if _, ok := vals[name]; !ok {
-			return from, to, false, fmt.Errorf("no %s", name)
+			return "", "", false, fmt.Errorf("no %s", name)
 		}
 	}
-	if !dateRE.MatchString(vals["--from"]) || !dateRE.MatchString(vals["--to"]) {
+	_, _, ferr := schedule.BackfillBound(vals["--from"], loc)
+	_, _, terr := schedule.BackfillBound(vals["--to"], loc)
+	if ferr != nil || terr != nil {
 		today := now.In(loc)
-		day := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
-		return day.AddDate(0, 0, -backfillDays), day.AddDate(0, 0, -1), true, nil
+		day := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, loc)
+		return day.AddDate(0, 0, -backfillDays).Format(time.DateOnly), day.AddDate(0, 0, -1).Format(time.DateOnly), true, nil
 	}
-	if from, err = time.Parse(time.DateOnly, vals["--from"]); err != nil {
-		return from, to, false, fmt.Errorf("--from: %w", err)
-	}
-	if to, err = time.Parse(time.DateOnly, vals["--to"]); err != nil {
-		return from, to, false, fmt.Errorf("--to: %w", err)
-	}
-	if to.Before(from) {
-		return from, to, false, fmt.Errorf("--to %s is before --from %s", vals["--to"], vals["--from"])
-	}
-	return from, to, false, nil
+	return vals["--from"], vals["--to"], false, nil
 }

@@ -203,8 +203,9 @@ func TestReportContents(t *testing.T) {
 		t.Errorf("row counts: %+v", r.RowCounts)
 	}
 	// The dates are placeholders: a dry run over the last 3 days, 7 to 9
-	// March, plans the two daily intervals that end by the 9th's end.
-	if r.Backfill.Planned != 2 || !strings.HasPrefix(r.Backfill.Command, "gantry backfill orders --from <FROM> --to <TO>") || r.Backfill.Section != "Backfill missed intervals" {
+	// March, plans what gantry backfill would: the three daily intervals
+	// that start on those days.
+	if r.Backfill.Planned != 3 || !strings.HasPrefix(r.Backfill.Command, "gantry backfill orders --from <FROM> --to <TO>") || r.Backfill.Section != "Backfill missed intervals" {
 		t.Errorf("backfill: %+v", r.Backfill)
 	}
 	if r.Staging.State != "succeeded" || r.Staging.Succeeded != 2 || r.Staging.Expected != 2 {

@@ -22,11 +22,11 @@ func (s *Server) Backfill(ctx context.Context, req api.BackfillRequest) (api.Bac
 		return api.BackfillStatus{}, err
 	}
 	loc := p.location()
-	from, _, err := backfillBound(req.From, loc)
+	from, _, err := schedule.BackfillBound(req.From, loc)
 	if err != nil {
 		return api.BackfillStatus{}, &api.FieldError{Field: "from", Msg: err.Error()}
 	}
-	to, end, err := backfillBound(req.To, loc)
+	to, end, err := schedule.BackfillBound(req.To, loc)
 	if err != nil {
 		return api.BackfillStatus{}, &api.FieldError{Field: "to", Msg: err.Error()}
 	}
@@ -36,22 +36,9 @@ func (s *Server) Backfill(ctx context.Context, req api.BackfillRequest) (api.Bac
 	if req.Parallel < 0 {
 		return api.BackfillStatus{}, &api.FieldError{Field: "parallel", Msg: "must be at least 1"}
 	}
-	var ivs []schedule.Interval
-	if p.sched != nil {
-		// Every interval that starts on one of the days asked for.
-		for t := p.sched.Next(from.Add(-time.Nanosecond)); t.Before(end); t = p.sched.Next(t) {
-			if len(ivs) == maxBackfill {
-				return api.BackfillStatus{}, &api.FieldError{Field: "to", Msg: fmt.Sprintf("more than %d intervals", maxBackfill)}
-			}
-			ivs = append(ivs, schedule.Interval{Start: t, End: p.sched.Next(t)})
-		}
-	} else {
-		for d := from; d.Before(end); d = d.AddDate(0, 0, 1) {
-			if len(ivs) == maxBackfill {
-				return api.BackfillStatus{}, &api.FieldError{Field: "to", Msg: fmt.Sprintf("more than %d intervals", maxBackfill)}
-			}
-			ivs = append(ivs, schedule.DayInterval(d, loc))
-		}
+	ivs, err := schedule.BackfillIntervals(p.sched, loc, from, end, maxBackfill)
+	if err != nil {
+		return api.BackfillStatus{}, &api.FieldError{Field: "to", Msg: fmt.Sprintf("more than %d intervals", maxBackfill)}
 	}
 	if len(ivs) == 0 {
 		return api.BackfillStatus{}, &api.FieldError{Field: "to", Msg: "no interval of the schedule falls in that range"}
@@ -84,24 +71,6 @@ func (s *Server) Backfill(ctx context.Context, req api.BackfillRequest) (api.Bac
 	s.log.Info("backfill", "backfill", b.ID, "pipeline", b.Pipeline, "runs", b.Total, "parallel", b.Parallel, "actor", req.Actor)
 	s.wake(s.wakeDispatch)
 	return s.GetBackfill(ctx, b.ID)
-}
-
-// backfillBound reads a backfill's --from or --to in loc: a day, whose
-// intervals count up to its end (end), or an instant (2026-11-01T06:00,
-// or RFC 3339), which ends the range itself: intervals start before it.
-func backfillBound(s string, loc *time.Location) (t, end time.Time, err error) {
-	if d, err := time.ParseInLocation(time.DateOnly, s, loc); err == nil {
-		return d, schedule.DayInterval(d, loc).End, nil
-	}
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05"} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t, t, nil
-		}
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, t, nil
-	}
-	return time.Time{}, time.Time{}, fmt.Errorf("%q: want YYYY-MM-DD, YYYY-MM-DDTHH:MM (in the pipeline's time zone) or RFC 3339", s)
 }
 
 // GetBackfill returns a backfill and its progress.

@@ -1,0 +1,53 @@
+package schedule
+
+import (
+	"fmt"
+	"time"
+)
+
+// BackfillBound reads a backfill's --from or --to in loc: a day, whose
+// intervals count up to its end (end), or an instant (2026-11-01T06:00,
+// or RFC 3339), which ends the range itself: intervals start before it.
+func BackfillBound(s string, loc *time.Location) (t, end time.Time, err error) {
+	if d, err := time.ParseInLocation(time.DateOnly, s, loc); err == nil {
+		return d, DayInterval(d, loc).End, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, t, nil
+		}
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, t, nil
+	}
+	return time.Time{}, time.Time{}, fmt.Errorf("%q: want YYYY-MM-DD, YYYY-MM-DDTHH:MM (in the pipeline's time zone) or RFC 3339", s)
+}
+
+// BackfillIntervals are the intervals a backfill from from to end (as
+// BackfillBound reads them) creates: every interval of s that starts in
+// [from, end), or with no schedule (s nil) one per day in loc. More than
+// limit is ErrTooManyIntervals.
+func BackfillIntervals(s *Schedule, loc *time.Location, from, end time.Time, limit int) ([]Interval, error) {
+	var ivs []Interval
+	add := func(iv Interval) error {
+		if len(ivs) == limit {
+			return fmt.Errorf("%w: more than %d", ErrTooManyIntervals, limit)
+		}
+		ivs = append(ivs, iv)
+		return nil
+	}
+	if s != nil {
+		for t := s.Next(from.Add(-time.Nanosecond)); t.Before(end); t = s.Next(t) {
+			if err := add(Interval{Start: t, End: s.Next(t)}); err != nil {
+				return nil, err
+			}
+		}
+		return ivs, nil
+	}
+	for d := from; d.Before(end); d = d.AddDate(0, 0, 1) {
+		if err := add(DayInterval(d, loc)); err != nil {
+			return nil, err
+		}
+	}
+	return ivs, nil
+}
