@@ -45,7 +45,11 @@ func parts(in Input) []part {
 	if g.p.SLA.Freshness > 0 {
 		out = append(out, g.stale())
 	}
-	return append(out, g.slow(), g.retries(), g.deadLetters(), g.rollback(), g.backfill())
+	out = append(out, g.slow(), g.retries())
+	if g.p.Schedule != nil && g.p.Schedule.Cron != "" {
+		out = append(out, g.schedulerLag())
+	}
+	return append(out, g.deadLetters(), g.rollback(), g.backfill())
 }
 
 func render(ps []part) string {

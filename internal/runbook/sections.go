@@ -37,11 +37,13 @@ func (g gen) backfillCmds() []string {
 }
 
 func (g gen) afterCmds() []string {
-	return []string{
-		"Check it is healthy again: the newest run succeeded and no alert still fires.",
-		g.runsCmd(1),
-		fmt.Sprintf("$ gantry alerts list --pipeline %s%s", g.p.Name, g.envFlag()),
+	check := "Check it is healthy again: the newest run succeeded and no alert still fires."
+	out := []string{check, g.runsCmd(1), fmt.Sprintf("$ gantry alerts list --pipeline %s%s", g.p.Name, g.envFlag())}
+	if g.p.SLA.Freshness > 0 {
+		out[0] = "Check it is healthy again: the newest run succeeded, its data is fresh (FRESHNESS), and no alert still fires."
+		out = slices.Insert(out, 2, "$ gantry pipelines")
 	}
+	return out
 }
 
 func (g gen) overview() part {
@@ -403,6 +405,23 @@ func (g gen) retries() part {
 			"A flaky source or a resource limit: fix it before the retries run out. While fixing:",
 			g.silenceCmd("retries: fixing"),
 		})}
+}
+
+func (g gen) schedulerLag() part {
+	return part{key: "scheduler-lag", text: section("Scheduler lagging",
+		fmt.Sprintf("a `SchedulerLagging` alert: a scheduled run of %s started more than `alerts.scheduler_lag` (5m by default) after its interval ended, or has not started.", g.p.Name),
+		[]string{
+			"Is a server leading, and are its workers alive? Is the pipeline paused, or its runs queued behind `max_active_runs` or a pool?",
+			"$ gantry workers",
+			"$ gantry health --ready",
+			"$ gantry pipelines",
+			g.runsCmd(5),
+		},
+		append([]string{
+			"Resume a paused pipeline, or start a server where none leads; the missed intervals then run as its `catchup` says. Backfill what it skips:",
+			fmt.Sprintf("$ gantry resume %s", g.p.Name),
+			g.backfillCmds()[0],
+		}, g.afterCmds()...))}
 }
 
 func (g gen) deadLetters() part {
