@@ -19,6 +19,7 @@ type code struct {
 	Line, Col int // 1-based, of Text's first byte
 	Text      string
 	Block     bool
+	Heading   string // the nearest heading above it; "" before the first
 }
 
 // section is the text under one heading of the level that splits the
@@ -46,11 +47,13 @@ const (
 
 func parseMarkdown(text string) *markdown {
 	lines := strings.Split(text, "\n")
-	type heading struct{ line, level int }
-	var heads []heading
+	type headingAt struct{ line, level int }
+	var heads []headingAt
 	var fence string
 	md := &markdown{}
 	inFence := make([]bool, len(lines))
+	continued := -1 // the line that continues a fenced command ending in \
+	heading := ""
 	for i, line := range lines {
 		line = strings.TrimRight(line, "\r")
 		lines[i] = line
@@ -68,18 +71,31 @@ func parseMarkdown(text string) *markdown {
 		}
 		if fence != "" {
 			inFence[i] = true
-			if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "#") {
-				md.code = append(md.code, code{Line: i + 1, Col: len(line) - len(strings.TrimLeft(line, " \t")) + 1, Text: strings.TrimLeft(line, " \t"), Block: true})
+			if n := len(md.code); n > 0 && md.code[n-1].Block && continued == i {
+				// The line before ended in a backslash: one command, as
+				// the shell reads it.
+				md.code[n-1].Text += "\n" + line
+			} else if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "#") {
+				md.code = append(md.code, code{Line: i + 1, Col: len(line) - len(strings.TrimLeft(line, " \t")) + 1, Text: strings.TrimLeft(line, " \t"), Block: true, Heading: heading})
+			} else {
+				continue
+			}
+			if strings.HasSuffix(line, "\\") {
+				continued = i + 1
 			}
 			continue
 		}
 		if m := headingRe.FindStringSubmatch(line); m != nil {
-			heads = append(heads, heading{i, len(m[1])})
+			heads = append(heads, headingAt{i, len(m[1])})
+			heading = m[2]
 			if len(m[1]) > 1 {
 				md.headings = append(md.headings, m[2])
 			}
 		}
-		md.code = append(md.code, spans(line, i+1)...)
+		for _, c := range spans(line, i+1) {
+			c.Heading = heading
+			md.code = append(md.code, c)
+		}
 	}
 	level := splitLevel(func(yield func(int) bool) {
 		for _, h := range heads {
@@ -197,3 +213,4 @@ func spans(line string, n int) []code {
 	}
 	return out
 }
+

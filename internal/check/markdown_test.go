@@ -78,3 +78,24 @@ Fix the app and ship it: ` + "`make ship`" + `
 		t.Errorf("section two = %+v, want a diagnosis part only", two)
 	}
 }
+
+// A fenced command continued over lines with a backslash is one command,
+// as the shell reads it; the next line starts a new one.
+func TestFencedContinuation(t *testing.T) {
+	t.Parallel()
+	doc := parseMarkdown("## Backfill\n\n```sh\ngantry backfill orders \\\n  --from 2026-01-01 \\\n  --to 2026-01-03\ngantry runs --limit 1\n```\n")
+	var got []string
+	var lines []int
+	for _, c := range doc.code {
+		for _, call := range gantryCalls(c.Text) {
+			got = append(got, strings.Join(call.Args, " "))
+			lines = append(lines, c.Line)
+		}
+	}
+	if want := []string{"backfill orders --from 2026-01-01 --to 2026-01-03", "runs --limit 1"}; !slices.Equal(got, want) {
+		t.Errorf("calls = %q, want %q", got, want)
+	}
+	if !slices.Equal(lines, []int{4, 7}) {
+		t.Errorf("lines = %v, want [4 7]", lines)
+	}
+}

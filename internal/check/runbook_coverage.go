@@ -21,8 +21,9 @@ type RunbookCoverage struct {
 
 // RunbookCommand is one gantry command line written in a runbook.
 type RunbookCommand struct {
-	Line int      // 1-based, in the runbook file
-	Args []string // the words after gantry, as the shell passes them
+	Line    int      // 1-based, in the runbook file
+	Heading string   // the nearest heading above it ("" before the first)
+	Args    []string // the words after gantry, as the shell passes them
 }
 
 // HasBackfill reports whether the runbook says how to backfill p.
@@ -47,7 +48,7 @@ func ReadRunbook(p *spec.Pipeline, text string) RunbookCoverage {
 	for _, c := range doc.code {
 		for _, call := range gantryCalls(c.Text) {
 			if len(call.Args) > 1 && call.Args[0] == "backfill" && (call.Args[1] == p.Name || Placeholder(call.Args[1])) {
-				cov.Backfill = append(cov.Backfill, RunbookCommand{Line: c.Line, Args: call.Args})
+				cov.Backfill = append(cov.Backfill, RunbookCommand{Line: c.Line, Heading: c.Heading, Args: call.Args})
 			}
 		}
 	}

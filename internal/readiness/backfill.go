@@ -1,15 +1,14 @@
 package readiness
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
+	"github.com/gantryhq/gantry/internal/check"
 	"github.com/gantryhq/gantry/internal/schedule"
+	"github.com/gantryhq/gantry/internal/spec"
 )
 
 // backfillDays is the range a backfill command with placeholders for its
@@ -18,8 +17,6 @@ const backfillDays = 3
 
 // maxPlanned bounds a dry run.
 const maxPlanned = 1000
-
-var headingRE = regexp.MustCompile(`^(#{1,6})\s+(.*?)\s*#*\s*$`)
 
 // backfill finds the runbook's backfill procedure — a `gantry backfill
 // PIPELINE` command, in a section whose heading says backfill when there
@@ -34,7 +31,7 @@ func (a *assessment) backfill(context.Context) error {
 		a.r.summarize(CritBackfill, "no runbook")
 		return nil
 	}
-	section, cmd, ok := backfillCommand(a.in.Runbook, p.Name)
+	section, cmd, ok := backfillCommand(a.in.Runbook, p)
 	if !ok {
 		a.r.fail(CritBackfill, fmt.Sprintf("runbook %s has no `gantry backfill %s --from ... --to ...` command (in a section headed Backfill)", p.Runbook, p.Name))
 		a.r.summarize(CritBackfill, "no backfill procedure")
@@ -100,99 +97,21 @@ func (a *assessment) plan(from, to string) ([]schedule.Interval, error) {
 
 // backfillCommand returns the heading of the section and the words of
 // the first `gantry backfill PIPELINE` command of the runbook, preferring
-// a section whose heading says backfill.
-func backfillCommand(doc []byte, pipeline string) (string, []string, bool) {
-	type found struct {
-		heading string
-		words   []string
-	}
-	var first *found
-	heading := ""
-	sc := bufio.NewScanner(bytes.NewReader(doc))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if m := headingRE.FindStringSubmatch(line); m != nil {
-			heading = m[2]
-			continue
-		}
-		for _, words := range commands(line) {
-			if len(words) < 3 || words[0] != "gantry" || words[1] != "backfill" || words[2] != pipeline {
-				continue
-			}
-			f := &found{heading, words}
-			if strings.Contains(strings.ToLower(heading), "backfill") {
-				return f.heading, f.words, true
-			}
-			if first == nil {
-				first = f
-			}
-		}
-	}
-	if first == nil {
+// one in a section whose heading says backfill. The runbook is read as
+// the gate's runbook rules read it (check.ReadRunbook).
+func backfillCommand(doc []byte, p *spec.Pipeline) (string, []string, bool) {
+	cmds := check.ReadRunbook(p, string(doc)).Backfill
+	if len(cmds) == 0 {
 		return "", nil, false
 	}
-	return first.heading, first.words, true
-}
-
-// commands splits a line of shell (or of Markdown with `inline code`)
-// into the commands it holds, each as words with quotes removed: a
-// small splitter for runbook lines, not a shell. A command ends at ; &
-// | or a backquote outside quotes; # after a blank starts a comment.
-func commands(line string) [][]string {
-	var out [][]string
-	var words []string
-	var w strings.Builder
-	inWord := false
-	var quote rune
-	flush := func() {
-		if inWord {
-			words = append(words, w.String())
-			w.Reset()
-			inWord = false
+	pick := cmds[0]
+	for _, c := range cmds {
+		if strings.Contains(strings.ToLower(c.Heading), "backfill") {
+			pick = c
+			break
 		}
 	}
-	end := func() {
-		flush()
-		for len(words) > 0 && (words[0] == "$" || words[0] == "sudo") {
-			words = words[1:]
-		}
-		if len(words) > 0 {
-			out = append(out, words)
-		}
-		words = nil
-	}
-	rs := []rune(line)
-	for i := 0; i < len(rs); i++ {
-		c := rs[i]
-		switch {
-		case quote != 0 && c == quote:
-			quote = 0
-		case quote == '"' && c == '\\' && i+1 < len(rs):
-			i++
-			w.WriteRune(rs[i])
-		case quote != 0:
-			w.WriteRune(c)
-		case c == '\'' || c == '"':
-			quote, inWord = c, true
-		case c == '\\' && i+1 < len(rs):
-			i++
-			w.WriteRune(rs[i])
-			inWord = true
-		case c == ' ' || c == '\t':
-			flush()
-		case c == '#' && !inWord:
-			end()
-			return out
-		case strings.ContainsRune(";&|`()", c):
-			end()
-		default:
-			w.WriteRune(c)
-			inWord = true
-		}
-	}
-	end()
-	return out
+	return pick.Heading, append([]string{"gantry"}, pick.Args...), true
 }
 
 // backfillRange reads --from and --to of a backfill command. A value that

@@ -17,16 +17,18 @@ func TestBackfillCommand(t *testing.T) {
 	}{
 		{"quoted arguments in a code block", "# x\n## Backfill\n```sh\n$ gantry backfill orders --from \"2026-01-01\" --to '2026-01-03' # three days\n```\n",
 			"Backfill", []string{"gantry", "backfill", "orders", "--from", "2026-01-01", "--to", "2026-01-03"}},
-		{"inline code after another command", "## Missed intervals (backfill)\nRun `gantry pause orders`; then `gantry backfill orders --from=<FROM> --to=<TO>`.\n",
+		{"inline code after another command", "## Missed intervals (backfill)\nRun `gantry pause orders`; then `gantry backfill orders --from='<FROM>' --to=\"<TO>\"`.\n",
 			"Missed intervals (backfill)", []string{"gantry", "backfill", "orders", "--from=<FROM>", "--to=<TO>"}},
 		{"a backfill section wins over an earlier mention", "## Failure\n`gantry backfill orders --from 2026-01-01 --to 2026-01-01`\n## Backfill\n`gantry backfill orders --from 2026-02-01 --to 2026-02-02`\n",
 			"Backfill", []string{"gantry", "backfill", "orders", "--from", "2026-02-01", "--to", "2026-02-02"}},
 		{"another pipeline's backfill", "## Backfill\n`gantry backfill ingest --from 2026-01-01 --to 2026-01-02`\n", "", nil},
-		{"a comment only", "## Backfill\n# gantry backfill orders --from 2026-01-01 --to 2026-01-02\n", "", nil},
+		{"a comment only", "## Backfill\n```sh\n# gantry backfill orders --from 2026-01-01 --to 2026-01-02\n```\n", "", nil},
+		{"continued over lines", "## Backfill\n```sh\ngantry backfill orders \\\n  --from 2026-01-01 \\\n  --to 2026-01-02\n```\n",
+			"Backfill", []string{"gantry", "backfill", "orders", "--from", "2026-01-01", "--to", "2026-01-02"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			section, words, ok := backfillCommand([]byte(tc.doc), "orders")
+			section, words, ok := backfillCommand([]byte(tc.doc), &spec.Pipeline{Name: "orders"})
 			if ok != (tc.words != nil) || section != tc.section || !slices.Equal(words, tc.words) {
 				t.Errorf("got %q %q %v, want %q %q", section, words, ok, tc.section, tc.words)
 			}
