@@ -213,4 +213,3 @@ func spans(line string, n int) []code {
 	}
 	return out
 }
-
