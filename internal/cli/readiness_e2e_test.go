@@ -102,6 +102,15 @@ func TestReadinessEndToEnd(t *testing.T) {
 	wantCode(t, r, 1)
 	wantContains(t, "readiness markdown", r.stdout, "## Readiness: orders in preprod — **NOT READY**", "### Why not ready",
 		"| failed | RunFailed | data-oncall | hook |", "| hook | never |")
+	r = alice.gantry("sizing", "orders", "--env", "nosuch")
+	wantCode(t, r, 2)
+	wantContains(t, "sizing in an unknown environment", r.stderr, `unknown environment "nosuch"`, "staging, preprod, prod")
+	r = alice.gantry("sizing", "orders", "--env", "preprod", "--last", "501")
+	wantCode(t, r, 2)
+	wantContains(t, "sizing --last over the API's limit", r.stderr, "--last must be from 1 to 500")
+	r = alice.gantry("runbook", "generate")
+	wantCode(t, r, 2)
+	wantContains(t, "runbook generate without a pipeline", r.stderr, "needs a PIPELINE (see gantry runbook generate --help)")
 	r = alice.must("sizing", "orders", "--env", "preprod")
 	wantContains(t, "sizing", r.stdout, "sizing of orders in preprod, from staging run 1 in staging (no runs in preprod yet)", "extract", "load")
 

@@ -172,7 +172,7 @@ func exists(path string) error {
 func exactArgs(n int, what string) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usageErr("%s needs %s (see gantry %s --help)", c.CommandPath(), what, c.Name())
+			return usageErr("%s needs %s (see %s --help)", c.CommandPath(), what, c.CommandPath())
 		}
 		return nil
 	}

@@ -34,8 +34,8 @@ run, and says so.`,
 			if format != "text" && format != "json" && format != "markdown" {
 				return usageErr("unknown --format %q (want text, json or markdown)", format)
 			}
-			if last < 1 || last > 1000 {
-				return usageErr("--last must be from 1 to 1000, got %d", last)
+			if last < 1 || last > api.MaxLimit {
+				return usageErr("--last must be from 1 to %d, got %d", api.MaxLimit, last)
 			}
 			return withDeploy(c, &f, func(b api.DeployService, _ string) error {
 				sz, err := b.Sizing(c.Context(), args[0], env, last)

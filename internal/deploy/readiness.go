@@ -80,9 +80,12 @@ func (s *Service) Sizing(ctx context.Context, pipeline, env string, last int) (*
 	if err != nil {
 		return nil, err
 	}
-	_, p, err := parseBundle(b)
+	proj, p, err := parseBundle(b)
 	if err != nil {
 		return nil, err
+	}
+	if _, ok := policyOf(proj, p, env); !ok {
+		return nil, fmt.Errorf("%w: unknown environment %q: %s declares %s", ErrInvalid, env, spec.ProjectFile, orNone(envNames(proj, p)))
 	}
 	return readiness.Size(ctx, s.st, readiness.SizingInput{Pipeline: p, Env: env, StagingRunID: rev.StagingRunID, Last: last})
 }
