@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -210,14 +211,18 @@ tasks:
     run: exit 3
 alerts: {route: oncall}
 `)
+	const hookSecret = "whsec-output-1"
+	hsrv := httptest.NewServer(&hookReceiver{t: t, secret: hookSecret})
+	defer hsrv.Close()
 	writeFile(t, filepath.Join(dir, "gantry.yaml"), `project: onething
 alerts:
+  group_wait: 1s
   channels:
-    pager: {type: alertmanager, url: "http://127.0.0.1:9/"}
+    pager: {type: webhook, url: "`+hsrv.URL+`", secret: hook_key}
   routes:
     oncall: {channels: [pager], on: [failure, dead_letter]}
 `)
-	s := serve(t, dir, nil)
+	s := serve(t, dir, []string{"GANTRY_SECRET_HOOK_KEY=" + hookSecret})
 	token := s.adminToken()
 	r := mustIn(t, dir, "backfill", "flaky", "--from", "2026-11-01T00:00", "--to", "2026-11-01T02:00", "--detach")
 	var backfill int64
@@ -230,16 +235,26 @@ alerts:
 			DeadLetters []struct{ ID int64 } `json:"dead_letters"`
 		}
 		var al struct {
-			Alerts []struct{ ID int64 } `json:"alerts"`
+			Alerts []struct {
+				ID   int64
+				Name string
+			} `json:"alerts"`
 		}
 		s.getJSON("/api/v1/dead-letters", token, &dl)
 		s.getJSON("/api/v1/alerts", token, &al)
-		if len(dl.DeadLetters) == 0 || len(al.Alerts) == 0 {
+		// The run's failure (DeadLettersPending has other annotations).
+		i := slices.IndexFunc(al.Alerts, func(a struct {
+			ID   int64
+			Name string
+		}) bool {
+			return a.Name == "RunFailed"
+		})
+		if len(dl.DeadLetters) == 0 || i < 0 {
 			return false
 		}
-		dead, alert = dl.DeadLetters[0].ID, al.Alerts[0].ID
-		// Its delivery to the (unreachable) channel is recorded too, so
-		// that the document has all its fields.
+		dead, alert = dl.DeadLetters[0].ID, al.Alerts[i].ID
+		// Its delivery is recorded too, so that the document has all its
+		// fields.
 		var one struct{ Deliveries []any }
 		s.getJSON("/api/v1/alerts/"+strconv.FormatInt(alert, 10), token, &one)
 		return len(one.Deliveries) > 0

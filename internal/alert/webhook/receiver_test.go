@@ -101,8 +101,13 @@ func TestREADMEReceiverVerifiesDeliveries(t *testing.T) {
 	if res := newNotifier(t, url, &sleeps, nil).Notify(t.Context(), []alert.Alert{firing()}); !res.OK || res.Status != http.StatusOK {
 		t.Fatalf("a signed delivery: %+v\n%s", res, stdout.String())
 	}
-	if got := stdout.String(); !strings.Contains(got, `"fingerprint":"fp-orders-load"`) {
-		t.Errorf("the receiver did not print the alert it took:\n%s", got)
+	// What the receiver printed reaches us through a pipe, after its
+	// answer may have.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stdout.String(), `"fingerprint":"fp-orders-load"`); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the receiver did not print the alert it took:\n%s", stdout.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 
 	forged, err := webhook.New(webhook.Config{Name: "forged", URL: url, Secret: "another-key"})
