@@ -112,7 +112,11 @@ func TestReadinessEndToEnd(t *testing.T) {
 	wantCode(t, r, 2)
 	wantContains(t, "runbook generate without a pipeline", r.stderr, "needs a PIPELINE (see gantry runbook generate --help)")
 	r = alice.must("sizing", "orders", "--env", "preprod")
-	wantContains(t, "sizing", r.stdout, "sizing of orders in preprod, from staging run 1 in staging (no runs in preprod yet)", "extract", "load")
+	wantContains(t, "sizing", r.stdout, "sizing of orders in preprod, from staging run 1 in staging (no runs in preprod yet)", "extract", "load",
+		"mem p50   mem p95   mem max", "cpu time p50/p95/max")
+	if !regexp.MustCompile(`\d+(\.\d+)?m?s/\d+(\.\d+)?m?s/\d+(\.\d+)?m?s`).MatchString(r.stdout) {
+		t.Errorf("sizing shows no CPU time p50/p95/max:\n%s", r.stdout)
+	}
 
 	// 2. The promotion to the protected preprod has the report attached
 	// and waits for READY, approved or not.

@@ -3,6 +3,7 @@ package readiness
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -150,7 +151,8 @@ func (s *Sizing) Text(w io.Writer) {
 }
 
 func (s *Sizing) rows(w io.Writer, indent string) {
-	fmt.Fprintf(w, "%s%-16s %7s %9s %9s %9s %9s %7s %7s  %s\n", indent, "task", "samples", "mem p50", "mem p95", "mem max", "limit", "cpu p95", "ooms", "peak interval")
+	fmt.Fprintf(w, "%s%-16s %7s %9s %9s %9s %9s %7s %20s %5s  %s\n", indent, "task", "samples", "mem p50", "mem p95", "mem max", "limit", "cpu p95",
+		"cpu time p50/p95/max", "ooms", "peak interval")
 	for _, t := range s.Tasks {
 		peak := "-"
 		if t.Peak != nil {
@@ -164,8 +166,9 @@ func (s *Sizing) rows(w io.Writer, indent string) {
 		if t.MemoryLimit > 0 {
 			lim = Bytes(t.MemoryLimit)
 		}
-		fmt.Fprintf(w, "%s%-16s %7d %9s %9s %9s %9s %7s %7d  %s\n", indent, t.Task, t.Samples, Bytes(t.Memory.P50), Bytes(t.Memory.P95),
-			Bytes(t.Memory.Max), lim, Cores(t.CPU.P95), t.OOMs, peak)
+		cpuTime := fmt.Sprintf("%s/%s/%s", ms(t.CPUTime.P50), ms(t.CPUTime.P95), ms(t.CPUTime.Max))
+		fmt.Fprintf(w, "%s%-16s %7d %9s %9s %9s %9s %7s %20s %5d  %s\n", indent, t.Task, t.Samples, Bytes(t.Memory.P50), Bytes(t.Memory.P95),
+			Bytes(t.Memory.Max), lim, millicores(t.CPU.P95), cpuTime, t.OOMs, peak)
 		for _, f := range t.Findings {
 			fmt.Fprintf(w, "%s  %s: %s\n%s    evidence: %s\n", indent, strings.ToUpper(strings.ReplaceAll(f.Kind, "_", "-")), f.Message, indent, f.Evidence)
 		}
@@ -174,8 +177,8 @@ func (s *Sizing) rows(w io.Writer, indent string) {
 
 // Markdown writes s as a table.
 func (s *Sizing) Markdown(w io.Writer) {
-	fmt.Fprintln(w, "| task | samples | memory p50 / p95 / max | limit | CPU p95 | OOMs | peak interval | finding |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| task | samples | memory p50 / p95 / max | limit | CPU p95 | CPU time p50 / p95 / max | OOMs | peak interval | finding |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	for _, t := range s.Tasks {
 		peak := ""
 		if t.Peak != nil {
@@ -189,7 +192,20 @@ func (s *Sizing) Markdown(w io.Writer) {
 		if t.MemoryLimit > 0 {
 			lim = Bytes(t.MemoryLimit)
 		}
-		fmt.Fprintf(w, "| %s | %d | %s / %s / %s | %s | %s | %d | %s | %s |\n", t.Task, t.Samples, Bytes(t.Memory.P50), Bytes(t.Memory.P95),
-			Bytes(t.Memory.Max), lim, Cores(t.CPU.P95), t.OOMs, peak, strings.Join(fs, "<br>"))
+		fmt.Fprintf(w, "| %s | %d | %s / %s / %s | %s | %s | %s / %s / %s | %d | %s | %s |\n", t.Task, t.Samples, Bytes(t.Memory.P50), Bytes(t.Memory.P95),
+			Bytes(t.Memory.Max), lim, millicores(t.CPU.P95), ms(t.CPUTime.P50), ms(t.CPUTime.P95), ms(t.CPUTime.Max), t.OOMs, peak, strings.Join(fs, "<br>"))
 	}
+}
+
+// millicores shows average cores in use with a unit: 250m, 2 cores.
+func millicores(m int64) string {
+	if m%1000 == 0 && m > 0 {
+		return Cores(m) + " cores"
+	}
+	return strconv.FormatInt(m, 10) + "m"
+}
+
+// ms shows a CPU time in milliseconds as a duration: 12ms, 3.4s.
+func ms(v int64) string {
+	return (time.Duration(v) * time.Millisecond).String()
 }
