@@ -238,14 +238,65 @@ func removeStale(dir string) {
 	}
 }
 
+// writeFile writes value to a cgroup or /proc file with open(2),
+// write(2) and close(2) alone: an os.File would also register the
+// descriptor with the runtime's poller and set its flags, work an
+// attempt's dozen control files do not need.
 func writeFile(path, value string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	fd, err := openRetry(path, syscall.O_WRONLY|syscall.O_CLOEXEC)
 	if err != nil {
-		return err
+		return &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	_, err = f.WriteString(value)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	b := []byte(value)
+	for len(b) > 0 {
+		n, err := syscall.Write(fd, b)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			_ = syscall.Close(fd)
+			return &os.PathError{Op: "write", Path: path, Err: err}
+		}
+		b = b[n:]
 	}
-	return err
+	if err := syscall.Close(fd); err != nil {
+		return &os.PathError{Op: "close", Path: path, Err: err}
+	}
+	return nil
+}
+
+// readFile reads a small cgroup or /proc file with open(2), read(2) and
+// close(2) alone (see writeFile).
+func readFile(path string) ([]byte, error) {
+	fd, err := openRetry(path, syscall.O_RDONLY|syscall.O_CLOEXEC)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer syscall.Close(fd)
+	buf := make([]byte, 0, 512)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n == 0 {
+			return buf, nil
+		}
+		buf = buf[:len(buf)+n]
+	}
+}
+
+func openRetry(path string, mode int) (int, error) {
+	for {
+		fd, err := syscall.Open(path, mode, 0)
+		if err != syscall.EINTR {
+			return fd, err
+		}
+	}
 }

@@ -155,7 +155,7 @@ func (cg *attemptCgroup) pids() []int {
 	seen := map[int]bool{}
 	var pids []int
 	for _, dir := range cg.dirs {
-		data, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+		data, _ := readFile(filepath.Join(dir, "cgroup.procs"))
 		for _, f := range strings.Fields(string(data)) {
 			if pid, err := strconv.Atoi(f); err == nil && !seen[pid] {
 				seen[pid] = true
@@ -275,7 +275,7 @@ func (cg *attemptCgroup) remove() error {
 }
 
 func readInt(path string) int64 {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return 0
 	}
@@ -285,7 +285,7 @@ func readInt(path string) int64 {
 
 // readKeyed reads the value of key from a flat-keyed file ("key value" lines).
 func readKeyed(path, key string) (int64, bool) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return 0, false
 	}
