@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -182,12 +181,13 @@ func newDeploymentShowCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if format == "json" {
-					v := api.NewDeploymentView(d, approvals, waiting)
-					v.Readiness = rep
-					enc := json.NewEncoder(c.OutOrStdout())
-					enc.SetIndent("", "  ")
-					return enc.Encode(v)
+				v := api.NewDeploymentView(d, approvals, waiting)
+				v.Readiness = rep
+				if o, _ := c.Flags().GetString("output"); o != "table" || format == "json" {
+					if o == "table" {
+						_ = c.Flags().Set("output", "json")
+					}
+					return render(c, v, nil)
 				}
 				printDeployment(c.OutOrStdout(), d, approvals, waiting)
 				w := c.OutOrStdout()
@@ -206,7 +206,8 @@ func newDeploymentShowCmd() *cobra.Command {
 		},
 	}
 	f.add(c)
-	c.Flags().StringVar(&format, "format", "text", "output format: text, json or markdown")
+	c.Flags().StringVar(&format, "format", "text", "the readiness report's format: text, json (the whole deployment, as -o json) or markdown")
+	addOutput(c)
 	return c
 }
 

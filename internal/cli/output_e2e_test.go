@@ -36,6 +36,7 @@ var outputCases = []outputCase{
 	{"pipelines", []string{"pipelines"}, "/api/v1/pipelines", true},
 	{"dlq_list", []string{"dlq", "list"}, "/api/v1/dead-letters?limit=50", true},
 	{"deployments", []string{"deployments"}, "/api/v1/deployments?limit=20", true},
+	{"deployments_show", []string{"deployments", "show", "1"}, "/api/v1/deployments/1", true},
 	{"revisions", []string{"revisions", "ingest"}, "/api/v1/pipelines/ingest/revisions?limit=20", true},
 	{"audit", []string{"audit"}, "/api/v1/audit?limit=200", true},
 	{"token_list", []string{"token", "list"}, "/api/v1/tokens", true},
