@@ -67,7 +67,7 @@ func (p *parts) startCluster(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("register as a worker: %w", err)
 	}
 	p.started = append(p.started, reg)
-	p.reassess = &server.Reassessor{Deploy: p.lifecycle, Every: deploy.ReassessEvery, Logger: cfg.Logger.With("component", "readiness")}
+	p.reassess = &server.Reassessor{Deploy: server.DeployAPI{Service: p.lifecycle, S: p.srv}, Every: deploy.ReassessEvery, Logger: cfg.Logger.With("component", "readiness")}
 	p.lead = server.NewLeadership(server.LeadershipConfig{
 		Store: p.st, Holder: id, TTL: ttl, Logger: cfg.Logger.With("component", "leadership"),
 		Alive: p.excl.Alive(),

@@ -22,6 +22,16 @@ type code struct {
 	Heading   string // the nearest heading above it; "" before the first
 }
 
+// pos is the line and column of byte offset of c's Text: past its first
+// line when a fenced command was continued over lines.
+func (c code) pos(offset int) (line, col int) {
+	nl := strings.LastIndexByte(c.Text[:min(offset, len(c.Text))], '\n')
+	if nl < 0 {
+		return c.Line, c.Col + offset
+	}
+	return c.Line + strings.Count(c.Text[:nl+1], "\n"), offset - nl
+}
+
 // section is the text under one heading of the level that splits the
 // runbook into failure modes.
 type section struct {
@@ -80,8 +90,8 @@ func parseMarkdown(text string) *markdown {
 			} else {
 				continue
 			}
-			if strings.HasSuffix(line, "\\") {
-				continued = i + 1
+			if trailing := len(line) - len(strings.TrimRight(line, "\\")); trailing%2 == 1 {
+				continued = i + 1 // an odd run of backslashes: the last escapes the newline
 			}
 			continue
 		}

@@ -98,4 +98,18 @@ func TestFencedContinuation(t *testing.T) {
 	if !slices.Equal(lines, []int{4, 7}) {
 		t.Errorf("lines = %v, want [4 7]", lines)
 	}
+
+	// A command found on a continued line is placed there; a line ending
+	// in an escaped backslash is not continued.
+	doc = parseMarkdown("```sh\nexport A=1 \\\n  && gantry backfill orders\necho done \\\\\ngantry runs\n```\n")
+	var pos [][2]int
+	for _, c := range doc.code {
+		for _, call := range gantryCalls(c.Text) {
+			l, col := c.pos(call.Offset)
+			pos = append(pos, [2]int{l, col})
+		}
+	}
+	if want := [][2]int{{3, 6}, {5, 1}}; !slices.Equal(pos, want) {
+		t.Errorf("positions = %v, want %v", pos, want)
+	}
 }

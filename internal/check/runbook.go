@@ -52,7 +52,8 @@ func (r *run) checkRunbook(p *spec.Pipeline) {
 	var lines []read
 	for _, c := range doc.code {
 		for _, call := range gantryCalls(c.Text) {
-			at := Finding{Rule: RuleRunbookCommands, File: rel, Line: c.Line, Col: c.Col + call.Offset}
+			ln, col := c.pos(call.Offset)
+			at := Finding{Rule: RuleRunbookCommands, File: rel, Line: ln, Col: col}
 			shown := "gantry " + strings.Join(call.Args, " ")
 			line, err := r.opts.Commands(call.Args)
 			if err != nil {

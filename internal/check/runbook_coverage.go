@@ -48,9 +48,14 @@ func ReadRunbook(p *spec.Pipeline, text string) RunbookCoverage {
 	for _, c := range doc.code {
 		for _, call := range gantryCalls(c.Text) {
 			if len(call.Args) > 1 && call.Args[0] == "backfill" && (call.Args[1] == p.Name || Placeholder(call.Args[1])) {
-				cov.Backfill = append(cov.Backfill, RunbookCommand{Line: c.Line, Heading: c.Heading, Args: call.Args})
+				cov.Backfill = append(cov.Backfill, RunbookCommand{Line: codeLine(c, call.Offset), Heading: c.Heading, Args: call.Args})
 			}
 		}
 	}
 	return cov
+}
+
+func codeLine(c code, offset int) int {
+	l, _ := c.pos(offset)
+	return l
 }

@@ -363,4 +363,9 @@ tasks:
 	if dv.State != "rejected" {
 		t.Errorf("after the reject, deployment 2 is %s", dv.State)
 	}
+	// Never active: it replaced nothing, and its page does not say it
+	// was the first deployment there.
+	if p := bob.do("GET", "/deployments/2", nil); !strings.Contains(p.body, "It never became active") || strings.Contains(p.body, "The first deployment") {
+		t.Errorf("the rejected deployment's page:\n%s", p.body)
+	}
 }

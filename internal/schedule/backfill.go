@@ -25,7 +25,8 @@ func BackfillBound(s string, loc *time.Location) (t, end time.Time, err error) {
 
 // BackfillIntervals are the intervals a backfill from from to end (as
 // BackfillBound reads them) creates: every interval of s that starts in
-// [from, end), or with no schedule (s nil) one per day in loc. More than
+// [from, end), or with no schedule (s nil) every day of loc that starts
+// in [from, end). More than
 // limit is ErrTooManyIntervals.
 func BackfillIntervals(s *Schedule, loc *time.Location, from, end time.Time, limit int) ([]Interval, error) {
 	var ivs []Interval
@@ -44,7 +45,13 @@ func BackfillIntervals(s *Schedule, loc *time.Location, from, end time.Time, lim
 		}
 		return ivs, nil
 	}
-	for d := from; d.Before(end); d = d.AddDate(0, 0, 1) {
+	// The days (in loc) that start in [from, end), as with a schedule.
+	f := from.In(loc)
+	d := time.Date(f.Year(), f.Month(), f.Day(), 0, 0, 0, 0, loc)
+	if d.Before(from) {
+		d = time.Date(f.Year(), f.Month(), f.Day()+1, 0, 0, 0, 0, loc)
+	}
+	for ; d.Before(end); d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc) {
 		if err := add(DayInterval(d, loc)); err != nil {
 			return nil, err
 		}

@@ -66,6 +66,17 @@ type DeployAPI struct {
 	S *Server
 }
 
+// ReassessPending judges pending deployments again (see
+// deploy.Service.ReassessPending) and, when it activated any, loads what
+// is now active.
+func (d DeployAPI) ReassessPending(ctx context.Context) (int, error) {
+	n, err := d.Service.ReassessPending(ctx)
+	if n > 0 {
+		d.S.refresh()
+	}
+	return n, err
+}
+
 // DeployAll implements api.DeployService.
 func (d DeployAPI) DeployAll(ctx context.Context, actor string, bs []*deploy.Bundle, env, message string) ([]*deploy.Result, error) {
 	defer d.S.refresh()

@@ -81,7 +81,7 @@ func (h *handler) deployment(w http.ResponseWriter, r *http.Request) {
 	}
 	page := deploymentPage{D: d, Approvals: approvals, Waiting: waiting}
 	diff, err := h.Deploy.Diff(r.Context(), d.Pipeline, d.Env, d.Revision)
-	if rd, ok := h.Deploy.(revisionDiffer); ok && d.State != record.DeploymentPending {
+	if rd, ok := h.Deploy.(revisionDiffer); ok && !d.ActivatedAt.IsZero() {
 		// What it changed when it was made: against the revision it
 		// replaced, not against what runs now.
 		diff, err = rd.DiffRevisions(r.Context(), d.Previous, d.Revision)

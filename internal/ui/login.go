@@ -58,7 +58,14 @@ func (h *handler) logout(w http.ResponseWriter, r *http.Request) {
 	// Another site cannot sign a browser out: a session's sign-out form
 	// carries its anti-forgery token. A browser with no valid session
 	// has nothing to lose, and its cookie is cleared.
-	if s, ok, err := h.authenticate(r); err == nil && ok {
+	s, ok, err := h.authenticate(r)
+	if err != nil {
+		// Whether this browser is signed in cannot be told now: the form
+		// cannot be checked, so nothing is changed.
+		h.fail(w, r, err)
+		return
+	}
+	if ok {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if err := r.ParseForm(); err != nil || !hmac.Equal([]byte(r.PostForm.Get("csrf")), []byte(csrfFor(s.token))) {
 			h.failWith(w, r.WithContext(withSession(r.Context(), s)), http.StatusForbidden,
