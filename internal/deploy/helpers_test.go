@@ -82,6 +82,17 @@ func newEnv(t testing.TB) *env {
 
 func newEnvAt(t testing.TB, path string) *env {
 	t.Helper()
+	e := newUntestedEnvAt(t, path)
+	// The fixture's channel took a test alert: the readiness gate of the
+	// protected prod asks for one in the last 30 days.
+	e.testFired("data-oncall", "oncall")
+	return e
+}
+
+// newUntestedEnvAt is newEnvAt without the test-fire: the readiness gate
+// of the protected prod says NOT READY until one is recorded.
+func newUntestedEnvAt(t testing.TB, path string) *env {
+	t.Helper()
 	st, err := storesqlite.Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -89,9 +100,6 @@ func newEnvAt(t testing.TB, path string) *env {
 	t.Cleanup(func() { st.Close() })
 	e := &env{t: t, st: st, path: path, starter: &engineStarter{st: st, logDir: t.TempDir()}}
 	e.svc = deploy.New(deploy.Options{Store: st, Starter: e.starter})
-	// The fixture's channel took a test alert: the readiness gate of the
-	// protected prod asks for one in the last 30 days.
-	e.testFired("data-oncall", "oncall")
 	return e
 }
 

@@ -4,24 +4,12 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/gantryhq/gantry/internal/deploy"
 	"github.com/gantryhq/gantry/internal/record"
-	"github.com/gantryhq/gantry/internal/store/storesqlite"
 )
 
-// newUntestedEnv is newEnv without the test-fire: the readiness gate of
-// the protected prod says NOT READY until one is recorded.
 func newUntestedEnv(t *testing.T) *env {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "gantry.db")
-	st, err := storesqlite.Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e := &env{t: t, st: st, path: path, starter: &engineStarter{st: st, logDir: t.TempDir()}}
-	e.svc = deploy.New(deploy.Options{Store: st, Starter: e.starter})
-	return e
+	return newUntestedEnvAt(t, filepath.Join(t.TempDir(), "gantry.db"))
 }
 
 // Judging pending deployments again activates one only once every gate

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 )
 
@@ -25,33 +24,22 @@ type Maintenance struct {
 	Every     time.Duration // 0: an hour
 	Logger    *slog.Logger
 
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	run loop
 }
 
 // Start begins pruning; it returns at once.
 func (m *Maintenance) Start(ctx context.Context) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.cancel != nil {
-		return nil
+	m.run.mu.Lock()
+	defer m.run.mu.Unlock()
+	if m.run.cancel == nil {
+		m.run.start(ctx, m.loop)
 	}
-	ctx, m.cancel = context.WithCancel(ctx)
-	m.wg.Go(func() { m.loop(ctx) })
 	return nil
 }
 
 // Stop ends pruning and waits for a prune in flight. Idempotent.
 func (m *Maintenance) Stop() {
-	m.mu.Lock()
-	cancel := m.cancel
-	m.cancel = nil
-	m.mu.Unlock()
-	if cancel != nil {
-		cancel()
-		m.wg.Wait()
-	}
+	m.run.stop()
 }
 
 func (m *Maintenance) loop(ctx context.Context) {

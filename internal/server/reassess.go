@@ -18,11 +18,9 @@ type Reassessor struct {
 	Every  time.Duration // 0: a minute
 	Logger *slog.Logger
 
-	once   sync.Once
-	kick   chan struct{}
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	once sync.Once
+	kick chan struct{}
+	run  loop
 }
 
 func (r *Reassessor) kicks() chan struct{} {
@@ -41,26 +39,17 @@ func (r *Reassessor) Kick() {
 
 // Start begins judging; it returns at once.
 func (r *Reassessor) Start(ctx context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.cancel != nil {
-		return nil
+	r.run.mu.Lock()
+	defer r.run.mu.Unlock()
+	if r.run.cancel == nil {
+		r.run.start(ctx, r.loop)
 	}
-	ctx, r.cancel = context.WithCancel(ctx)
-	r.wg.Go(func() { r.loop(ctx) })
 	return nil
 }
 
 // Stop ends judging and waits for a round in flight. Idempotent.
 func (r *Reassessor) Stop() {
-	r.mu.Lock()
-	cancel := r.cancel
-	r.cancel = nil
-	r.mu.Unlock()
-	if cancel != nil {
-		cancel()
-		r.wg.Wait()
-	}
+	r.run.stop()
 }
 
 func (r *Reassessor) loop(ctx context.Context) {
