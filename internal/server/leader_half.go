@@ -34,6 +34,15 @@ func (l *loop) start(ctx context.Context, fn func(ctx context.Context)) {
 	l.wg.Go(func() { fn(ctx) })
 }
 
+// startOnce starts fn on ctx unless the loop runs already.
+func (l *loop) startOnce(ctx context.Context, fn func(ctx context.Context)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cancel == nil {
+		l.start(ctx, fn)
+	}
+}
+
 // stop ends the loop and waits for it; it reports whether it ran.
 func (l *loop) stop() bool {
 	l.mu.Lock()
@@ -100,11 +109,7 @@ type dispatcherService struct {
 // outage). Its writes are not fenced: the runs it executes go on whoever
 // leads next, until it is stopped.
 func (h *dispatcherService) Start(ctx context.Context) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.cancel == nil {
-		h.start(store.WithFence(ctx, store.Fence{}), h.s.dispatchLoop)
-	}
+	h.startOnce(store.WithFence(ctx, store.Fence{}), h.s.dispatchLoop)
 	return nil
 }
 

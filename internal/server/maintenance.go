@@ -29,11 +29,7 @@ type Maintenance struct {
 
 // Start begins pruning; it returns at once.
 func (m *Maintenance) Start(ctx context.Context) error {
-	m.run.mu.Lock()
-	defer m.run.mu.Unlock()
-	if m.run.cancel == nil {
-		m.run.start(ctx, m.loop)
-	}
+	m.run.startOnce(ctx, m.loop)
 	return nil
 }
 

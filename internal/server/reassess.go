@@ -39,11 +39,7 @@ func (r *Reassessor) Kick() {
 
 // Start begins judging; it returns at once.
 func (r *Reassessor) Start(ctx context.Context) error {
-	r.run.mu.Lock()
-	defer r.run.mu.Unlock()
-	if r.run.cancel == nil {
-		r.run.start(ctx, r.loop)
-	}
+	r.run.startOnce(ctx, r.loop)
 	return nil
 }
 
