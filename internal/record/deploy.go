@@ -106,6 +106,8 @@ const (
 	AuditReplay       AuditAction = "replay"        // a dead letter was replayed
 	AuditTokenCreate  AuditAction = "token_create"  //
 	AuditTokenRevoke  AuditAction = "token_revoke"  //
+	AuditTaskApprove  AuditAction = "task_approve"  // an approval task of a run was approved
+	AuditTaskReject   AuditAction = "task_reject"   // an approval task of a run was rejected
 )
 
 // AuditEvent is one entry of the append-only audit log.

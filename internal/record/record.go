@@ -26,29 +26,39 @@ type TaskState string
 
 // Task and attempt states.
 const (
-	TaskPending        TaskState = "pending"      // waiting for its needs
-	TaskQueued         TaskState = "queued"       // ready, waiting for a parallelism slot
-	TaskWaitingPool    TaskState = "waiting_pool" // ready, waiting for a slot of its pipeline's pool
-	TaskRunning        TaskState = "running"      // an attempt is in flight
-	TaskRetrying       TaskState = "retrying"     // an attempt failed; the next waits for its back-off
-	TaskSucceeded      TaskState = "succeeded"
-	TaskFailed         TaskState = "failed"          // exited non-zero or could not start
-	TaskTimedOut       TaskState = "timed_out"       // killed by the attempt or run timeout
-	TaskMemoryExceeded TaskState = "memory_exceeded" // killed for going over its memory limit
-	TaskCancelled      TaskState = "cancelled"
-	TaskUpstreamFailed TaskState = "upstream_failed" // a need failed; never started
-	TaskLost           TaskState = "lost"            // its process died with Gantry
+	TaskPending     TaskState = "pending"      // waiting for its needs
+	TaskQueued      TaskState = "queued"       // ready, waiting for a parallelism slot
+	TaskWaitingPool TaskState = "waiting_pool" // ready, waiting for a slot of its pipeline's pool
+	TaskRunning     TaskState = "running"      // an attempt is in flight
+	// TaskWaitingApproval: an approval task's attempt is open, waiting for
+	// people to approve or reject it (record.TaskApproval).
+	TaskWaitingApproval TaskState = "waiting_approval"
+	TaskRetrying        TaskState = "retrying" // an attempt failed; the next waits for its back-off
+	TaskSucceeded       TaskState = "succeeded"
+	TaskFailed          TaskState = "failed"          // exited non-zero or could not start
+	TaskTimedOut        TaskState = "timed_out"       // killed by the attempt or run timeout
+	TaskMemoryExceeded  TaskState = "memory_exceeded" // killed for going over its memory limit
+	TaskCancelled       TaskState = "cancelled"
+	TaskUpstreamFailed  TaskState = "upstream_failed" // a need failed; never started
+	TaskLost            TaskState = "lost"            // its process died with Gantry
+	// TaskSkipped: the task was not to run in this run (a task into a
+	// protected environment, outside a deployed run there); its
+	// dependents treat it as met.
+	TaskSkipped TaskState = "skipped"
 )
 
 // Final reports whether no further change can happen to a task in state s.
 func (s TaskState) Final() bool {
 	switch s {
 	case TaskSucceeded, TaskFailed, TaskTimedOut, TaskMemoryExceeded,
-		TaskCancelled, TaskUpstreamFailed, TaskLost:
+		TaskCancelled, TaskUpstreamFailed, TaskLost, TaskSkipped:
 		return true
 	}
 	return false
 }
+
+// Met reports whether a task in state s lets the tasks that need it start.
+func (s TaskState) Met() bool { return s == TaskSucceeded || s == TaskSkipped }
 
 // Trigger says why a run was created.
 type Trigger string
@@ -79,6 +89,10 @@ type Run struct {
 	FinishedAt    time.Time // zero until final
 	Error         string    // why it failed or was cancelled
 	BackfillID    int64     // the backfill it belongs to; 0 when none
+	// TriggeredBy is who asked for the run: the user or token of a manual
+	// trigger or replay; "" for Gantry's own (a schedule, an upstream).
+	// Nobody may approve an approval task of a run they started.
+	TriggeredBy string
 }
 
 // RunTask is the current state of one task in a run.

@@ -84,6 +84,9 @@ type Store interface {
 	AlertStore
 	// SummaryStore holds a dashboard's aggregate reads (summary.go).
 	SummaryStore
+	// TaskApprovalStore holds approval tasks' questions and decisions
+	// (task_approvals.go).
+	TaskApprovalStore
 	// LeaseStore holds leases, the workers registry and shipped log
 	// chunks (cluster.go).
 	LeaseStore
