@@ -361,6 +361,21 @@ func checkAgainstProject(p *Pipeline, proj *Project) Errors {
 			}
 		}
 	}
+	envs := make([]string, 0, len(proj.Environments)+len(p.Environments))
+	for _, e := range proj.Environments {
+		envs = append(envs, e.Name)
+	}
+	for _, e := range p.Environments {
+		if !slices.Contains(envs, e.Name) {
+			envs = append(envs, e.Name)
+		}
+	}
+	for i, t := range p.Tasks {
+		if t.Environment != "" && !slices.Contains(envs, t.Environment) {
+			path := fmt.Sprintf("tasks[%d].environment", i)
+			errs.add(p.File, p.Positions[path], path, orDeclared(t.Environment, envs, "environments", pf), "unknown environment %q", t.Environment)
+		}
+	}
 	return errs
 }
 

@@ -64,7 +64,7 @@ func TestLoadProject(t *testing.T) {
 			files: map[string]string{
 				"gantry.yaml":      testProject,
 				"pipelines/a.yaml": "pipeline: a\ntasks: [{id: t, run: x}]\nalerts: {route: on-call}\nconcurrency: {pool: warehose}\nenvironments: {production: {}}\n",
-				"pipelines/b.yaml": "pipeline: a\nschedule: {cron: '@daily', after: [ab]}\ntasks: [{id: t, run: x}]\n",
+				"pipelines/b.yaml": "pipeline: a\nschedule: {cron: '@daily', after: [ab]}\ntasks: [{id: t, run: x}, {id: u, run: x, environment: stagin}]\n",
 			},
 			pipelines: 2,
 			wantErrs: []string{
@@ -73,6 +73,7 @@ func TestLoadProject(t *testing.T) {
 				`a.yaml:5:16: environments.production: unknown environment "production" (`,
 				`b.yaml:1:1: pipeline: duplicate pipeline name "a" (also in`,
 				`b.yaml:2:36: schedule.after: unknown pipeline "ab" (did you mean "a"?)`,
+				`b.yaml:3:42: tasks[1].environment: unknown environment "stagin" (did you mean "staging"?)`,
 			},
 		},
 		{

@@ -6,7 +6,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-var taskKeys = []string{"id", "kind", "needs", "run", "workdir", "env", "retries", "timeout", "resources"}
+var taskKeys = []string{"id", "kind", "needs", "run", "workdir", "approval", "environment", "env", "retries", "timeout", "resources"}
 
 // tasks decodes `tasks:` and merges the pipeline's defaults into each.
 func (d *decoder) tasks(n *yaml.Node, path string, defs TaskDefaults) []Task {
@@ -48,6 +48,14 @@ func (d *decoder) task(n *yaml.Node, path string, defs TaskDefaults) Task {
 			t.Run, _ = d.str(v, p)
 		case "workdir":
 			t.Workdir, _ = d.str(v, p)
+		case "approval":
+			a := d.approval(v, p)
+			if a.Required == 0 {
+				a.Required = 1
+			}
+			t.Approval = &a
+		case "environment":
+			t.Environment, _ = d.strMatching(v, p, nameRe, "environment name")
 		case "env":
 			t.Env = d.env(v, p)
 		case "retries":
@@ -62,6 +70,20 @@ func (d *decoder) task(n *yaml.Node, path string, defs TaskDefaults) Task {
 		d.errorf(n, path, "missing `id:`")
 	}
 	t.Kind = d.kind(n, kindNode, path, fields)
+	if t.Kind == KindApproval {
+		// People answer an approval once, in their own time: the
+		// defaults' retries, timeout and limits are for commands.
+		if t.Retries != nil {
+			d.errorf(n, path, "an approval task is asked once: remove `retries:`")
+		}
+		if t.Resources != (Resources{}) {
+			d.errorf(n, path, "an approval task runs nothing: remove `resources:`")
+		}
+		if t.Timeout == 0 {
+			t.Timeout = DefaultApprovalTimeout
+		}
+		return t
+	}
 	if t.Retries == nil && defs.Retries != nil {
 		r := *defs.Retries
 		t.Retries = &r

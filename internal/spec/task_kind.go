@@ -3,6 +3,7 @@ package spec
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -11,6 +12,14 @@ import (
 // process group. Its block is `run:` and `workdir:`, written on the task
 // itself (Task.Run, Task.Workdir).
 const KindProcess = "process"
+
+// KindApproval is a task that runs nothing: it waits until people approve
+// it (Task.Approval), someone rejects it, or its timeout passes.
+const KindApproval = "approval"
+
+// DefaultApprovalTimeout is how long an approval task waits when it sets
+// no timeout of its own (the pipeline's defaults do not apply to it).
+const DefaultApprovalTimeout = 24 * time.Hour
 
 // taskKind is what the decoder knows of one kind: the task keys of its
 // block, and the one it cannot do without.
@@ -23,7 +32,8 @@ type taskKind struct {
 // taskKinds holds every kind a task may have. A new kind is an entry here,
 // its block's keys in taskKeys and its fields on Task.
 var taskKinds = map[string]taskKind{
-	KindProcess: {keys: []string{"run", "workdir"}, required: "run", missing: "missing `run:` (the shell command to run)"},
+	KindProcess:  {keys: []string{"run", "workdir"}, required: "run", missing: "missing `run:` (the shell command to run)"},
+	KindApproval: {keys: []string{"approval"}, required: "approval", missing: "missing `approval:` (who must approve: {required: 1, approvers: [...]})"},
 }
 
 // Kinds lists the kinds a task may have, sorted.

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestTaskKind(t *testing.T) {
@@ -29,7 +30,7 @@ func TestTaskKindErrors(t *testing.T) {
 		{"near miss", "{id: a, kind: proces, run: 'true'}",
 			`pipelines/p.yaml:3:19: tasks[0].kind: unknown kind "proces" (did you mean "process"?)`},
 		{"unknown", "{id: a, kind: lambda, run: 'true'}",
-			`pipelines/p.yaml:3:19: tasks[0].kind: unknown kind "lambda" (kinds: process)`},
+			`pipelines/p.yaml:3:19: tasks[0].kind: unknown kind "lambda" (kinds: approval, process)`},
 		{"empty", "{id: a, kind: '', run: 'true'}", `pipelines/p.yaml:3:19: tasks[0].kind: must not be empty`},
 		{"not a string", "{id: a, kind: [process], run: 'true'}", `pipelines/p.yaml:3:19: tasks[0].kind: expected a string, got a list`},
 		{"process without run", "{id: a, kind: process}", "pipelines/p.yaml:3:5: tasks[0]: missing `run:` (the shell command to run)"},
@@ -89,5 +90,63 @@ func TestKindsSorted(t *testing.T) {
 	t.Parallel()
 	if k := Kinds(); len(k) == 0 || !strings.Contains(strings.Join(k, ","), KindProcess) {
 		t.Errorf("Kinds() = %v, want it to hold %q", k, KindProcess)
+	}
+}
+
+// An approval task keeps none of the defaults meant for commands: a
+// 1-minute default timeout would expire it before anyone looked.
+func TestApprovalTask(t *testing.T) {
+	t.Parallel()
+	src := `pipeline: p
+defaults: {retries: {attempts: 3}, timeout: 1m, resources: {memory: 64Mi, cpu: 1}}
+tasks:
+  - {id: build, run: 'true'}
+  - id: approve_prod
+    kind: approval
+    needs: build
+    approval: {approvers: [bob, carol]}
+  - {id: wait_long, kind: approval, approval: {required: 2}, timeout: 72h}
+  - {id: deploy, needs: approve_prod, environment: prod, run: 'true'}
+`
+	p, err := ParsePipeline("pipelines/p.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := p.Task("approve_prod")
+	if a.Kind != KindApproval || a.Approval == nil || a.Approval.Required != 1 ||
+		!reflect.DeepEqual(a.Approval.Approvers, []string{"bob", "carol"}) {
+		t.Fatalf("approve_prod: %+v", a)
+	}
+	if a.Retries != nil || a.Timeout != DefaultApprovalTimeout || a.Resources != (Resources{}) {
+		t.Errorf("approve_prod took the defaults: retries %+v timeout %v resources %+v", a.Retries, a.Timeout, a.Resources)
+	}
+	if w := p.Task("wait_long"); w.Timeout != 72*time.Hour || w.Approval.Required != 2 {
+		t.Errorf("wait_long: timeout %v required %d", w.Timeout, w.Approval.Required)
+	}
+	if d := p.Task("deploy"); d.Environment != "prod" || d.Timeout != time.Minute {
+		t.Errorf("deploy: environment %q timeout %v", d.Environment, d.Timeout)
+	}
+}
+
+func TestApprovalTaskErrors(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ name, task, want string }{
+		{"no block", "{id: a, kind: approval}", "pipelines/p.yaml:3:5: tasks[0]: missing `approval:` (who must approve: {required: 1, approvers: [...]})"},
+		{"with run", "{id: a, kind: approval, approval: {}, run: 'true'}", "pipelines/p.yaml:3:43: tasks[0].run: `run:` is for tasks of kind process, not approval"},
+		{"approval on a process", "{id: a, run: 'true', approval: {}}", "pipelines/p.yaml:3:26: tasks[0].approval: `approval:` is for tasks of kind approval, not process"},
+		{"retries", "{id: a, kind: approval, approval: {}, retries: 2}", "pipelines/p.yaml:3:5: tasks[0]: an approval task is asked once: remove `retries:`"},
+		{"too few approvers", "{id: a, kind: approval, approval: {required: 2, approvers: [bob]}}", "pipelines/p.yaml:3:39: tasks[0].approval: needs 2 approval(s) but lists only 1 approver(s)"},
+		{"bad environment", "{id: a, run: 'true', environment: 'pr od'}", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p, err := ParsePipeline("pipelines/p.yaml", []byte("pipeline: p\ntasks:\n  - "+tt.task+"\n"))
+			if err == nil {
+				t.Fatalf("accepted: %+v", p.Tasks)
+			}
+			if got := err.Error(); tt.want != "" && got != tt.want {
+				t.Errorf("error:\n got %s\nwant %s", got, tt.want)
+			}
+		})
 	}
 }

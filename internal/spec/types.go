@@ -101,13 +101,20 @@ type Task struct {
 	Kind  string
 	Needs []string
 	// Run and Workdir are the process kind's block.
-	Run       string // a shell command; may hold templates, see Render
-	Workdir   string // relative to the project folder, or absolute; see Pipeline.WorkDir
-	Env       []EnvVar
-	Retries   *Retries // nil: neither the task nor the defaults set it
-	Timeout   time.Duration
-	Resources Resources
-	Pos       Pos // where `- id:` was written
+	Run     string // a shell command; may hold templates, see Render
+	Workdir string // relative to the project folder, or absolute; see Pipeline.WorkDir
+	// Approval is the approval kind's block: how many of whom must
+	// approve (Required is at least 1).
+	Approval *Approval
+	// Environment names the environment the task acts on ("" none): it
+	// runs with that environment's params and secrets, and a protected
+	// one's rules apply to it.
+	Environment string
+	Env         []EnvVar
+	Retries     *Retries // nil: neither the task nor the defaults set it
+	Timeout     time.Duration
+	Resources   Resources
+	Pos         Pos // where `- id:` was written
 }
 
 // EnvVar is a task environment variable: a literal, or a reference to a
