@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -104,6 +106,23 @@ type Request struct {
 	// Cancel, when closed, cancels the run: attempts are killed and the run
 	// is recorded cancelled. (Cancelling the context instead suspends it.)
 	Cancel <-chan struct{}
+	// TriggeredBy is who asked for the run; "" for Gantry's own.
+	TriggeredBy string
+	// Environments are the environments tasks name (`environment:`),
+	// by name; see EnvironmentsFor. A task naming one it lacks makes the
+	// request invalid.
+	Environments map[string]Environment
+}
+
+// Environment is what a task into an environment runs with.
+type Environment struct {
+	// Params override the run's params for tasks into the environment.
+	Params map[string]string
+	// Secrets resolves the secrets of tasks into it; nil: the run's.
+	Secrets SecretFunc
+	// Protected environments take tasks only in a run of a deployed
+	// revision there; elsewhere their tasks are skipped.
+	Protected bool
 }
 
 // Event is one state change of a run or one of its tasks.
@@ -188,6 +207,7 @@ func (e *Engine) prepare(req Request) (*runner, error) {
 	}
 	now := e.cfg.Clock.Now()
 	return e.newRunner(req, record.Run{
+		TriggeredBy:   req.TriggeredBy,
 		Pipeline:      p.Name,
 		Env:           req.Env,
 		Revision:      req.Revision,
@@ -222,12 +242,34 @@ func (e *Engine) newRunner(req Request, run record.Run) (*runner, error) {
 	for i := range p.Tasks {
 		st := &p.Tasks[i]
 		t := &task{spec: st, idx: i, state: record.TaskPending, waiting: len(st.Needs)}
+		secrets := req.Secrets
+		if name := st.Environment; name != "" {
+			env, ok := req.Environments[name]
+			if !ok {
+				missing = append(missing, fmt.Sprintf("task %s: environment %q is not configured (gantry.yaml environments:)", st.ID, name))
+				r.tasks = append(r.tasks, t)
+				continue
+			}
+			if env.Secrets != nil {
+				secrets = env.Secrets
+			}
+			if len(env.Params) > 0 {
+				t.params = maps.Clone(r.run.Params)
+				if t.params == nil {
+					t.params = map[string]string{}
+				}
+				maps.Copy(t.params, env.Params)
+			}
+			if env.Protected && (r.run.Env != name || r.run.Revision == "") {
+				t.skip = fmt.Sprintf("%s is protected: its tasks run only in a run of a revision deployed there (gantry deploy %s --env %s)", name, p.Name, name)
+			}
+		}
 		for _, ev := range st.Env {
 			if ev.Secret == "" {
 				t.env = append(t.env, ev.Name+"="+ev.Value)
 				continue
 			}
-			v, err := e.secret(req.Secrets, ev.Secret)
+			v, err := e.secret(secrets, ev.Secret)
 			if err != nil {
 				missing = append(missing, fmt.Sprintf("task %s: env %s: secret %q: %v", st.ID, ev.Name, ev.Secret, err))
 				continue
@@ -251,7 +293,76 @@ func (e *Engine) newRunner(req Request, run record.Run) (*runner, error) {
 			r.tasks[j].dependents = append(r.tasks[j].dependents, i)
 		}
 	}
+	r.guard(req.Environments)
 	return r, nil
+}
+
+// guard works out, for each approval task, the protected environments of
+// the tasks downstream of it, and skips an approval whose every guarded
+// task is skipped: nobody is asked to approve what will not run.
+func (r *runner) guard(envs map[string]Environment) {
+	for _, t := range r.tasks {
+		if t.spec.Kind != spec.KindApproval {
+			continue
+		}
+		seen := make([]bool, len(r.tasks))
+		stack := slices.Clone(t.dependents)
+		guarded, skipped := 0, 0
+		for len(stack) > 0 {
+			d := r.tasks[stack[len(stack)-1]]
+			stack = stack[:len(stack)-1]
+			if seen[d.idx] {
+				continue
+			}
+			seen[d.idx] = true
+			stack = append(stack, d.dependents...)
+			if name := d.spec.Environment; name != "" && envs[name].Protected {
+				guarded++
+				if d.skip != "" {
+					skipped++
+				}
+				if !slices.Contains(t.guards, name) {
+					t.guards = append(t.guards, name)
+				}
+			}
+		}
+		slices.Sort(t.guards)
+		if guarded > 0 && skipped == guarded {
+			t.skip = "every task it guards is skipped"
+		}
+	}
+}
+
+// EnvironmentsFor is what the tasks of p into each environment of proj
+// and p run with: the environment's params (spec.ParamsFor) and, where it
+// has a secrets source of its own, secretsOf of it (nil: the run's).
+func EnvironmentsFor(proj *spec.Project, p *spec.Pipeline, secretsOf func(spec.Secrets) SecretFunc) map[string]Environment {
+	out := map[string]Environment{}
+	add := func(name string) {
+		if _, ok := out[name]; ok {
+			return
+		}
+		env := Environment{Params: spec.ParamsFor(proj, p, name)}
+		if pe := proj.Environment(name); pe != nil {
+			env.Protected = pe.Protected()
+			if pe.Secrets != nil && secretsOf != nil {
+				env.Secrets = secretsOf(*pe.Secrets)
+			}
+		}
+		if e := p.Environment(name); e != nil && e.Approval.Required > 0 {
+			env.Protected = true
+		}
+		out[name] = env
+	}
+	if proj != nil {
+		for _, e := range proj.Environments {
+			add(e.Name)
+		}
+	}
+	for _, e := range p.Environments {
+		add(e.Name)
+	}
+	return out
 }
 
 func (e *Engine) secret(own SecretFunc, name string) (string, error) {

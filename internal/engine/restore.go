@@ -64,20 +64,38 @@ func (r *runner) restore(ctx context.Context) error {
 	for _, t := range r.tasks {
 		t.waiting = 0
 		for _, n := range t.spec.Needs {
-			if r.tasks[r.byID[n]].state != record.TaskSucceeded {
+			if !r.tasks[r.byID[n]].state.Met() {
 				t.waiting++
 			}
 		}
 	}
 	now := r.e.cfg.Clock.Now()
 	r.markRunning(now)
+	// As stored: a pending task readied on the way (its need skipped) is
+	// not queued twice.
+	stored := make([]record.TaskState, len(r.tasks))
+	for i, t := range r.tasks {
+		stored[i] = t.state
+	}
 	for _, t := range r.tasks {
-		switch t.state {
+		switch stored[t.idx] {
 		case record.TaskPending:
 			r.restorePending(t, now)
 		case record.TaskQueued, record.TaskWaitingPool:
 			// Slots are held in memory: a restored run asks again.
-			r.queue = append(r.queue, t.idx)
+			r.enqueue(t)
+		case record.TaskWaitingApproval:
+			a, ok := last[t.spec.ID]
+			if !ok || a.State != record.TaskRunning {
+				r.ready(t, now)
+				continue
+			}
+			// The question and its decisions are in the store: the same
+			// attempt waits on, its deadline counted from its start.
+			t.cur = &a
+			r.starts = append(r.starts, t.idx)
+			r.running++
+			r.holding++
 		case record.TaskRetrying:
 			delay := max(t.next.Sub(now), 0)
 			r.timers++
@@ -98,8 +116,11 @@ func (r *runner) restore(ctx context.Context) error {
 // restorePending queues a pending task whose needs all succeeded, and fails
 // one whose need can no longer succeed.
 func (r *runner) restorePending(t *task, now time.Time) {
+	if t.state != record.TaskPending {
+		return // readied already, after a need of it was skipped
+	}
 	for _, n := range t.spec.Needs {
-		if s := r.tasks[r.byID[n]].state; s.Final() && s != record.TaskSucceeded {
+		if s := r.tasks[r.byID[n]].state; s.Final() && !s.Met() {
 			r.propagate(r.tasks[r.byID[n]])
 			return
 		}

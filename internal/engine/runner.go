@@ -32,7 +32,16 @@ type task struct {
 	logDir     string
 	dirty      bool   // state changed since the last commit
 	release    func() // gives back the pool slot its attempt holds; nil when none
+	// params, when set, are the run's params with those of the task's
+	// environment over them.
+	params map[string]string
+	skip   string   // why the task does not run in this run; "" when it does
+	guards []string // an approval task's protected environments downstream
 }
+
+// asks reports whether t is an approval task: its attempts wait for
+// people, taking no parallelism or pool slot.
+func (t *task) asks() bool { return t.spec.Kind == spec.KindApproval }
 
 type attemptDone struct {
 	idx int
@@ -48,7 +57,9 @@ type runner struct {
 	byID  map[string]int
 
 	queue     []int // ready tasks, FIFO in the order they became ready
+	asks      []int // ready approval tasks: they start at once
 	running   int
+	holding   int // of the running attempts, those waiting for approval
 	timers    int // retry back-offs pending
 	final     int // tasks in a final state
 	stopping  string
@@ -78,7 +89,7 @@ func (r *runner) begin() {
 	now := r.e.cfg.Clock.Now()
 	r.markRunning(now)
 	for _, t := range r.tasks {
-		if t.waiting == 0 {
+		if t.waiting == 0 && t.state == record.TaskPending {
 			r.ready(t, now)
 		}
 	}
@@ -192,13 +203,41 @@ func (r *runner) runContext(ctx context.Context) (context.Context, context.Cance
 	return context.WithCancel(ctx)
 }
 
-// ready queues t: all its needs succeeded, or its back-off ended.
+// ready queues t: all its needs are met, or its back-off ended. A task
+// that is not to run in this run is skipped instead.
 func (r *runner) ready(t *task, now time.Time) {
+	if t.skip != "" {
+		r.set(t, record.TaskSkipped)
+		r.emit(Event{Task: t.spec.ID, State: string(record.TaskSkipped), Detail: t.skip})
+		r.met(t, now)
+		return
+	}
 	t.queuedAt = now
 	t.next = time.Time{}
 	r.set(t, record.TaskQueued)
-	r.queue = append(r.queue, t.idx)
+	r.enqueue(t)
 	r.emit(Event{Task: t.spec.ID, State: string(record.TaskQueued)})
+}
+
+// enqueue puts t in its line: approval tasks' or the others'.
+func (r *runner) enqueue(t *task) {
+	if t.asks() {
+		r.asks = append(r.asks, t.idx)
+	} else {
+		r.queue = append(r.queue, t.idx)
+	}
+}
+
+// met readies the dependents of t, which succeeded or was skipped, that
+// need nothing more.
+func (r *runner) met(t *task, now time.Time) {
+	for _, j := range t.dependents {
+		dep := r.tasks[j]
+		dep.waiting--
+		if dep.waiting == 0 && dep.state == record.TaskPending {
+			r.ready(dep, now)
+		}
+	}
 }
 
 // set changes t's state and marks it for the next commit.
@@ -219,14 +258,32 @@ func (r *runner) dispatch() {
 		return
 	}
 	now := r.e.cfg.Clock.Now()
+	for _, idx := range r.asks {
+		r.launch(r.tasks[idx], now)
+		r.holding++
+	}
+	r.asks = r.asks[:0]
 	par := r.parallelism()
-	for r.running < par && len(r.queue) > 0 {
+	for r.running-r.holding < par && len(r.queue) > 0 {
 		idx := r.queue[0]
 		t := r.tasks[idx]
 		if !r.takeSlot(t) {
 			return
 		}
 		r.queue = r.queue[1:]
+		r.launch(t, now)
+	}
+}
+
+// launch records a new attempt of t as started: running, or waiting for
+// approval.
+func (r *runner) launch(t *task, now time.Time) {
+	idx := t.idx
+	state := record.TaskRunning
+	if t.asks() {
+		state = record.TaskWaitingApproval
+	}
+	{
 		t.attempts++
 		t.seq++
 		t.cur = &record.TaskAttempt{
@@ -240,10 +297,10 @@ func (r *runner) dispatch() {
 			LogPath:   filepath.Join(t.logDir, fmt.Sprintf("%s.%d.log", t.spec.ID, t.seq)),
 		}
 		r.batch.Insert = append(r.batch.Insert, t.cur)
-		r.set(t, record.TaskRunning)
+		r.set(t, state)
 		r.starts = append(r.starts, idx)
 		r.running++
-		r.emit(Event{Task: t.spec.ID, Attempt: t.seq, State: string(record.TaskRunning)})
+		r.emit(Event{Task: t.spec.ID, Attempt: t.seq, State: string(state)})
 	}
 }
 
@@ -316,8 +373,12 @@ func (r *runner) start(runCtx context.Context) {
 // attempt builds the executor's view of t's current attempt.
 func (r *runner) attempt(t *task) (executor.Attempt, error) {
 	st := t.spec
+	params := r.run.Params
+	if t.params != nil {
+		params = t.params
+	}
 	vars := spec.Vars{
-		Params:  r.run.Params,
+		Params:  params,
 		RunID:   r.run.ID,
 		Task:    st.ID,
 		Attempt: t.seq,
@@ -343,7 +404,7 @@ func (r *runner) attempt(t *task) (executor.Attempt, error) {
 			dir = filepath.Join(r.req.Dir, st.Workdir)
 		}
 	}
-	env := make([]string, 0, 10+len(r.run.Params)+len(t.env)+len(tplEnv))
+	env := make([]string, 0, 11+len(params)+len(t.env)+len(tplEnv))
 	env = append(env,
 		"GANTRY_PIPELINE="+r.run.Pipeline,
 		"GANTRY_RUN_ID="+strconv.FormatInt(r.run.ID, 10),
@@ -354,7 +415,10 @@ func (r *runner) attempt(t *task) (executor.Attempt, error) {
 		"GANTRY_INTERVAL_END="+vars.Interval.End,
 		"GANTRY_ENV="+r.run.Env,
 	)
-	for k, v := range r.run.Params {
+	if st.Environment != "" {
+		env = append(env, "GANTRY_ENV_NAME="+st.Environment)
+	}
+	for k, v := range params {
 		env = append(env, "GANTRY_PARAM_"+envName(k)+"="+v)
 	}
 	// The template values go last, so that a task's own env cannot
@@ -374,6 +438,13 @@ func (r *runner) attempt(t *task) (executor.Attempt, error) {
 		LogLimit:    r.e.cfg.LogLimit,
 		OutputPath:  outputPath(t.cur.LogPath),
 		Redact:      t.redact,
+		RunID:       r.run.ID,
+		AttemptID:   t.cur.ID,
+		Task:        st.ID,
+		StartedAt:   t.cur.StartedAt,
+	}
+	if st.Approval != nil {
+		a.Approval = &executor.Approval{Required: st.Approval.Required, Approvers: st.Approval.Approvers, Guards: t.guards}
 	}
 	if r.req.Follow != nil {
 		a.Follow = r.req.Follow

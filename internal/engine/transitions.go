@@ -14,6 +14,9 @@ import (
 // finish records how an attempt ended and decides what follows.
 func (r *runner) finish(d attemptDone) {
 	r.running--
+	if r.tasks[d.idx].asks() {
+		r.holding--
+	}
 	r.releaseSlot(r.tasks[d.idx])
 	now := r.e.cfg.Clock.Now()
 	t := r.tasks[d.idx]
@@ -45,13 +48,7 @@ func (r *runner) finish(d attemptDone) {
 		r.set(t, record.TaskSucceeded)
 		r.emit(Event{Task: t.spec.ID, Attempt: a.Attempt, State: string(record.TaskSucceeded),
 			Detail: strings.TrimSpace("in " + roundDuration(a.FinishedAt.Sub(a.StartedAt)).String() + " " + outputsText(a.Outputs))})
-		for _, j := range t.dependents {
-			dep := r.tasks[j]
-			dep.waiting--
-			if dep.waiting == 0 && dep.state == record.TaskPending {
-				r.ready(dep, now)
-			}
-		}
+		r.met(t, now)
 	case executor.Cancelled:
 		r.set(t, record.TaskCancelled)
 		r.emit(Event{Task: t.spec.ID, Attempt: a.Attempt, State: string(record.TaskCancelled), Detail: res.Error})
@@ -139,7 +136,7 @@ func (r *runner) stop(runCtx context.Context) {
 			r.emit(Event{Task: t.spec.ID, State: string(record.TaskCancelled), Detail: r.stopping})
 		}
 	}
-	r.queue = nil
+	r.queue, r.asks = nil, nil
 	r.leaveLine()
 }
 
@@ -156,7 +153,7 @@ func (r *runner) settle() {
 	default:
 		r.run.State = record.RunSucceeded
 		for _, t := range r.tasks {
-			if t.state != record.TaskSucceeded {
+			if !t.state.Met() {
 				r.run.State, r.run.Error = record.RunFailed, "task "+t.spec.ID+" "+string(t.state)
 				break
 			}

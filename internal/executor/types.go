@@ -46,6 +46,25 @@ type Attempt struct {
 	// Started, when set, is called once the attempt is running, with
 	// what Result.PID will hold.
 	Started func(pid int, at time.Time)
+
+	// RunID, AttemptID and Task name the attempt as recorded, for a kind
+	// that keeps state of its own (approval).
+	RunID     int64
+	AttemptID int64
+	Task      string
+	// StartedAt is when the attempt started as recorded: an attempt
+	// resumed after a restart counts its timeout from it.
+	StartedAt time.Time
+	// Approval is the approval kind's question; nil for other kinds.
+	Approval *Approval
+}
+
+// Approval is what an approval task asks.
+type Approval struct {
+	Required  int
+	Approvers []string // who may approve; empty: anyone allowed to
+	// Guards lists the protected environments of the tasks downstream.
+	Guards []string
 }
 
 // Outcome is how an attempt ended.

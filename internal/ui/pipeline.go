@@ -60,6 +60,7 @@ var marks = map[record.TaskState]string{
 	record.TaskSucceeded: "✓", record.TaskFailed: "✗", record.TaskTimedOut: "T", record.TaskMemoryExceeded: "M",
 	record.TaskRunning: "▶", record.TaskRetrying: "↻", record.TaskQueued: "…", record.TaskWaitingPool: "…",
 	record.TaskPending: "·", record.TaskCancelled: "⊘", record.TaskUpstreamFailed: "↑", record.TaskLost: "?",
+	record.TaskWaitingApproval: "✋", record.TaskSkipped: "–",
 }
 
 var runMarks = map[record.RunState]string{
