@@ -22,6 +22,10 @@ type DeployService interface {
 	Promote(ctx context.Context, actor, pipeline, from, to, message string) (*deploy.Result, error)
 	Approve(ctx context.Context, actor string, id int64, comment string) (*deploy.Result, error)
 	Reject(ctx context.Context, actor string, id int64, reason string) (record.Deployment, error)
+	// TaskQuestions lists a run's approval tasks; DecideTask approves or
+	// rejects one (see deploy.Service.DecideTask).
+	TaskQuestions(ctx context.Context, runID int64) ([]deploy.TaskQuestion, error)
+	DecideTask(ctx context.Context, actor string, runID int64, task string, approve bool, comment string) (deploy.TaskQuestion, error)
 	RollbackWith(ctx context.Context, actor string, o deploy.RollbackOptions) (record.Deployment, error)
 	Revisions(ctx context.Context, pipeline string, limit int) ([]record.Revision, error)
 	Deployments(ctx context.Context, f store.DeploymentFilter) ([]record.Deployment, error)

@@ -23,6 +23,7 @@ type RunView struct {
 	FinishedAt    time.Time         `json:"finished_at,omitzero"`
 	Error         string            `json:"error,omitempty"`
 	BackfillID    int64             `json:"backfill_id,omitempty"`
+	TriggeredBy   string            `json:"triggered_by,omitempty"`
 	Tasks         []TaskView        `json:"tasks,omitempty"`
 }
 
@@ -149,7 +150,7 @@ func newRunView(r record.Run, tasks []record.RunTask) RunView {
 		IntervalStart: utc(r.IntervalStart), IntervalEnd: utc(r.IntervalEnd),
 		Trigger: r.Trigger, State: r.State, Params: r.Params,
 		CreatedAt: utc(r.CreatedAt), StartedAt: utc(r.StartedAt), FinishedAt: utc(r.FinishedAt),
-		Error: r.Error, BackfillID: r.BackfillID,
+		Error: r.Error, BackfillID: r.BackfillID, TriggeredBy: r.TriggeredBy,
 	}
 	for _, t := range tasks {
 		v.Tasks = append(v.Tasks, TaskView{

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/spec"
 	"github.com/gantryhq/gantry/internal/store"
 	"github.com/gantryhq/gantry/internal/store/storepg"
@@ -178,4 +179,12 @@ func ExistingStore(url string) bool {
 	}
 	_, err := os.Stat(sqlitePath(url))
 	return err == nil
+}
+
+// EnvSecrets returns what resolves the secrets of an environment with a
+// secrets source of its own, for tasks of the project in dir.
+func EnvSecrets(dir string) func(spec.Secrets) engine.SecretFunc {
+	return func(s spec.Secrets) engine.SecretFunc {
+		return Secrets(dir, &spec.Project{Secrets: s})
+	}
 }

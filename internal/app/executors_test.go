@@ -1,18 +1,25 @@
 package app_test
 
 import (
+	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/gantryhq/gantry/internal/app"
 	"github.com/gantryhq/gantry/internal/spec"
+	"github.com/gantryhq/gantry/internal/store/storesqlite"
 )
 
 // Every kind a pipeline may name runs: a valid spec never meets "no
 // executor for tasks of kind" on a stock binary.
 func TestExecutorsRunEveryKindSpecAccepts(t *testing.T) {
 	t.Parallel()
-	set, err := app.Executors(nil)
+	st, err := storesqlite.Open(t.Context(), filepath.Join(t.TempDir(), "gantry.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	set, err := app.Executors(nil, st)
 	if err != nil {
 		t.Fatal(err)
 	}

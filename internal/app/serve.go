@@ -18,7 +18,7 @@ import (
 	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/check"
 	"github.com/gantryhq/gantry/internal/deploy"
-	"github.com/gantryhq/gantry/internal/engine"
+
 	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/monitor"
 	"github.com/gantryhq/gantry/internal/record"
@@ -133,7 +133,7 @@ func build(ctx context.Context, cfg Config, dir string, project *spec.Project, e
 	// gantry_store_writes_failing say when the store stops taking them.
 	health := &store.Health{}
 	p := &parts{st: store.WithHealth(excl, health), excl: excl}
-	exe, err := Executors(log)
+	exe, err := Executors(log, p.st)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func build(ctx context.Context, cfg Config, dir string, project *spec.Project, e
 		// attempts the leader ran.
 		p.srv.SetLogShipper(p.st)
 	}
-	p.lifecycle = deploy.New(deploy.Options{Store: p.st, Starter: p.srv.StagingStarter(), Check: Gate(p.st, cfg.Commands),
+	p.lifecycle = deploy.New(deploy.Options{Store: p.st, Starter: p.srv.StagingStarter(), Check: Gate(p.st, cfg.Commands), Kick: Kicker(exe),
 		TestFire: func(ctx context.Context, proj *spec.Project, route, actor string) (record.TestFire, error) {
 			tf, _, err := p.alerts.TestFireWith(ctx, proj, route, actor) // set by start, before anything is served
 			return tf, err
@@ -213,10 +213,8 @@ func newServer(cfg Config, dir string, project *spec.Project, st store.Store, he
 		Logger:      cfg.Logger,
 		Env:         cfg.Env,
 		RevisionDir: filepath.Join(dir, StateDir, "revisions"),
-		EnvSecrets: func(s spec.Secrets) engine.SecretFunc {
-			return Secrets(dir, &spec.Project{Secrets: s})
-		},
-		Elected: true, // by the leader lease: startCluster
+		EnvSecrets:  EnvSecrets(dir),
+		Elected:     true, // by the leader lease: startCluster
 	})
 }
 

@@ -10,7 +10,7 @@ import (
 // BenchmarkChain100 runs a chain of 100 `true` tasks through the engine on
 // a durable SQLite store; compare with BenchmarkRawSequential100.
 func BenchmarkChain100(b *testing.B) {
-	exe, err := app.Executors(nil)
+	exe, err := app.Executors(nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -32,7 +32,7 @@ scale, and this process's peak memory.`,
 				return failed(err)
 			}
 			defer os.RemoveAll(dir)
-			exe, err := app.Executors(nil)
+			exe, err := app.Executors(nil, nil)
 			if err != nil {
 				return failed(err)
 			}

@@ -35,10 +35,14 @@ func (f *deployFlags) add(c *cobra.Command) {
 }
 
 // actor is who the command acts as, locally.
-func (f *deployFlags) actor() (string, error) {
+func (f *deployFlags) actor() (string, error) { return claimedUser(f.as) }
+
+// claimedUser is who a local command says it acts for: as, else
+// $GANTRY_USER, else the login name. Nothing proves it.
+func claimedUser(as string) (string, error) {
 	switch {
-	case f.as != "":
-		return f.as, nil
+	case as != "":
+		return as, nil
 	case os.Getenv("GANTRY_USER") != "":
 		return os.Getenv("GANTRY_USER"), nil
 	}
@@ -139,7 +143,7 @@ func (s *localStarter) StartStaging(ctx context.Context, env string, rev record.
 	if err != nil {
 		return record.Run{}, err
 	}
-	exe, err := app.Executors(nil)
+	exe, err := app.Executors(nil, s.st)
 	if err != nil {
 		return record.Run{}, err
 	}
@@ -155,6 +159,7 @@ func (s *localStarter) StartStaging(ctx context.Context, env string, rev record.
 	run, err := eng.Run(context.WithoutCancel(ctx), engine.Request{
 		Pipeline: p, Params: spec.ParamsFor(proj, p, env), Start: iv.Start, End: iv.End,
 		Trigger: record.TriggerStaging, Env: env, Revision: rev.Hash, Dir: dir, Cancel: ctx.Done(),
+		Environments: engine.EnvironmentsFor(proj, p, app.EnvSecrets(dir)),
 	})
 	if err != nil {
 		return record.Run{}, err

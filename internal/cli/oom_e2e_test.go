@@ -16,7 +16,7 @@ import (
 // and fails in CI, where one must be.
 func needMemoryCgroup(t *testing.T) {
 	t.Helper()
-	exes, err := app.Executors(nil)
+	exes, err := app.Executors(nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -121,7 +121,7 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 	}
 	defer local.Close()
 	project := local.Project
-	exe, err := app.Executors(nil)
+	exe, err := app.Executors(nil, local.Store)
 	if err != nil {
 		return failed(err)
 	}
@@ -142,7 +142,12 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 	req := engine.Request{
 		Pipeline: p, Params: params, Start: start, End: end,
 		Trigger: record.TriggerManual, Dir: projectDir,
+		Environments: engine.EnvironmentsFor(project, p, app.EnvSecrets(projectDir)),
 	}
+	// Claimed, not proven: enough to keep whoever started the run from
+	// approving it here; approvals guarding a protected environment need
+	// a server's token anyway.
+	req.TriggeredBy, _ = claimedUser("")
 	if f.follow {
 		req.Follow = stdout
 	}

@@ -50,6 +50,10 @@ type Options struct {
 	// production environment (the test_fire gate); nil refuses such a
 	// change, as the local CLI has no alert manager.
 	TestFire TestFirer
+	// Kick, when set, is told the attempt of each approval task decided,
+	// so that the attempt waiting on it reads the decision at once
+	// (executor/approval); without it the attempt finds it by polling.
+	Kick func(attemptID int64)
 }
 
 // Service is the deploy lifecycle over a store. It is safe for concurrent
@@ -62,11 +66,12 @@ type Service struct {
 	// unauthenticated: see Options.Unauthenticated.
 	unauthenticated bool
 	testFire        TestFirer
+	kick            func(attemptID int64)
 }
 
 // New returns a Service.
 func New(o Options) *Service {
-	s := &Service{st: o.Store, starter: o.Starter, now: o.Now, check: o.Check, unauthenticated: o.Unauthenticated, testFire: o.TestFire}
+	s := &Service{st: o.Store, starter: o.Starter, now: o.Now, check: o.Check, unauthenticated: o.Unauthenticated, testFire: o.TestFire, kick: o.Kick}
 	if s.now == nil {
 		s.now = time.Now
 	}

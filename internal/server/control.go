@@ -38,7 +38,9 @@ func (s *Server) Trigger(ctx context.Context, req api.TriggerRequest) (record.Ru
 	if err != nil {
 		return record.Run{}, err
 	}
-	run, err := s.eng.Create(ctx, p.request(record.TriggerManual, iv.Start, iv.End, req.Params))
+	er := p.request(record.TriggerManual, iv.Start, iv.End, req.Params)
+	er.TriggeredBy = req.Actor
+	run, err := s.eng.Create(ctx, er)
 	if errors.Is(err, engine.ErrRequest) {
 		return record.Run{}, fmt.Errorf("%w: %v", api.ErrInvalid, err)
 	}

@@ -27,13 +27,14 @@ type pipeline struct {
 	sched     *schedule.Schedule // nil without cron
 	upstreams []string           // schedule.after and producers of what it consumes
 
-	env      string            // the environment its runs are in; "" for the working tree
-	since    time.Time         // when it became what runs there: deployed, or first loaded
-	revision string            // the deployed revision it is; "" for the working tree
-	dir      string            // where its tasks run: the project, or the revision's files
-	params   map[string]string // what env sets, under each run's own
-	secrets  engine.SecretFunc // env's own secret source; nil: the server's
-	project  *spec.Project     // the gantry.yaml loaded with it: the working tree's or its revision's
+	env      string                        // the environment its runs are in; "" for the working tree
+	since    time.Time                     // when it became what runs there: deployed, or first loaded
+	revision string                        // the deployed revision it is; "" for the working tree
+	dir      string                        // where its tasks run: the project, or the revision's files
+	params   map[string]string             // what env sets, under each run's own
+	secrets  engine.SecretFunc             // env's own secret source; nil: the server's
+	project  *spec.Project                 // the gantry.yaml loaded with it: the working tree's or its revision's
+	envs     map[string]engine.Environment // what its tasks into each environment run with
 }
 
 // request is an engine request for a run of p.
@@ -45,7 +46,7 @@ func (p *pipeline) request(trigger record.Trigger, start, end time.Time, params 
 	maps.Copy(merged, params)
 	return engine.Request{
 		Pipeline: p.spec, Params: merged, Start: start, End: end, Trigger: trigger,
-		Env: p.env, Revision: p.revision, Dir: p.dir, Secrets: p.secrets,
+		Env: p.env, Revision: p.revision, Dir: p.dir, Secrets: p.secrets, Environments: p.envs,
 	}
 }
 
@@ -110,7 +111,8 @@ func (s *Server) PoolUsage() []pool.Usage { return s.pools.Usage() }
 // newPipeline derives what the server needs from a parsed pipeline whose
 // files are in dir.
 func (s *Server) newPipeline(proj *spec.Project, p *spec.Pipeline, dir, revision, env string) (*pipeline, error) {
-	lp := &pipeline{spec: p, env: env, revision: revision, dir: dir, since: s.started, project: proj}
+	lp := &pipeline{spec: p, env: env, revision: revision, dir: dir, since: s.started, project: proj,
+		envs: engine.EnvironmentsFor(proj, p, s.cfg.EnvSecrets)}
 	if p.Schedule != nil && p.Schedule.Cron != "" {
 		sc, err := schedule.New(p.Schedule.Cron, p.Schedule.Location)
 		if err != nil {

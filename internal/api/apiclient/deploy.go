@@ -132,3 +132,22 @@ func (c *Client) ListTokens(ctx context.Context) ([]api.TokenView, error) {
 func (c *Client) RevokeToken(ctx context.Context, id int64) error {
 	return c.call(ctx, http.MethodPost, idPath("/api/v1/tokens/%s/revoke", id), nil, nil, nil)
 }
+
+// TaskApprovals lists a run's approval tasks.
+func (c *Client) TaskApprovals(ctx context.Context, runID int64) (api.TaskApprovalList, error) {
+	var out api.TaskApprovalList
+	err := c.call(ctx, http.MethodGet, idPath("/api/v1/runs/%s/approvals", runID), nil, nil, &out)
+	return out, err
+}
+
+// DecideTask approves an approval task of a run, or rejects it for
+// reason.
+func (c *Client) DecideTask(ctx context.Context, runID int64, task string, approve bool, comment string) (api.TaskApprovalView, error) {
+	var out api.TaskApprovalView
+	verb, body := "approve", api.TaskDecisionRequest{Comment: comment}
+	if !approve {
+		verb, body = "reject", api.TaskDecisionRequest{Reason: comment}
+	}
+	err := c.call(ctx, http.MethodPost, idPath("/api/v1/runs/%s/tasks/", runID)+url.PathEscape(task)+"/"+verb, nil, body, &out)
+	return out, err
+}

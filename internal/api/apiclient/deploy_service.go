@@ -148,3 +148,13 @@ func (r RunReader) GetDeadLetter(ctx context.Context, id int64) (record.DeadLett
 	v, err := r.C.GetDeadLetter(ctx, id)
 	return deadLetterRecord(v), err
 }
+
+func (s DeployService) TaskQuestions(ctx context.Context, runID int64) ([]deploy.TaskQuestion, error) {
+	l, err := s.C.TaskApprovals(ctx, runID)
+	return mapSlice(l.Approvals, taskQuestion), err
+}
+
+func (s DeployService) DecideTask(ctx context.Context, _ string, runID int64, task string, approve bool, comment string) (deploy.TaskQuestion, error) {
+	v, err := s.C.DecideTask(ctx, runID, task, approve, comment)
+	return taskQuestion(v), err
+}

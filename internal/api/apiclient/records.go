@@ -15,7 +15,7 @@ func runRecord(v api.RunView) (record.Run, []record.RunTask) {
 	run := record.Run{ID: v.ID, Pipeline: v.Pipeline, Env: v.Env, Revision: v.Revision,
 		IntervalStart: v.IntervalStart, IntervalEnd: v.IntervalEnd, Trigger: v.Trigger, State: v.State,
 		Params: v.Params, CreatedAt: v.CreatedAt, StartedAt: v.StartedAt, FinishedAt: v.FinishedAt,
-		Error: v.Error, BackfillID: v.BackfillID}
+		Error: v.Error, BackfillID: v.BackfillID, TriggeredBy: v.TriggeredBy}
 	tasks := make([]record.RunTask, len(v.Tasks))
 	for i, t := range v.Tasks {
 		tasks[i] = record.RunTask{RunID: v.ID, Task: t.Task, State: t.State, Attempts: t.Attempts,
@@ -111,4 +111,21 @@ func mapSlice[V, R any](vs []V, f func(V) R) []R {
 		out[i] = f(v)
 	}
 	return out
+}
+
+func taskQuestion(v api.TaskApprovalView) deploy.TaskQuestion {
+	q := deploy.TaskQuestion{
+		Approval: record.TaskApproval{AttemptID: v.AttemptID, RunID: v.RunID, Task: v.Task, Required: v.Required,
+			Approvers: v.Approvers, Guards: v.Guards, State: v.State, CreatedAt: v.CreatedAt, Deadline: v.Deadline,
+			DecidedAt: v.DecidedAt, Reason: v.Reason, Approved: v.ApprovedBy},
+		Run:     record.Run{ID: v.RunID, Params: v.Params, TriggeredBy: v.TriggeredBy},
+		Waiting: v.Waiting,
+	}
+	for _, d := range v.Decisions {
+		q.Decisions = append(q.Decisions, record.TaskDecision{AttemptID: v.AttemptID, Actor: d.Actor, Approve: d.Approve, Comment: d.Comment, At: d.At})
+	}
+	for _, b := range v.Before {
+		q.Before = append(q.Before, deploy.TaskResult{Task: b.Task, State: b.State, Outputs: b.Outputs})
+	}
+	return q
 }

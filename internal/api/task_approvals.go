@@ -1,0 +1,140 @@
+package api
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/deploy"
+	"github.com/gantryhq/gantry/internal/record"
+)
+
+// taskNameRe is what a task id in a path may be (spec's task ids and more).
+var taskNameRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+
+// TaskApprovalView is an approval task of a run as its approvers see it:
+// the question, who decided so far, and what is being approved.
+type TaskApprovalView struct {
+	RunID       int64                    `json:"run_id"`
+	Task        string                   `json:"task"`
+	AttemptID   int64                    `json:"attempt_id"`
+	State       record.TaskApprovalState `json:"state"`
+	Waiting     bool                     `json:"waiting"`
+	Required    int                      `json:"required"`
+	Approvers   []string                 `json:"approvers,omitempty"`
+	Guards      []string                 `json:"guards,omitempty"`
+	ApprovedBy  []string                 `json:"approved_by,omitempty"`
+	TriggeredBy string                   `json:"triggered_by,omitempty"`
+	CreatedAt   time.Time                `json:"created_at,omitzero"`
+	Deadline    time.Time                `json:"deadline,omitzero"`
+	DecidedAt   time.Time                `json:"decided_at,omitzero"`
+	Reason      string                   `json:"reason,omitempty"`
+	Decisions   []TaskDecisionView       `json:"decisions"`
+	Params      map[string]string        `json:"params,omitempty"`
+	Before      []TaskResultView         `json:"before"`
+}
+
+// TaskDecisionView is one person's decision on an approval task.
+type TaskDecisionView struct {
+	Actor   string    `json:"actor"`
+	Approve bool      `json:"approve"`
+	Comment string    `json:"comment,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// TaskResultView is a task that had ended when the approval was asked.
+type TaskResultView struct {
+	Task    string           `json:"task"`
+	State   record.TaskState `json:"state"`
+	Outputs []record.Output  `json:"outputs,omitempty"`
+}
+
+// TaskApprovalList is a run's approval tasks, oldest first.
+type TaskApprovalList struct {
+	Approvals []TaskApprovalView `json:"approvals"`
+}
+
+// TaskDecisionRequest approves or rejects an approval task: a comment
+// with an approval, a reason (required) with a rejection.
+type TaskDecisionRequest struct {
+	Comment string `json:"comment,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// NewTaskApprovalView is q as the API shows it.
+func NewTaskApprovalView(q deploy.TaskQuestion) TaskApprovalView {
+	a := q.Approval
+	v := TaskApprovalView{RunID: a.RunID, Task: a.Task, AttemptID: a.AttemptID, State: a.State, Waiting: q.Waiting,
+		Required: a.Required, Approvers: a.Approvers, Guards: a.Guards, ApprovedBy: a.Approved,
+		TriggeredBy: q.Run.TriggeredBy, CreatedAt: utc(a.CreatedAt), Deadline: utc(a.Deadline),
+		DecidedAt: utc(a.DecidedAt), Reason: a.Reason, Params: q.Run.Params,
+		Decisions: make([]TaskDecisionView, 0, len(q.Decisions)), Before: make([]TaskResultView, 0, len(q.Before))}
+	for _, d := range q.Decisions {
+		v.Decisions = append(v.Decisions, TaskDecisionView{Actor: d.Actor, Approve: d.Approve, Comment: d.Comment, At: utc(d.At)})
+	}
+	for _, b := range q.Before {
+		v.Before = append(v.Before, TaskResultView{Task: b.Task, State: b.State, Outputs: b.Outputs})
+	}
+	return v
+}
+
+func (h *handler) listTaskApprovals(w http.ResponseWriter, r *http.Request) {
+	svc := h.deployService(w)
+	if svc == nil {
+		return
+	}
+	id, err := pathID(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	qs, err := svc.TaskQuestions(r.Context(), id)
+	if err != nil {
+		h.failDeploy(w, r, err)
+		return
+	}
+	list := TaskApprovalList{Approvals: make([]TaskApprovalView, 0, len(qs))}
+	for _, q := range qs {
+		list.Approvals = append(list.Approvals, NewTaskApprovalView(q))
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+func (h *handler) approveTask(w http.ResponseWriter, r *http.Request) { h.decideTask(w, r, true) }
+func (h *handler) rejectTask(w http.ResponseWriter, r *http.Request)  { h.decideTask(w, r, false) }
+
+func (h *handler) decideTask(w http.ResponseWriter, r *http.Request, approve bool) {
+	svc := h.deployService(w)
+	if svc == nil {
+		return
+	}
+	id, err := pathID(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	task := r.PathValue("task")
+	if !taskNameRe.MatchString(task) {
+		h.fail(w, r, &FieldError{Field: "task", Msg: "want a task id: letters, digits, _ and -, at most 128"})
+		return
+	}
+	var body TaskDecisionRequest
+	if !h.deployBody(w, r, &body, !approve) {
+		return
+	}
+	comment := body.Comment
+	if !approve {
+		if strings.TrimSpace(body.Reason) == "" {
+			h.fail(w, r, &FieldError{Field: "reason", Msg: "is required"})
+			return
+		}
+		comment = body.Reason
+	}
+	q, err := svc.DecideTask(r.Context(), actor(r), id, task, approve, comment)
+	if err != nil {
+		h.failDeploy(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, NewTaskApprovalView(q))
+}
