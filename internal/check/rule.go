@@ -24,6 +24,7 @@ const (
 	RuleProdRollback     = "prod-rollback"
 	RuleProdApproval     = "prod-approval"
 	RuleGateApproval     = "deploy-gates-approval"
+	RuleTaskEnvApproval  = "task-environment-approval"
 	RuleAlertRoute       = "alert-route"
 	RuleAlertCoverage    = "alert-coverage"
 	RuleDataSLA          = "data-sla"
@@ -121,6 +122,28 @@ Set resources.memory and resources.cpu on the task or in defaults.resources:
     defaults:
       resources: {memory: 512Mi, cpu: "1"}`,
 		Fix: `set resources: {memory: 512Mi, cpu: "1"} on the task or in defaults`,
+	},
+	{
+		ID: RuleTaskEnvApproval, Severity: SeverityError,
+		Title: "A task into a protected environment waits for an approval task",
+		Explain: `A delivery pipeline's deploy to prod is a task like any other: without an
+approval task upstream of it, whoever starts the run ships to prod, and
+nobody else looks at what is shipped. Gantry runs tasks into a protected
+environment (one whose approval.required is 1 or more) only in a run of a
+deployed revision there, and this rule makes that run stop for people first.
+
+Put a task of kind approval upstream of it, on every path:
+
+    - id: approve_prod
+      kind: approval
+      needs: [smoke_staging]
+      approval: {required: 1, approvers: [release-managers]}
+    - id: deploy_prod
+      needs: [approve_prod]
+      environment: prod
+
+Nobody may approve a run they started.`,
+		Fix: "add a task of kind approval that the task needs, directly or through its needs",
 	},
 	{
 		ID: RuleParallelism, Severity: SeverityError,

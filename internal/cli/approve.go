@@ -42,7 +42,136 @@ func newApproveCmd() *cobra.Command {
 	}
 	f.add(c)
 	c.Flags().StringVar(&comment, "comment", "", "a comment, for the audit log")
+	c.AddCommand(newDecideTaskCmd(true))
 	return c
+}
+
+// newDecideTaskCmd is `approve run RUN TASK` (approve) or `reject run RUN
+// TASK --reason TEXT`.
+func newDecideTaskCmd(approve bool) *cobra.Command {
+	var f deployFlags
+	var text string
+	verb, short := "approve", "Approve an approval task waiting in a run (not a run you started)"
+	use := "run RUN TASK"
+	if !approve {
+		verb, short = "reject", "Reject an approval task waiting in a run: the task fails"
+		use += " --reason TEXT"
+	}
+	c := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  exactArgs(2, "a RUN number and the TASK id of its approval task"),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("run", args[0])
+			if err != nil {
+				return err
+			}
+			if !approve && strings.TrimSpace(text) == "" {
+				return usageErr("%s needs --reason TEXT", c.CommandPath())
+			}
+			return withDeploy(c, &f, func(b api.DeployService, actor string) error {
+				q, err := b.DecideTask(c.Context(), actor, id, args[1], approve, text)
+				if err != nil {
+					return err
+				}
+				out := c.OutOrStdout()
+				switch q.Approval.State {
+				case record.ApprovalApproved:
+					fmt.Fprintf(out, "%s of run %d approved by %s: the run goes on\n", q.Approval.Task, id, strings.Join(q.Approval.Approved, ", "))
+				case record.ApprovalRejected:
+					fmt.Fprintf(out, "%s of run %d rejected: it fails, and what needs it does not run\n", q.Approval.Task, id)
+				default:
+					fmt.Fprintf(out, "%sd %s of run %d: %d of %d approval(s)\n", verb, q.Approval.Task, id, len(q.Approval.Approved), q.Approval.Required)
+				}
+				return nil
+			})
+		},
+	}
+	f.add(c)
+	if approve {
+		c.Flags().StringVar(&text, "comment", "", "a comment, for the audit log")
+	} else {
+		c.Flags().StringVar(&text, "reason", "", "why, for whoever started the run and the audit log")
+	}
+	return c
+}
+
+func newApprovalsCmd() *cobra.Command {
+	var f deployFlags
+	c := &cobra.Command{
+		Use:   "approvals RUN",
+		Short: "Show a run's approval tasks: what each asks to approve, and who decided",
+		Args:  exactArgs(1, "a RUN number"),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("run", args[0])
+			if err != nil {
+				return err
+			}
+			return withDeploy(c, &f, func(b api.DeployService, _ string) error {
+				qs, err := b.TaskQuestions(c.Context(), id)
+				if err != nil {
+					return err
+				}
+				if len(qs) == 0 {
+					fmt.Fprintf(c.OutOrStdout(), "run %d has asked for no approval\n", id)
+					return nil
+				}
+				for _, q := range qs {
+					writeTaskQuestion(c.OutOrStdout(), q)
+				}
+				return nil
+			})
+		},
+	}
+	f.add(c)
+	return c
+}
+
+// writeTaskQuestion prints one approval task as its approvers need it.
+func writeTaskQuestion(w io.Writer, q deploy.TaskQuestion) {
+	a := q.Approval
+	state := string(a.State)
+	if q.Waiting {
+		state = "WAITING"
+	}
+	fmt.Fprintf(w, "%s (run %d): %s, %d of %d approval(s)", a.Task, a.RunID, state, len(a.Approved), a.Required)
+	if len(a.Approvers) > 0 {
+		fmt.Fprintf(w, " from %s", strings.Join(a.Approvers, ", "))
+	}
+	fmt.Fprintln(w)
+	if len(a.Guards) > 0 {
+		fmt.Fprintf(w, "  guards:    %s (protected)\n", strings.Join(a.Guards, ", "))
+	}
+	if q.Run.TriggeredBy != "" {
+		fmt.Fprintf(w, "  started by %s (who may not decide it)\n", q.Run.TriggeredBy)
+	}
+	if q.Waiting && !a.Deadline.IsZero() {
+		fmt.Fprintf(w, "  deadline:  %s\n", a.Deadline.UTC().Format(time.RFC3339))
+	}
+	if len(q.Run.Params) > 0 {
+		fmt.Fprintf(w, "  params:    %s\n", labelList(q.Run.Params))
+	}
+	for _, b := range q.Before {
+		line := fmt.Sprintf("  %-10s %s", b.Task, b.State)
+		for _, o := range b.Outputs {
+			line += " " + o.Key + "=" + o.Value
+		}
+		fmt.Fprintln(w, line)
+	}
+	for _, d := range q.Decisions {
+		what := "approved"
+		if !d.Approve {
+			what = "rejected"
+		}
+		line := fmt.Sprintf("  %s by %s at %s", what, d.Actor, d.At.UTC().Format(time.RFC3339))
+		if d.Comment != "" {
+			line += ": " + d.Comment
+		}
+		fmt.Fprintln(w, line)
+	}
+	if q.Waiting {
+		fmt.Fprintf(w, "  decide:    gantry approve run %d %s   |   gantry reject run %d %s --reason TEXT\n", a.RunID, a.Task, a.RunID, a.Task)
+	}
 }
 
 func newRejectCmd() *cobra.Command {
@@ -72,6 +201,7 @@ func newRejectCmd() *cobra.Command {
 	}
 	f.add(c)
 	c.Flags().StringVar(&reason, "reason", "", "why, for the deployer and the audit log")
+	c.AddCommand(newDecideTaskCmd(false))
 	return c
 }
 

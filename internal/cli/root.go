@@ -127,6 +127,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newPromoteCmd(),
 		newApproveCmd(),
 		newRejectCmd(),
+		newApprovalsCmd(),
 		newRollbackCmd(),
 		newDeploymentsCmd(),
 		newReadinessCmd(),
