@@ -160,17 +160,25 @@ func (a *assessment) staging(ctx context.Context) error {
 	}
 	s.RunID, s.State, s.Finished, s.Tasks = run.ID, string(run.State), run.FinishedAt.UTC(), len(tasks)
 	for _, t := range tasks {
-		if t.State == record.TaskSucceeded {
+		switch t.State {
+		case record.TaskSucceeded:
 			s.Succeeded++
+		case record.TaskSkipped:
+			s.Skipped++
 		}
 	}
 	switch {
 	case run.State != record.RunSucceeded:
 		a.r.fail(CritStaging, fmt.Sprintf("staging run %d of %s is %s", run.ID, short(staged.Hash), run.State))
-	case s.Succeeded < s.Expected:
+	case s.Succeeded+s.Skipped < s.Expected:
 		a.r.fail(CritStaging, fmt.Sprintf("staging run %d of %s ran %d of the %d tasks", run.ID, short(staged.Hash), s.Succeeded, s.Expected))
 	}
-	a.r.summarize(CritStaging, fmt.Sprintf("run %d %s, %d/%d tasks, %s", run.ID, run.State, s.Succeeded, s.Expected, when(run.FinishedAt)))
+	skipped := ""
+	if s.Skipped > 0 {
+		skipped = fmt.Sprintf(" (%d skipped: they act on protected environments)", s.Skipped)
+		a.r.note(CritStaging, fmt.Sprintf("staging run %d skipped %d task(s) into protected environments, and the approvals guarding them: they run only in a deployed run there", run.ID, s.Skipped))
+	}
+	a.r.summarize(CritStaging, fmt.Sprintf("run %d %s, %d/%d tasks%s, %s", run.ID, run.State, s.Succeeded, s.Expected, skipped, when(run.FinishedAt)))
 	return nil
 }
 

@@ -158,6 +158,9 @@ type Staging struct {
 	Tasks     int       `json:"tasks"`     // tasks the run ran
 	Expected  int       `json:"expected"`  // tasks of the DAG
 	Succeeded int       `json:"succeeded"` // tasks that succeeded
+	// Skipped tasks act on a protected environment, which a staging run
+	// does not touch, or are approvals guarding only those.
+	Skipped int `json:"skipped,omitempty"`
 }
 
 // RollbackPlan is how the pipeline goes back.

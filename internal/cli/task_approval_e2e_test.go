@@ -1,0 +1,209 @@
+package cli_test
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/api"
+)
+
+// releaseTasks makes the orders pipeline of the deploy test project a
+// small release: extract runs everywhere; an approval stands before the
+// load, which goes into protected prod.
+const releaseTasks = `tasks:
+  - id: extract
+    run: ./scripts/extract.sh
+  - id: approve_prod
+    kind: approval
+    needs: [extract]
+    approval: {required: 1, approvers: [alice, bob, dave]}
+    timeout: 1h
+  - id: load
+    needs: [approve_prod]
+    environment: prod
+    run: sh scripts/load.sh "{{ .Params.target }}"
+    timeout: 20m
+`
+
+// An approval task on a real server (gantry serve --env prod), through
+// the CLI with people's own tokens: the staging run skips what goes into
+// prod and the approval guarding it; the prod run stops at the approval,
+// shows what is being approved, refuses the person who started it and a
+// person not listed; survives a kill -9 of the server still waiting;
+// goes on once another person approves; a second run is rejected and
+// fails; without the server nobody can approve, whoever they claim to
+// be; the audit log has each decision with its actor.
+func TestApprovalTaskEndToEnd(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(moduleRoot, "internal", "deploy", "testdata", "project"))); err != nil {
+		t.Fatal(err)
+	}
+	const hookSecret = "whsec-approval-7c"
+	hs := httptest.NewServer(&hookReceiver{t: t, secret: hookSecret})
+	defer hs.Close()
+	writeFile(t, filepath.Join(dir, "gantry.yaml"), strings.Replace(lifecycleProject, "%URL%", hs.URL, 1))
+	writeFile(t, filepath.Join(dir, "scripts", "extract.sh"), "#!/bin/sh\nset -eu\necho \"version=1.4.2\" >> \"$GANTRY_OUTPUT\"\necho \"digest=sha256:5f1d\" >> \"$GANTRY_OUTPUT\"\n")
+	pf := filepath.Join(dir, "pipelines", "orders.yaml")
+	src, err := os.ReadFile(pf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`(?s)tasks:\n.*?\nsla:`)
+	writeFile(t, pf, re.ReplaceAllString(string(src), strings.ReplaceAll(releaseTasks, "$", "$$")+"sla:"))
+
+	env := []string{"GANTRY_SECRET_HOOK_KEY=" + hookSecret}
+	s := serve(t, dir, env, "--env", "prod")
+	admin := s.adminToken()
+	tokens := map[string]string{}
+	for user, role := range map[string]string{"alice": "admin", "bob": "approver", "carol": "approver"} {
+		r := s.as(admin).must("token", "create", "--user", user, "--role", role)
+		m := regexp.MustCompile(`(?m)^(gantry_\S+)$`).FindStringSubmatch(r.stdout)
+		if m == nil {
+			t.Fatalf("no token printed:\n%s", r)
+		}
+		tokens[user] = m[1]
+	}
+	alice, bob, carol := s.as(tokens["alice"]), s.as(tokens["bob"]), s.as(tokens["carol"])
+
+	// Staging: what goes into prod, and the approval before it, skipped.
+	alice.must("deploy", "orders", "--env", "staging", "-m", "release 1.4.2", "--wait")
+	staging := s.waitRun(admin, "staging_test", 1)
+	if staging.State != "succeeded" {
+		t.Fatalf("staging run %s: %s", staging.State, staging.Error)
+	}
+	st := runTasks(t, s, admin, staging.ID)
+	if st["extract"] != "succeeded" || st["approve_prod"] != "skipped" || st["load"] != "skipped" {
+		t.Errorf("staging run tasks: %v, want extract succeeded and the rest skipped", st)
+	}
+	alice.must("alerts", "test", "--route", "data-oncall")
+	r := alice.must("promote", "orders", "--from", "staging", "--to", "prod")
+	wantContains(t, "promote", r.stdout, "deployment 2 to prod: pending")
+	r = bob.must("approve", "2")
+	wantContains(t, "approve the deployment", r.stdout, "active")
+
+	// Prod: the run waits at the approval.
+	alice.must("trigger", "orders")
+	id := waitTask(t, s, admin, "approve_prod", "waiting_approval")
+	r = bob.must("approvals", fmt.Sprint(id))
+	wantContains(t, "what is approved", r.stdout, "approve_prod (run "+fmt.Sprint(id)+"): WAITING, 0 of 1 approval(s) from alice, bob, dave",
+		"guards:    prod (protected)", "started by alice", "target=warehouse", "extract", "version=1.4.2", "digest=sha256:5f1d",
+		"gantry approve run "+fmt.Sprint(id)+" approve_prod")
+	r = alice.gantry("approve", "run", fmt.Sprint(id), "approve_prod")
+	wantCode(t, r, 4)
+	wantContains(t, "self-approval", r.stderr, "you started run", "another person must approve")
+	r = carol.gantry("approve", "run", fmt.Sprint(id), "approve_prod")
+	wantCode(t, r, 4)
+	wantContains(t, "an approver not listed", r.stderr, "carol may not approve approve_prod", "approvers: alice, bob, dave")
+	r = bob.gantry("approve", "run", fmt.Sprint(id), "no_such_task")
+	if r.code == 0 {
+		t.Errorf("approving a task that does not exist: %s", r)
+	}
+
+	// kill -9 while it waits: after the restart it still waits, on the
+	// same attempt, and the approval then continues it.
+	before := attemptIDs(t, s, admin, id, "approve_prod")
+	if err := s.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-s.exited
+	s.cmd = nil
+	s = serve(t, dir, env, "--env", "prod")
+	alice, bob = s.as(tokens["alice"]), s.as(tokens["bob"])
+	waitTask(t, s, admin, "approve_prod", "waiting_approval")
+	if got := attemptIDs(t, s, admin, id, "approve_prod"); len(got) != 1 || got[0] != before[0] {
+		t.Errorf("approve_prod attempts after the restart %v, want the one attempt %v", got, before)
+	}
+	r = bob.must("approve", "run", fmt.Sprint(id), "approve_prod", "--comment", "release notes read")
+	wantContains(t, "bob approves", r.stdout, "approve_prod of run "+fmt.Sprint(id)+" approved by bob: the run goes on")
+	run := s.waitRun(admin, "manual", 1)
+	if run.State != "succeeded" {
+		t.Fatalf("approved run %s: %s\n%s", run.State, run.Error, tail(s.log, 30))
+	}
+	if by := s.output(admin, id, "approve_prod", "approved_by"); by != "bob" {
+		t.Errorf("approved_by = %q", by)
+	}
+	if got := runTasks(t, s, admin, id); got["load"] != "succeeded" {
+		t.Errorf("load %s after the approval", got["load"])
+	}
+
+	// A second release, rejected: it fails, saying who and why.
+	alice.must("trigger", "orders")
+	id2 := waitTask(t, s, admin, "approve_prod", "waiting_approval")
+	r = bob.gantry("reject", "run", fmt.Sprint(id2), "approve_prod")
+	wantCode(t, r, 2)
+	bob.must("reject", "run", fmt.Sprint(id2), "approve_prod", "--reason", "CVE in the base image")
+	run = s.waitRun(admin, "manual", 2)
+	if run.State != "failed" || !strings.Contains(run.Error, "rejected by bob: CVE in the base image") {
+		t.Errorf("rejected run: %s %q", run.State, run.Error)
+	}
+	if got := runTasks(t, s, admin, id2); got["load"] != "upstream_failed" {
+		t.Errorf("load %s after the rejection, want upstream_failed", got["load"])
+	}
+
+	// A third waits while no server runs: a name typed on the command
+	// line proves nothing, so nobody approves it locally.
+	alice.must("trigger", "orders")
+	id3 := waitTask(t, s, admin, "approve_prod", "waiting_approval")
+	s.stop()
+	for _, who := range []string{"bob", "dave"} {
+		r = gantry(t, dir, "approve", "run", fmt.Sprint(id3), "approve_prod", "--as", who)
+		wantCode(t, r, 4)
+		wantContains(t, "a local approval as "+who, r.stderr, "approve_prod guards protected prod: deciding it needs an authenticated identity")
+	}
+
+	r = gantry(t, dir, "audit", "--pipeline", "orders")
+	for _, want := range []string{"bob  task_approve", "bob  task_reject"} {
+		if !regexp.MustCompile(strings.ReplaceAll(regexp.QuoteMeta(want), "  ", `\s+`)).MatchString(r.stdout) {
+			t.Errorf("audit log lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "alice  task_") || strings.Contains(r.stdout, "carol") {
+		t.Errorf("a refused decision is in the audit log:\n%s", r.stdout)
+	}
+}
+
+// runTasks is each task's state in a run.
+func runTasks(t *testing.T, s *served, token string, id int64) map[string]string {
+	t.Helper()
+	var run api.RunView
+	s.getJSON(fmt.Sprintf("/api/v1/runs/%d", id), token, &run)
+	out := map[string]string{}
+	for _, tk := range run.Tasks {
+		out[tk.Task] = string(tk.State)
+	}
+	return out
+}
+
+// waitTask waits until the newest run has task in state, and returns it.
+func waitTask(t *testing.T, s *served, token, task, state string) int64 {
+	t.Helper()
+	var id int64
+	waitFor(t, 60*time.Second, task+" "+state, func() bool {
+		var list api.RunList
+		s.getJSON("/api/v1/runs?limit=1&trigger=manual", token, &list)
+		if len(list.Runs) == 0 {
+			return false
+		}
+		id = list.Runs[0].ID
+		return runTasks(t, s, token, id)[task] == state
+	})
+	return id
+}
+
+func attemptIDs(t *testing.T, s *served, token string, runID int64, task string) []int64 {
+	t.Helper()
+	var list api.AttemptList
+	s.getJSON(fmt.Sprintf("/api/v1/runs/%d/attempts?task=%s", runID, task), token, &list)
+	var ids []int64
+	for _, a := range list.Attempts {
+		ids = append(ids, a.ID)
+	}
+	return ids
+}
