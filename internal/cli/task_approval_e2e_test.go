@@ -41,52 +41,14 @@ const releaseTasks = `tasks:
 // be; the audit log has each decision with its actor.
 func TestApprovalTaskEndToEnd(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS(filepath.Join(moduleRoot, "internal", "deploy", "testdata", "project"))); err != nil {
-		t.Fatal(err)
-	}
-	const hookSecret = "whsec-approval-7c"
-	hs := httptest.NewServer(&hookReceiver{t: t, secret: hookSecret})
-	defer hs.Close()
-	writeFile(t, filepath.Join(dir, "gantry.yaml"), strings.Replace(lifecycleProject, "%URL%", hs.URL, 1))
-	writeFile(t, filepath.Join(dir, "scripts", "extract.sh"), "#!/bin/sh\nset -eu\necho \"version=1.4.2\" >> \"$GANTRY_OUTPUT\"\necho \"digest=sha256:5f1d\" >> \"$GANTRY_OUTPUT\"\n")
-	pf := filepath.Join(dir, "pipelines", "orders.yaml")
-	src, err := os.ReadFile(pf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	re := regexp.MustCompile(`(?s)tasks:\n.*?\nsla:`)
-	writeFile(t, pf, re.ReplaceAllString(string(src), strings.ReplaceAll(releaseTasks, "$", "$$")+"sla:"))
-
-	env := []string{"GANTRY_SECRET_HOOK_KEY=" + hookSecret}
-	s := serve(t, dir, env, "--env", "prod")
-	admin := s.adminToken()
-	tokens := map[string]string{}
-	for user, role := range map[string]string{"alice": "admin", "bob": "approver", "carol": "approver"} {
-		r := s.as(admin).must("token", "create", "--user", user, "--role", role)
-		m := regexp.MustCompile(`(?m)^(gantry_\S+)$`).FindStringSubmatch(r.stdout)
-		if m == nil {
-			t.Fatalf("no token printed:\n%s", r)
-		}
-		tokens[user] = m[1]
-	}
+	rs := newReleaseServer(t)
+	s, dir, env, admin, tokens := rs.s, rs.dir, rs.env, rs.admin, rs.tokens
 	alice, bob, carol := s.as(tokens["alice"]), s.as(tokens["bob"]), s.as(tokens["carol"])
-
-	// Staging: what goes into prod, and the approval before it, skipped.
-	alice.must("deploy", "orders", "--env", "staging", "-m", "release 1.4.2", "--wait")
-	staging := s.waitRun(admin, "staging_test", 1)
-	if staging.State != "succeeded" {
-		t.Fatalf("staging run %s: %s", staging.State, staging.Error)
-	}
-	st := runTasks(t, s, admin, staging.ID)
+	st := runTasks(t, s, admin, rs.staging)
 	if st["extract"] != "succeeded" || st["approve_prod"] != "skipped" || st["load"] != "skipped" {
 		t.Errorf("staging run tasks: %v, want extract succeeded and the rest skipped", st)
 	}
-	alice.must("alerts", "test", "--route", "data-oncall")
-	r := alice.must("promote", "orders", "--from", "staging", "--to", "prod")
-	wantContains(t, "promote", r.stdout, "deployment 2 to prod: pending")
-	r = bob.must("approve", "2")
-	wantContains(t, "approve the deployment", r.stdout, "active")
+	var r result
 
 	// Prod: the run waits at the approval.
 	alice.must("trigger", "orders")
@@ -167,6 +129,64 @@ func TestApprovalTaskEndToEnd(t *testing.T) {
 	if strings.Contains(r.stdout, "alice  task_") || strings.Contains(r.stdout, "carol") {
 		t.Errorf("a refused decision is in the audit log:\n%s", r.stdout)
 	}
+}
+
+// releaseServer is gantry serve --env prod with the release pipeline
+// deployed there, and people's tokens: alice (admin), bob and carol
+// (approvers).
+type releaseServer struct {
+	s       *served
+	dir     string
+	env     []string
+	admin   string
+	tokens  map[string]string
+	staging int64 // the staging run of the revision deployed
+}
+
+func newReleaseServer(t *testing.T) *releaseServer {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(moduleRoot, "internal", "deploy", "testdata", "project"))); err != nil {
+		t.Fatal(err)
+	}
+	const hookSecret = "whsec-approval-7c"
+	hs := httptest.NewServer(&hookReceiver{t: t, secret: hookSecret})
+	t.Cleanup(hs.Close)
+	writeFile(t, filepath.Join(dir, "gantry.yaml"), strings.Replace(lifecycleProject, "%URL%", hs.URL, 1))
+	writeFile(t, filepath.Join(dir, "scripts", "extract.sh"), "#!/bin/sh\nset -eu\necho \"version=1.4.2\" >> \"$GANTRY_OUTPUT\"\necho \"digest=sha256:5f1d\" >> \"$GANTRY_OUTPUT\"\n")
+	pf := filepath.Join(dir, "pipelines", "orders.yaml")
+	src, err := os.ReadFile(pf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`(?s)tasks:\n.*?\nsla:`)
+	writeFile(t, pf, re.ReplaceAllString(string(src), strings.ReplaceAll(releaseTasks, "$", "$$")+"sla:"))
+
+	env := []string{"GANTRY_SECRET_HOOK_KEY=" + hookSecret}
+	s := serve(t, dir, env, "--env", "prod")
+	admin := s.adminToken()
+	tokens := map[string]string{}
+	for user, role := range map[string]string{"alice": "admin", "bob": "approver", "carol": "approver"} {
+		r := s.as(admin).must("token", "create", "--user", user, "--role", role)
+		m := regexp.MustCompile(`(?m)^(gantry_\S+)$`).FindStringSubmatch(r.stdout)
+		if m == nil {
+			t.Fatalf("no token printed:\n%s", r)
+		}
+		tokens[user] = m[1]
+	}
+	alice, bob := s.as(tokens["alice"]), s.as(tokens["bob"])
+	// Staging: what goes into prod, and the approval before it, skipped.
+	alice.must("deploy", "orders", "--env", "staging", "-m", "release 1.4.2", "--wait")
+	staging := s.waitRun(admin, "staging_test", 1)
+	if staging.State != "succeeded" {
+		t.Fatalf("staging run %s: %s", staging.State, staging.Error)
+	}
+	alice.must("alerts", "test", "--route", "data-oncall")
+	r := alice.must("promote", "orders", "--from", "staging", "--to", "prod")
+	wantContains(t, "promote", r.stdout, "deployment 2 to prod: pending")
+	r = bob.must("approve", "2")
+	wantContains(t, "approve the deployment", r.stdout, "active")
+	return &releaseServer{s: s, dir: dir, env: env, admin: admin, tokens: tokens, staging: staging.ID}
 }
 
 // runTasks is each task's state in a run.

@@ -51,11 +51,13 @@ func (h *handler) registerActions(mux *http.ServeMux) {
 		"POST /pipelines/{name}/resume":  {call: pathCall("/api/v1/pipelines/%s/resume", "name"), done: toPipeline("resumed")},
 		"POST /pipelines/{name}/backfill": {call: backfillCall, done: backfillDone,
 			page: (*handler).backfillPreview},
-		"POST /runs/{id}/cancel":         {call: pathCall("/api/v1/runs/%s/cancel", "id"), done: toRun("cancelled")},
-		"POST /dead-letters/{id}/replay": {call: pathCall("/api/v1/dead-letters/%s/replay", "id"), done: toRun("replayed")},
-		"POST /deployments/{id}/approve": {call: approveCall, done: toDeployment("approved")},
-		"POST /deployments/{id}/reject":  {call: rejectCall, done: toDeployment("rejected")},
-		"POST /alerts/silences":          {call: silenceCall, done: toAlerts("silence added")},
+		"POST /runs/{id}/cancel":               {call: pathCall("/api/v1/runs/%s/cancel", "id"), done: toRun("cancelled")},
+		"POST /dead-letters/{id}/replay":       {call: pathCall("/api/v1/dead-letters/%s/replay", "id"), done: toRun("replayed")},
+		"POST /deployments/{id}/approve":       {call: approveCall, done: toDeployment("approved")},
+		"POST /runs/{id}/tasks/{task}/approve": {call: decideTaskCall(true), done: toRunTask("approved")},
+		"POST /runs/{id}/tasks/{task}/reject":  {call: decideTaskCall(false), done: toRunTask("rejected")},
+		"POST /deployments/{id}/reject":        {call: rejectCall, done: toDeployment("rejected")},
+		"POST /alerts/silences":                {call: silenceCall, done: toAlerts("silence added")},
 		"POST /alerts/silences/{id}/expire": {call: pathCall("/api/v1/silences/%s/expire", "id"),
 			done: toAlerts("silence expired")},
 		"POST /alerts/test": {call: testFireCall, done: testFireDone},
@@ -220,6 +222,18 @@ func approveCall(r *http.Request) (string, any, error) {
 		api.ApproveRequest{Comment: strings.TrimSpace(r.PostForm.Get("comment"))}, nil
 }
 
+// decideTaskCall approves or rejects an approval task of a run.
+func decideTaskCall(approve bool) func(*http.Request) (string, any, error) {
+	return func(r *http.Request) (string, any, error) {
+		path := "/api/v1/runs/" + url.PathEscape(r.PathValue("id")) + "/tasks/" + url.PathEscape(r.PathValue("task"))
+		text := strings.TrimSpace(r.PostForm.Get("comment"))
+		if approve {
+			return path + "/approve", api.TaskDecisionRequest{Comment: text}, nil
+		}
+		return path + "/reject", api.TaskDecisionRequest{Reason: strings.TrimSpace(r.PostForm.Get("reason"))}, nil
+	}
+}
+
 func rejectCall(r *http.Request) (string, any, error) {
 	return "/api/v1/deployments/" + url.PathEscape(r.PathValue("id")) + "/reject",
 		api.RejectRequest{Reason: strings.TrimSpace(r.PostForm.Get("reason"))}, nil
@@ -301,6 +315,18 @@ func toRun(what string) func(*http.Request, []byte) (string, string) {
 			return "/", what
 		}
 		return "/runs/" + strconv.FormatInt(v.ID, 10), fmt.Sprintf("run %d %s", v.ID, what)
+	}
+}
+
+// toRunTask goes back to the run of an approval task just decided.
+func toRunTask(what string) func(*http.Request, []byte) (string, string) {
+	return func(r *http.Request, resp []byte) (string, string) {
+		flash := r.PathValue("task") + " " + what
+		var v api.TaskApprovalView
+		if json.Unmarshal(resp, &v) == nil && v.State == record.ApprovalWaiting {
+			flash += fmt.Sprintf("; %d of %d approval(s) given", len(v.ApprovedBy), v.Required)
+		}
+		return "/runs/" + url.PathEscape(r.PathValue("id")), flash
 	}
 }
 

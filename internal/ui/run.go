@@ -7,9 +7,12 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gantryhq/gantry/internal/api"
+	"github.com/gantryhq/gantry/internal/deploy"
 	"github.com/gantryhq/gantry/internal/logs"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
@@ -28,6 +31,15 @@ type runPage struct {
 	Gantt       template.HTML
 	DeadLetters []record.DeadLetter
 	Limits      map[string]int64 // task → memory limit, bytes
+	Approvals   []approvalPanel
+}
+
+// approvalPanel is one approval task of the run: what it asks, and
+// whether this session may decide it.
+type approvalPanel struct {
+	Q         deploy.TaskQuestion
+	CanDecide bool
+	NotYou    string // why no buttons are offered, when the task waits
 }
 
 // taskDetail is one DAG node's panel: the task and its attempts.
@@ -87,7 +99,38 @@ func (h *handler) run(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	if h.Deploy != nil {
+		qs, err := h.Deploy.TaskQuestions(r.Context(), run.ID)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		page.Approvals = approvalPanels(sessionFrom(r.Context()), qs)
+	}
 	h.page(w, r, "run.html", fmt.Sprintf("Run %d of %s", run.ID, run.Pipeline), "home", page)
+}
+
+// approvalPanels says, for each approval, whether session s may decide
+// it: the API decides in the end; this only picks the buttons to offer.
+func approvalPanels(s session, qs []deploy.TaskQuestion) []approvalPanel {
+	v := view{User: s.Principal}
+	out := make([]approvalPanel, 0, len(qs))
+	for _, q := range qs {
+		p := approvalPanel{Q: q}
+		switch {
+		case !q.Waiting:
+		case !v.Can("approve"):
+			p.NotYou = "Your role (" + s.Role + ") may not decide this; an approver or admin must."
+		case s.User == q.Run.TriggeredBy:
+			p.NotYou = "You started this run; another person must approve it."
+		case len(q.Approval.Approvers) > 0 && !slices.Contains(q.Approval.Approvers, s.User):
+			p.NotYou = "Only " + strings.Join(q.Approval.Approvers, ", ") + " may decide this."
+		default:
+			p.CanDecide = true
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // taskDetails joins a run's tasks with the spec's needs and limits and
