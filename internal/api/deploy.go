@@ -26,6 +26,8 @@ type DeployService interface {
 	// rejects one (see deploy.Service.DecideTask).
 	TaskQuestions(ctx context.Context, runID int64) ([]deploy.TaskQuestion, error)
 	DecideTask(ctx context.Context, actor string, runID int64, task string, approve bool, comment string) (deploy.TaskQuestion, error)
+	// Releases lists what a pipeline's runs shipped into env, newest first.
+	Releases(ctx context.Context, pipeline, env string, limit int) ([]record.Release, error)
 	RollbackWith(ctx context.Context, actor string, o deploy.RollbackOptions) (record.Deployment, error)
 	Revisions(ctx context.Context, pipeline string, limit int) ([]record.Revision, error)
 	Deployments(ctx context.Context, f store.DeploymentFilter) ([]record.Deployment, error)

@@ -138,3 +138,62 @@ func (h *handler) decideTask(w http.ResponseWriter, r *http.Request, approve boo
 	}
 	writeJSON(w, http.StatusOK, NewTaskApprovalView(q))
 }
+
+// ReleaseView is what one run shipped into an environment.
+type ReleaseView struct {
+	ID          int64               `json:"id"`
+	Pipeline    string              `json:"pipeline"`
+	Env         string              `json:"env"`
+	RunID       int64               `json:"run_id"`
+	Revision    string              `json:"revision,omitempty"`
+	Kind        record.ReleaseKind  `json:"kind"`
+	Succeeded   bool                `json:"succeeded"`
+	Params      map[string]string   `json:"params,omitempty"`
+	Outputs     []record.TaskOutput `json:"outputs"`
+	ApprovedBy  []string            `json:"approved_by,omitempty"`
+	TriggeredBy string              `json:"triggered_by,omitempty"`
+	CreatedAt   time.Time           `json:"created_at"`
+	RollbackOf  int64               `json:"rollback_of,omitempty"`
+}
+
+// ReleaseList is a pipeline's releases into one environment, newest first.
+type ReleaseList struct {
+	Releases []ReleaseView `json:"releases"`
+}
+
+// NewReleaseView is r as the API shows it.
+func NewReleaseView(r record.Release) ReleaseView {
+	return ReleaseView{ID: r.ID, Pipeline: r.Pipeline, Env: r.Env, RunID: r.RunID, Revision: r.Revision, Kind: r.Kind,
+		Succeeded: r.Succeeded, Params: r.Params, Outputs: r.Outputs, ApprovedBy: r.ApprovedBy, TriggeredBy: r.TriggeredBy,
+		CreatedAt: utc(r.CreatedAt), RollbackOf: r.RollbackOf}
+}
+
+func (h *handler) listReleases(w http.ResponseWriter, r *http.Request) {
+	svc := h.deployService(w)
+	if svc == nil {
+		return
+	}
+	env := r.URL.Query().Get("env")
+	if env == "" {
+		h.fail(w, r, &FieldError{Field: "env", Msg: "is required: the environment released into"})
+		return
+	}
+	limit, err := queryLimit(r.URL.Query())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rs, err := svc.Releases(r.Context(), r.PathValue("name"), env, limit)
+	if err != nil {
+		h.failDeploy(w, r, err)
+		return
+	}
+	list := ReleaseList{Releases: make([]ReleaseView, 0, len(rs))}
+	for _, rel := range rs {
+		if rel.Outputs == nil {
+			rel.Outputs = []record.TaskOutput{}
+		}
+		list.Releases = append(list.Releases, NewReleaseView(rel))
+	}
+	writeJSON(w, http.StatusOK, list)
+}

@@ -24,7 +24,7 @@ import (
 
 // taskApprovalOp reports whether op is one TestTaskApprovalRoutes covers.
 func taskApprovalOp(op string) bool {
-	return strings.Contains(op, "/approvals") || strings.Contains(op, "/tasks/{task}/")
+	return strings.Contains(op, "/approvals") || strings.Contains(op, "/tasks/{task}/") || strings.Contains(op, "/releases")
 }
 
 // The approval-task routes on a real store, a real deploy service and a
@@ -163,6 +163,20 @@ func TestTaskApprovalRoutes(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the rejected run did not end")
 	}
+	// What the first run shipped, as the deploy lifecycle records it.
+	if err := st.CreateRelease(t.Context(), &record.Release{Pipeline: "ship", Env: "prod", RunID: runID - 1, Revision: "abc",
+		Kind: record.ReleaseDeploy, Succeeded: true, Params: map[string]string{"version": "1.4.2"},
+		Outputs: []record.TaskOutput{{Task: "build", Key: "digest", Value: "sha256:abc"}}, ApprovedBy: []string{"carol"}, TriggeredBy: "root"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var rels api.ReleaseList
+	if err := json.Unmarshal([]byte(f.call(tokens["vic"], "GET", "/api/v1/pipelines/ship/releases?env=prod", "/api/v1/pipelines/{name}/releases", nil, 200)), &rels); err != nil {
+		t.Fatal(err)
+	}
+	if len(rels.Releases) != 1 || rels.Releases[0].ApprovedBy[0] != "carol" || rels.Releases[0].Outputs[0].Value != "sha256:abc" {
+		t.Errorf("releases: %+v", rels)
+	}
+	f.call(tokens["vic"], "GET", "/api/v1/pipelines/ship/releases", "/api/v1/pipelines/{name}/releases", nil, 400)
 	for _, op := range f.doc.operations() {
 		if taskApprovalOp(op) && !f.seen[op] {
 			t.Errorf("%s: no successful call checked against openapi.yaml", op)

@@ -360,3 +360,57 @@ func printDeployment(w io.Writer, d record.Deployment, approvals []record.Approv
 		fmt.Fprintf(w, "  waiting for %s\n", wt)
 	}
 }
+
+func newReleasesCmd() *cobra.Command {
+	var f deployFlags
+	var env string
+	var n int
+	c := &cobra.Command{
+		Use:   "releases PIPELINE --env ENV",
+		Short: "List what a delivery pipeline shipped into an environment, newest first",
+		Args:  exactArgs(1, "a PIPELINE"),
+		RunE: func(c *cobra.Command, args []string) error {
+			if env == "" {
+				return usageErr("%s needs --env ENV: the environment released into", c.CommandPath())
+			}
+			return withDeploy(c, &f, func(b api.DeployService, _ string) error {
+				rs, err := b.Releases(c.Context(), args[0], env, n)
+				if err != nil {
+					return err
+				}
+				out := api.ReleaseList{Releases: make([]api.ReleaseView, 0, len(rs))}
+				for _, r := range rs {
+					out.Releases = append(out.Releases, api.NewReleaseView(r))
+				}
+				return render(c, out, func(w io.Writer) error { return printReleases(w, args[0], env, rs) })
+			})
+		},
+	}
+	f.add(c)
+	c.Flags().StringVar(&env, "env", "", "the environment released into")
+	c.Flags().IntVarP(&n, "limit", "n", 20, "show at most this many")
+	addOutput(c)
+	return c
+}
+
+func printReleases(w io.Writer, pipeline, env string, rs []record.Release) error {
+	if len(rs) == 0 {
+		fmt.Fprintf(w, "no releases of %s into %s yet: a run of a revision deployed there whose tasks go into %s records one\n", pipeline, env, env)
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RELEASE\tRUN\tKIND\tRESULT\tAT\tSTARTED BY\tAPPROVED BY\tPARAMS\tREPORTED")
+	for _, r := range rs {
+		result := "succeeded"
+		if !r.Succeeded {
+			result = "FAILED"
+		}
+		var reported []string
+		for _, o := range r.Outputs {
+			reported = append(reported, o.Task+"."+o.Key+"="+o.Value)
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.RunID, r.Kind, result, r.CreatedAt.Local().Format(time.DateTime),
+			orDash(r.TriggeredBy), orDash(strings.Join(r.ApprovedBy, ",")), labelList(r.Params), orDash(strings.Join(reported, " ")))
+	}
+	return tw.Flush()
+}

@@ -128,6 +128,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newApproveCmd(),
 		newRejectCmd(),
 		newApprovalsCmd(),
+		newReleasesCmd(),
 		newRollbackCmd(),
 		newDeploymentsCmd(),
 		newReadinessCmd(),

@@ -95,6 +95,9 @@ func TestApprovalTaskEndToEnd(t *testing.T) {
 		t.Errorf("load %s after the approval", got["load"])
 	}
 
+	r = bob.must("releases", "orders", "--env", "prod")
+	wantMatch(t, "the release", r.stdout, `(?m)^1\s+`+fmt.Sprint(id)+`\s+deploy\s+succeeded\s+.*alice\s+bob\s+target=warehouse\s+extract\.version=1\.4\.2 extract\.digest=sha256:5f1d`)
+
 	// A second release, rejected: it fails, saying who and why.
 	alice.must("trigger", "orders")
 	id2 := waitTask(t, s, admin, "approve_prod", "waiting_approval")
@@ -107,6 +110,10 @@ func TestApprovalTaskEndToEnd(t *testing.T) {
 	}
 	if got := runTasks(t, s, admin, id2); got["load"] != "upstream_failed" {
 		t.Errorf("load %s after the rejection, want upstream_failed", got["load"])
+	}
+
+	if r = bob.must("releases", "orders", "--env", "prod"); len(lines(r.stdout)) != 2 {
+		t.Errorf("the rejected run, which never reached prod, is a release:\n%s", r.stdout)
 	}
 
 	// A third waits while no server runs: a name typed on the command

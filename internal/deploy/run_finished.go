@@ -59,10 +59,14 @@ func (s *Service) RunFinished(ctx context.Context, run record.Run) (*Rollback, e
 		}
 		return nil, s.recordStaging(ctx, hash, run)
 	}
+	// A release that cannot be recorded does not keep a failed revision
+	// in place: the rollback goes on, and both errors are reported.
+	relErr := s.recordRelease(ctx, run)
 	if run.State != record.RunFailed || run.Env == "" {
-		return nil, nil
+		return nil, relErr
 	}
-	return s.autoRollback(ctx, run)
+	rb, err := s.autoRollback(ctx, run)
+	return rb, errors.Join(relErr, err)
 }
 
 // stagingRevision finds the revision a staging run tested: "" when none.

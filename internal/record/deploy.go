@@ -108,6 +108,7 @@ const (
 	AuditTokenRevoke  AuditAction = "token_revoke"  //
 	AuditTaskApprove  AuditAction = "task_approve"  // an approval task of a run was approved
 	AuditTaskReject   AuditAction = "task_reject"   // an approval task of a run was rejected
+	AuditRelease      AuditAction = "release"       // a run shipped a release into an environment
 )
 
 // AuditEvent is one entry of the append-only audit log.

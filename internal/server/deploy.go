@@ -250,7 +250,9 @@ func (s *Server) deployFinished(ctx context.Context, run record.Run) {
 	rb, err := s.cfg.Deployments.RunFinished(ctx, run)
 	if err != nil {
 		s.log.Error("deploy: run finished", "run_id", run.ID, "err", err)
-		return
+		if rb == "" {
+			return
+		}
 	}
 	if run.Trigger == record.TriggerStaging {
 		s.refresh() // its success may have activated a deployment waiting for it

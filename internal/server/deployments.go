@@ -32,10 +32,10 @@ func (l Lifecycle) Verify(ctx context.Context, hash, dir string) error {
 // RunFinished implements Deployments.
 func (l Lifecycle) RunFinished(ctx context.Context, run record.Run) (string, error) {
 	rb, err := l.Svc.RunFinished(ctx, run)
-	if err != nil || rb == nil {
+	if rb == nil {
 		return "", err
 	}
-	return rb.String(), nil
+	return rb.String(), err // a rollback that happened, even beside an error
 }
 
 // ActiveSince implements Deployments.

@@ -87,6 +87,9 @@ type Store interface {
 	// TaskApprovalStore holds approval tasks' questions and decisions
 	// (task_approvals.go).
 	TaskApprovalStore
+	// ReleaseStore holds what delivery pipelines shipped
+	// (task_approvals.go).
+	ReleaseStore
 	// LeaseStore holds leases, the workers registry and shipped log
 	// chunks (cluster.go).
 	LeaseStore

@@ -35,3 +35,13 @@ type TaskApprovalStore interface {
 	// ErrConflict when it is not waiting: a decision came first.
 	EndTaskApproval(ctx context.Context, attemptID int64, state record.TaskApprovalState, at time.Time) error
 }
+
+// ReleaseStore holds what delivery pipelines shipped.
+type ReleaseStore interface {
+	// CreateRelease inserts r (ID set; a zero CreatedAt is now) and ev in
+	// one transaction. A second release of the same run is ErrConflict.
+	CreateRelease(ctx context.Context, r *record.Release, ev *record.AuditEvent) error
+	// ListReleases returns a pipeline's releases into env, newest first;
+	// limit 0 means 50.
+	ListReleases(ctx context.Context, pipeline, env string, limit int) ([]record.Release, error)
+}

@@ -151,3 +151,14 @@ func (c *Client) DecideTask(ctx context.Context, runID int64, task string, appro
 	err := c.call(ctx, http.MethodPost, idPath("/api/v1/runs/%s/tasks/", runID)+url.PathEscape(task)+"/"+verb, nil, body, &out)
 	return out, err
 }
+
+// Releases lists what a pipeline shipped into env, newest first.
+func (c *Client) Releases(ctx context.Context, pipeline, env string, limit int) (api.ReleaseList, error) {
+	var out api.ReleaseList
+	q := url.Values{"env": {env}}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	err := c.call(ctx, http.MethodGet, "/api/v1/pipelines/"+url.PathEscape(pipeline)+"/releases", q, nil, &out)
+	return out, err
+}

@@ -158,3 +158,12 @@ func (s DeployService) DecideTask(ctx context.Context, _ string, runID int64, ta
 	v, err := s.C.DecideTask(ctx, runID, task, approve, comment)
 	return taskQuestion(v), err
 }
+
+func (s DeployService) Releases(ctx context.Context, pipeline, env string, limit int) ([]record.Release, error) {
+	l, err := s.C.Releases(ctx, pipeline, env, limit)
+	return mapSlice(l.Releases, func(v api.ReleaseView) record.Release {
+		return record.Release{ID: v.ID, Pipeline: v.Pipeline, Env: v.Env, RunID: v.RunID, Revision: v.Revision, Kind: v.Kind,
+			Succeeded: v.Succeeded, Params: v.Params, Outputs: v.Outputs, ApprovedBy: v.ApprovedBy, TriggeredBy: v.TriggeredBy,
+			CreatedAt: v.CreatedAt, RollbackOf: v.RollbackOf}
+	}), err
+}

@@ -16,6 +16,7 @@ var taskApprovalCases = []testCase{
 	{"TaskApprovalReject", testTaskApprovalReject},
 	{"TaskApprovalEnd", testTaskApprovalEnd},
 	{"TaskApprovalRace", testTaskApprovalRace},
+	{"Releases", testReleases},
 }
 
 func openApproval(t *testing.T, s store.Store, required int, approvers ...string) (record.Run, record.TaskApproval) {
@@ -153,5 +154,31 @@ func testTaskApprovalRace(t *testing.T, s store.Store) {
 	must(t, err)
 	if won != 2 || refused != n-2 || got.State != record.ApprovalApproved || len(got.Approved) != 2 {
 		t.Errorf("%d accepted, %d refused, state %s, approved by %v; want 2 accepted, then approved by those 2", won, refused, got.State, got.Approved)
+	}
+}
+
+func testReleases(t *testing.T, s store.Store) {
+	r1 := newRun(t, s, "ship", "deploy_prod")
+	r2 := newRun(t, s, "ship", "deploy_prod")
+	rel := &record.Release{Pipeline: "ship", Env: "prod", RunID: r1.ID, Revision: "abc", Kind: record.ReleaseDeploy, Succeeded: true,
+		Params: map[string]string{"version": "1.4.2"}, Outputs: []record.TaskOutput{{Task: "build", Key: "image", Value: "sha256:1"}},
+		ApprovedBy: []string{"bob"}, TriggeredBy: "alice", CreatedAt: at(time.Hour)}
+	ev := &record.AuditEvent{Actor: "gantry", Action: record.AuditRelease, Pipeline: "ship", Env: "prod"}
+	must(t, s.CreateRelease(ctx(t), rel, ev))
+	if rel.ID == 0 || ev.ID == 0 {
+		t.Fatalf("ids: release %d audit %d", rel.ID, ev.ID)
+	}
+	isErr(t, "a second release of the run", s.CreateRelease(ctx(t), &record.Release{Pipeline: "ship", Env: "prod", RunID: r1.ID, Kind: record.ReleaseDeploy}, nil), store.ErrConflict)
+	back := &record.Release{Pipeline: "ship", Env: "prod", RunID: r2.ID, Kind: record.ReleaseRollback, RollbackOf: rel.ID, CreatedAt: at(2 * time.Hour)}
+	must(t, s.CreateRelease(ctx(t), back, nil))
+	got, err := s.ListReleases(ctx(t), "ship", "prod", 0)
+	must(t, err)
+	want := *rel
+	want.CreatedAt = stored(rel.CreatedAt)
+	wantBack := *back
+	wantBack.Outputs, wantBack.ApprovedBy, wantBack.Params = []record.TaskOutput{}, []string{}, map[string]string{}
+	equal(t, "releases", got, []record.Release{wantBack, want})
+	if other, _ := s.ListReleases(ctx(t), "ship", "staging", 0); len(other) != 0 {
+		t.Errorf("staging releases: %+v", other)
 	}
 }

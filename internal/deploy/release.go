@@ -1,0 +1,93 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/spec"
+	"github.com/gantryhq/gantry/internal/store"
+)
+
+// recordRelease records what run, which ended in its environment, shipped
+// there: a run of a deployed revision whose pipeline has tasks into that
+// environment, and at least one of them ran. Its params, every figure its
+// tasks reported, who started it and who approved it are kept; it
+// succeeded when the run did. A release already recorded for the run is
+// left as it is.
+func (s *Service) recordRelease(ctx context.Context, run record.Run) error {
+	if run.Env == "" || run.Revision == "" || run.Trigger == record.TriggerStaging {
+		return nil
+	}
+	b, err := s.bundle(ctx, run.Revision)
+	if err != nil {
+		return err
+	}
+	p, err := spec.ParsePipeline(b.File, b.Files[b.File])
+	if err != nil {
+		return fmt.Errorf("release of run %d: %w", run.ID, err)
+	}
+	var into []string
+	for _, t := range p.Tasks {
+		if t.Environment == run.Env {
+			into = append(into, t.ID)
+		}
+	}
+	if len(into) == 0 {
+		return nil
+	}
+	attempts, err := s.st.ListAttempts(ctx, run.ID, "")
+	if err != nil {
+		return err
+	}
+	shipped := false
+	last := map[string]record.TaskAttempt{}
+	for _, a := range attempts {
+		last[a.Task] = a
+		if slices.Contains(into, a.Task) {
+			shipped = true
+		}
+	}
+	if !shipped {
+		return nil // it never reached the environment
+	}
+	rel := &record.Release{Pipeline: run.Pipeline, Env: run.Env, RunID: run.ID, Revision: run.Revision,
+		Kind: record.ReleaseDeploy, Succeeded: run.State == record.RunSucceeded, Params: run.Params,
+		TriggeredBy: run.TriggeredBy, CreatedAt: run.FinishedAt}
+	for _, t := range p.Tasks {
+		if a, ok := last[t.ID]; ok && a.State == record.TaskSucceeded {
+			for _, o := range a.Outputs {
+				if t.Kind == spec.KindApproval && o.Key == "approved_by" {
+					for _, who := range strings.Split(o.Value, ",") {
+						if who != "" && !slices.Contains(rel.ApprovedBy, who) {
+							rel.ApprovedBy = append(rel.ApprovedBy, who)
+						}
+					}
+					continue
+				}
+				rel.Outputs = append(rel.Outputs, record.TaskOutput{Task: t.ID, Key: o.Key, Value: o.Value})
+			}
+		}
+	}
+	state := "succeeded"
+	if !rel.Succeeded {
+		state = "failed"
+	}
+	ev := &record.AuditEvent{Time: s.now(), Actor: "gantry", Action: record.AuditRelease, Pipeline: run.Pipeline,
+		Env: run.Env, Revision: run.Revision, Detail: fmt.Sprintf("run %d %s", run.ID, state)}
+	if err := s.st.CreateRelease(ctx, rel, ev); err != nil && !errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	return nil
+}
+
+// Releases lists a pipeline's releases into env, newest first.
+func (s *Service) Releases(ctx context.Context, pipeline, env string, limit int) ([]record.Release, error) {
+	if pipeline == "" || env == "" {
+		return nil, fmt.Errorf("%w: releases need a pipeline and an environment", ErrInvalid)
+	}
+	return s.st.ListReleases(ctx, pipeline, env, limit)
+}
