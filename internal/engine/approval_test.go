@@ -264,3 +264,36 @@ func TestProtectedEnvironmentTasksSkippedOutsideADeployedRun(t *testing.T) {
 		t.Errorf("no environments: %v", err)
 	}
 }
+
+// A task's command can use what the tasks it needs reported, also after
+// a restart, when those tasks ran before it.
+func TestUpstreamOutputsInTemplates(t *testing.T) {
+	t.Parallel()
+	h, x := approvals(t)
+	p := pipeline(
+		spec.Task{ID: "build", Run: `echo "digest=sha256:$(echo app | sha256sum | cut -c1-12)" > "$GANTRY_OUTPUT"; echo 'version=1.4.2; rm -rf /' >> "$GANTRY_OUTPUT"`},
+		ask("approve", []string{"build"}, time.Hour),
+		spec.Task{ID: "deploy", Needs: []string{"approve"}, Run: `echo "{{ .Outputs.build.digest }} {{ .Outputs.build.version }}" > deployed.txt`},
+		spec.Task{ID: "missing", Needs: []string{"build"}, Run: `echo {{ .Outputs.build.nope }}`},
+	)
+	ctx, stop := context.WithCancel(context.Background())
+	ch := h.goRun(ctx, p, nil)
+	id := h.waitTaskState("p", "approve", record.TaskWaitingApproval)
+	ap := h.waitOpen(id, "approve")
+	stop()
+	waitResult(t, ch)
+	h.decide(x, ap, "bob", true, "")
+	stored, _ := h.store.GetRun(context.Background(), id)
+	run, err := h.eng.Execute(context.Background(), engine.Request{Pipeline: p, Dir: h.dir}, stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(h.dir, "deployed.txt"))
+	if !strings.HasPrefix(string(got), "sha256:") || !strings.HasSuffix(string(got), " 1.4.2; rm -rf /\n") {
+		t.Errorf("deploy saw %q, want the build's digest and version, as text", got)
+	}
+	miss := h.attempts(id, "missing")
+	if run.State != record.RunFailed || len(miss) != 1 || !strings.Contains(miss[0].Error, "did not report") {
+		t.Errorf("a figure never reported: run %s, attempts %+v", run.State, miss)
+	}
+}

@@ -57,6 +57,9 @@ func (r *runner) restore(ctx context.Context) error {
 		}
 		t := r.tasks[i]
 		t.state, t.attempts, t.next, t.seq = rt.State, rt.Attempts, rt.NextAttempt, seq[rt.Task]
+		if a, ok := last[rt.Task]; ok && t.state == record.TaskSucceeded && a.State == record.TaskSucceeded {
+			r.keepOutputs(t, &a)
+		}
 		if t.state.Final() {
 			r.final++
 		}

@@ -67,6 +67,10 @@ type runner struct {
 	cancelled bool      // by the user: the run ends cancelled
 	failure   string    // the first task failure, for the run's error
 
+	// outputs are what each succeeded task reported, for the templates
+	// of the tasks after it ({{ .Outputs.TASK.KEY }}).
+	outputs map[string]map[string]string
+
 	batch   store.Batch
 	dirty   []int
 	starts  []int
@@ -383,6 +387,7 @@ func (r *runner) attempt(t *task) (executor.Attempt, error) {
 		Task:    st.ID,
 		Attempt: t.seq,
 		Env:     r.run.Env,
+		Outputs: r.outputs,
 	}
 	// In the pipeline's own zone: a daily interval then starts at local
 	// midnight as written, whatever zone the store hands times back in.
@@ -394,6 +399,9 @@ func (r *runner) attempt(t *task) (executor.Attempt, error) {
 	vars.Interval.End = formatTime(r.run.IntervalEnd.In(loc))
 	cmd, tplEnv, err := spec.Render(st.Run, vars)
 	if err != nil {
+		if strings.Contains(err.Error(), "map has no entry for key") {
+			err = fmt.Errorf("%w (.Outputs names a figure the task it needs did not report in $GANTRY_OUTPUT)", err)
+		}
 		return executor.Attempt{}, fmt.Errorf("render command: %w", err)
 	}
 	dir := r.req.Dir
@@ -481,4 +489,19 @@ func (r *runner) drain() {
 // outputPath is where an attempt reports its figures: beside its log.
 func outputPath(logPath string) string {
 	return strings.TrimSuffix(logPath, ".log") + ".out"
+}
+
+// keepOutputs remembers what t's succeeded attempt a reported.
+func (r *runner) keepOutputs(t *task, a *record.TaskAttempt) {
+	if len(a.Outputs) == 0 {
+		return
+	}
+	if r.outputs == nil {
+		r.outputs = map[string]map[string]string{}
+	}
+	m := make(map[string]string, len(a.Outputs))
+	for _, o := range a.Outputs {
+		m[o.Key] = o.Value
+	}
+	r.outputs[t.spec.ID] = m
 }

@@ -46,6 +46,7 @@ func (r *runner) finish(d attemptDone) {
 	switch res.Outcome {
 	case executor.Succeeded:
 		r.set(t, record.TaskSucceeded)
+		r.keepOutputs(t, a)
 		r.emit(Event{Task: t.spec.ID, Attempt: a.Attempt, State: string(record.TaskSucceeded),
 			Detail: strings.TrimSpace("in " + roundDuration(a.FinishedAt.Sub(a.StartedAt)).String() + " " + outputsText(a.Outputs))})
 		r.met(t, now)

@@ -150,3 +150,27 @@ func TestApprovalTaskErrors(t *testing.T) {
 		})
 	}
 }
+
+// A command may name the outputs of the tasks it needs, directly or not,
+// and of no other.
+func TestOutputsInTemplates(t *testing.T) {
+	t.Parallel()
+	ok := "pipeline: p\ntasks:\n  - {id: build, run: 'true'}\n  - {id: test, needs: build, run: 'true'}\n  - {id: deploy, needs: test, run: 'echo {{ .Outputs.build.digest }}'}\n"
+	if _, err := ParsePipeline("pipelines/p.yaml", []byte(ok)); err != nil {
+		t.Fatalf("an upstream's output: %v", err)
+	}
+	for _, tt := range []struct{ name, run, want string }{
+		{"not needed", "echo {{ .Outputs.docs.url }}", `template names the outputs of "docs", which this task does not need`},
+		{"near miss", "echo {{ .Outputs.biuld.digest }}", `did you mean "build"?`},
+		{"no key", "echo {{ .Outputs.build }}", "write {{ .Outputs.TASK.KEY }}"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			src := "pipeline: p\ntasks:\n  - {id: build, run: 'true'}\n  - {id: docs, run: 'true'}\n  - id: deploy\n    needs: build\n    run: '" + tt.run + "'\n"
+			_, err := ParsePipeline("pipelines/p.yaml", []byte(src))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want it to say %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -14,6 +14,8 @@ import (
 //
 //	{{ .Interval.Start }} {{ .Interval.End }} {{ .Params.NAME }}
 //	{{ .RunID }} {{ .Task }} {{ .Attempt }} {{ .Env }}
+//	{{ .Outputs.TASK.KEY }}  (what a task it needs reported: key=value
+//	                          lines in $GANTRY_OUTPUT)
 type Vars struct {
 	Interval struct{ Start, End string }
 	Params   map[string]string
@@ -21,6 +23,9 @@ type Vars struct {
 	Task     string
 	Attempt  int
 	Env      string
+	// Outputs are the figures the tasks before this one reported, by
+	// task and key.
+	Outputs map[string]map[string]string
 }
 
 // quoteFunc is appended to every printing action; it stands the value in
@@ -36,10 +41,10 @@ const (
 var varFields = map[string][]string{
 	"Interval": {"Start", "End"},
 	"Params":   nil,
-	"RunID":    nil, "Task": nil, "Attempt": nil, "Env": nil,
+	"RunID":    nil, "Task": nil, "Attempt": nil, "Env": nil, "Outputs": nil,
 }
 
-var varNames = []string{"Interval", "Params", "RunID", "Task", "Attempt", "Env"}
+var varNames = []string{"Interval", "Params", "RunID", "Task", "Attempt", "Env", "Outputs"}
 
 // Render executes a task's `run:` template. No value it substitutes
 // enters the command: each printing action becomes a reference to an
@@ -148,7 +153,9 @@ func cleanTemplateErr(err error) string {
 
 // checkTemplate reports a `run:` template that does not parse, or that
 // names a field Vars lacks or a param the pipeline does not declare.
-func checkTemplate(d *decoder, path, run string, params []string) {
+// upstream lists the tasks a task needs, directly or not: the ones whose
+// outputs it may name.
+func checkTemplate(d *decoder, path, run string, params, upstream []string) {
 	at := d.pos[path]
 	t, err := parseTemplate(run, func(any) string { return "" })
 	if err != nil {
@@ -159,16 +166,21 @@ func checkTemplate(d *decoder, path, run string, params []string) {
 		return
 	}
 	bad := false
+	sample := Vars{Params: map[string]string{}, RunID: 1, Attempt: 1, Task: "t", Env: "e", Outputs: map[string]map[string]string{}}
 	walkFields(t.Tree.Root, true, func(ident []string) {
-		if msg, hint := checkField(ident, params); msg != "" {
+		if msg, hint := checkField(ident, params, upstream); msg != "" {
 			d.errs.add(d.file, at, path, hint, "%s", msg)
 			bad = true
+		} else if ident[0] == "Outputs" {
+			if sample.Outputs[ident[1]] == nil {
+				sample.Outputs[ident[1]] = map[string]string{}
+			}
+			sample.Outputs[ident[1]][ident[2]] = "1"
 		}
 	})
 	if bad {
 		return
 	}
-	sample := Vars{Params: map[string]string{}, RunID: 1, Attempt: 1, Task: "t", Env: "e"}
 	sample.Interval.Start, sample.Interval.End = "2006-01-02T00:00:00Z", "2006-01-03T00:00:00Z"
 	// "1": only shell arithmetic cares what a value holds, and it takes
 	// an integer.
@@ -181,10 +193,23 @@ func checkTemplate(d *decoder, path, run string, params []string) {
 }
 
 // checkField checks a field chain such as [Params name] against Vars.
-func checkField(ident, params []string) (msg, hint string) {
+func checkField(ident, params, upstream []string) (msg, hint string) {
 	sub, ok := varFields[ident[0]]
 	if !ok {
 		return fmt.Sprintf("template names unknown field .%s", ident[0]), didYouMean(ident[0], varNames)
+	}
+	if ident[0] == "Outputs" {
+		switch {
+		case len(ident) != 3:
+			return "template names .Outputs without a task and a key: write {{ .Outputs.TASK.KEY }}", ""
+		case !contains(upstream, ident[1]):
+			hint := didYouMean(ident[1], upstream)
+			if hint == "" {
+				hint = "a task may name the outputs of the tasks it needs, directly or through their needs"
+			}
+			return fmt.Sprintf("template names the outputs of %q, which this task does not need", ident[1]), hint
+		}
+		return "", ""
 	}
 	if len(ident) < 2 {
 		return "", ""

@@ -20,7 +20,7 @@ func validate(d *decoder, p *Pipeline) {
 	}
 	for i, t := range p.Tasks {
 		if t.Run != "" {
-			checkTemplate(d, fmt.Sprintf("tasks[%d].run", i), t.Run, paramNames)
+			checkTemplate(d, fmt.Sprintf("tasks[%d].run", i), t.Run, paramNames, upstreamOf(p, t.ID))
 		}
 	}
 	if rc := p.Monitoring.RowCounts; rc != nil && rc.Task != "" && p.Task(rc.Task) == nil {
@@ -129,4 +129,26 @@ func (p *Pipeline) Graph() (*dag.Graph, error) {
 		nodes[i] = dag.Node{ID: t.ID, Needs: t.Needs}
 	}
 	return dag.New(nodes)
+}
+
+// upstreamOf lists the tasks id needs, directly or through their needs.
+func upstreamOf(p *Pipeline, id string) []string {
+	var out []string
+	seen := map[string]bool{id: true}
+	stack := []string{id}
+	for len(stack) > 0 {
+		t := p.Task(stack[len(stack)-1])
+		stack = stack[:len(stack)-1]
+		if t == nil {
+			continue
+		}
+		for _, n := range t.Needs {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+				stack = append(stack, n)
+			}
+		}
+	}
+	return out
 }
