@@ -21,6 +21,7 @@ type fakeService struct {
 	GetRunFunc          func(ctx context.Context, id int64) (record.Run, []record.RunTask, error)
 	ListAttemptsFunc    func(ctx context.Context, runID int64, task string) ([]record.TaskAttempt, error)
 	TriggerFunc         func(ctx context.Context, req api.TriggerRequest) (record.Run, error)
+	RollbackReleaseFunc func(ctx context.Context, req api.ReleaseRollbackRequest) (record.Run, error)
 	CancelFunc          func(ctx context.Context, runID int64, actor string) (record.Run, error)
 	BackfillFunc        func(ctx context.Context, req api.BackfillRequest) (api.BackfillStatus, error)
 	GetBackfillFunc     func(ctx context.Context, id int64) (api.BackfillStatus, error)
@@ -94,6 +95,14 @@ func (f *fakeService) ListAttempts(ctx context.Context, runID int64, task string
 		return nil, errNotFaked
 	}
 	return f.ListAttemptsFunc(ctx, runID, task)
+}
+
+func (f *fakeService) RollbackRelease(ctx context.Context, req api.ReleaseRollbackRequest) (record.Run, error) {
+	f.record("RollbackRelease")
+	if f.RollbackReleaseFunc == nil {
+		return record.Run{}, errNotFaked
+	}
+	return f.RollbackReleaseFunc(ctx, req)
 }
 
 func (f *fakeService) Trigger(ctx context.Context, req api.TriggerRequest) (record.Run, error) {

@@ -106,6 +106,7 @@ var routes = []route{
 	{"POST", "/api/v1/pipelines/{name}/rollback", PermDeploy, (*handler).rollback},
 	{"GET", "/api/v1/pipelines/{name}/revisions", PermRead, (*handler).listRevisions},
 	{"GET", "/api/v1/pipelines/{name}/releases", PermRead, (*handler).listReleases},
+	{"POST", "/api/v1/pipelines/{name}/releases/rollback", PermDeploy, (*handler).rollbackRelease},
 	{"POST", "/api/v1/pipelines/{name}/diff", PermRead, (*handler).diff},
 	{"GET", "/api/v1/pipelines/{name}/readiness", PermRead, (*handler).pipelineReadiness},
 	{"GET", "/api/v1/pipelines/{name}/sizing", PermRead, (*handler).pipelineSizing},

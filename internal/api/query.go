@@ -119,6 +119,7 @@ var runStates = map[record.RunState]bool{
 var triggers = map[record.Trigger]bool{
 	record.TriggerManual: true, record.TriggerSchedule: true, record.TriggerUpstream: true,
 	record.TriggerBackfill: true, record.TriggerStaging: true, record.TriggerReplay: true,
+	record.TriggerRollback: true,
 }
 
 // parseRunQuery reads the runs query; state may repeat or be a comma list.

@@ -21,6 +21,9 @@ type Service interface {
 	ListAttempts(ctx context.Context, runID int64, task string) ([]record.TaskAttempt, error)
 	// Trigger creates a manual run and returns it, queued.
 	Trigger(ctx context.Context, req TriggerRequest) (record.Run, error)
+	// RollbackRelease queues a run that ships an earlier release of a
+	// delivery pipeline into the server's environment again.
+	RollbackRelease(ctx context.Context, req ReleaseRollbackRequest) (record.Run, error)
 	// Cancel cancels a run that is not final.
 	Cancel(ctx context.Context, runID int64, actor string) (record.Run, error)
 	// Backfill creates one run per interval (or only plans them when DryRun).
@@ -130,4 +133,14 @@ type ReloadResult struct {
 	Errors []string `json:"errors,omitempty"` // file:line:col: message
 	// Notes say what the reload did not change and why.
 	Notes []string `json:"notes,omitempty"`
+}
+
+// ReleaseRollbackRequest rolls a release back: To (0: the newest
+// succeeded release before the latest) ships again into Env.
+type ReleaseRollbackRequest struct {
+	Pipeline string `json:"-"`
+	Env      string `json:"env"`
+	To       int64  `json:"to,omitempty"`
+	Reason   string `json:"reason"`
+	Actor    string `json:"-"`
 }

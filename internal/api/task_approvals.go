@@ -153,7 +153,7 @@ type ReleaseView struct {
 	ApprovedBy  []string            `json:"approved_by,omitempty"`
 	TriggeredBy string              `json:"triggered_by,omitempty"`
 	CreatedAt   time.Time           `json:"created_at"`
-	RollbackOf  int64               `json:"rollback_of,omitempty"`
+	RollbackTo  int64               `json:"rollback_to,omitempty"`
 }
 
 // ReleaseList is a pipeline's releases into one environment, newest first.
@@ -165,7 +165,7 @@ type ReleaseList struct {
 func NewReleaseView(r record.Release) ReleaseView {
 	return ReleaseView{ID: r.ID, Pipeline: r.Pipeline, Env: r.Env, RunID: r.RunID, Revision: r.Revision, Kind: r.Kind,
 		Succeeded: r.Succeeded, Params: r.Params, Outputs: r.Outputs, ApprovedBy: r.ApprovedBy, TriggeredBy: r.TriggeredBy,
-		CreatedAt: utc(r.CreatedAt), RollbackOf: r.RollbackOf}
+		CreatedAt: utc(r.CreatedAt), RollbackTo: r.RollbackTo}
 }
 
 func (h *handler) listReleases(w http.ResponseWriter, r *http.Request) {
@@ -196,4 +196,30 @@ func (h *handler) listReleases(w http.ResponseWriter, r *http.Request) {
 		list.Releases = append(list.Releases, NewReleaseView(rel))
 	}
 	writeJSON(w, http.StatusOK, list)
+}
+
+func (h *handler) rollbackRelease(w http.ResponseWriter, r *http.Request) {
+	var body ReleaseRollbackRequest
+	if err := decodeBody(w, r, &body, true); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	switch {
+	case body.Env == "":
+		h.fail(w, r, &FieldError{Field: "env", Msg: "is required: the environment to roll back"})
+		return
+	case strings.TrimSpace(body.Reason) == "":
+		h.fail(w, r, &FieldError{Field: "reason", Msg: "is required"})
+		return
+	case body.To < 0:
+		h.fail(w, r, &FieldError{Field: "to", Msg: "must be a release number"})
+		return
+	}
+	body.Pipeline, body.Actor = r.PathValue("name"), actor(r)
+	run, err := h.svc.RollbackRelease(r.Context(), body)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, newRunView(run, nil))
 }

@@ -24,6 +24,7 @@ type RunView struct {
 	Error         string            `json:"error,omitempty"`
 	BackfillID    int64             `json:"backfill_id,omitempty"`
 	TriggeredBy   string            `json:"triggered_by,omitempty"`
+	RollbackTo    int64             `json:"rollback_to,omitempty"`
 	Tasks         []TaskView        `json:"tasks,omitempty"`
 }
 
@@ -150,7 +151,7 @@ func newRunView(r record.Run, tasks []record.RunTask) RunView {
 		IntervalStart: utc(r.IntervalStart), IntervalEnd: utc(r.IntervalEnd),
 		Trigger: r.Trigger, State: r.State, Params: r.Params,
 		CreatedAt: utc(r.CreatedAt), StartedAt: utc(r.StartedAt), FinishedAt: utc(r.FinishedAt),
-		Error: r.Error, BackfillID: r.BackfillID, TriggeredBy: r.TriggeredBy,
+		Error: r.Error, BackfillID: r.BackfillID, TriggeredBy: r.TriggeredBy, RollbackTo: r.RollbackTo,
 	}
 	for _, t := range tasks {
 		v.Tasks = append(v.Tasks, TaskView{

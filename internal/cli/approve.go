@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
+	"github.com/gantryhq/gantry/internal/api/apiclient"
 	"github.com/gantryhq/gantry/internal/deploy"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/store"
@@ -413,4 +414,28 @@ func printReleases(w io.Writer, pipeline, env string, rs []record.Release) error
 			orDash(r.TriggeredBy), orDash(strings.Join(r.ApprovedBy, ",")), labelList(r.Params), orDash(strings.Join(reported, " ")))
 	}
 	return tw.Flush()
+}
+
+func newReleaseCmd() *cobra.Command {
+	c := &cobra.Command{Use: "release", Short: "Act on a delivery pipeline's releases (see gantry releases)"}
+	var env, reason string
+	var to int64
+	rb := serverCmd("rollback PIPELINE --env ENV --reason TEXT", "Ship an earlier release into an environment again", exactArgs(1, "a PIPELINE"),
+		func(c *cobra.Command, cl *apiclient.Client, args []string) error {
+			if env == "" || strings.TrimSpace(reason) == "" {
+				return usageErr("%s needs --env ENV and --reason TEXT", c.CommandPath())
+			}
+			v, err := cl.RollbackRelease(c.Context(), args[0], api.ReleaseRollbackRequest{Env: env, To: to, Reason: reason})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.OutOrStdout(), "run %d of %s ships release %d into %s again: %s\n", v.ID, v.Pipeline, v.RollbackTo, env, v.State)
+			return nil
+		})
+	rb.Long = "Rollback queues a run of PIPELINE, on the server of ENV, with the params of release --to\n(default: the newest succeeded release before the latest). Its tasks into ENV, and those\nafter them, run again; the ones before (the build) are skipped, and what they reported\nfor that release stands ({{ .Outputs.TASK.KEY }}). It is recorded as a release of kind rollback."
+	rb.Flags().StringVar(&env, "env", "", "the environment to roll back")
+	rb.Flags().Int64Var(&to, "to", 0, "the release to ship again (gantry releases PIPELINE --env ENV)")
+	rb.Flags().StringVar(&reason, "reason", "", "why, for the audit log")
+	c.AddCommand(rb)
+	return c
 }

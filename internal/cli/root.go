@@ -129,6 +129,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newRejectCmd(),
 		newApprovalsCmd(),
 		newReleasesCmd(),
+		newReleaseCmd(),
 		newRollbackCmd(),
 		newDeploymentsCmd(),
 		newReadinessCmd(),

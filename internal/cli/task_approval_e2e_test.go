@@ -27,7 +27,7 @@ const releaseTasks = `tasks:
   - id: load
     needs: [approve_prod]
     environment: prod
-    run: sh scripts/load.sh "{{ .Params.target }}"
+    run: sh scripts/load.sh "{{ .Params.target }}" && echo "shipped={{ .Outputs.extract.digest }}@{{ .Params.target }}" >> "$GANTRY_OUTPUT"
     timeout: 20m
 `
 
@@ -98,13 +98,43 @@ func TestApprovalTaskEndToEnd(t *testing.T) {
 	r = bob.must("releases", "orders", "--env", "prod")
 	wantMatch(t, "the release", r.stdout, `(?m)^1\s+`+fmt.Sprint(id)+`\s+deploy\s+succeeded\s+.*alice\s+bob\s+target=warehouse\s+extract\.version=1\.4\.2 extract\.digest=sha256:5f1d`)
 
+	// Release 2, then rolled back by hand: the rollback run ships
+	// release 1 again, with its params, without extracting again; what
+	// extract reported for release 1 stands.
+	alice.must("trigger", "orders", "--param", "target=warehouse_v2")
+	idV2 := waitTask(t, s, admin, "approve_prod", "waiting_approval")
+	bob.must("approve", "run", fmt.Sprint(idV2), "approve_prod")
+	if v2 := s.waitRun(admin, "manual", 2); v2.State != "succeeded" {
+		t.Fatalf("release 2's run %s: %s", v2.State, v2.Error)
+	}
+	r = bob.gantry("release", "rollback", "orders", "--env", "prod", "--reason", "v2 breaks the reports")
+	wantCode(t, r, 4) // an approver may not deploy
+	r = alice.gantry("release", "rollback", "orders", "--env", "staging", "--reason", "wrong server")
+	wantCode(t, r, 2)
+	wantContains(t, "a rollback of another environment", r.stderr, "this server runs environment prod")
+	r = alice.must("release", "rollback", "orders", "--env", "prod", "--reason", "v2 breaks the reports")
+	wantContains(t, "rollback", r.stdout, "ships release 1 into prod again")
+	back := s.waitRun(admin, "release_rollback", 1)
+	if back.State != "succeeded" || back.Params["target"] != "warehouse" {
+		t.Fatalf("rollback run: %s %q params %v", back.State, back.Error, back.Params)
+	}
+	if got := runTasks(t, s, admin, back.ID); got["extract"] != "skipped" || got["approve_prod"] != "skipped" || got["load"] != "succeeded" {
+		t.Errorf("rollback run tasks %v: want extract and the approval skipped, load run", got)
+	}
+	if shipped := s.output(admin, back.ID, "load", "shipped"); shipped != "sha256:5f1d@warehouse" {
+		t.Errorf("the rollback's load shipped %q, want release 1's digest into release 1's target", shipped)
+	}
+	r = bob.must("releases", "orders", "--env", "prod")
+	wantMatch(t, "the rollback release", r.stdout, `(?m)^3\s+`+fmt.Sprint(back.ID)+`\s+rollback\s+succeeded\s+.*alice\s+-\s+target=warehouse\s+extract\.version=1\.4\.2 extract\.digest=sha256:5f1d`)
+	wantMatch(t, "release 2", r.stdout, `(?m)^2\s+`+fmt.Sprint(idV2)+`\s+deploy\s+succeeded\s+.*target=warehouse_v2`)
+
 	// A second release, rejected: it fails, saying who and why.
 	alice.must("trigger", "orders")
 	id2 := waitTask(t, s, admin, "approve_prod", "waiting_approval")
 	r = bob.gantry("reject", "run", fmt.Sprint(id2), "approve_prod")
 	wantCode(t, r, 2)
 	bob.must("reject", "run", fmt.Sprint(id2), "approve_prod", "--reason", "CVE in the base image")
-	run = s.waitRun(admin, "manual", 2)
+	run = s.waitRun(admin, "manual", 3)
 	if run.State != "failed" || !strings.Contains(run.Error, "rejected by bob: CVE in the base image") {
 		t.Errorf("rejected run: %s %q", run.State, run.Error)
 	}
@@ -112,7 +142,7 @@ func TestApprovalTaskEndToEnd(t *testing.T) {
 		t.Errorf("load %s after the rejection, want upstream_failed", got["load"])
 	}
 
-	if r = bob.must("releases", "orders", "--env", "prod"); len(lines(r.stdout)) != 2 {
+	if r = bob.must("releases", "orders", "--env", "prod"); len(lines(r.stdout)) != 4 {
 		t.Errorf("the rejected run, which never reached prod, is a release:\n%s", r.stdout)
 	}
 
@@ -128,7 +158,7 @@ func TestApprovalTaskEndToEnd(t *testing.T) {
 	}
 
 	r = gantry(t, dir, "audit", "--pipeline", "orders")
-	for _, want := range []string{"bob  task_approve", "bob  task_reject"} {
+	for _, want := range []string{"bob  task_approve", "bob  task_reject", "alice  release_rollback", "gantry  release"} {
 		if !regexp.MustCompile(strings.ReplaceAll(regexp.QuoteMeta(want), "  ", `\s+`)).MatchString(r.stdout) {
 			t.Errorf("audit log lacks %q:\n%s", want, r.stdout)
 		}

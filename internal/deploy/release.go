@@ -56,7 +56,10 @@ func (s *Service) recordRelease(ctx context.Context, run record.Run) error {
 	}
 	rel := &record.Release{Pipeline: run.Pipeline, Env: run.Env, RunID: run.ID, Revision: run.Revision,
 		Kind: record.ReleaseDeploy, Succeeded: run.State == record.RunSucceeded, Params: run.Params,
-		TriggeredBy: run.TriggeredBy, CreatedAt: run.FinishedAt}
+		TriggeredBy: run.TriggeredBy, CreatedAt: run.FinishedAt, RollbackTo: run.RollbackTo}
+	if run.Trigger == record.TriggerRollback {
+		rel.Kind = record.ReleaseRollback
+	}
 	for _, t := range p.Tasks {
 		if a, ok := last[t.ID]; ok && a.State == record.TaskSucceeded {
 			for _, o := range a.Outputs {
@@ -70,6 +73,19 @@ func (s *Service) recordRelease(ctx context.Context, run record.Run) error {
 				}
 				rel.Outputs = append(rel.Outputs, record.TaskOutput{Task: t.ID, Key: o.Key, Value: o.Value})
 			}
+		}
+	}
+	if run.RollbackTo != 0 {
+		// What the tasks skipped by the rollback reported when the
+		// release shipped again was made.
+		if prev, err := s.st.GetRelease(ctx, run.RollbackTo); err == nil {
+			var seeded []record.TaskOutput
+			for _, o := range prev.Outputs {
+				if a, ok := last[o.Task]; !ok || a.State != record.TaskSucceeded {
+					seeded = append(seeded, o)
+				}
+			}
+			rel.Outputs = append(seeded, rel.Outputs...)
 		}
 	}
 	state := "succeeded"

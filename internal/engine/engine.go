@@ -112,6 +112,12 @@ type Request struct {
 	// by name; see EnvironmentsFor. A task naming one it lacks makes the
 	// request invalid.
 	Environments map[string]Environment
+	// RollbackTo, with Seed, makes the run ship an earlier release again
+	// into its environment (Env): the tasks into it, and those after
+	// them, run; the ones before are skipped, and Seed stands for what
+	// they reported when that release was made. 0: an ordinary run.
+	RollbackTo int64
+	Seed       []record.TaskOutput
 }
 
 // Environment is what a task into an environment runs with.
@@ -208,6 +214,7 @@ func (e *Engine) prepare(req Request) (*runner, error) {
 	now := e.cfg.Clock.Now()
 	return e.newRunner(req, record.Run{
 		TriggeredBy:   req.TriggeredBy,
+		RollbackTo:    req.RollbackTo,
 		Pipeline:      p.Name,
 		Env:           req.Env,
 		Revision:      req.Revision,
@@ -294,7 +301,59 @@ func (e *Engine) newRunner(req Request, run record.Run) (*runner, error) {
 		}
 	}
 	r.guard(req.Environments)
+	if r.run.RollbackTo != 0 {
+		if err := r.rollbackPlan(req.Seed); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
+}
+
+// rollbackPlan skips what comes before the run's environment: every task
+// that is not into it and needs none that is. seed stands for what those
+// reported when the release shipped again was made.
+func (r *runner) rollbackPlan(seed []record.TaskOutput) error {
+	env := r.run.Env
+	into := make([]bool, len(r.tasks))
+	var stack []int
+	for _, t := range r.tasks {
+		if env != "" && t.spec.Environment == env {
+			into[t.idx] = true
+			stack = append(stack, t.idx)
+		}
+	}
+	if len(stack) == 0 {
+		return fmt.Errorf("%w: pipeline %s has no task into %q to roll back", ErrRequest, r.run.Pipeline, env)
+	}
+	for len(stack) > 0 {
+		t := r.tasks[stack[len(stack)-1]]
+		stack = stack[:len(stack)-1]
+		for _, j := range t.dependents {
+			if !into[j] {
+				into[j] = true
+				stack = append(stack, j)
+			}
+		}
+	}
+	for _, t := range r.tasks {
+		if !into[t.idx] {
+			t.skip = fmt.Sprintf("rollback to release %d: not run again; what it reported then stands", r.run.RollbackTo)
+		} else if t.asks() && t.skip == "every task it guards is skipped" {
+			t.skip = ""
+		}
+	}
+	for _, o := range seed {
+		if i, ok := r.byID[o.Task]; ok && !into[i] {
+			if r.outputs == nil {
+				r.outputs = map[string]map[string]string{}
+			}
+			if r.outputs[o.Task] == nil {
+				r.outputs[o.Task] = map[string]string{}
+			}
+			r.outputs[o.Task][o.Key] = o.Value
+		}
+	}
+	return nil
 }
 
 // guard works out, for each approval task, the protected environments of

@@ -95,20 +95,21 @@ type AuditAction string
 
 // Audit actions.
 const (
-	AuditDeploy       AuditAction = "deploy"        // a deployment was created
-	AuditActivate     AuditAction = "activate"      // a deployment became active
-	AuditApprove      AuditAction = "approve"       //
-	AuditReject       AuditAction = "reject"        //
-	AuditPromote      AuditAction = "promote"       // a deployment created by promotion
-	AuditRollback     AuditAction = "rollback"      // manual
-	AuditAutoRollback AuditAction = "auto_rollback" // after a failed first run
-	AuditStaging      AuditAction = "staging"       // a staging run started or finished
-	AuditReplay       AuditAction = "replay"        // a dead letter was replayed
-	AuditTokenCreate  AuditAction = "token_create"  //
-	AuditTokenRevoke  AuditAction = "token_revoke"  //
-	AuditTaskApprove  AuditAction = "task_approve"  // an approval task of a run was approved
-	AuditTaskReject   AuditAction = "task_reject"   // an approval task of a run was rejected
-	AuditRelease      AuditAction = "release"       // a run shipped a release into an environment
+	AuditDeploy          AuditAction = "deploy"           // a deployment was created
+	AuditActivate        AuditAction = "activate"         // a deployment became active
+	AuditApprove         AuditAction = "approve"          //
+	AuditReject          AuditAction = "reject"           //
+	AuditPromote         AuditAction = "promote"          // a deployment created by promotion
+	AuditRollback        AuditAction = "rollback"         // manual
+	AuditAutoRollback    AuditAction = "auto_rollback"    // after a failed first run
+	AuditStaging         AuditAction = "staging"          // a staging run started or finished
+	AuditReplay          AuditAction = "replay"           // a dead letter was replayed
+	AuditTokenCreate     AuditAction = "token_create"     //
+	AuditTokenRevoke     AuditAction = "token_revoke"     //
+	AuditTaskApprove     AuditAction = "task_approve"     // an approval task of a run was approved
+	AuditTaskReject      AuditAction = "task_reject"      // an approval task of a run was rejected
+	AuditRelease         AuditAction = "release"          // a run shipped a release into an environment
+	AuditReleaseRollback AuditAction = "release_rollback" // someone had an earlier release shipped again
 )
 
 // AuditEvent is one entry of the append-only audit log.

@@ -71,6 +71,9 @@ const (
 	TriggerBackfill Trigger = "backfill"
 	TriggerStaging  Trigger = "staging_test"
 	TriggerReplay   Trigger = "replay"
+	// TriggerRollback: a person rolled a release back; the run ships an
+	// earlier release again (Run.RollbackTo).
+	TriggerRollback Trigger = "release_rollback"
 )
 
 // Run is one execution of a pipeline for one logical interval.
@@ -93,6 +96,9 @@ type Run struct {
 	// trigger or replay; "" for Gantry's own (a schedule, an upstream).
 	// Nobody may approve an approval task of a run they started.
 	TriggeredBy string
+	// RollbackTo, for a run of trigger release_rollback, is the earlier
+	// release it ships again; 0 otherwise.
+	RollbackTo int64
 }
 
 // RunTask is the current state of one task in a run.

@@ -28,7 +28,7 @@ type Release struct {
 	ApprovedBy  []string
 	TriggeredBy string
 	CreatedAt   time.Time // when the run ended
-	RollbackOf  int64     // the release a rollback replaced; 0 otherwise
+	RollbackTo  int64     // the earlier release a rollback shipped again; 0 otherwise
 }
 
 // TaskOutput is one figure a task of a run reported.

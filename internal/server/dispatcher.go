@@ -207,7 +207,7 @@ func (s *Server) dispatchQueue(ctx context.Context, f store.QueueFilter, room fu
 			if !room(p, run) {
 				return
 			}
-			if run.Trigger != record.TriggerManual && run.Trigger != record.TriggerStaging && !s.upstreamsDone(ctx, p, &run) {
+			if waitsForUpstreams(run.Trigger) && !s.upstreamsDone(ctx, p, &run) {
 				continue
 			}
 			s.start(ctx, p, run)
@@ -312,6 +312,9 @@ func (s *Server) execute(ctx context.Context, p *pipeline, run record.Run, a *ac
 	}
 	req := p.request(fresh.Trigger, fresh.IntervalStart, fresh.IntervalEnd, nil)
 	req.Cancel = a.cancel
+	if err := s.seedRollback(ctx, &req, fresh); err != nil {
+		return s.failUnrunnable(ctx, fresh, err)
+	}
 	var cleanup func()
 	if fresh.Trigger != record.TriggerStaging && p.revision != "" && s.cfg.Deployments != nil {
 		// A run in a revision folder runs what was deployed, or nothing.
@@ -383,4 +386,11 @@ func (s *Server) afterRun(ctx context.Context, run record.Run) {
 			s.log.Error("upstream trigger", "pipeline", p.spec.Name, "err", err)
 		}
 	}
+}
+
+// waitsForUpstreams reports whether a run of trigger waits for its
+// upstreams' intervals: not one a person asked for now (a trigger, a
+// release rollback) nor a staging run.
+func waitsForUpstreams(t record.Trigger) bool {
+	return t != record.TriggerManual && t != record.TriggerStaging && t != record.TriggerRollback
 }

@@ -44,4 +44,6 @@ type ReleaseStore interface {
 	// ListReleases returns a pipeline's releases into env, newest first;
 	// limit 0 means 50.
 	ListReleases(ctx context.Context, pipeline, env string, limit int) ([]record.Release, error)
+	// GetRelease returns one release, or ErrNotFound.
+	GetRelease(ctx context.Context, id int64) (record.Release, error)
 }

@@ -162,3 +162,10 @@ func (c *Client) Releases(ctx context.Context, pipeline, env string, limit int) 
 	err := c.call(ctx, http.MethodGet, "/api/v1/pipelines/"+url.PathEscape(pipeline)+"/releases", q, nil, &out)
 	return out, err
 }
+
+// RollbackRelease queues a run that ships an earlier release again.
+func (c *Client) RollbackRelease(ctx context.Context, pipeline string, req api.ReleaseRollbackRequest) (api.RunView, error) {
+	var out api.RunView
+	err := c.call(ctx, http.MethodPost, "/api/v1/pipelines/"+url.PathEscape(pipeline)+"/releases/rollback", nil, req, &out)
+	return out, err
+}

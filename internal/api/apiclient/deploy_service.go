@@ -164,6 +164,6 @@ func (s DeployService) Releases(ctx context.Context, pipeline, env string, limit
 	return mapSlice(l.Releases, func(v api.ReleaseView) record.Release {
 		return record.Release{ID: v.ID, Pipeline: v.Pipeline, Env: v.Env, RunID: v.RunID, Revision: v.Revision, Kind: v.Kind,
 			Succeeded: v.Succeeded, Params: v.Params, Outputs: v.Outputs, ApprovedBy: v.ApprovedBy, TriggeredBy: v.TriggeredBy,
-			CreatedAt: v.CreatedAt, RollbackOf: v.RollbackOf}
+			CreatedAt: v.CreatedAt, RollbackTo: v.RollbackTo}
 	}), err
 }

@@ -15,7 +15,7 @@ func runRecord(v api.RunView) (record.Run, []record.RunTask) {
 	run := record.Run{ID: v.ID, Pipeline: v.Pipeline, Env: v.Env, Revision: v.Revision,
 		IntervalStart: v.IntervalStart, IntervalEnd: v.IntervalEnd, Trigger: v.Trigger, State: v.State,
 		Params: v.Params, CreatedAt: v.CreatedAt, StartedAt: v.StartedAt, FinishedAt: v.FinishedAt,
-		Error: v.Error, BackfillID: v.BackfillID, TriggeredBy: v.TriggeredBy}
+		Error: v.Error, BackfillID: v.BackfillID, TriggeredBy: v.TriggeredBy, RollbackTo: v.RollbackTo}
 	tasks := make([]record.RunTask, len(v.Tasks))
 	for i, t := range v.Tasks {
 		tasks[i] = record.RunTask{RunID: v.ID, Task: t.Task, State: t.State, Attempts: t.Attempts,

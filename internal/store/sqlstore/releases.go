@@ -8,7 +8,7 @@ import (
 )
 
 const releaseColumns = `id, pipeline, env, run_id, revision, kind, succeeded, params, outputs,
-	approved_by, triggered_by, created_at, rollback_of`
+	approved_by, triggered_by, created_at, rollback_to`
 
 // CreateRelease inserts a release and its audit event.
 func (s *Store) CreateRelease(ctx context.Context, r *record.Release, ev *record.AuditEvent) error {
@@ -34,10 +34,10 @@ func (s *Store) CreateRelease(ctx context.Context, r *record.Release, ev *record
 	}
 	err = s.db.WriteTx(ctx, func(tx *Tx) error {
 		if rel.ID, err = tx.Insert(`INSERT INTO releases (pipeline, env, run_id, revision, kind, succeeded,
-			params, outputs, approved_by, triggered_by, created_at, rollback_of)
+			params, outputs, approved_by, triggered_by, created_at, rollback_to)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, rel.Pipeline, rel.Env, rel.RunID, rel.Revision,
 			string(rel.Kind), rel.Succeeded, params, outputs, approved, rel.TriggeredBy, s.t(rel.CreatedAt),
-			IDArg(rel.RollbackOf)); err != nil {
+			IDArg(rel.RollbackTo)); err != nil {
 			return err
 		}
 		return s.appendAudit(tx, ev)
@@ -78,6 +78,15 @@ func scanRelease(sc Scanner) (record.Release, error) {
 		return record.Release{}, err
 	}
 	r.Kind, r.Params, r.Outputs, r.ApprovedBy = record.ReleaseKind(kind), params.V, outputs.V, approved.V
-	r.CreatedAt, r.RollbackOf = created.T, of.N
+	r.CreatedAt, r.RollbackTo = created.T, of.N
+	return r, nil
+}
+
+// GetRelease returns one release.
+func (s *Store) GetRelease(ctx context.Context, id int64) (record.Release, error) {
+	r, err := scanRelease(s.db.Row(ctx, `SELECT `+releaseColumns+` FROM releases WHERE id = ?`, id))
+	if err != nil {
+		return r, fmt.Errorf("release %d: %w", id, err)
+	}
 	return r, nil
 }

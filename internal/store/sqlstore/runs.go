@@ -13,12 +13,12 @@ import (
 const (
 	runColumns = `id, pipeline, env, revision, interval_start, interval_end,
 		trigger_type, state, params, created_at, started_at, finished_at, error,
-		backfill_id, triggered_by`
+		backfill_id, triggered_by, rollback_to`
 	runTaskColumns = `run_id, task, state, attempts, next_attempt, updated_at`
 
 	insertRunSQL = `INSERT INTO runs (pipeline, env, revision, interval_start,
 		interval_end, trigger_type, state, params, created_at, started_at, finished_at, error,
-		backfill_id, triggered_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+		backfill_id, triggered_by, rollback_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 	getRunSQL       = `SELECT ` + runColumns + ` FROM runs WHERE id = ?`
 	listRunTasksSQL = `SELECT ` + runTaskColumns + ` FROM run_tasks WHERE run_id = ? ORDER BY position`
 
@@ -77,7 +77,7 @@ func (s *Store) insertRun(tx *Tx, run *record.Run, tasks []string) error {
 	if run.ID, err = tx.Insert(insertRunSQL, run.Pipeline, run.Env, run.Revision,
 		s.t(run.IntervalStart), s.t(run.IntervalEnd), string(run.Trigger), string(run.State),
 		params, s.t(run.CreatedAt), s.t(run.StartedAt), s.t(run.FinishedAt), run.Error,
-		IDArg(run.BackfillID), run.TriggeredBy); err != nil {
+		IDArg(run.BackfillID), run.TriggeredBy, run.RollbackTo); err != nil {
 		return err
 	}
 	for i := 0; i < len(tasks); i += runTaskRows {
@@ -197,7 +197,7 @@ func scanRun(sc Scanner) (record.Run, error) {
 	var backfill ID
 	if err := sc.Scan(&r.ID, &r.Pipeline, &r.Env, &r.Revision, &start, &end,
 		&trigger, &state, &params, &created, &started, &finished, &r.Error,
-		&backfill, &r.TriggeredBy); err != nil {
+		&backfill, &r.TriggeredBy, &r.RollbackTo); err != nil {
 		return record.Run{}, err
 	}
 	r.BackfillID = backfill.N

@@ -86,7 +86,7 @@ func testRunRoundTrip(t *testing.T, s store.Store) {
 			Trigger: record.TriggerBackfill, State: record.RunRunning,
 			Params:    map[string]string{"a": "1", "empty": "", "quote\"d": "ü\n\t"},
 			CreatedAt: at(0), StartedAt: at(time.Second), FinishedAt: at(2 * time.Second),
-			Error: "boom", TriggeredBy: "alice",
+			Error: "boom", TriggeredBy: "alice", RollbackTo: 3,
 		}},
 		{"zero times and nil params", record.Run{
 			Pipeline: "p", Trigger: record.TriggerManual, State: record.RunQueued, CreatedAt: at(0),

@@ -169,7 +169,7 @@ func testReleases(t *testing.T, s store.Store) {
 		t.Fatalf("ids: release %d audit %d", rel.ID, ev.ID)
 	}
 	isErr(t, "a second release of the run", s.CreateRelease(ctx(t), &record.Release{Pipeline: "ship", Env: "prod", RunID: r1.ID, Kind: record.ReleaseDeploy}, nil), store.ErrConflict)
-	back := &record.Release{Pipeline: "ship", Env: "prod", RunID: r2.ID, Kind: record.ReleaseRollback, RollbackOf: rel.ID, CreatedAt: at(2 * time.Hour)}
+	back := &record.Release{Pipeline: "ship", Env: "prod", RunID: r2.ID, Kind: record.ReleaseRollback, RollbackTo: rel.ID, CreatedAt: at(2 * time.Hour)}
 	must(t, s.CreateRelease(ctx(t), back, nil))
 	got, err := s.ListReleases(ctx(t), "ship", "prod", 0)
 	must(t, err)
@@ -178,6 +178,11 @@ func testReleases(t *testing.T, s store.Store) {
 	wantBack := *back
 	wantBack.Outputs, wantBack.ApprovedBy, wantBack.Params = []record.TaskOutput{}, []string{}, map[string]string{}
 	equal(t, "releases", got, []record.Release{wantBack, want})
+	one, err := s.GetRelease(ctx(t), rel.ID)
+	must(t, err)
+	equal(t, "got", one, want)
+	_, err = s.GetRelease(ctx(t), 99999)
+	isErr(t, "a missing release", err, store.ErrNotFound)
 	if other, _ := s.ListReleases(ctx(t), "ship", "staging", 0); len(other) != 0 {
 		t.Errorf("staging releases: %+v", other)
 	}

@@ -12,6 +12,9 @@ CREATE TABLE releases (
     approved_by  text        NOT NULL DEFAULT '[]',
     triggered_by text        NOT NULL DEFAULT '',
     created_at   timestamptz NOT NULL,
-    rollback_of  bigint      REFERENCES releases (id)
+    rollback_to  bigint      REFERENCES releases (id)
 );
 CREATE INDEX releases_pipeline_env_id ON releases (pipeline, env, id DESC);
+
+-- A run that ships an earlier release again names it.
+ALTER TABLE runs ADD COLUMN rollback_to bigint NOT NULL DEFAULT 0;

@@ -13,6 +13,9 @@ CREATE TABLE releases (
     approved_by  TEXT    NOT NULL DEFAULT '[]',
     triggered_by TEXT    NOT NULL DEFAULT '',
     created_at   INTEGER NOT NULL,
-    rollback_of  INTEGER REFERENCES releases (id)
+    rollback_to  INTEGER REFERENCES releases (id)
 );
 CREATE INDEX releases_pipeline_env_id ON releases (pipeline, env, id DESC);
+
+-- A run that ships an earlier release again names it.
+ALTER TABLE runs ADD COLUMN rollback_to INTEGER NOT NULL DEFAULT 0;

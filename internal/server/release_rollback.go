@@ -1,0 +1,87 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gantryhq/gantry/internal/api"
+	"github.com/gantryhq/gantry/internal/engine"
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/store"
+)
+
+// RollbackRelease queues a run that ships an earlier release of a
+// delivery pipeline into this server's environment again: req.To, or the
+// newest succeeded release before the latest. The run has that release's
+// params; its tasks into the environment, and those after them, run on
+// the revision active now; the ones before are skipped, and what they
+// reported then stands ({{ .Outputs.T.K }}). Its end records a release of
+// kind rollback.
+func (s *Server) RollbackRelease(ctx context.Context, req api.ReleaseRollbackRequest) (record.Run, error) {
+	p, err := s.pipeline(req.Pipeline)
+	if err != nil {
+		return record.Run{}, err
+	}
+	if s.cfg.Env == "" || req.Env != s.cfg.Env {
+		runs := "the working tree"
+		if s.cfg.Env != "" {
+			runs = "environment " + s.cfg.Env
+		}
+		return record.Run{}, &api.FieldError{Field: "env", Msg: fmt.Sprintf("this server runs %s: roll %s back through the server of %s (gantry serve --env %s)", runs, req.Env, req.Env, req.Env)}
+	}
+	rels, err := s.cfg.Store.ListReleases(ctx, req.Pipeline, req.Env, 200)
+	if err != nil {
+		return record.Run{}, err
+	}
+	var to *record.Release
+	for i := range rels {
+		r := &rels[i]
+		if (req.To != 0 && r.ID == req.To) || (req.To == 0 && i > 0 && r.Succeeded) {
+			to = r
+			break
+		}
+	}
+	switch {
+	case to == nil && req.To != 0:
+		return record.Run{}, fmt.Errorf("%s has no release %d in %s (gantry releases %s --env %s): %w", req.Pipeline, req.To, req.Env, req.Pipeline, req.Env, store.ErrNotFound)
+	case to == nil:
+		return record.Run{}, fmt.Errorf("%s has no succeeded release in %s before its latest to go back to: %w", req.Pipeline, req.Env, store.ErrConflict)
+	case !to.Succeeded:
+		return record.Run{}, fmt.Errorf("release %d of %s failed in %s: roll back to one that succeeded: %w", to.ID, req.Pipeline, req.Env, store.ErrConflict)
+	}
+	iv, err := s.triggerInterval(p, api.TriggerRequest{})
+	if err != nil {
+		return record.Run{}, err
+	}
+	er := p.request(record.TriggerRollback, iv.Start, iv.End, to.Params)
+	er.TriggeredBy, er.RollbackTo, er.Seed = req.Actor, to.ID, to.Outputs
+	run, err := s.eng.Create(ctx, er)
+	if errors.Is(err, engine.ErrRequest) {
+		return record.Run{}, fmt.Errorf("%w: %v", api.ErrInvalid, err)
+	}
+	if err != nil {
+		return record.Run{}, err
+	}
+	if err := s.cfg.Store.AppendAudit(ctx, &record.AuditEvent{Actor: req.Actor, Action: record.AuditReleaseRollback,
+		Pipeline: req.Pipeline, Env: req.Env, Revision: p.revision, Reason: req.Reason,
+		Detail: fmt.Sprintf("run %d ships release %d (run %d) again", run.ID, to.ID, to.RunID)}); err != nil {
+		return run, err
+	}
+	s.log.Info("release rollback queued", "run_id", run.ID, "pipeline", req.Pipeline, "env", req.Env, "release", to.ID, "actor", req.Actor)
+	s.wake(s.wakeDispatch)
+	return run, nil
+}
+
+// seedRollback gives a rollback run what its release reported.
+func (s *Server) seedRollback(ctx context.Context, req *engine.Request, run record.Run) error {
+	if run.RollbackTo == 0 {
+		return nil
+	}
+	rel, err := s.cfg.Store.GetRelease(ctx, run.RollbackTo)
+	if err != nil {
+		return fmt.Errorf("the release run %d rolls back to: %w", run.ID, err)
+	}
+	req.RollbackTo, req.Seed = rel.ID, rel.Outputs
+	return nil
+}
