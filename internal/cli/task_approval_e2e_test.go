@@ -29,6 +29,11 @@ const releaseTasks = `tasks:
     environment: prod
     run: sh scripts/load.sh "{{ .Params.target }}" && echo "shipped={{ .Outputs.extract.digest }}@{{ .Params.target }}" >> "$GANTRY_OUTPUT"
     timeout: 20m
+  - id: smoke_prod
+    needs: [load]
+    environment: prod
+    run: '[ "{{ .Params.target }}" != broken_smoke ] || { echo "smoke test failed on {{ .Params.target }}" >&2; exit 1; }'
+    retries: 1  # gantry:ignore task-retries a smoke test answers once
 `
 
 // An approval task on a real server (gantry serve --env prod), through
@@ -128,13 +133,43 @@ func TestApprovalTaskEndToEnd(t *testing.T) {
 	wantMatch(t, "the rollback release", r.stdout, `(?m)^3\s+`+fmt.Sprint(back.ID)+`\s+rollback\s+succeeded\s+.*alice\s+-\s+target=warehouse\s+extract\.version=1\.4\.2 extract\.digest=sha256:5f1d`)
 	wantMatch(t, "release 2", r.stdout, `(?m)^2\s+`+fmt.Sprint(idV2)+`\s+deploy\s+succeeded\s+.*target=warehouse_v2`)
 
+	// Release 4 fails its smoke test in prod: Gantry ships the previous
+	// good release (3) again by itself, once, and pages.
+	alice.must("trigger", "orders", "--param", "target=broken_smoke")
+	idBad := waitTask(t, s, admin, "approve_prod", "waiting_approval")
+	bob.must("approve", "run", fmt.Sprint(idBad), "approve_prod")
+	if bad := s.waitRun(admin, "manual", 3); bad.State != "failed" || !strings.Contains(bad.Error, "smoke_prod") {
+		t.Fatalf("release 4's run: %s %q", bad.State, bad.Error)
+	}
+	auto := s.waitRun(admin, "release_rollback", 2)
+	if auto.State != "succeeded" || auto.RollbackTo != 3 || auto.Params["target"] != "warehouse" || auto.TriggeredBy != "gantry" {
+		t.Fatalf("automatic rollback run: %+v", auto)
+	}
+	// Raised, then resolved by the rollback run's success (before the
+	// group wait sent it anywhere).
+	waitFor(t, 30*time.Second, "the RolledBack alert", func() bool {
+		for _, st := range []string{"firing", "resolved"} {
+			var list api.AlertList
+			s.getJSON("/api/v1/alerts?pipeline=orders&state="+st, admin, &list)
+			for _, a := range list.Alerts {
+				if a.Name == "RolledBack" && strings.Contains(a.Annotations["summary"], "release 4 failed; run "+fmt.Sprint(auto.ID)+" ships release 3 again") {
+					return true
+				}
+			}
+		}
+		return false
+	})
+	r = bob.must("releases", "orders", "--env", "prod")
+	wantMatch(t, "the failed release", r.stdout, `(?m)^4\s+`+fmt.Sprint(idBad)+`\s+deploy\s+FAILED\s`)
+	wantMatch(t, "the automatic rollback", r.stdout, `(?m)^5\s+`+fmt.Sprint(auto.ID)+`\s+rollback\s+succeeded\s+.*gantry\s`)
+
 	// A second release, rejected: it fails, saying who and why.
 	alice.must("trigger", "orders")
 	id2 := waitTask(t, s, admin, "approve_prod", "waiting_approval")
 	r = bob.gantry("reject", "run", fmt.Sprint(id2), "approve_prod")
 	wantCode(t, r, 2)
 	bob.must("reject", "run", fmt.Sprint(id2), "approve_prod", "--reason", "CVE in the base image")
-	run = s.waitRun(admin, "manual", 3)
+	run = s.waitRun(admin, "manual", 4)
 	if run.State != "failed" || !strings.Contains(run.Error, "rejected by bob: CVE in the base image") {
 		t.Errorf("rejected run: %s %q", run.State, run.Error)
 	}
@@ -142,7 +177,7 @@ func TestApprovalTaskEndToEnd(t *testing.T) {
 		t.Errorf("load %s after the rejection, want upstream_failed", got["load"])
 	}
 
-	if r = bob.must("releases", "orders", "--env", "prod"); len(lines(r.stdout)) != 4 {
+	if r = bob.must("releases", "orders", "--env", "prod"); len(lines(r.stdout)) != 6 {
 		t.Errorf("the rejected run, which never reached prod, is a release:\n%s", r.stdout)
 	}
 
@@ -158,7 +193,7 @@ func TestApprovalTaskEndToEnd(t *testing.T) {
 	}
 
 	r = gantry(t, dir, "audit", "--pipeline", "orders")
-	for _, want := range []string{"bob  task_approve", "bob  task_reject", "alice  release_rollback", "gantry  release"} {
+	for _, want := range []string{"bob  task_approve", "bob  task_reject", "alice  release_rollback", "gantry  release", "gantry  release_rollback"} {
 		if !regexp.MustCompile(strings.ReplaceAll(regexp.QuoteMeta(want), "  ", `\s+`)).MatchString(r.stdout) {
 			t.Errorf("audit log lacks %q:\n%s", want, r.stdout)
 		}
@@ -178,6 +213,7 @@ type releaseServer struct {
 	admin   string
 	tokens  map[string]string
 	staging int64 // the staging run of the revision deployed
+	hook    *hookReceiver
 }
 
 func newReleaseServer(t *testing.T) *releaseServer {
@@ -187,7 +223,8 @@ func newReleaseServer(t *testing.T) *releaseServer {
 		t.Fatal(err)
 	}
 	const hookSecret = "whsec-approval-7c"
-	hs := httptest.NewServer(&hookReceiver{t: t, secret: hookSecret})
+	rcv := &hookReceiver{t: t, secret: hookSecret}
+	hs := httptest.NewServer(rcv)
 	t.Cleanup(hs.Close)
 	writeFile(t, filepath.Join(dir, "gantry.yaml"), strings.Replace(lifecycleProject, "%URL%", hs.URL, 1))
 	writeFile(t, filepath.Join(dir, "scripts", "extract.sh"), "#!/bin/sh\nset -eu\necho \"version=1.4.2\" >> \"$GANTRY_OUTPUT\"\necho \"digest=sha256:5f1d\" >> \"$GANTRY_OUTPUT\"\n")
@@ -197,7 +234,9 @@ func newReleaseServer(t *testing.T) *releaseServer {
 		t.Fatal(err)
 	}
 	re := regexp.MustCompile(`(?s)tasks:\n.*?\nsla:`)
-	writeFile(t, pf, re.ReplaceAllString(string(src), strings.ReplaceAll(releaseTasks, "$", "$$")+"sla:"))
+	spec := re.ReplaceAllString(string(src), strings.ReplaceAll(releaseTasks, "$", "$$")+"sla:")
+	spec = strings.Replace(spec, "rollback: {on_first_run_failure: previous_revision}", "rollback: {on_first_run_failure: previous_revision, on_failure: previous_release}", 1)
+	writeFile(t, pf, spec)
 
 	env := []string{"GANTRY_SECRET_HOOK_KEY=" + hookSecret}
 	s := serve(t, dir, env, "--env", "prod")
@@ -223,7 +262,7 @@ func newReleaseServer(t *testing.T) *releaseServer {
 	wantContains(t, "promote", r.stdout, "deployment 2 to prod: pending")
 	r = bob.must("approve", "2")
 	wantContains(t, "approve the deployment", r.stdout, "active")
-	return &releaseServer{s: s, dir: dir, env: env, admin: admin, tokens: tokens, staging: staging.ID}
+	return &releaseServer{s: s, dir: dir, env: env, admin: admin, tokens: tokens, staging: staging.ID, hook: rcv}
 }
 
 // runTasks is each task's state in a run.

@@ -52,13 +52,19 @@ func (s *Server) AlertTargets() []manager.Target {
 
 // raiseRollback turns an automatic rollback into an alert.
 func (s *Server) raiseRollback(ctx context.Context, run record.Run, what string) {
+	s.raiseRolledBack(ctx, run, what, fmt.Sprintf("run %d, the first of revision %s in %s, ended %s: %s", run.ID, short(run.Revision), envName(run.Env), run.State, run.Error))
+}
+
+// raiseRolledBack raises RolledBack for run, saying what was rolled back
+// and, in details, why.
+func (s *Server) raiseRolledBack(ctx context.Context, run record.Run, what, details string) {
 	if s.alerter == nil {
 		return
 	}
 	err := s.alerter.Raise(ctx, manager.Raised{
 		Pipeline: run.Pipeline, Env: run.Env, RunID: run.ID,
 		Summary: fmt.Sprintf("%s rolled back in %s: %s", run.Pipeline, envName(run.Env), what),
-		Details: fmt.Sprintf("run %d, the first of revision %s in %s, ended %s: %s", run.ID, short(run.Revision), envName(run.Env), run.State, run.Error),
+		Details: details,
 	})
 	if err != nil {
 		s.log.Error("raise rollback alert", "pipeline", run.Pipeline, "err", err)

@@ -250,9 +250,12 @@ func (s *Server) deployFinished(ctx context.Context, run record.Run) {
 	rb, err := s.cfg.Deployments.RunFinished(ctx, run)
 	if err != nil {
 		s.log.Error("deploy: run finished", "run_id", run.ID, "err", err)
-		if rb == "" {
-			return
-		}
+	}
+	// Before any revision rollback below reloads the pipeline: the
+	// release's own plan decides.
+	s.autoReleaseRollback(ctx, run)
+	if err != nil && rb == "" {
+		return
 	}
 	if run.Trigger == record.TriggerStaging {
 		s.refresh() // its success may have activated a deployment waiting for it

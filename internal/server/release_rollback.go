@@ -85,3 +85,36 @@ func (s *Server) seedRollback(ctx context.Context, req *engine.Request, run reco
 	req.RollbackTo, req.Seed = rel.ID, rel.Outputs
 	return nil
 }
+
+// autoReleaseRollback ships the previous good release again when run, a
+// deployed run of a pipeline with rollback.on_failure: previous_release,
+// failed after it reached its environment's tasks (its release is
+// recorded failed). A rollback run that fails is not rolled back again.
+func (s *Server) autoReleaseRollback(ctx context.Context, run record.Run) {
+	if run.State != record.RunFailed || run.Trigger == record.TriggerRollback || run.Env == "" || run.Env != s.cfg.Env {
+		return
+	}
+	p, err := s.pipeline(run.Pipeline)
+	if err != nil || p.spec.Rollback.OnFailure != "previous_release" {
+		return
+	}
+	rels, err := s.cfg.Store.ListReleases(ctx, run.Pipeline, run.Env, 1)
+	if err != nil {
+		s.log.Error("release rollback: list releases", "run_id", run.ID, "err", err)
+		return
+	}
+	if len(rels) == 0 || rels[0].RunID != run.ID || rels[0].Succeeded {
+		return // it never reached the environment: nothing shipped to undo
+	}
+	back, err := s.RollbackRelease(ctx, api.ReleaseRollbackRequest{Pipeline: run.Pipeline, Env: run.Env, Actor: "gantry",
+		Reason: fmt.Sprintf("run %d failed after it shipped release %d: %s", run.ID, rels[0].ID, run.Error)})
+	if err != nil {
+		s.log.Error("automatic release rollback", "run_id", run.ID, "err", err)
+		s.raiseRolledBack(ctx, run, fmt.Sprintf("release %d failed and could not be rolled back: %v", rels[0].ID, err),
+			fmt.Sprintf("run %d in %s ended %s: %s", run.ID, envName(run.Env), run.State, run.Error))
+		return
+	}
+	s.log.Warn("automatic release rollback", "pipeline", run.Pipeline, "env", run.Env, "run_id", run.ID, "rollback_run", back.ID, "to_release", back.RollbackTo)
+	s.raiseRolledBack(ctx, run, fmt.Sprintf("release %d failed; run %d ships release %d again", rels[0].ID, back.ID, back.RollbackTo),
+		fmt.Sprintf("run %d in %s ended %s after it shipped release %d: %s", run.ID, envName(run.Env), run.State, rels[0].ID, run.Error))
+}

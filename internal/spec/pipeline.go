@@ -231,11 +231,18 @@ func (d *decoder) alerts(n *yaml.Node, path string) Alerts {
 
 var rollbackPlans = []string{"previous_revision", "none"}
 
+var releaseRollbackPlans = []string{"previous_release", "none"}
+
 func (d *decoder) rollback(n *yaml.Node, path string) Rollback {
 	var r Rollback
-	fields, _ := d.mapping(n, path, []string{"on_first_run_failure"})
+	fields, _ := d.mapping(n, path, []string{"on_first_run_failure", "on_failure"})
 	for _, f := range fields {
-		r.OnFirstRunFailure, _ = d.oneOf(f.Value, f.Path, rollbackPlans)
+		switch f.Key {
+		case "on_first_run_failure":
+			r.OnFirstRunFailure, _ = d.oneOf(f.Value, f.Path, rollbackPlans)
+		case "on_failure":
+			r.OnFailure, _ = d.oneOf(f.Value, f.Path, releaseRollbackPlans)
+		}
 	}
 	return r
 }

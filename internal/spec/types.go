@@ -169,6 +169,10 @@ type Alerts struct {
 // Rollback is the pipeline's rollback plan.
 type Rollback struct {
 	OnFirstRunFailure string // "previous_revision" or "none"; "" = not set
+	// OnFailure "previous_release": a deployed run that fails after it
+	// reached its environment's tasks (a smoke test after the deploy)
+	// has Gantry ship the previous good release there again, once.
+	OnFailure string
 }
 
 // Environment is a pipeline's settings for one environment.
