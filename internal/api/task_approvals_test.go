@@ -46,7 +46,14 @@ func TestTaskApprovalRoutes(t *testing.T) {
 	ax := approval.New(st, time.Second) // the kick, not the poll, must wake it
 	eng := engine.New(engine.Config{Store: st, Executors: executor.Set{process.Kind: proc, spec.KindApproval: ax}, LogDir: filepath.Join(dir, "logs")})
 	svc := deploy.New(deploy.Options{Store: st, Kick: ax.Kick})
-	srv := httptest.NewServer(api.NewHandler(populated(), api.Options{Deploy: svc, Auth: api.TokenAuth{Tokens: svc}}))
+	fake := populated()
+	var asked api.ReleaseRollbackRequest
+	fake.RollbackReleaseFunc = func(_ context.Context, req api.ReleaseRollbackRequest) (record.Run, error) {
+		asked = req
+		return record.Run{ID: 40, Pipeline: req.Pipeline, Env: req.Env, Trigger: record.TriggerRollback, State: record.RunQueued,
+			TriggeredBy: req.Actor, RollbackTo: 1, CreatedAt: time.Now()}, nil
+	}
+	srv := httptest.NewServer(api.NewHandler(fake, api.Options{Deploy: svc, Auth: api.TokenAuth{Tokens: svc}}))
 	defer srv.Close()
 	f := &deployFixture{t: t, srv: srv, st: st, svc: svc, doc: loadOpenAPI(t), seen: map[string]bool{}}
 	root, _, err := svc.CreateToken(t.Context(), "bootstrap", "root", deploy.RoleAdmin)
@@ -95,9 +102,16 @@ func TestTaskApprovalRoutes(t *testing.T) {
 		t.Errorf("what is approved is not shown: %+v", q)
 	}
 
-	f.call(tokens["vic"], "POST", approve, aRoute, api.TaskDecisionRequest{}, 403)  // a viewer
-	f.call(root, "POST", approve, aRoute, api.TaskDecisionRequest{}, 403)           // started the run
-	f.call(tokens["dan"], "POST", approve, aRoute, api.TaskDecisionRequest{}, 403)  // not a listed approver
+	for _, c := range []struct{ who, token, why string }{
+		{"a viewer", tokens["vic"], "role viewer"},
+		{"the run's starter", root, "you started run"},
+		{"an unlisted approver", tokens["dan"], "dan may not approve approve_prod"},
+	} {
+		if body := f.call(c.token, "POST", approve, aRoute, api.TaskDecisionRequest{}, 403); !strings.Contains(body, c.why) {
+			t.Errorf("%s: %s, want it to say %q", c.who, body, c.why)
+		}
+	}
+	f.call(tokens["carol"], "POST", approve, aRoute, api.TaskDecisionRequest{Comment: strings.Repeat("x", deploy.MaxDecisionText+1)}, 400)
 	f.call(tokens["carol"], "POST", reject, rRoute, api.TaskDecisionRequest{}, 400) // no reason
 	f.call(tokens["carol"], "POST", base+"/tasks/no_such_task/approve", aRoute, api.TaskDecisionRequest{}, 404)
 	f.call(tokens["carol"], "POST", base+"/tasks/a%20b%3B/approve", aRoute, api.TaskDecisionRequest{}, 400)
@@ -177,6 +191,15 @@ func TestTaskApprovalRoutes(t *testing.T) {
 		t.Errorf("releases: %+v", rels)
 	}
 	f.call(tokens["vic"], "GET", "/api/v1/pipelines/ship/releases", "/api/v1/pipelines/{name}/releases", nil, 400)
+	const rbRoute = "/api/v1/pipelines/{name}/releases/rollback"
+	f.call(tokens["carol"], "POST", "/api/v1/pipelines/ship/releases/rollback", rbRoute, map[string]any{"env": "prod", "reason": "x"}, 403) // an approver
+	f.call(root, "POST", "/api/v1/pipelines/ship/releases/rollback", rbRoute, map[string]any{"env": "prod"}, 400)                       // no reason
+	f.call(root, "POST", "/api/v1/pipelines/ship/releases/rollback", rbRoute, map[string]any{"env": "prod", "reason": "x", "to": -1}, 400)
+	f.call(root, "POST", "/api/v1/pipelines/ship/releases/rollback", rbRoute, map[string]any{"env": "prod", "reason": "x", "nope": 1}, 400)
+	f.call(root, "POST", "/api/v1/pipelines/ship/releases/rollback", rbRoute, map[string]any{"env": "prod", "reason": "v2 breaks reports", "to": 1}, 201)
+	if asked.Actor != "root" || asked.Pipeline != "ship" || asked.To != 1 {
+		t.Errorf("the rollback asked for %+v, want root's, of ship, to release 1", asked)
+	}
 	for _, op := range f.doc.operations() {
 		if taskApprovalOp(op) && !f.seen[op] {
 			t.Errorf("%s: no successful call checked against openapi.yaml", op)

@@ -50,7 +50,7 @@ func newApproveCmd() *cobra.Command {
 // newDecideTaskCmd is `approve run RUN TASK` (approve) or `reject run RUN
 // TASK --reason TEXT`.
 func newDecideTaskCmd(approve bool) *cobra.Command {
-	var f deployFlags
+	f := deployFlags{alongsideRun: true}
 	var text string
 	verb, short := "approve", "Approve an approval task waiting in a run (not a run you started)"
 	use := "run RUN TASK"
@@ -98,7 +98,7 @@ func newDecideTaskCmd(approve bool) *cobra.Command {
 }
 
 func newApprovalsCmd() *cobra.Command {
-	var f deployFlags
+	f := deployFlags{alongsideRun: true}
 	c := &cobra.Command{
 		Use:   "approvals RUN",
 		Short: "Show a run's approval tasks: what each asks to approve, and who decided",

@@ -26,6 +26,9 @@ import (
 type deployFlags struct {
 	storeFlags
 	as string
+	// alongsideRun: the command may act while a foreground gantry run
+	// holds the store (it decides that run's approval tasks).
+	alongsideRun bool
 }
 
 func (f *deployFlags) add(c *cobra.Command) {
@@ -71,7 +74,11 @@ func withDeploy(c *cobra.Command, f *deployFlags, fn func(b api.DeployService, a
 	if err != nil {
 		return err
 	}
-	b, closeFn, err := openLocalDeploy(c.Context(), c.Root(), f.storeFlags, c.OutOrStdout())
+	hold := app.HoldExclusive
+	if f.alongsideRun {
+		hold = app.HoldShared
+	}
+	b, closeFn, err := openLocalDeploy(c.Context(), c.Root(), f.storeFlags, hold, c.OutOrStdout())
 	if err != nil {
 		return err
 	}
@@ -81,11 +88,11 @@ func withDeploy(c *cobra.Command, f *deployFlags, fn func(b api.DeployService, a
 
 // openLocalDeploy opens the project's store for the deploy commands. An
 // embedded store a server holds is refused: its server is the one to ask.
-func openLocalDeploy(ctx context.Context, root *cobra.Command, f storeFlags, out io.Writer) (*deploy.Service, func(), error) {
+func openLocalDeploy(ctx context.Context, root *cobra.Command, f storeFlags, hold app.Hold, out io.Writer) (*deploy.Service, func(), error) {
 	if err := exists(f.project); err != nil {
 		return nil, nil, err
 	}
-	l, err := app.OpenLocal(ctx, app.LocalOptions{ProjectDir: f.project, Store: f.store, Hold: app.HoldExclusive})
+	l, err := app.OpenLocal(ctx, app.LocalOptions{ProjectDir: f.project, Store: f.store, Hold: hold})
 	var pe *app.ProjectFileError
 	if errors.As(err, &pe) {
 		return nil, nil, failed(fmt.Errorf("project file: %w", pe.Err))

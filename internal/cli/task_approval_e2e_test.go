@@ -1,6 +1,8 @@
 package cli_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -22,7 +24,7 @@ const releaseTasks = `tasks:
   - id: approve_prod
     kind: approval
     needs: [extract]
-    approval: {required: 1, approvers: [alice, bob, dave]}
+    approval: {required: 1, approvers: [alice, bob, dave, erin]}
     timeout: 1h
   - id: load
     needs: [approve_prod]
@@ -67,7 +69,7 @@ func TestApprovalTaskEndToEnd(t *testing.T) {
 	wantContains(t, "self-approval", r.stderr, "you started run", "another person must approve")
 	r = carol.gantry("approve", "run", fmt.Sprint(id), "approve_prod")
 	wantCode(t, r, 4)
-	wantContains(t, "an approver not listed", r.stderr, "carol may not approve approve_prod", "approvers: alice, bob, dave")
+	wantContains(t, "an approver not listed", r.stderr, "carol may not approve approve_prod", "approvers: alice, bob, dave, erin")
 	r = bob.gantry("approve", "run", fmt.Sprint(id), "no_such_task")
 	if r.code == 0 {
 		t.Errorf("approving a task that does not exist: %s", r)
@@ -181,6 +183,32 @@ func TestApprovalTaskEndToEnd(t *testing.T) {
 		t.Errorf("the rejected run, which never reached prod, is a release:\n%s", r.stdout)
 	}
 
+	// The rejected run's dead letter, replayed by erin: the approval asks
+	// again, and erin, who replayed it, may not answer it.
+	erin := s.as(tokens["erin"])
+	r = erin.must("dlq", "list", "--pipeline", "orders")
+	m := regexp.MustCompile(`(?m)^(\d+)\s+orders\s+` + fmt.Sprint(id2) + `\s+approve_prod`).FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("no dead letter of run %d:\n%s", id2, r.stdout)
+	}
+	erin.must("dlq", "replay", m[1])
+	waitFor(t, 30*time.Second, "the replayed approval", func() bool { return runTasks(t, s, admin, id2)["approve_prod"] == "waiting_approval" })
+	r = erin.gantry("approve", "run", fmt.Sprint(id2), "approve_prod")
+	wantCode(t, r, 4)
+	wantContains(t, "the replayer approving", r.stderr, "or replayed it")
+	bob.must("reject", "run", fmt.Sprint(id2), "approve_prod", "--reason", "still the CVE")
+
+	// A backfill's runs were started by whoever asked for the backfill.
+	erin.must("backfill", "orders", "--from", "2026-11-01", "--to", "2026-11-02", "--detach")
+	var bf api.RunList
+	s.getJSON("/api/v1/runs?trigger=backfill", admin, &bf)
+	if len(bf.Runs) != 2 || bf.Runs[0].TriggeredBy != "erin" || bf.Runs[1].TriggeredBy != "erin" {
+		t.Errorf("the backfill's runs: %+v, want two triggered by erin", bf.Runs)
+	}
+	for _, b := range bf.Runs {
+		alice.must("cancel", fmt.Sprint(b.ID))
+	}
+
 	// A third waits while no server runs: a name typed on the command
 	// line proves nothing, so nobody approves it locally.
 	alice.must("trigger", "orders")
@@ -242,7 +270,7 @@ func newReleaseServer(t *testing.T) *releaseServer {
 	s := serve(t, dir, env, "--env", "prod")
 	admin := s.adminToken()
 	tokens := map[string]string{}
-	for user, role := range map[string]string{"alice": "admin", "bob": "approver", "carol": "approver"} {
+	for user, role := range map[string]string{"alice": "admin", "bob": "approver", "carol": "approver", "erin": "admin"} {
 		r := s.as(admin).must("token", "create", "--user", user, "--role", role)
 		m := regexp.MustCompile(`(?m)^(gantry_\S+)$`).FindStringSubmatch(r.stdout)
 		if m == nil {
@@ -302,4 +330,44 @@ func attemptIDs(t *testing.T, s *served, token string, runID int64, task string)
 		ids = append(ids, a.ID)
 	}
 	return ids
+}
+
+// An approval task in a foreground gantry run is decided from another
+// terminal while the run holds the store: not by whoever started it.
+func TestApprovalInAForegroundRun(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "gantry.yaml"), "project: fg\n")
+	writeFile(t, filepath.Join(dir, "pipelines", "ship.yaml"), `pipeline: ship
+tasks:
+  - {id: build, run: 'echo version=2.0.1 >> "$GANTRY_OUTPUT"'}
+  - {id: approve, kind: approval, needs: build, approval: {required: 1}, timeout: 5m}
+  - {id: deploy, needs: approve, run: 'echo deploying {{ .Outputs.build.version }}'}
+`)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := command(ctx, dir, []string{"GANTRY_USER=alice"}, "run", "pipelines/ship.yaml")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	waitFor(t, 60*time.Second, "the approval to be asked", func() bool {
+		r := gantry(t, dir, "approvals", "1")
+		return r.code == 0 && strings.Contains(r.stdout, "WAITING")
+	})
+	r := gantry(t, dir, "approve", "run", "1", "approve", "--as", "alice")
+	wantCode(t, r, 4)
+	wantContains(t, "the starter", r.stderr, "you started run 1")
+	r = gantry(t, dir, "approve", "run", "1", "approve", "--as", "bob", "--comment", "ok")
+	wantContains(t, "bob approves", r.stdout, "approved by bob")
+	if err := <-done; err != nil {
+		t.Fatalf("gantry run: %v\n%s", err, out.String())
+	}
+	wantContains(t, "the run's output", out.String(), "see gantry approvals 1", "run 1 succeeded")
+	if !strings.Contains(gantry(t, dir, "logs", "1", "deploy").stdout, "deploying 2.0.1") {
+		t.Errorf("deploy did not get the build's version")
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
@@ -62,16 +61,25 @@ func (s *Service) recordRelease(ctx context.Context, run record.Run) error {
 	}
 	for _, t := range p.Tasks {
 		if a, ok := last[t.ID]; ok && a.State == record.TaskSucceeded {
+			if t.Kind == spec.KindApproval {
+				continue // who approved is below, from the decisions
+			}
 			for _, o := range a.Outputs {
-				if t.Kind == spec.KindApproval && o.Key == "approved_by" {
-					for _, who := range strings.Split(o.Value, ",") {
-						if who != "" && !slices.Contains(rel.ApprovedBy, who) {
-							rel.ApprovedBy = append(rel.ApprovedBy, who)
-						}
-					}
-					continue
-				}
 				rel.Outputs = append(rel.Outputs, record.TaskOutput{Task: t.ID, Key: o.Key, Value: o.Value})
+			}
+		}
+	}
+	aps, err := s.st.ListTaskApprovals(ctx, run.ID)
+	if err != nil {
+		return err
+	}
+	for _, ap := range aps {
+		if ap.State != record.ApprovalApproved {
+			continue
+		}
+		for _, who := range ap.Approved {
+			if !slices.Contains(rel.ApprovedBy, who) {
+				rel.ApprovedBy = append(rel.ApprovedBy, who)
 			}
 		}
 	}

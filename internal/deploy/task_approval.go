@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/store"
 )
 
 // TaskQuestion is an approval task of a run as its approvers see it: the
@@ -56,6 +57,11 @@ func (s *Service) TaskQuestions(ctx context.Context, runID int64) ([]TaskQuestio
 	for _, ap := range aps {
 		q := TaskQuestion{Approval: ap, Run: run,
 			Waiting: ap.State == record.ApprovalWaiting && state[ap.Task] == record.TaskWaitingApproval}
+		if ap.State == record.ApprovalWaiting && !q.Waiting && state[ap.Task].Final() {
+			// Its task ended without a decision (a cancelled run whose
+			// question the store did not close): it asks nothing now.
+			q.Approval.State = record.ApprovalCancelled
+		}
 		if q.Decisions, err = s.st.ListTaskDecisions(ctx, ap.AttemptID); err != nil {
 			return nil, err
 		}
@@ -96,6 +102,9 @@ func (s *Service) DecideTask(ctx context.Context, actor string, runID int64, tas
 	if !approve && strings.TrimSpace(comment) == "" {
 		return TaskQuestion{}, fmt.Errorf("%w: rejecting needs a reason", ErrInvalid)
 	}
+	if len(comment) > MaxDecisionText {
+		return TaskQuestion{}, fmt.Errorf("%w: a comment or reason is at most %d bytes (this one is %d)", ErrInvalid, MaxDecisionText, len(comment))
+	}
 	qs, err := s.TaskQuestions(ctx, runID)
 	if err != nil {
 		return TaskQuestion{}, err
@@ -107,14 +116,21 @@ func (s *Service) DecideTask(ctx context.Context, actor string, runID int64, tas
 		}
 	}
 	if q == nil {
-		return TaskQuestion{}, fmt.Errorf("%w: run %d has no approval task %q waiting (see gantry status %d)", ErrNotFound, runID, task, runID)
+		return TaskQuestion{}, fmt.Errorf("%w: run %d has no approval task %q that has asked (see gantry approvals %d)", ErrNotFound, runID, task, runID)
 	}
 	ap := q.Approval
+	if !q.Waiting && ap.State == record.ApprovalWaiting {
+		return TaskQuestion{}, fmt.Errorf("%w: task %s of run %d is no longer waiting for approval", ErrConflict, task, runID)
+	}
 	if !q.Waiting {
 		return TaskQuestion{}, fmt.Errorf("%w: task %s of run %d is not waiting for approval (its approval is %s)", ErrConflict, task, runID, ap.State)
 	}
-	if q.Run.TriggeredBy != "" && actor == q.Run.TriggeredBy {
-		return TaskQuestion{}, fmt.Errorf("%w: you started run %d; another person must %s %s", ErrForbidden, runID, verb, task)
+	starters, err := s.starters(ctx, q.Run)
+	if err != nil {
+		return TaskQuestion{}, err
+	}
+	if slices.Contains(starters, actor) {
+		return TaskQuestion{}, fmt.Errorf("%w: you started run %d (or replayed it); another person must %s %s", ErrForbidden, runID, verb, task)
 	}
 	if len(ap.Approvers) > 0 && !slices.Contains(ap.Approvers, actor) {
 		return TaskQuestion{}, fmt.Errorf("%w: %s may not %s %s of run %d (approvers: %s)", ErrForbidden, actor, verb, task, runID, strings.Join(ap.Approvers, ", "))
@@ -143,4 +159,27 @@ func (s *Service) DecideTask(ctx context.Context, actor string, runID int64, tas
 		return TaskQuestion{}, err
 	}
 	return *q, nil
+}
+
+// MaxDecisionText is the longest comment or reason a decision takes: it
+// travels into the task's error, the run's and the audit log.
+const MaxDecisionText = 2000
+
+// starters are who may not decide a run's approvals: who started it and
+// who replayed any of its dead letters (a replay asks again).
+func (s *Service) starters(ctx context.Context, run record.Run) ([]string, error) {
+	var out []string
+	if run.TriggeredBy != "" {
+		out = append(out, run.TriggeredBy)
+	}
+	dls, err := s.st.ListDeadLetters(ctx, store.DeadLetterFilter{Pipeline: run.Pipeline, Limit: 10000})
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range dls {
+		if d.RunID == run.ID && d.ReplayedBy != "" && !slices.Contains(out, d.ReplayedBy) {
+			out = append(out, d.ReplayedBy)
+		}
+	}
+	return out, nil
 }

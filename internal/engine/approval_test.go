@@ -204,6 +204,10 @@ func TestApprovalCancelled(t *testing.T) {
 	if ts := h.tasks(id); res.run.State != record.RunCancelled || ts["approve"].State != record.TaskCancelled || ts["deploy"].State != record.TaskCancelled {
 		t.Fatalf("run %s; approve %s deploy %s", res.run.State, ts["approve"].State, ts["deploy"].State)
 	}
+	// Closed: nobody decides a cancelled run's question.
+	if as, _ := h.store.ListTaskApprovals(context.Background(), id); len(as) != 1 || as[0].State != record.ApprovalCancelled {
+		t.Errorf("the cancelled run's approval: %+v, want cancelled", as)
+	}
 }
 
 // Tasks into a protected environment run only in a deployed run there;
@@ -295,5 +299,30 @@ func TestUpstreamOutputsInTemplates(t *testing.T) {
 	miss := h.attempts(id, "missing")
 	if run.State != record.RunFailed || len(miss) != 1 || !strings.Contains(miss[0].Error, "did not report") {
 		t.Errorf("a figure never reported: run %s, attempts %+v", run.State, miss)
+	}
+}
+
+// A run in a protected environment guards it with every approval, even
+// when no task names the environment: deciding it needs a proven
+// identity. Skipped tasks' secrets are not looked up.
+func TestApprovalGuardsTheRunsProtectedEnvironment(t *testing.T) {
+	t.Parallel()
+	h, x := approvals(t)
+	p := pipeline(ask("approve", nil, time.Hour), spec.Task{ID: "ship", Needs: []string{"approve"}, Run: "true"},
+		spec.Task{ID: "deploy_qa", Environment: "qa", Run: "true", Env: []spec.EnvVar{{Name: "K", Secret: "qa_only"}}})
+	envs := map[string]engine.Environment{"prod": {Protected: true}, "qa": {Protected: true}}
+	ch := make(chan runResult, 1)
+	go func() {
+		r, err := h.eng.Run(context.Background(), engine.Request{Pipeline: p, Dir: h.dir, Env: "prod", Revision: "abc", Environments: envs})
+		ch <- runResult{r, err}
+	}()
+	id := h.waitTaskState("p", "approve", record.TaskWaitingApproval)
+	ap := h.waitOpen(id, "approve")
+	if len(ap.Guards) != 1 || ap.Guards[0] != "prod" {
+		t.Errorf("guards %v, want [prod]", ap.Guards)
+	}
+	h.decide(x, ap, "bob", true, "")
+	if res := waitResult(t, ch); res.err != nil || res.run.State != record.RunSucceeded || h.tasks(id)["deploy_qa"].State != record.TaskSkipped {
+		t.Errorf("run: %s %v; deploy_qa %s", res.run.State, res.err, h.tasks(id)["deploy_qa"].State)
 	}
 }

@@ -276,6 +276,9 @@ func (e *Engine) newRunner(req Request, run record.Run) (*runner, error) {
 				t.env = append(t.env, ev.Name+"="+ev.Value)
 				continue
 			}
+			if t.skip != "" {
+				continue // it will not run here: its environment's secrets are not this run's
+			}
 			v, err := e.secret(secrets, ev.Secret)
 			if err != nil {
 				missing = append(missing, fmt.Sprintf("task %s: env %s: secret %q: %v", st.ID, ev.Name, ev.Secret, err))
@@ -384,6 +387,10 @@ func (r *runner) guard(envs map[string]Environment) {
 					t.guards = append(t.guards, name)
 				}
 			}
+		}
+		if env := r.run.Env; env != "" && envs[env].Protected && !slices.Contains(t.guards, env) {
+			// The whole run is in a protected environment.
+			t.guards = append(t.guards, env)
 		}
 		slices.Sort(t.guards)
 		if guarded > 0 && skipped == guarded {

@@ -304,7 +304,11 @@ func (r *runner) launch(t *task, now time.Time) {
 		r.set(t, state)
 		r.starts = append(r.starts, idx)
 		r.running++
-		r.emit(Event{Task: t.spec.ID, Attempt: t.seq, State: string(state)})
+		ev := Event{Task: t.spec.ID, Attempt: t.seq, State: string(state)}
+		if t.asks() {
+			ev.Detail = fmt.Sprintf("— see gantry approvals %d; decide with gantry approve run %d %s", r.run.ID, r.run.ID, t.spec.ID)
+		}
+		r.emit(ev)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gantryhq/gantry/internal/executor"
 	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/store"
 )
 
 // finish records how an attempt ended and decides what follows.
@@ -51,6 +52,9 @@ func (r *runner) finish(d attemptDone) {
 			Detail: strings.TrimSpace("in " + roundDuration(a.FinishedAt.Sub(a.StartedAt)).String() + " " + outputsText(a.Outputs))})
 		r.met(t, now)
 	case executor.Cancelled:
+		if t.asks() {
+			r.closeApproval(a)
+		}
 		r.set(t, record.TaskCancelled)
 		r.emit(Event{Task: t.spec.ID, Attempt: a.Attempt, State: string(record.TaskCancelled), Detail: res.Error})
 	default:
@@ -181,4 +185,18 @@ func outputsText(o []record.Output) string {
 		parts[i] = kv.Key + "=" + kv.Value
 	}
 	return strings.Join(parts, " ")
+}
+
+// closeApproval ends the question of a cancelled approval attempt, so
+// that nobody decides it any more. The executor cannot: a cancelled run
+// and a suspended one look the same to it. A store that fails leaves it
+// waiting, which no decision can act on once the task is recorded
+// cancelled.
+func (r *runner) closeApproval(a *record.TaskAttempt) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := r.e.cfg.Store.EndTaskApproval(ctx, a.ID, record.ApprovalCancelled, r.e.cfg.Clock.Now())
+	if err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+		r.e.cfg.Logger.Warn("close the approval of a cancelled task", "run_id", r.run.ID, "task", a.Task, "err", err)
+	}
 }

@@ -56,7 +56,9 @@ func (s *Server) Backfill(ctx context.Context, req api.BackfillRequest) (api.Bac
 	runs := make([]*record.Run, 0, len(ivs))
 	var names []string
 	for _, iv := range ivs {
-		run, ns, err := s.eng.Plan(p.request(record.TriggerBackfill, iv.Start, iv.End, nil))
+		er := p.request(record.TriggerBackfill, iv.Start, iv.End, nil)
+		er.TriggeredBy = req.Actor // who may not approve its runs' approval tasks
+		run, ns, err := s.eng.Plan(er)
 		if errors.Is(err, engine.ErrRequest) {
 			return api.BackfillStatus{}, fmt.Errorf("%w: %v", api.ErrInvalid, err)
 		}

@@ -79,6 +79,11 @@ func (d *decoder) task(n *yaml.Node, path string, defs TaskDefaults) Task {
 		if t.Resources != (Resources{}) {
 			d.errorf(n, path, "an approval task runs nothing: remove `resources:`")
 		}
+		if t.Environment != "" {
+			// It would be skipped outside that environment, and a
+			// skipped approval lets what needs it through.
+			d.errorf(n, path, "an approval task acts on no environment: remove `environment:` (it guards the tasks that need it)")
+		}
 		if t.Timeout == 0 {
 			t.Timeout = DefaultApprovalTimeout
 		}

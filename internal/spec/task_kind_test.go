@@ -135,6 +135,7 @@ func TestApprovalTaskErrors(t *testing.T) {
 		{"with run", "{id: a, kind: approval, approval: {}, run: 'true'}", "pipelines/p.yaml:3:43: tasks[0].run: `run:` is for tasks of kind process, not approval"},
 		{"approval on a process", "{id: a, run: 'true', approval: {}}", "pipelines/p.yaml:3:26: tasks[0].approval: `approval:` is for tasks of kind approval, not process"},
 		{"retries", "{id: a, kind: approval, approval: {}, retries: 2}", "pipelines/p.yaml:3:5: tasks[0]: an approval task is asked once: remove `retries:`"},
+		{"environment", "{id: a, kind: approval, approval: {}, environment: prod}", "pipelines/p.yaml:3:5: tasks[0]: an approval task acts on no environment: remove `environment:` (it guards the tasks that need it)"},
 		{"too few approvers", "{id: a, kind: approval, approval: {required: 2, approvers: [bob]}}", "pipelines/p.yaml:3:39: tasks[0].approval: needs 2 approval(s) but lists only 1 approver(s)"},
 		{"bad environment", "{id: a, run: 'true', environment: 'pr od'}", ""},
 	} {

@@ -114,8 +114,16 @@ func (h *handler) run(w http.ResponseWriter, r *http.Request) {
 // it: the API decides in the end; this only picks the buttons to offer.
 func approvalPanels(s session, qs []deploy.TaskQuestion) []approvalPanel {
 	v := view{User: s.Principal}
+	// The newest attempt's question per task: a replay asks again.
+	newest := map[string]int{}
+	for i, q := range qs {
+		newest[q.Approval.Task] = i
+	}
 	out := make([]approvalPanel, 0, len(qs))
-	for _, q := range qs {
+	for i, q := range qs {
+		if newest[q.Approval.Task] != i {
+			continue
+		}
 		p := approvalPanel{Q: q}
 		switch {
 		case !q.Waiting:

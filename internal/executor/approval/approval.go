@@ -24,6 +24,9 @@ type Store interface {
 	EndTaskApproval(ctx context.Context, attemptID int64, state record.TaskApprovalState, at time.Time) error
 }
 
+// DefaultTimeout is how long an attempt given no timeout waits.
+const DefaultTimeout = 24 * time.Hour
+
 // DefaultPoll is how often a waiting attempt reads the store when nothing
 // kicks it: decisions taken through another Gantry process.
 const DefaultPoll = time.Second
@@ -79,10 +82,10 @@ func (x *Executor) Run(ctx context.Context, a executor.Attempt) executor.Result 
 	if a.Approval == nil || a.Approval.Required < 1 {
 		return end(executor.Failed, "not an approval task: no approval to ask for")
 	}
-	var deadline time.Time
-	if a.Timeout > 0 {
-		deadline = started.Add(a.Timeout)
+	if a.Timeout <= 0 {
+		a.Timeout = DefaultTimeout // nobody waits forever
 	}
+	deadline := started.Add(a.Timeout)
 	kick := make(chan struct{}, 1)
 	x.mu.Lock()
 	x.waiters[a.AttemptID] = kick
@@ -95,12 +98,9 @@ func (x *Executor) Run(ctx context.Context, a executor.Attempt) executor.Result 
 
 	tick := time.NewTicker(x.poll)
 	defer tick.Stop()
-	var timeout <-chan time.Time
-	if !deadline.IsZero() {
-		t := time.NewTimer(time.Until(deadline))
-		defer t.Stop()
-		timeout = t.C
-	}
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	timeout := timer.C
 	opened, announced := false, false
 	var lastErr error
 	for {
@@ -133,7 +133,11 @@ func (x *Executor) Run(ctx context.Context, a executor.Attempt) executor.Result 
 		default:
 			lastErr = nil
 		}
-		if !deadline.IsZero() && !x.now().Before(deadline) {
+		if !x.now().Before(deadline) {
+			if !opened {
+				// Never asked: the store did not take the question.
+				return end(executor.TimedOut, fmt.Sprintf("not approved within %s: the store never took the question (%v)", a.Timeout, lastErr))
+			}
 			err := x.st.EndTaskApproval(context.WithoutCancel(ctx), a.AttemptID, record.ApprovalTimedOut, x.now())
 			switch {
 			case err == nil:
@@ -204,7 +208,7 @@ func waitingText(a executor.Attempt, ap record.TaskApproval) string {
 	if !ap.Deadline.IsZero() {
 		msg += ", until " + ap.Deadline.UTC().Format(time.RFC3339)
 	}
-	return msg + fmt.Sprintf(": gantry approve run %d %s", a.RunID, a.Task)
+	return msg + fmt.Sprintf(": see gantry approvals %d; decide with gantry approve run %d %s", a.RunID, a.RunID, a.Task)
 }
 
 // log appends one line to the attempt's log and its follower.

@@ -121,12 +121,17 @@ func (s *Store) DecideTaskApproval(ctx context.Context, d record.TaskDecision, e
 	err := s.db.WriteTx(ctx, func(tx *Tx) error {
 		var state string
 		var required int
-		if err := tx.Row(`SELECT state, required FROM task_approvals WHERE attempt_id = ?`+s.db.d.ForUpdate(),
-			d.AttemptID).Scan(&state, &required); err != nil {
+		var deadline Time
+		if err := tx.Row(`SELECT state, required, deadline FROM task_approvals WHERE attempt_id = ?`+s.db.d.ForUpdate(),
+			d.AttemptID).Scan(&state, &required, &deadline); err != nil {
 			return err
 		}
 		if state != string(record.ApprovalWaiting) {
 			return fmt.Errorf("%w: it is %s, no longer waiting", store.ErrConflict, state)
+		}
+		if !deadline.T.IsZero() && !d.At.Before(deadline.T) {
+			// Its attempt times it out when it next looks.
+			return fmt.Errorf("%w: its deadline, %s, has passed", store.ErrConflict, deadline.T.UTC().Format(time.RFC3339))
 		}
 		if _, err := tx.Exec(`INSERT INTO task_decisions (attempt_id, actor, approve, comment, at)
 			VALUES (?, ?, ?, ?, ?)`, d.AttemptID, d.Actor, d.Approve, d.Comment, s.t(d.At)); err != nil {

@@ -19,13 +19,17 @@ var taskApprovalCases = []testCase{
 	{"Releases", testReleases},
 }
 
+// deadline is when the approvals the cases open time out: far enough
+// ahead that a decision stamped now is in time.
+var deadline = time.Now().Add(30 * 24 * time.Hour)
+
 func openApproval(t *testing.T, s store.Store, required int, approvers ...string) (record.Run, record.TaskApproval) {
 	t.Helper()
 	r := newRun(t, s, "ship", "approve_prod")
 	a := startAttempt(t, s, r.ID, "approve_prod", 1)
 	ap, err := s.OpenTaskApproval(ctx(t), record.TaskApproval{
 		AttemptID: a.ID, RunID: r.ID, Task: "approve_prod", Required: required,
-		Approvers: approvers, Guards: []string{"prod"}, CreatedAt: at(0), Deadline: at(24 * time.Hour),
+		Approvers: approvers, Guards: []string{"prod"}, CreatedAt: at(0), Deadline: deadline,
 	})
 	must(t, err)
 	return r, ap
@@ -37,7 +41,7 @@ func testTaskApprovalOpen(t *testing.T, s store.Store) {
 	r, ap := openApproval(t, s, 2, "bob", "carol")
 	want := record.TaskApproval{AttemptID: ap.AttemptID, RunID: r.ID, Task: "approve_prod", Required: 2,
 		Approvers: []string{"bob", "carol"}, Guards: []string{"prod"}, State: record.ApprovalWaiting,
-		CreatedAt: stored(at(0)), Deadline: stored(at(24 * time.Hour))}
+		CreatedAt: stored(at(0)), Deadline: stored(deadline)}
 	equal(t, "opened", ap, want)
 	_, err := s.DecideTaskApproval(ctx(t), record.TaskDecision{AttemptID: ap.AttemptID, Actor: "bob", Approve: true, At: at(time.Minute)}, nil)
 	must(t, err)
@@ -124,6 +128,15 @@ func testTaskApprovalEnd(t *testing.T, s store.Store) {
 	_, ap = openApproval(t, s, 1)
 	must1(t, s, ap, "bob", true)
 	isErr(t, "timing out an approved one", s.EndTaskApproval(ctx(t), ap.AttemptID, record.ApprovalTimedOut, time.Time{}), store.ErrConflict)
+
+	// A decision at or after the deadline is refused, even while no
+	// attempt has marked it timed out yet.
+	_, ap = openApproval(t, s, 1)
+	_, err = s.DecideTaskApproval(ctx(t), record.TaskDecision{AttemptID: ap.AttemptID, Actor: "bob", Approve: true, At: deadline}, nil)
+	isErr(t, "approving at the deadline", err, store.ErrConflict)
+	if got, _ := s.GetTaskApproval(ctx(t), ap.AttemptID); got.State != record.ApprovalWaiting || len(got.Approved) != 0 {
+		t.Errorf("a late approval changed it: %+v", got)
+	}
 }
 
 // Many approvers at once on an approval that needs two: it is approved
