@@ -193,7 +193,7 @@ func TestTaskApprovalRoutes(t *testing.T) {
 	f.call(tokens["vic"], "GET", "/api/v1/pipelines/ship/releases", "/api/v1/pipelines/{name}/releases", nil, 400)
 	const rbRoute = "/api/v1/pipelines/{name}/releases/rollback"
 	f.call(tokens["carol"], "POST", "/api/v1/pipelines/ship/releases/rollback", rbRoute, map[string]any{"env": "prod", "reason": "x"}, 403) // an approver
-	f.call(root, "POST", "/api/v1/pipelines/ship/releases/rollback", rbRoute, map[string]any{"env": "prod"}, 400)                       // no reason
+	f.call(root, "POST", "/api/v1/pipelines/ship/releases/rollback", rbRoute, map[string]any{"env": "prod"}, 400)                           // no reason
 	f.call(root, "POST", "/api/v1/pipelines/ship/releases/rollback", rbRoute, map[string]any{"env": "prod", "reason": "x", "to": -1}, 400)
 	f.call(root, "POST", "/api/v1/pipelines/ship/releases/rollback", rbRoute, map[string]any{"env": "prod", "reason": "x", "nope": 1}, 400)
 	f.call(root, "POST", "/api/v1/pipelines/ship/releases/rollback", rbRoute, map[string]any{"env": "prod", "reason": "v2 breaks reports", "to": 1}, 201)
