@@ -98,6 +98,9 @@ func TestApprovalTaskEndToEnd(t *testing.T) {
 	if by := s.output(admin, id, "approve_prod", "approved_by"); by != "bob" {
 		t.Errorf("approved_by = %q", by)
 	}
+	if got := attemptIDs(t, s, admin, id, "approve_prod"); len(got) != 1 || got[0] != before[0] {
+		t.Errorf("approve_prod attempts once the run ended %v, want the one attempt %v", got, before)
+	}
 	if got := runTasks(t, s, admin, id); got["load"] != "succeeded" {
 		t.Errorf("load %s after the approval", got["load"])
 	}
