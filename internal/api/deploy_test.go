@@ -108,6 +108,22 @@ func (f *deployFixture) call(token, method, path, route string, body any, want i
 	return string(data)
 }
 
+// people creates, as root, a token per user with its role over the API,
+// and returns them by user.
+func (f *deployFixture) people(root string, roles map[string]string) map[string]string {
+	f.t.Helper()
+	out := make(map[string]string, len(roles))
+	for user, role := range roles {
+		var tc api.TokenCreated
+		body := f.call(root, "POST", "/api/v1/tokens", "", api.TokenRequest{User: user, Role: role}, 201)
+		if err := json.Unmarshal([]byte(body), &tc); err != nil || !strings.HasPrefix(tc.Token, "gantry_") {
+			f.t.Fatalf("token: %v %s", err, body)
+		}
+		out[user] = tc.Token
+	}
+	return out
+}
+
 func (f *deployFixture) endStaging(runID int64, state record.RunState) {
 	f.t.Helper()
 	run, err := f.st.GetRun(f.t.Context(), runID)
@@ -154,15 +170,7 @@ func TestDeployRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens := map[string]string{}
-	for user, role := range map[string]string{"ann": "deployer", "carol": "approver", "vic": "viewer"} {
-		var tc api.TokenCreated
-		body := f.call(root, "POST", "/api/v1/tokens", "", api.TokenRequest{User: user, Role: role}, 201)
-		if err := json.Unmarshal([]byte(body), &tc); err != nil || !strings.HasPrefix(tc.Token, "gantry_") {
-			t.Fatalf("token: %v %s", err, body)
-		}
-		tokens[user] = tc.Token
-	}
+	tokens := f.people(root, map[string]string{"ann": "deployer", "carol": "approver", "vic": "viewer"})
 	f.call(root, "POST", "/api/v1/tokens", "", api.TokenRequest{User: "x", Role: "god"}, 400)
 	f.call(tokens["ann"], "GET", "/api/v1/tokens", "", nil, 403)
 	tl := f.call(root, "GET", "/api/v1/tokens", "", nil, 200)

@@ -60,14 +60,7 @@ func TestTaskApprovalRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens := map[string]string{}
-	for user, role := range map[string]string{"carol": "approver", "vic": "viewer", "dan": "approver"} {
-		var tc api.TokenCreated
-		if err := json.Unmarshal([]byte(f.call(root, "POST", "/api/v1/tokens", "", api.TokenRequest{User: user, Role: role}, 201)), &tc); err != nil {
-			t.Fatal(err)
-		}
-		tokens[user] = tc.Token
-	}
+	tokens := f.people(root, map[string]string{"carol": "approver", "vic": "viewer", "dan": "approver"})
 
 	p := &spec.Pipeline{Name: "ship", Params: []spec.Param{{Name: "version", HasDefault: true, Default: "1.4.2"}}, Tasks: []spec.Task{
 		{ID: "build", Run: `echo "version=$GANTRY_PARAM_VERSION" > "$GANTRY_OUTPUT"; echo "digest=sha256:abc" >> "$GANTRY_OUTPUT"`},

@@ -64,15 +64,7 @@ func TestDeployLifecycleEndToEnd(t *testing.T) {
 	admin := s.adminToken()
 
 	// People and their roles.
-	tokens := map[string]string{}
-	for user, role := range map[string]string{"alice": "admin", "bob": "approver", "vic": "viewer"} {
-		r := s.as(admin).must("token", "create", "--user", user, "--role", role)
-		m := regexp.MustCompile(`(?m)^(gantry_\S+)$`).FindStringSubmatch(r.stdout)
-		if m == nil {
-			t.Fatalf("no token printed:\n%s", r)
-		}
-		tokens[user] = m[1]
-	}
+	tokens := s.tokens(admin, map[string]string{"alice": "admin", "bob": "approver", "vic": "viewer"})
 	alice, bob, vic := s.as(tokens["alice"]), s.as(tokens["bob"]), s.as(tokens["vic"])
 
 	// 1. A hardcoded secret: the gate refuses, nothing is stored.
@@ -240,6 +232,22 @@ func (s *served) as(token string) *served {
 	c := *s
 	c.env = append(append([]string{}, s.env...), "GANTRY_TOKEN="+token)
 	return &c
+}
+
+// tokens creates, as admin, a token per user with its role, and returns
+// them by user.
+func (s *served) tokens(admin string, roles map[string]string) map[string]string {
+	s.t.Helper()
+	out := make(map[string]string, len(roles))
+	for user, role := range roles {
+		r := s.as(admin).must("token", "create", "--user", user, "--role", role)
+		m := regexp.MustCompile(`(?m)^(gantry_\S+)$`).FindStringSubmatch(r.stdout)
+		if m == nil {
+			s.t.Fatalf("no token printed:\n%s", r)
+		}
+		out[user] = m[1]
+	}
+	return out
 }
 
 // adminToken is the token gantry serve wrote into the project.

@@ -55,11 +55,7 @@ func TestReadinessEndToEnd(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "gantry.yaml"), strings.Replace(readinessProject, "%URL%", hs.URL, 1))
 	s := serve(t, dir, []string{"GANTRY_SECRET_HOOK_KEY=" + hookSecret}, "--env", "preprod")
 	admin := s.adminToken()
-	tokens := map[string]string{}
-	for user, role := range map[string]string{"alice": "admin", "bob": "approver"} {
-		r := s.as(admin).must("token", "create", "--user", user, "--role", role)
-		tokens[user] = regexp.MustCompile(`(?m)^(gantry_\S+)$`).FindStringSubmatch(r.stdout)[1]
-	}
+	tokens := s.tokens(admin, map[string]string{"alice": "admin", "bob": "approver"})
 	alice, bob := s.as(tokens["alice"]), s.as(tokens["bob"])
 
 	// Bad input: exit 2 or 3, a message saying what.

@@ -272,15 +272,7 @@ func newReleaseServer(t *testing.T) *releaseServer {
 	env := []string{"GANTRY_SECRET_HOOK_KEY=" + hookSecret}
 	s := serve(t, dir, env, "--env", "prod")
 	admin := s.adminToken()
-	tokens := map[string]string{}
-	for user, role := range map[string]string{"alice": "admin", "bob": "approver", "carol": "approver", "erin": "admin"} {
-		r := s.as(admin).must("token", "create", "--user", user, "--role", role)
-		m := regexp.MustCompile(`(?m)^(gantry_\S+)$`).FindStringSubmatch(r.stdout)
-		if m == nil {
-			t.Fatalf("no token printed:\n%s", r)
-		}
-		tokens[user] = m[1]
-	}
+	tokens := s.tokens(admin, map[string]string{"alice": "admin", "bob": "approver", "carol": "approver", "erin": "admin"})
 	alice, bob := s.as(tokens["alice"]), s.as(tokens["bob"])
 	// Staging: what goes into prod, and the approval before it, skipped.
 	alice.must("deploy", "orders", "--env", "staging", "-m", "release 1.4.2", "--wait")

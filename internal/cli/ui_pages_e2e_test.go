@@ -281,15 +281,7 @@ func TestDashboardApprovalInBrowser(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "gantry.yaml"), strings.Replace(lifecycleProject, "%URL%", hs, 1))
 	s := serve(t, dir, []string{"GANTRY_SECRET_HOOK_KEY=" + hookSecret}, "--env", "prod")
 	admin := s.adminToken()
-	tokens := map[string]string{}
-	for user, role := range map[string]string{"alice": "admin", "bob": "approver", "vic": "viewer"} {
-		r := s.as(admin).must("token", "create", "--user", user, "--role", role)
-		m := regexp.MustCompile(`(?m)^(gantry_\S+)$`).FindStringSubmatch(r.stdout)
-		if m == nil {
-			t.Fatalf("no token printed:\n%s", r)
-		}
-		tokens[user] = m[1]
-	}
+	tokens := s.tokens(admin, map[string]string{"alice": "admin", "bob": "approver", "vic": "viewer"})
 	alice := s.as(tokens["alice"])
 	alice.must("deploy", "orders", "--env", "staging", "-m", "orders pipeline", "--wait")
 	alice.must("alerts", "test", "--route", "data-oncall")
