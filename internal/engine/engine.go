@@ -290,6 +290,9 @@ func (e *Engine) newRunner(req Request, run record.Run) (*runner, error) {
 			}
 		}
 		r.tasks = append(r.tasks, t)
+		if st.Teardown {
+			r.teardowns = append(r.teardowns, i)
+		}
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrRequest, strings.Join(missing, "; "))

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,6 +60,7 @@ type runner struct {
 
 	queue     []int // ready tasks, FIFO in the order they became ready
 	asks      []int // ready approval tasks: they start at once
+	teardowns []int // tasks that run however their needs ended
 	running   int
 	holding   int // of the running attempts, those waiting for approval
 	timers    int // retry back-offs pending
@@ -132,7 +135,7 @@ func (r *runner) loop(ctx context.Context) error {
 		if err := r.save(ctx, wctx, cancel); err != nil {
 			return r.abandon(cancel, err)
 		}
-		r.start(runCtx)
+		r.start(runCtx, ctx)
 		if r.final == len(r.tasks) {
 			break
 		}
@@ -237,6 +240,9 @@ func (r *runner) enqueue(t *task) {
 func (r *runner) met(t *task, now time.Time) {
 	for _, j := range t.dependents {
 		dep := r.tasks[j]
+		if dep.spec.Teardown {
+			continue // readyTeardowns starts it, once all its needs ended
+		}
 		dep.waiting--
 		if dep.waiting == 0 && dep.state == record.TaskPending {
 			r.ready(dep, now)
@@ -258,15 +264,26 @@ func (r *runner) set(t *task, s record.TaskState) {
 
 // dispatch turns queued tasks into attempts, up to the parallelism.
 func (r *runner) dispatch() {
+	now := r.e.cfg.Clock.Now()
+	r.readyTeardowns(now)
 	if r.stopping != "" {
+		// Only teardowns start now (stop left nothing else queued).
+		r.asks = r.asks[:0]
+		if !slices.ContainsFunc(r.queue, func(i int) bool { return !r.tasks[i].spec.Teardown }) {
+			r.launchQueued(now)
+		}
 		return
 	}
-	now := r.e.cfg.Clock.Now()
 	for _, idx := range r.asks {
 		r.launch(r.tasks[idx], now)
 		r.holding++
 	}
 	r.asks = r.asks[:0]
+	r.launchQueued(now)
+}
+
+// launchQueued starts queued tasks, up to the parallelism.
+func (r *runner) launchQueued(now time.Time) {
 	par := r.parallelism()
 	for r.running-r.holding < par && len(r.queue) > 0 {
 		idx := r.queue[0]
@@ -276,6 +293,27 @@ func (r *runner) dispatch() {
 		}
 		r.queue = r.queue[1:]
 		r.launch(t, now)
+	}
+}
+
+// readyTeardowns queues each pending teardown whose needs have all ended,
+// however they ended.
+func (r *runner) readyTeardowns(now time.Time) {
+	for _, idx := range r.teardowns {
+		t := r.tasks[idx]
+		if t.state != record.TaskPending {
+			continue
+		}
+		ended := true
+		for _, n := range t.spec.Needs {
+			if !r.tasks[r.byID[n]].state.Final() {
+				ended = false
+				break
+			}
+		}
+		if ended {
+			r.ready(t, now)
+		}
 	}
 }
 
@@ -353,9 +391,15 @@ func (r *runner) emit(ev Event) {
 }
 
 // start launches the attempts committed by the last commit.
-func (r *runner) start(runCtx context.Context) {
+func (r *runner) start(runCtx, ctx context.Context) {
 	for _, idx := range r.starts {
 		t := r.tasks[idx]
+		actx := runCtx
+		if t.spec.Teardown {
+			// A cancelled or timed-out run still cleans up; a suspended
+			// one (ctx ends) does not, and resumes.
+			actx = ctx
+		}
 		a, err := r.attempt(t)
 		var x executor.Executor
 		if err == nil {
@@ -372,7 +416,7 @@ func (r *runner) start(runCtx context.Context) {
 		// it was given, which a pid written a moment after the fork could
 		// miss anyway, and a write per start would double the commits.
 		go func() {
-			r.results <- attemptDone{idx: idx, res: x.Run(runCtx, a)}
+			r.results <- attemptDone{idx: idx, res: x.Run(actx, a)}
 		}()
 	}
 	r.starts = r.starts[:0]
@@ -428,7 +472,14 @@ func (r *runner) attempt(t *task) (executor.Attempt, error) {
 		"GANTRY_ENV="+r.run.Env,
 	)
 	if st.Environment != "" {
-		env = append(env, "GANTRY_ENV_NAME="+st.Environment)
+		env = append(env, "GANTRY_ENV_NAME="+r.envName(st))
+	}
+	if st.Ephemeral {
+		d := r.envDir(st.Environment)
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return executor.Attempt{}, fmt.Errorf("make the throwaway %s: %w", r.envName(st), err)
+		}
+		env = append(env, "GANTRY_ENV_DIR="+d)
 	}
 	for k, v := range params {
 		env = append(env, "GANTRY_PARAM_"+envName(k)+"="+v)
@@ -508,4 +559,18 @@ func (r *runner) keepOutputs(t *task, a *record.TaskAttempt) {
 		m[o.Key] = o.Value
 	}
 	r.outputs[t.spec.ID] = m
+}
+
+// envName is what a task into an environment is told it is in: the
+// environment's name, or for a throwaway one the run's instance of it.
+func (r *runner) envName(st *spec.Task) string {
+	if st.Ephemeral {
+		return fmt.Sprintf("%s-run-%d", st.Environment, r.run.ID)
+	}
+	return st.Environment
+}
+
+// envDir is the folder of the run's throwaway instance of env.
+func (r *runner) envDir(env string) string {
+	return filepath.Join(r.e.cfg.LogDir, strconv.FormatInt(r.run.ID, 10), "env-"+env)
 }

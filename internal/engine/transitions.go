@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -58,7 +59,7 @@ func (r *runner) finish(d attemptDone) {
 		r.set(t, record.TaskCancelled)
 		r.emit(Event{Task: t.spec.ID, Attempt: a.Attempt, State: string(record.TaskCancelled), Detail: res.Error})
 	default:
-		if max := maxAttempts(t); r.stopping == "" && t.attempts < max {
+		if max := maxAttempts(t); (r.stopping == "" || t.spec.Teardown) && t.attempts < max {
 			delay := backoff(*t.spec.Retries, t.attempts, r.e.cfg.Rand())
 			t.next = now.Add(delay)
 			r.set(t, record.TaskRetrying)
@@ -99,8 +100,8 @@ func (r *runner) propagate(failed *task) {
 		stack = stack[:len(stack)-1]
 		for _, j := range t.dependents {
 			dep := r.tasks[j]
-			if dep.state != record.TaskPending {
-				continue
+			if dep.state != record.TaskPending || dep.spec.Teardown {
+				continue // a teardown runs however its needs ended
 			}
 			r.set(dep, record.TaskUpstreamFailed)
 			r.emit(Event{Task: dep.spec.ID, State: string(record.TaskUpstreamFailed),
@@ -134,19 +135,28 @@ func (r *runner) stop(runCtx context.Context) {
 	default:
 		r.stopping = "stopped"
 	}
+	var keep []int
 	for _, t := range r.tasks {
+		if t.spec.Teardown {
+			// It still runs once its needs end; one already in line stays.
+			if t.state == record.TaskQueued || t.state == record.TaskWaitingPool {
+				keep = append(keep, t.idx)
+			}
+			continue
+		}
 		switch t.state {
 		case record.TaskPending, record.TaskQueued, record.TaskWaitingPool, record.TaskRetrying:
 			r.set(t, record.TaskCancelled)
 			r.emit(Event{Task: t.spec.ID, State: string(record.TaskCancelled), Detail: r.stopping})
 		}
 	}
-	r.queue, r.asks = nil, nil
 	r.leaveLine()
+	r.queue, r.asks = keep, nil
 }
 
 // settle decides the run's final state.
 func (r *runner) settle() {
+	r.removeEphemeral()
 	r.run.FinishedAt = r.e.cfg.Clock.Now()
 	switch {
 	case r.cancelled:
@@ -198,5 +208,27 @@ func (r *runner) closeApproval(a *record.TaskAttempt) {
 	err := r.e.cfg.Store.EndTaskApproval(ctx, a.ID, record.ApprovalCancelled, r.e.cfg.Clock.Now())
 	if err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
 		r.e.cfg.Logger.Warn("close the approval of a cancelled task", "run_id", r.run.ID, "task", a.Task, "err", err)
+	}
+}
+
+// removeEphemeral removes the throwaway environments of the run's tasks.
+func (r *runner) removeEphemeral() {
+	done := map[string]bool{}
+	for _, t := range r.tasks {
+		name := t.spec.Environment
+		if !t.spec.Ephemeral || done[name] {
+			continue
+		}
+		done[name] = true
+		dir := r.envDir(name)
+		if _, err := os.Stat(dir); err != nil {
+			continue // never made
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			r.emit(Event{Task: t.spec.ID, State: string(t.state), Warning: true,
+				Detail: fmt.Sprintf("could not remove the throwaway %s (%s): %v", r.envName(t.spec), dir, err)})
+			continue
+		}
+		r.e.cfg.Logger.Info("removed a throwaway environment", "run_id", r.run.ID, "env", r.envName(t.spec), "dir", dir)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-var taskKeys = []string{"id", "kind", "needs", "run", "workdir", "approval", "environment", "env", "retries", "timeout", "resources"}
+var taskKeys = []string{"id", "kind", "needs", "run", "workdir", "approval", "environment", "teardown", "env", "retries", "timeout", "resources"}
 
 // tasks decodes `tasks:` and merges the pipeline's defaults into each.
 func (d *decoder) tasks(n *yaml.Node, path string, defs TaskDefaults) []Task {
@@ -55,7 +55,9 @@ func (d *decoder) task(n *yaml.Node, path string, defs TaskDefaults) Task {
 			}
 			t.Approval = &a
 		case "environment":
-			t.Environment, _ = d.strMatching(v, p, nameRe, "environment name")
+			t.Environment, t.Ephemeral = d.environment(v, p)
+		case "teardown":
+			t.Teardown, _ = d.boolean(v, p)
 		case "env":
 			t.Env = d.env(v, p)
 		case "retries":
@@ -68,6 +70,9 @@ func (d *decoder) task(n *yaml.Node, path string, defs TaskDefaults) Task {
 	}
 	if !hasID {
 		d.errorf(n, path, "missing `id:`")
+	}
+	if t.Teardown && len(t.Needs) == 0 {
+		d.errorf(n, path, "a teardown task needs the tasks it cleans up after: add `needs:`")
 	}
 	t.Kind = d.kind(n, kindNode, path, fields)
 	if t.Kind == KindApproval {
@@ -83,6 +88,9 @@ func (d *decoder) task(n *yaml.Node, path string, defs TaskDefaults) Task {
 			// It would be skipped outside that environment, and a
 			// skipped approval lets what needs it through.
 			d.errorf(n, path, "an approval task acts on no environment: remove `environment:` (it guards the tasks that need it)")
+		}
+		if t.Teardown {
+			d.errorf(n, path, "an approval task cannot be a teardown: a teardown runs whatever happened, without asking")
 		}
 		if t.Timeout == 0 {
 			t.Timeout = DefaultApprovalTimeout
@@ -161,4 +169,25 @@ func (d *decoder) env(n *yaml.Node, path string) []EnvVar {
 		out = append(out, ev)
 	}
 	return out
+}
+
+// environment decodes a task's `environment:`: a name, or {name, ephemeral}.
+func (d *decoder) environment(n *yaml.Node, path string) (name string, ephemeral bool) {
+	if n.Kind != yaml.MappingNode {
+		name, _ = d.strMatching(n, path, nameRe, "environment name")
+		return name, false
+	}
+	fields, _ := d.mapping(n, path, []string{"name", "ephemeral"})
+	for _, f := range fields {
+		switch f.Key {
+		case "name":
+			name, _ = d.strMatching(f.Value, f.Path, nameRe, "environment name")
+		case "ephemeral":
+			ephemeral, _ = d.boolean(f.Value, f.Path)
+		}
+	}
+	if name == "" {
+		d.errorf(n, path, "missing `name:` (the environment: {name: staging, ephemeral: true})")
+	}
+	return name, ephemeral
 }

@@ -175,3 +175,35 @@ func TestOutputsInTemplates(t *testing.T) {
 		})
 	}
 }
+
+func TestEphemeralEnvironmentAndTeardown(t *testing.T) {
+	t.Parallel()
+	src := `pipeline: p
+tasks:
+  - {id: deploy, run: 'true', environment: {name: staging, ephemeral: true}}
+  - {id: down, needs: deploy, run: 'true', environment: {name: staging, ephemeral: true}, teardown: true}
+  - {id: plain, run: 'true', environment: prod}
+`
+	p, err := ParsePipeline("pipelines/p.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := p.Task("deploy"); d.Environment != "staging" || !d.Ephemeral || d.Teardown {
+		t.Errorf("deploy: %+v", d)
+	}
+	if d := p.Task("down"); !d.Teardown || !d.Ephemeral {
+		t.Errorf("down: %+v", d)
+	}
+	if d := p.Task("plain"); d.Environment != "prod" || d.Ephemeral {
+		t.Errorf("plain: %+v", d)
+	}
+	for _, tt := range []struct{ task, want string }{
+		{"{id: a, run: 'true', teardown: true}", "a teardown task needs the tasks it cleans up after"},
+		{"{id: a, run: 'true', environment: {ephemeral: true}}", "missing `name:`"},
+		{"{id: a, run: 'true', environment: {name: staging, throwaway: true}}", `unknown key "throwaway"`},
+	} {
+		if _, err := ParsePipeline("pipelines/p.yaml", []byte("pipeline: p\ntasks:\n  - "+tt.task+"\n")); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.task, err, tt.want)
+		}
+	}
+}

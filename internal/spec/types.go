@@ -110,11 +110,18 @@ type Task struct {
 	// runs with that environment's params and secrets, and a protected
 	// one's rules apply to it.
 	Environment string
-	Env         []EnvVar
-	Retries     *Retries // nil: neither the task nor the defaults set it
-	Timeout     time.Duration
-	Resources   Resources
-	Pos         Pos // where `- id:` was written
+	// Ephemeral: the task works in a throwaway instance of Environment,
+	// one per run: a folder of its own (GANTRY_ENV_DIR), removed when the
+	// run ends, and a name of its own (GANTRY_ENV_NAME=staging-run-12).
+	Ephemeral bool
+	// Teardown: the task runs once every task it needs has ended, however
+	// they ended, even when the run failed, timed out or was cancelled.
+	Teardown  bool
+	Env       []EnvVar
+	Retries   *Retries // nil: neither the task nor the defaults set it
+	Timeout   time.Duration
+	Resources Resources
+	Pos       Pos // where `- id:` was written
 }
 
 // EnvVar is a task environment variable: a literal, or a reference to a
