@@ -1069,11 +1069,14 @@ func TestExamples(t *testing.T) {
 		},
 		{
 			example: "delivery", file: "pipelines/ship_app.yaml",
+			// Locally prod is not touched: its tasks, and the approval
+			// before them, are skipped; staging is a throwaway.
 			tasks: map[string]string{
 				"lint": "succeeded", "test": "succeeded", "build": "succeeded",
-				"deploy_staging": "succeeded", "deploy_prod": "succeeded",
+				"deploy_staging": "succeeded", "smoke_staging": "succeeded", "teardown_staging": "succeeded",
+				"approve_prod": "skipped", "deploy_prod": "skipped", "smoke_prod": "skipped",
 			},
-			outputs: map[string]string{"build": "release=1.4.0-1", "deploy_prod": "release=1.4.0-1"},
+			outputs: map[string]string{"build": "digest=", "deploy_staging": "release=1.4.0-1", "smoke_staging": "smoke_ok=1.4.0-1"},
 		},
 	}
 	for _, tc := range cases {
@@ -1091,6 +1094,9 @@ func TestExamples(t *testing.T) {
 				wantContains(t, "summary row of "+task, rows[task].line, want)
 			}
 			wantContains(t, "stdout", r.stdout, "run 1 succeeded")
+			if left, _ := filepath.Glob(filepath.Join(dir, ".gantry", "logs", "*", "env-*")); len(left) > 0 {
+				t.Errorf("throwaway environments left behind: %v", left)
+			}
 			if got := runState(t, dir, 1); got != "succeeded" {
 				t.Errorf("gantry runs shows run 1 %q, want succeeded", got)
 			}

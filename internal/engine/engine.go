@@ -268,7 +268,7 @@ func (e *Engine) newRunner(req Request, run record.Run) (*runner, error) {
 				maps.Copy(t.params, env.Params)
 			}
 			if env.Protected && (r.run.Env != name || r.run.Revision == "") {
-				t.skip = fmt.Sprintf("%s is protected: its tasks run only in a run of a revision deployed there (gantry deploy %s --env %s)", name, p.Name, name)
+				t.skip = fmt.Sprintf("%s is protected: its tasks run only in a run of a revision deployed there (gantry serve --env %s)", name, name)
 			}
 		}
 		for _, ev := range st.Env {

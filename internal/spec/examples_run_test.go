@@ -38,17 +38,24 @@ func TestExamplesRun(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				outputs := map[string]map[string]string{}
+				envDir := t.TempDir()
 				for _, id := range order {
-					runTask(t, p, p.Task(id), dir)
+					runTask(t, p, p.Task(id), dir, outputs, envDir)
 				}
 			}
 		})
 	}
 }
 
-func runTask(t *testing.T, p *Pipeline, task *Task, dir string) {
+// runTask runs task with what the tasks before it reported (outputs,
+// where it adds its own); a throwaway environment's folder is envDir.
+func runTask(t *testing.T, p *Pipeline, task *Task, dir string, outputs map[string]map[string]string, envDir string) {
 	t.Helper()
-	v := Vars{Params: map[string]string{}, RunID: 7, Task: task.ID, Attempt: 1, Env: "staging"}
+	if task.Kind == KindApproval {
+		return // it runs nothing: the engine's tests cover it
+	}
+	v := Vars{Params: map[string]string{}, RunID: 7, Task: task.ID, Attempt: 1, Env: "staging", Outputs: outputs}
 	v.Interval.Start, v.Interval.End = "2024-03-01T00:00:00Z", "2024-03-02T00:00:00Z"
 	for _, prm := range p.Params {
 		v.Params[prm.Name] = prm.Default
@@ -63,6 +70,9 @@ func runTask(t *testing.T, p *Pipeline, task *Task, dir string) {
 	cmd.Env = append(os.Environ(),
 		"GANTRY_INTERVAL_START="+v.Interval.Start, "GANTRY_INTERVAL_END="+v.Interval.End,
 		"GANTRY_OUTPUT="+output, "GANTRY_RUN_ID=7", "GANTRY_TASK="+task.ID, "GANTRY_ATTEMPT=1")
+	if task.Ephemeral {
+		cmd.Env = append(cmd.Env, "GANTRY_ENV_DIR="+envDir, "GANTRY_ENV_NAME="+task.Environment+"-run-7")
+	}
 	for _, e := range task.Env {
 		cmd.Env = append(cmd.Env, e.Name+"="+e.Value)
 	}
@@ -74,8 +84,16 @@ func runTask(t *testing.T, p *Pipeline, task *Task, dir string) {
 	if !strings.HasPrefix(cmd.Dir, dir) {
 		t.Fatalf("%s ran outside the project: %s", task.ID, cmd.Dir)
 	}
-	outputs, _ := os.ReadFile(output)
-	if rc := p.Monitoring.RowCounts; rc != nil && rc.Task == task.ID && !strings.Contains(string(outputs), "rows=") {
-		t.Errorf("%s: monitored task wrote no rows= output: %q", task.ID, outputs)
+	reported, _ := os.ReadFile(output)
+	if rc := p.Monitoring.RowCounts; rc != nil && rc.Task == task.ID && !strings.Contains(string(reported), "rows=") {
+		t.Errorf("%s: monitored task wrote no rows= output: %q", task.ID, reported)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(reported)), "\n") {
+		if k, val, ok := strings.Cut(line, "="); ok {
+			if outputs[task.ID] == nil {
+				outputs[task.ID] = map[string]string{}
+			}
+			outputs[task.ID][k] = val
+		}
 	}
 }

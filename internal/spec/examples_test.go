@@ -119,6 +119,9 @@ func TestExampleProjectsLoad(t *testing.T) {
 					t.Errorf("runbook: %v", err)
 				}
 				for _, task := range p.Tasks {
+					if task.Kind == KindApproval {
+						continue // it runs nothing
+					}
 					script := strings.Fields(task.Run)[0]
 					info, err := os.Stat(filepath.Join(p.WorkDir(&task), script))
 					if err != nil || info.Mode()&0o111 == 0 {

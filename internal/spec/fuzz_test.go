@@ -44,12 +44,16 @@ func FuzzParsePipeline(f *testing.F) {
 		if _, err := g.Order(); err != nil {
 			t.Fatalf("valid pipeline is not a DAG: %v", err)
 		}
+		var names []string
+		for _, prm := range p.Params {
+			names = append(names, prm.Name)
+		}
 		for _, task := range p.Tasks {
-			v := Vars{Params: map[string]string{}}
-			for _, prm := range p.Params {
-				v.Params[prm.Name] = "1"
+			tpl, err := parseTemplate(task.Run, func(any) string { return "" })
+			if err != nil {
+				t.Fatalf("valid pipeline's run %q does not parse: %v", task.Run, err)
 			}
-			if _, _, err := Render(task.Run, v); err != nil {
+			if _, _, err := Render(task.Run, sampleVars(tpl, names)); err != nil {
 				t.Fatalf("valid pipeline's run %q does not render: %v", task.Run, err)
 			}
 		}

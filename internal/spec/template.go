@@ -166,28 +166,16 @@ func checkTemplate(d *decoder, path, run string, params, upstream []string) {
 		return
 	}
 	bad := false
-	sample := Vars{Params: map[string]string{}, RunID: 1, Attempt: 1, Task: "t", Env: "e", Outputs: map[string]map[string]string{}}
 	walkFields(t.Tree.Root, true, func(ident []string) {
 		if msg, hint := checkField(ident, params, upstream); msg != "" {
 			d.errs.add(d.file, at, path, hint, "%s", msg)
 			bad = true
-		} else if ident[0] == "Outputs" {
-			if sample.Outputs[ident[1]] == nil {
-				sample.Outputs[ident[1]] = map[string]string{}
-			}
-			sample.Outputs[ident[1]][ident[2]] = "1"
 		}
 	})
 	if bad {
 		return
 	}
-	sample.Interval.Start, sample.Interval.End = "2006-01-02T00:00:00Z", "2006-01-03T00:00:00Z"
-	// "1": only shell arithmetic cares what a value holds, and it takes
-	// an integer.
-	for _, p := range params {
-		sample.Params[p] = "1"
-	}
-	if _, _, err := Render(run, sample); err != nil {
+	if _, _, err := Render(run, sampleVars(t, params)); err != nil {
 		d.errs.add(d.file, at, path, "", "invalid template: %s", strings.TrimPrefix(err.Error(), "render: "))
 	}
 }
@@ -280,4 +268,27 @@ func orDeclare(name string, params []string) string {
 		return h
 	}
 	return "declare it under `params:`"
+}
+
+// sampleVars are values for every field t names: "1" for params and
+// outputs (only shell arithmetic cares what a value holds, and it takes
+// an integer).
+func sampleVars(t *template.Template, params []string) Vars {
+	v := Vars{Params: map[string]string{}, RunID: 1, Attempt: 1, Task: "t", Env: "e", Outputs: map[string]map[string]string{}}
+	v.Interval.Start, v.Interval.End = "2006-01-02T00:00:00Z", "2006-01-03T00:00:00Z"
+	for _, p := range params {
+		v.Params[p] = "1"
+	}
+	if t.Tree == nil || t.Tree.Root == nil {
+		return v
+	}
+	walkFields(t.Tree.Root, true, func(ident []string) {
+		if ident[0] == "Outputs" && len(ident) == 3 {
+			if v.Outputs[ident[1]] == nil {
+				v.Outputs[ident[1]] = map[string]string{}
+			}
+			v.Outputs[ident[1]][ident[2]] = "1"
+		}
+	})
+	return v
 }

@@ -19,3 +19,10 @@ mv "$tmp" "$dest"
 echo "build: $dest"
 echo "release=$release" >>"$out"
 echo "bytes=$(cat "$dest"/* | wc -c | tr -d ' ')" >>"$out"
+# A content digest of the artefact, as an image digest would be.
+if command -v sha256sum >/dev/null 2>&1; then
+	digest=sha256:$(cat "$dest/hello.sh" "$dest/VERSION" | sha256sum | cut -c1-64)
+else
+	digest=cksum:$(cat "$dest/hello.sh" "$dest/VERSION" | cksum | cut -d' ' -f1)
+fi
+echo "digest=$digest" >>"$out"
