@@ -21,6 +21,16 @@ import (
 const releaseTasks = `tasks:
   - id: extract
     run: ./scripts/extract.sh
+  - id: deploy_staging
+    needs: [extract]
+    environment: {name: staging, ephemeral: true}
+    run: 'echo app > "$GANTRY_ENV_DIR/app" && echo "dir=$GANTRY_ENV_DIR" >> "$GANTRY_OUTPUT"'
+  - id: teardown_staging
+    needs: [deploy_staging, approve_prod]
+    environment: {name: staging, ephemeral: true}
+    teardown: true
+    run: 'echo "saw=$(ls "$GANTRY_ENV_DIR")@$GANTRY_ENV_NAME" >> "$GANTRY_OUTPUT"'
+
   - id: approve_prod
     kind: approval
     needs: [extract]
@@ -210,6 +220,28 @@ func TestApprovalTaskEndToEnd(t *testing.T) {
 	}
 	for _, b := range bf.Runs {
 		alice.must("cancel", fmt.Sprint(b.ID))
+	}
+
+	// Cancelled while it waits for approval: the throwaway staging is
+	// torn down all the same, and gone afterwards.
+	alice.must("trigger", "orders")
+	idC := waitTask(t, s, admin, "approve_prod", "waiting_approval")
+	alice.must("cancel", fmt.Sprint(idC))
+	waitFor(t, 30*time.Second, "the cancelled run to end", func() bool {
+		var v api.RunView
+		s.getJSON(fmt.Sprintf("/api/v1/runs/%d", idC), admin, &v)
+		return v.State == "cancelled"
+	})
+	if got := runTasks(t, s, admin, idC); got["teardown_staging"] != "succeeded" || got["load"] != "cancelled" {
+		t.Errorf("the cancelled run's tasks: %v, want the teardown succeeded", got)
+	}
+	if saw := s.output(admin, idC, "teardown_staging", "saw"); saw != fmt.Sprintf("app@staging-run-%d", idC) {
+		t.Errorf("the teardown saw %q", saw)
+	}
+	if dir := s.output(admin, idC, "deploy_staging", "dir"); dir == "" {
+		t.Error("deploy_staging reported no folder")
+	} else if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the throwaway staging %s is still there (%v)", dir, err)
 	}
 
 	// A third waits while no server runs: a name typed on the command
