@@ -152,8 +152,12 @@ func writeTaskQuestion(w io.Writer, q deploy.TaskQuestion) {
 	if len(q.Run.Params) > 0 {
 		fmt.Fprintf(w, "  params:    %s\n", labelList(q.Run.Params))
 	}
+	width := 10
 	for _, b := range q.Before {
-		line := fmt.Sprintf("  %-10s %s", b.Task, b.State)
+		width = max(width, len(b.Task))
+	}
+	for _, b := range q.Before {
+		line := fmt.Sprintf("  %-*s %s", width, b.Task, b.State)
 		for _, o := range b.Outputs {
 			line += " " + o.Key + "=" + o.Value
 		}
