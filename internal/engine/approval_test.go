@@ -326,3 +326,31 @@ func TestApprovalGuardsTheRunsProtectedEnvironment(t *testing.T) {
 		t.Errorf("run: %s %v; deploy_qa %s", res.run.State, res.err, h.tasks(id)["deploy_qa"].State)
 	}
 }
+
+// A task into an environment reads that environment's secrets source,
+// not the run's, and its value is redacted from the log like any secret.
+func TestEnvironmentSecretsSource(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *engine.Config) {
+		c.Secrets = func(name string) (string, error) { return "run-level-" + name, nil }
+	})
+	p := pipeline(
+		spec.Task{ID: "plain", Run: `echo "$DB" > plain.txt`, Env: []spec.EnvVar{{Name: "DB", Secret: "db_password"}}},
+		spec.Task{ID: "staged", Environment: "staging", Run: `echo "$DB" > staged.txt; echo "pw $DB"`, Env: []spec.EnvVar{{Name: "DB", Secret: "db_password"}}},
+	)
+	envs := map[string]engine.Environment{"staging": {Secrets: func(name string) (string, error) { return "staging-only-" + name, nil }}}
+	run, err := h.eng.Run(context.Background(), engine.Request{Pipeline: p, Dir: h.dir, Environments: envs})
+	if err != nil || run.State != record.RunSucceeded {
+		t.Fatalf("run %s %v", run.State, err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(h.dir, "plain.txt")); string(got) != "run-level-db_password\n" {
+		t.Errorf("plain got %q", got)
+	}
+	if got, _ := os.ReadFile(filepath.Join(h.dir, "staged.txt")); string(got) != "staging-only-db_password\n" {
+		t.Errorf("staged got %q, want staging's secret", got)
+	}
+	log, _ := os.ReadFile(h.attempts(run.ID, "staged")[0].LogPath)
+	if strings.Contains(string(log), "staging-only") || !strings.Contains(string(log), "pw <redacted>") {
+		t.Errorf("the staging secret is not redacted in the log:\n%s", log)
+	}
+}
