@@ -11,7 +11,9 @@ type poolWait struct {
 
 // pool is the pool t's attempts need a slot of; "" when none.
 func (r *runner) pool(t *task) string {
-	if r.e.cfg.Pools == nil {
+	if r.e.cfg.Pools == nil || t.spec.Teardown {
+		// A teardown cleans up after a run that may be stopping: it must
+		// not wait behind other runs for a slot.
 		return ""
 	}
 	return r.req.Pipeline.Concurrency.Pool

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/executor"
@@ -74,6 +75,11 @@ func (r *runner) restore(ctx context.Context) error {
 	}
 	now := r.e.cfg.Clock.Now()
 	r.markRunning(now)
+	if why, ok := strings.CutPrefix(r.run.Error, stoppingMark); ok {
+		// It stopped early (cancelled, timed out) before Gantry did:
+		// only its teardowns are left to run.
+		r.stopping, r.cancelled = why, why == "cancelled"
+	}
 	// As stored: a pending task readied on the way (its need skipped) is
 	// not queued twice.
 	stored := make([]record.TaskState, len(r.tasks))

@@ -144,10 +144,12 @@ func (r *runner) loop(ctx context.Context) error {
 		}
 		select {
 		case d := <-r.results:
+			if ctx.Err() != nil {
+				// Gantry is stopping: even a stopping run's teardown
+				// resumes, unrecorded, when it starts again.
+				return r.suspend(cancel, d)
+			}
 			if ctxDone != nil && runCtx.Err() != nil {
-				if ctx.Err() != nil {
-					return r.suspend(cancel, d)
-				}
 				// The attempt ended because the run timed out: stop
 				// first, so it is not retried.
 				ctxDone = nil
@@ -435,7 +437,7 @@ func (r *runner) attempt(t *task) (executor.Attempt, error) {
 		Task:    st.ID,
 		Attempt: t.seq,
 		Env:     r.run.Env,
-		Outputs: r.outputs,
+		Outputs: r.upstreamOutputs(t),
 	}
 	// In the pipeline's own zone: a daily interval then starts at local
 	// midnight as written, whatever zone the store hands times back in.
@@ -572,5 +574,51 @@ func (r *runner) envName(st *spec.Task) string {
 
 // envDir is the folder of the run's throwaway instance of env.
 func (r *runner) envDir(env string) string {
-	return filepath.Join(r.e.cfg.LogDir, strconv.FormatInt(r.run.ID, 10), "env-"+env)
+	return filepath.Join(r.e.LogDir(), strconv.FormatInt(r.run.ID, 10), "env-"+env)
+}
+
+// LogDir is where the engine keeps attempt logs, outputs and runs'
+// throwaway environments.
+func (e *Engine) LogDir() string { return e.cfg.LogDir }
+
+// RemoveThrowaways removes every throwaway environment of run runID that
+// is left (a run that ended without the engine settling it: cancelled
+// or failed while no Gantry ran it).
+func (e *Engine) RemoveThrowaways(runID int64) error {
+	dirs, err := filepath.Glob(filepath.Join(e.LogDir(), strconv.FormatInt(runID, 10), "env-*"))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, d := range dirs {
+		errs = append(errs, os.RemoveAll(d))
+	}
+	return errors.Join(errs...)
+}
+
+// upstreamOutputs are the outputs of the tasks t needs, directly or not:
+// all a template may name, however it is written.
+func (r *runner) upstreamOutputs(t *task) map[string]map[string]string {
+	if len(r.outputs) == 0 || len(t.spec.Needs) == 0 {
+		return nil
+	}
+	out := map[string]map[string]string{}
+	seen := map[int]bool{}
+	stack := []int{t.idx}
+	for len(stack) > 0 {
+		cur := r.tasks[stack[len(stack)-1]]
+		stack = stack[:len(stack)-1]
+		for _, n := range cur.spec.Needs {
+			j := r.byID[n]
+			if seen[j] {
+				continue
+			}
+			seen[j] = true
+			stack = append(stack, j)
+			if o, ok := r.outputs[n]; ok {
+				out[n] = o
+			}
+		}
+	}
+	return out
 }

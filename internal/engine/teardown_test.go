@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/gantryhq/gantry/internal/engine"
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/spec"
+	"github.com/gantryhq/gantry/internal/store"
 )
 
 // stagingTasks deploy into a throwaway staging, smoke-test it with smoke,
@@ -127,5 +129,94 @@ func TestTeardownRunsWhenTheRunTimesOut(t *testing.T) {
 	ts := h.tasks(run.ID)
 	if run.State != record.RunFailed || !strings.Contains(run.Error, "run timed out") || ts["teardown_staging"].State != record.TaskSucceeded {
 		t.Fatalf("run %s %q; tasks %+v", run.State, run.Error, ts)
+	}
+}
+
+// A run cancelled while its tasks wait for a pool slot another run holds
+// still tears down, without waiting for the slot, and ends.
+func TestTeardownTakesNoPoolSlot(t *testing.T) {
+	t.Parallel()
+	h, _ := poolHarness(t, 1)
+	holder := pooled("holder", 1, gatedTask)
+	hold := h.goRun(context.Background(), holder, nil)
+	waitFile(t, filepath.Join(h.dir, "started-holder-t1"))
+	p := stagingTasks("sleep 60")
+	p.Concurrency = spec.Concurrency{Parallelism: 4, Pool: "warehouse"}
+	cancel := make(chan struct{})
+	ch := make(chan runResult, 1)
+	go func() {
+		r, err := h.eng.Run(context.Background(), engine.Request{Pipeline: p, Dir: h.dir, Environments: stagingEnvs, Cancel: cancel})
+		ch <- runResult{r, err}
+	}()
+	id := h.waitTaskState("p", "build", record.TaskWaitingPool)
+	close(cancel)
+	res := waitResult(t, ch)
+	if ts := h.tasks(id); res.run.State != record.RunCancelled || ts["teardown_staging"].State != record.TaskSucceeded {
+		t.Fatalf("run %s; tasks %+v", res.run.State, ts)
+	}
+	_ = os.WriteFile(filepath.Join(h.dir, "go"), nil, 0o644)
+	if r := waitResult(t, hold); r.run.State != record.RunSucceeded {
+		t.Errorf("the holder: %s", r.run.State)
+	}
+}
+
+// Gantry stopping while a cancelled run tears down suspends it: the
+// teardown is not recorded cancelled, and the resumed run tears down,
+// then ends cancelled, as it was.
+func TestTeardownResumesAfterAShutdown(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	p := stagingTasks("touch smoking; sleep 60")
+	p.Tasks[3].Run = `touch tearing; [ -e resumed ] || sleep 60; echo done > teardown.txt`
+	ctx, stop := context.WithCancel(context.Background())
+	cancel := make(chan struct{})
+	ch := make(chan runResult, 1)
+	go func() {
+		r, err := h.eng.Run(ctx, engine.Request{Pipeline: p, Dir: h.dir, Environments: stagingEnvs, Cancel: cancel})
+		ch <- runResult{r, err}
+	}()
+	waitFile(t, filepath.Join(h.dir, "smoking"))
+	close(cancel)
+	waitFile(t, filepath.Join(h.dir, "tearing"))
+	stop()
+	res := waitResult(t, ch)
+	if !errors.Is(res.err, engine.ErrSuspended) {
+		t.Fatalf("run = %s %v, want suspended", res.run.State, res.err)
+	}
+	if err := os.WriteFile(filepath.Join(h.dir, "resumed"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := h.store.GetRun(context.Background(), res.run.ID)
+	run, err := h.eng.Execute(context.Background(), engine.Request{Pipeline: p, Dir: h.dir, Environments: stagingEnvs}, stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := h.tasks(run.ID)
+	if run.State != record.RunCancelled || run.Error != "cancelled" || ts["teardown_staging"].State != record.TaskSucceeded {
+		t.Fatalf("resumed: run %s %q; tasks %+v", run.State, run.Error, ts)
+	}
+	if got, _ := os.ReadFile(filepath.Join(h.dir, "teardown.txt")); string(got) != "done\n" {
+		t.Errorf("the resumed teardown did not finish: %q", got)
+	}
+}
+
+// A teardown that fails leaves the run's result as it was: a dead letter
+// to replay, not a failed release.
+func TestFailedTeardownDoesNotFailTheRun(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	p := stagingTasks("true")
+	p.Tasks[3].Run = "exit 4"
+	run, err := h.eng.Run(context.Background(), engine.Request{Pipeline: p, Dir: h.dir, Environments: stagingEnvs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := h.tasks(run.ID)
+	if run.State != record.RunSucceeded || ts["teardown_staging"].State != record.TaskFailed || ts["deploy_prod"].State != record.TaskSucceeded {
+		t.Fatalf("run %s %q; tasks %+v", run.State, run.Error, ts)
+	}
+	dls, _ := h.store.ListDeadLetters(context.Background(), store.DeadLetterFilter{})
+	if len(dls) != 1 || dls[0].Task != "teardown_staging" {
+		t.Errorf("dead letters %+v, want the teardown's", dls)
 	}
 }

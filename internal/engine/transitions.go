@@ -59,14 +59,21 @@ func (r *runner) finish(d attemptDone) {
 		r.set(t, record.TaskCancelled)
 		r.emit(Event{Task: t.spec.ID, Attempt: a.Attempt, State: string(record.TaskCancelled), Detail: res.Error})
 	default:
-		if max := maxAttempts(t); (r.stopping == "" || t.spec.Teardown) && t.attempts < max {
-			delay := backoff(*t.spec.Retries, t.attempts, r.e.cfg.Rand())
+		// A teardown lost with Gantry runs again, whatever its budget:
+		// what it cleans up is still there.
+		lostTeardown := t.spec.Teardown && res.Outcome == executor.Outcome(record.TaskLost)
+		if limit := maxAttempts(t); (r.stopping == "" || t.spec.Teardown) && (t.attempts < limit || lostTeardown) {
+			limit = max(limit, t.attempts+1)
+			var delay time.Duration
+			if t.spec.Retries != nil {
+				delay = backoff(*t.spec.Retries, t.attempts, r.e.cfg.Rand())
+			}
 			t.next = now.Add(delay)
 			r.set(t, record.TaskRetrying)
 			r.timers++
 			go r.timer(t.idx, delay)
 			r.emit(Event{Task: t.spec.ID, Attempt: a.Attempt, State: string(res.Outcome),
-				Detail: fmt.Sprintf("%s; retrying in %s (try %d of %d next)", res.Error, roundDuration(delay), t.attempts+1, max)})
+				Detail: fmt.Sprintf("%s; retrying in %s (try %d of %d next)", res.Error, roundDuration(delay), t.attempts+1, limit)})
 			return
 		}
 		r.set(t, record.TaskState(res.Outcome))
@@ -74,7 +81,12 @@ func (r *runner) finish(d attemptDone) {
 		if r.stopping != "" {
 			return
 		}
-		if r.failure == "" {
+		if t.spec.Teardown {
+			// What was shipped stands: a failed clean-up is a dead
+			// letter (and its alert), not a failed run.
+			r.emit(Event{Task: t.spec.ID, Attempt: a.Attempt, State: string(res.Outcome), Warning: true,
+				Detail: "teardown failed; the run's result stands: clean up by hand or replay it"})
+		} else if r.failure == "" {
 			r.failure = fmt.Sprintf("task %s: %s", t.spec.ID, a.Error)
 		}
 		r.batch.DeadLetters = append(r.batch.DeadLetters, &record.DeadLetter{
@@ -152,7 +164,15 @@ func (r *runner) stop(runCtx context.Context) {
 	}
 	r.leaveLine()
 	r.queue, r.asks = keep, nil
+	// Persisted with the tasks just cancelled: a run restored while its
+	// teardowns run ends as it was stopped, not as failed.
+	r.run.Error = stoppingMark + r.stopping
+	r.batch.Run = &r.run
 }
+
+// stoppingMark starts the Error of a run that stopped early and has not
+// ended yet (its teardowns run): restore reads why it stopped from it.
+const stoppingMark = "stopping: "
 
 // settle decides the run's final state.
 func (r *runner) settle() {
@@ -168,7 +188,7 @@ func (r *runner) settle() {
 	default:
 		r.run.State = record.RunSucceeded
 		for _, t := range r.tasks {
-			if !t.state.Met() {
+			if !t.state.Met() && !t.spec.Teardown {
 				r.run.State, r.run.Error = record.RunFailed, "task "+t.spec.ID+" "+string(t.state)
 				break
 			}

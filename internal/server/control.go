@@ -152,8 +152,20 @@ func (s *Server) cancelIdle(ctx context.Context, run record.Run) error {
 		}
 		a.State, a.FinishedAt, a.Error = record.TaskCancelled, now, "cancelled while no server ran it"
 		b.Update = append(b.Update, a)
+		if err := s.cfg.Store.EndTaskApproval(ctx, a.ID, record.ApprovalCancelled, now); err != nil &&
+			!errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict) {
+			return err
+		}
 	}
-	return s.cfg.Store.Apply(ctx, b)
+	if err := s.cfg.Store.Apply(ctx, b); err != nil {
+		return err
+	}
+	// No engine settles it: its throwaway environments go here. (Its
+	// teardowns do not run: nothing runs a run no server executes.)
+	if err := s.eng.RemoveThrowaways(run.ID); err != nil {
+		s.log.Warn("remove a cancelled run's throwaway environments", "run_id", run.ID, "err", err)
+	}
+	return nil
 }
 
 // SetPaused pauses or resumes a pipeline's schedule and its queued runs.

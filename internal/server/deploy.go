@@ -251,9 +251,11 @@ func (s *Server) deployFinished(ctx context.Context, run record.Run) {
 	if err != nil {
 		s.log.Error("deploy: run finished", "run_id", run.ID, "err", err)
 	}
-	// Before any revision rollback below reloads the pipeline: the
-	// release's own plan decides.
-	s.autoReleaseRollback(ctx, run)
+	if rb == "" {
+		// A revision rolled back (the first run of a new one failed)
+		// stands instead: its own folder still runs what it shipped.
+		s.autoReleaseRollback(ctx, run)
+	}
 	if err != nil && rb == "" {
 		return
 	}

@@ -347,6 +347,9 @@ func (s *Server) failUnrunnable(ctx context.Context, run record.Run, why error) 
 	if err := s.cfg.Store.Apply(context.WithoutCancel(ctx), &store.Batch{Run: &run}); err != nil {
 		return record.Run{}, err
 	}
+	if err := s.eng.RemoveThrowaways(run.ID); err != nil {
+		s.log.Warn("remove a failed run's throwaway environments", "run_id", run.ID, "err", err)
+	}
 	return run, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/engine"
@@ -37,7 +39,14 @@ func (s *Server) RollbackRelease(ctx context.Context, req api.ReleaseRollbackReq
 	var to *record.Release
 	for i := range rels {
 		r := &rels[i]
-		if (req.To != 0 && r.ID == req.To) || (req.To == 0 && i > 0 && r.Succeeded) {
+		if req.To != 0 && r.ID == req.To {
+			to = r
+			break
+		}
+		// By default the newest good one that ships something other
+		// than the latest (a rollback to a rollback's release would
+		// ship what runs now again).
+		if req.To == 0 && i > 0 && r.Succeeded && !sameRelease(*r, rels[0]) {
 			to = r
 			break
 		}
@@ -117,4 +126,10 @@ func (s *Server) autoReleaseRollback(ctx context.Context, run record.Run) {
 	s.log.Warn("automatic release rollback", "pipeline", run.Pipeline, "env", run.Env, "run_id", run.ID, "rollback_run", back.ID, "to_release", back.RollbackTo)
 	s.raiseRolledBack(ctx, run, fmt.Sprintf("release %d failed; run %d ships release %d again", rels[0].ID, back.ID, back.RollbackTo),
 		fmt.Sprintf("run %d in %s ended %s after it shipped release %d: %s", run.ID, envName(run.Env), run.State, rels[0].ID, run.Error))
+}
+
+// sameRelease reports whether a and b shipped the same: the same params
+// and the same figures.
+func sameRelease(a, b record.Release) bool {
+	return maps.Equal(a.Params, b.Params) && slices.Equal(a.Outputs, b.Outputs)
 }
