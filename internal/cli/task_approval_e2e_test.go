@@ -244,6 +244,36 @@ func TestApprovalTaskEndToEnd(t *testing.T) {
 		t.Errorf("the throwaway staging %s is still there (%v)", dir, err)
 	}
 
+	// A new revision whose first prod run fails its smoke test: the
+	// revision is rolled back, and that stands; no release rollback runs
+	// beside it on the revision just rolled back.
+	writeFile(t, filepath.Join(dir, "scripts", "load.sh"), "#!/bin/sh\nset -eu\necho \"loaded into $1 (v2)\"\necho rows=1300 >> \"$GANTRY_OUTPUT\"\n")
+	alice.must("deploy", "orders", "--env", "staging", "-m", "load v2", "--wait")
+	r = alice.must("promote", "orders", "--from", "staging", "--to", "prod")
+	dep := regexp.MustCompile(`deployment (\d+) to prod: pending`).FindStringSubmatch(r.stdout)
+	if dep == nil {
+		t.Fatalf("no pending prod deployment:\n%s", r.stdout)
+	}
+	bob.must("approve", dep[1])
+	// The day's scheduled run (it waited for its upstream) would take
+	// the pipeline's one active run waiting for its own approval.
+	var open api.RunList
+	s.getJSON("/api/v1/runs?trigger=schedule&state=queued,waiting_upstream,running", admin, &open)
+	for _, o := range open.Runs {
+		alice.must("cancel", fmt.Sprint(o.ID))
+	}
+	alice.must("trigger", "orders", "--param", "target=broken_smoke")
+	idR := waitTask(t, s, admin, "approve_prod", "waiting_approval")
+	bob.must("approve", "run", fmt.Sprint(idR), "approve_prod")
+	waitFor(t, 60*time.Second, "the revision rollback", func() bool {
+		return strings.Contains(alice.must("deployments", "orders", "--env", "prod").stdout, "rolled_back")
+	})
+	var rbs api.RunList
+	s.getJSON("/api/v1/runs?trigger=release_rollback", admin, &rbs)
+	if len(rbs.Runs) != 2 { // the one by hand and Gantry's after release 4
+		t.Errorf("release rollback runs %d, want 2: none beside the revision rollback", len(rbs.Runs))
+	}
+
 	// A third waits while no server runs: a name typed on the command
 	// line proves nothing, so nobody approves it locally.
 	alice.must("trigger", "orders")
