@@ -320,26 +320,18 @@ func (e *Engine) newRunner(req Request, run record.Run) (*runner, error) {
 // reported when the release shipped again was made.
 func (r *runner) rollbackPlan(seed []record.TaskOutput) error {
 	env := r.run.Env
-	into := make([]bool, len(r.tasks))
-	var stack []int
+	var seeds []int
 	for _, t := range r.tasks {
 		if env != "" && t.spec.Environment == env {
-			into[t.idx] = true
-			stack = append(stack, t.idx)
+			seeds = append(seeds, t.idx)
 		}
 	}
-	if len(stack) == 0 {
+	if len(seeds) == 0 {
 		return fmt.Errorf("%w: pipeline %s has no task into %q to roll back", ErrRequest, r.run.Pipeline, env)
 	}
-	for len(stack) > 0 {
-		t := r.tasks[stack[len(stack)-1]]
-		stack = stack[:len(stack)-1]
-		for _, j := range t.dependents {
-			if !into[j] {
-				into[j] = true
-				stack = append(stack, j)
-			}
-		}
+	into := r.downstream(seeds)
+	for _, i := range seeds {
+		into[i] = true
 	}
 	for _, t := range r.tasks {
 		if !into[t.idx] {
@@ -362,6 +354,23 @@ func (r *runner) rollbackPlan(seed []record.TaskOutput) error {
 	return nil
 }
 
+// downstream marks every task that needs one of from, directly or not.
+func (r *runner) downstream(from []int) []bool {
+	below := make([]bool, len(r.tasks))
+	stack := slices.Clone(from)
+	for len(stack) > 0 {
+		t := r.tasks[stack[len(stack)-1]]
+		stack = stack[:len(stack)-1]
+		for _, j := range t.dependents {
+			if !below[j] {
+				below[j] = true
+				stack = append(stack, j)
+			}
+		}
+	}
+	return below
+}
+
 // guard works out, for each approval task, the protected environments of
 // the tasks downstream of it, and skips an approval whose every guarded
 // task is skipped: nobody is asked to approve what will not run.
@@ -370,17 +379,12 @@ func (r *runner) guard(envs map[string]Environment) {
 		if t.spec.Kind != spec.KindApproval {
 			continue
 		}
-		seen := make([]bool, len(r.tasks))
-		stack := slices.Clone(t.dependents)
 		guarded, skipped := 0, 0
-		for len(stack) > 0 {
-			d := r.tasks[stack[len(stack)-1]]
-			stack = stack[:len(stack)-1]
-			if seen[d.idx] {
+		for i, below := range r.downstream([]int{t.idx}) {
+			d := r.tasks[i]
+			if !below {
 				continue
 			}
-			seen[d.idx] = true
-			stack = append(stack, d.dependents...)
 			if name := d.spec.Environment; name != "" && envs[name].Protected {
 				guarded++
 				if d.skip != "" {

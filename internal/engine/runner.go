@@ -39,6 +39,10 @@ type task struct {
 	params map[string]string
 	skip   string   // why the task does not run in this run; "" when it does
 	guards []string // an approval task's protected environments downstream
+	// upstream are the tasks it needs, directly or not, once asked for
+	// (upstreamOutputs): whose outputs its template may name.
+	upstream []string
+	upKnown  bool
 }
 
 // asks reports whether t is an approval task: its attempts wait for
@@ -602,22 +606,13 @@ func (r *runner) upstreamOutputs(t *task) map[string]map[string]string {
 	if len(r.outputs) == 0 || len(t.spec.Needs) == 0 {
 		return nil
 	}
+	if !t.upKnown {
+		t.upstream, t.upKnown = r.req.Pipeline.Upstream(t.spec.ID), true
+	}
 	out := map[string]map[string]string{}
-	seen := map[int]bool{}
-	stack := []int{t.idx}
-	for len(stack) > 0 {
-		cur := r.tasks[stack[len(stack)-1]]
-		stack = stack[:len(stack)-1]
-		for _, n := range cur.spec.Needs {
-			j := r.byID[n]
-			if seen[j] {
-				continue
-			}
-			seen[j] = true
-			stack = append(stack, j)
-			if o, ok := r.outputs[n]; ok {
-				out[n] = o
-			}
+	for _, n := range t.upstream {
+		if o, ok := r.outputs[n]; ok {
+			out[n] = o
 		}
 	}
 	return out

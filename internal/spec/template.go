@@ -154,8 +154,8 @@ func cleanTemplateErr(err error) string {
 // checkTemplate reports a `run:` template that does not parse, or that
 // names a field Vars lacks or a param the pipeline does not declare.
 // upstream lists the tasks a task needs, directly or not: the ones whose
-// outputs it may name.
-func checkTemplate(d *decoder, path, run string, params, upstream []string) {
+// outputs it may name. It is asked only for a template that names some.
+func checkTemplate(d *decoder, path, run string, params []string, upstream func() []string) {
 	at := d.pos[path]
 	t, err := parseTemplate(run, func(any) string { return "" })
 	if err != nil {
@@ -181,17 +181,19 @@ func checkTemplate(d *decoder, path, run string, params, upstream []string) {
 }
 
 // checkField checks a field chain such as [Params name] against Vars.
-func checkField(ident, params, upstream []string) (msg, hint string) {
+func checkField(ident, params []string, upstream func() []string) (msg, hint string) {
 	sub, ok := varFields[ident[0]]
 	if !ok {
 		return fmt.Sprintf("template names unknown field .%s", ident[0]), didYouMean(ident[0], varNames)
 	}
 	if ident[0] == "Outputs" {
-		switch {
-		case len(ident) != 3:
+		if len(ident) != 3 {
 			return "template names .Outputs without a task and a key: write {{ .Outputs.TASK.KEY }}", ""
-		case !contains(upstream, ident[1]):
-			hint := didYouMean(ident[1], upstream)
+		}
+		up := upstream()
+		switch {
+		case !contains(up, ident[1]):
+			hint := didYouMean(ident[1], up)
 			if hint == "" {
 				hint = "a task may name the outputs of the tasks it needs, directly or through their needs"
 			}

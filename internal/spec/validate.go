@@ -20,7 +20,7 @@ func validate(d *decoder, p *Pipeline) {
 	}
 	for i, t := range p.Tasks {
 		if t.Run != "" {
-			checkTemplate(d, fmt.Sprintf("tasks[%d].run", i), t.Run, paramNames, upstreamOf(p, t.ID))
+			checkTemplate(d, fmt.Sprintf("tasks[%d].run", i), t.Run, paramNames, func() []string { return p.Upstream(t.ID) })
 		}
 	}
 	if rc := p.Monitoring.RowCounts; rc != nil && rc.Task != "" && p.Task(rc.Task) == nil {
@@ -131,13 +131,17 @@ func (p *Pipeline) Graph() (*dag.Graph, error) {
 	return dag.New(nodes)
 }
 
-// upstreamOf lists the tasks id needs, directly or through their needs.
-func upstreamOf(p *Pipeline, id string) []string {
+// Upstream lists the tasks id needs, directly or through their needs.
+func (p *Pipeline) Upstream(id string) []string {
+	byID := make(map[string]*Task, len(p.Tasks))
+	for i := range p.Tasks {
+		byID[p.Tasks[i].ID] = &p.Tasks[i]
+	}
 	var out []string
 	seen := map[string]bool{id: true}
 	stack := []string{id}
 	for len(stack) > 0 {
-		t := p.Task(stack[len(stack)-1])
+		t := byID[stack[len(stack)-1]]
 		stack = stack[:len(stack)-1]
 		if t == nil {
 			continue
