@@ -116,6 +116,11 @@ type parts struct {
 	started   []interface{ Stop() } // stopped in reverse
 }
 
+// stopFunc is a function that stops something, as a service.
+type stopFunc func()
+
+func (f stopFunc) Stop() { f() }
+
 func (p *parts) close() {
 	if p.ln != nil {
 		p.ln.Close()
@@ -137,6 +142,8 @@ func build(ctx context.Context, cfg Config, dir string, project *spec.Project, e
 	if err != nil {
 		return nil, err
 	}
+	// Stopped last: the server's attempts have ended by then.
+	p.started = append(p.started, stopFunc(func() { _ = exe.Close() }))
 	for _, note := range exe.LimitNotes() {
 		log.Warn(note)
 	}

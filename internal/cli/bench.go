@@ -36,6 +36,7 @@ scale, and this process's peak memory.`,
 			if err != nil {
 				return failed(err)
 			}
+			defer exe.Close()
 			if storeURL != "" && !strings.HasPrefix(storeURL, "postgres://") && !strings.HasPrefix(storeURL, "postgresql://") {
 				return usageErr("--store %q: want a postgres:// URL (without it, each run gets a fresh durable SQLite file)", app.Redact(storeURL))
 			}

@@ -154,6 +154,7 @@ func (s *localStarter) StartStaging(ctx context.Context, env string, rev record.
 	if err != nil {
 		return record.Run{}, err
 	}
+	defer exe.Close()
 	pr := newProgress(s.out, true)
 	pr.header = fmt.Sprintf("staging run %%d: %s %s in %s", p.Name, deploy.Short(rev.Hash), env)
 	eng := engine.New(engine.Config{Store: s.st, Executors: exe, LogDir: s.logDir,

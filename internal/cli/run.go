@@ -125,6 +125,7 @@ func runPipeline(ctx context.Context, stdout, stderr io.Writer, file string, f r
 	if err != nil {
 		return failed(err)
 	}
+	defer exe.Close()
 	pr := newProgress(stdout, !f.quiet)
 	if note := limitsNote(p, exe); note != "" {
 		fmt.Fprintf(stdout, "note: %s\n", note)

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"slices"
 )
 
@@ -34,6 +35,19 @@ type Handle struct {
 // Set holds the executor of every kind of task a Gantry process runs,
 // keyed by kind ("process").
 type Set map[string]Executor
+
+// Close releases what the executors keep between attempts (the process
+// kind keeps emptied cgroups): call it once the process runs no more
+// attempts.
+func (s Set) Close() error {
+	var errs []error
+	for _, k := range s.Kinds() {
+		if c, ok := s[k].(interface{ Close() error }); ok {
+			errs = append(errs, c.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
 
 // Kinds lists the kinds s runs, sorted.
 func (s Set) Kinds() []string {

@@ -23,6 +23,8 @@ type cgroupSetup struct {
 	// v1: <hierarchy>/<own>/gantry per controller; "" when unusable.
 	// cpu and cpuacct may be one directory when co-mounted.
 	v1Memory, v1CPU, v1CPUAcct string
+
+	pool cgroupPool // ended attempts' empty cgroups, for the next ones
 }
 
 // hierarchy is one mounted cgroup hierarchy.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -32,6 +33,131 @@ type attemptCgroup struct {
 	// v2: the kernel (5.14+) kills the whole cgroup through cgroup.kill;
 	// older ones are frozen and killed pid by pid.
 	canKill bool
+
+	key cgroupKey // the limits it was made with
+	// The cumulative counters as the previous attempt in this cgroup left
+	// them: an attempt's figures are what it added.
+	cpuBase time.Duration
+	oomBase int64
+	// reusable is false once a figure could not be read or reset, or a
+	// process would not die: such a cgroup is removed, never reused.
+	reusable bool
+}
+
+// cgroupKey is the limits a cgroup was made with: a kept cgroup serves
+// only an attempt with the same ones.
+type cgroupKey struct{ memLimit, milliCPU int64 }
+
+// Reuse. Making a cgroup and removing it again (mkdir and rmdir of one
+// directory per hierarchy, each of which the kernel sets up and tears
+// down for every controller) costs more of Gantry's own CPU than the rest
+// of a short attempt. So the cgroup of an attempt that ended with nothing
+// left in it is kept for the next attempt with the same limits, when every
+// figure the next one reports can start again from nothing:
+//
+//   - CPU time (cpu.stat, cpuacct.usage) and the oom_kill count are
+//     cumulative: each attempt reports what it added since the previous
+//     attempt's end, when the cgroup was empty.
+//   - v1's peak (memory.max_usage_in_bytes) is reset by writing 0 to it,
+//     which sets it to what the cgroup still has charged: page cache the
+//     earlier attempts left. The cgroup is kept only while that is at most
+//     reuseResidual, so an attempt's peak is never over by more; a task
+//     that leaves more (it wrote a big file, say) gets a fresh cgroup.
+//   - v2's peak (memory.peak) cannot be reset before Linux 6.12: a v2
+//     cgroup with the memory controller is never reused.
+//   - Before Linux 4.13 v1 counts no OOM kills, only a limit's hits: such
+//     a cgroup is never reused either.
+//   - A v2 cgroup that had to be killed through cgroup.kill (something
+//     outlived the leader) is not reused: the kernel kills every child
+//     cloned into it afterwards. One frozen to be killed pid by pid is
+//     not reused either.
+//
+// At most maxIdleCgroups are kept; Executor.Close removes them, and a
+// process that dies with some kept leaves them to removeStale.
+const (
+	reuseResidual  = 1 << 20
+	maxIdleCgroups = 64
+)
+
+// cgroupPool keeps the empty cgroups of ended attempts, by their limits.
+type cgroupPool struct {
+	mu     sync.Mutex
+	idle   map[cgroupKey][]*attemptCgroup
+	n      int
+	closed bool
+}
+
+// get returns an empty cgroup with these limits: a kept one, or a new one.
+// reused says which.
+func (s *cgroupSetup) get(memLimit, milliCPU int64) (cg *attemptCgroup, reused bool, err error) {
+	key := cgroupKey{memLimit, milliCPU}
+	p := &s.pool
+	p.mu.Lock()
+	if list := p.idle[key]; len(list) > 0 {
+		cg = list[len(list)-1]
+		p.idle[key] = list[:len(list)-1]
+		p.n--
+	}
+	p.mu.Unlock()
+	if cg != nil {
+		return cg, true, nil
+	}
+	cg, err = s.create(memLimit, milliCPU)
+	return cg, false, err
+}
+
+// release ends an attempt's use of cg: it is kept for another attempt when
+// it can serve one (see Reuse), else removed. Call it after usage and
+// oomKills.
+func (s *cgroupSetup) release(cg *attemptCgroup) error {
+	if cg.resetForReuse() {
+		p := &s.pool
+		p.mu.Lock()
+		if !p.closed && p.n < maxIdleCgroups {
+			if p.idle == nil {
+				p.idle = map[cgroupKey][]*attemptCgroup{}
+			}
+			p.idle[cg.key] = append(p.idle[cg.key], cg)
+			p.n++
+			p.mu.Unlock()
+			return nil
+		}
+		p.mu.Unlock()
+	}
+	return cg.remove()
+}
+
+// closeIdle removes every kept cgroup; those released later are removed
+// at once.
+func (s *cgroupSetup) closeIdle() error {
+	p := &s.pool
+	p.mu.Lock()
+	idle := p.idle
+	p.idle, p.n, p.closed = nil, 0, true
+	p.mu.Unlock()
+	var errs []error
+	for _, list := range idle {
+		for _, cg := range list {
+			errs = append(errs, cg.remove())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// resetForReuse readies cg for the next attempt and reports whether it
+// can serve one.
+func (cg *attemptCgroup) resetForReuse() bool {
+	switch {
+	case !cg.reusable || len(cg.dirs) == 0:
+		return false
+	case cg.memDir == "":
+		return true
+	case cg.version != "v1":
+		return false
+	case readInt(filepath.Join(cg.memDir, "memory.usage_in_bytes")) > reuseResidual:
+		return false
+	}
+	return writeFile(filepath.Join(cg.memDir, "memory.max_usage_in_bytes"), "0") == nil
 }
 
 // killTimeout bounds how long the end of an attempt waits for its cgroup
@@ -41,7 +167,7 @@ const killTimeout = 5 * time.Second
 // create makes the attempt's cgroup with its limits set.
 func (s *cgroupSetup) create(memLimit, milliCPU int64) (cg *attemptCgroup, err error) {
 	name := fmt.Sprintf("%d-%d", os.Getpid(), cgroupSeq.Add(1))
-	cg = &attemptCgroup{version: s.version, fd: -1}
+	cg = &attemptCgroup{version: s.version, fd: -1, key: cgroupKey{memLimit, milliCPU}, reusable: true}
 	defer func() {
 		if err != nil {
 			cg.remove()
@@ -170,6 +296,9 @@ func (cg *attemptCgroup) pids() []int {
 func (cg *attemptCgroup) signal(sig syscall.Signal) {
 	if sig == syscall.SIGKILL && cg.canKill {
 		if writeFile(filepath.Join(cg.dirs[0], "cgroup.kill"), "1") == nil {
+			// Linux (6.18 at least) then kills every child cloned into
+			// this cgroup from a cgroup never killed: Gantry's children.
+			cg.reusable = false
 			return
 		}
 	}
@@ -189,6 +318,7 @@ func (cg *attemptCgroup) killAll() error {
 	}
 	if cg.version == "v2" && !cg.canKill {
 		_ = writeFile(filepath.Join(cg.dirs[0], "cgroup.freeze"), "1")
+		cg.reusable = false // it stays frozen
 	}
 	deadline := time.Now().Add(killTimeout)
 	for {
@@ -199,28 +329,35 @@ func (cg *attemptCgroup) killAll() error {
 			return nil
 		}
 		if time.Now().After(deadline) {
+			cg.reusable = false
 			return fmt.Errorf("cgroup %s: %d processes did not die: %v", cg.dirs[0], len(left), left)
 		}
 	}
 }
 
-// usage returns the cgroup's peak memory in bytes and its CPU time; zero
-// where the kernel does not say.
+// usage returns the attempt's peak memory in bytes and the CPU time it
+// used: the cgroup's since the previous attempt in it ended; zero where
+// the kernel does not say.
 func (cg *attemptCgroup) usage() (peak int64, cpu time.Duration) {
+	var total time.Duration
 	if cg.version == "v2" {
 		if cg.memDir != "" {
 			peak = readInt(filepath.Join(cg.memDir, "memory.peak"))
 		}
-		if usec, ok := readKeyed(filepath.Join(cg.acctDir, "cpu.stat"), "usage_usec"); ok {
-			cpu = time.Duration(usec) * time.Microsecond
+		usec, ok := readKeyed(filepath.Join(cg.acctDir, "cpu.stat"), "usage_usec")
+		cg.reusable = cg.reusable && ok
+		total = time.Duration(usec) * time.Microsecond
+	} else {
+		if cg.memDir != "" {
+			peak = readInt(filepath.Join(cg.memDir, "memory.max_usage_in_bytes"))
 		}
-		return peak, cpu
+		if cg.acctDir != "" {
+			total = time.Duration(readInt(filepath.Join(cg.acctDir, "cpuacct.usage")))
+		}
 	}
-	if cg.memDir != "" {
-		peak = readInt(filepath.Join(cg.memDir, "memory.max_usage_in_bytes"))
-	}
-	if cg.acctDir != "" {
-		cpu = time.Duration(readInt(filepath.Join(cg.acctDir, "cpuacct.usage")))
+	cpu, cg.cpuBase = total-cg.cpuBase, total
+	if cpu < 0 { // a counter that went back: trust neither figure again
+		cpu, cg.reusable = 0, false
 	}
 	return peak, cpu
 }
@@ -235,17 +372,23 @@ func (cg *attemptCgroup) oomKills() (n int64, exact bool) {
 	if cg.memDir == "" {
 		return 0, true
 	}
+	var total int64
 	if cg.version == "v2" {
-		n, _ := readKeyed(filepath.Join(cg.memDir, "memory.events"), "oom_kill")
-		return n, true
+		total, _ = readKeyed(filepath.Join(cg.memDir, "memory.events"), "oom_kill")
+	} else if k, ok := readKeyed(filepath.Join(cg.memDir, "memory.oom_control"), "oom_kill"); ok {
+		total = k
+	} else {
+		cg.reusable = false
+		if readInt(filepath.Join(cg.memDir, "memory.failcnt")) > 0 {
+			return 1, false
+		}
+		return 0, false
 	}
-	if n, ok := readKeyed(filepath.Join(cg.memDir, "memory.oom_control"), "oom_kill"); ok {
-		return n, true
+	n, cg.oomBase = total-cg.oomBase, total
+	if n < 0 {
+		n, cg.reusable = 0, false
 	}
-	if readInt(filepath.Join(cg.memDir, "memory.failcnt")) > 0 {
-		return 1, false
-	}
-	return 0, false
+	return n, true
 }
 
 // remove deletes the cgroup's directories. A directory whose last

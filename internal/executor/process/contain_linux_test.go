@@ -99,7 +99,7 @@ func TestRunContainsEscapees(t *testing.T) {
 				}
 			})
 			if e.cgroups != nil {
-				assertRemoved(t, cgroups()) // each case had its own
+				assertRemoved(t, e, cgroups()) // each case had its own
 			}
 		})
 	}
@@ -154,7 +154,7 @@ func TestRunCgroupFigures(t *testing.T) {
 	if res.CPUTime < 500*time.Millisecond {
 		t.Errorf("cpu %v, want at least the 500ms the escapee spun", res.CPUTime)
 	}
-	assertRemoved(t, cgroups())
+	assertRemoved(t, e, cgroups())
 }
 
 // TestRunEveryAttemptHasACgroup checks that an attempt without limits
@@ -168,7 +168,7 @@ func TestRunEveryAttemptHasACgroup(t *testing.T) {
 	cgroups := recordCgroups(e)
 	a, _ := markedAttempt(t, `cat /proc/self/cgroup`)
 	wantOutcome(t, e.Run(context.Background(), a), executor.Succeeded)
-	assertRemoved(t, cgroups())
+	assertRemoved(t, e, cgroups())
 	log := readLog(t, a)
 	for _, d := range cgroups() {
 		if !bytes.Contains([]byte(log), []byte(filepath.Base(d))) {
@@ -313,5 +313,5 @@ func TestDetectBareCgroupV2(t *testing.T) {
 	if left := marked(mark); len(left) > 0 {
 		t.Errorf("left running: %v", left)
 	}
-	assertRemoved(t, cgroups())
+	assertRemoved(t, e, cgroups())
 }

@@ -86,6 +86,16 @@ func New(opts Options) (*Executor, error) {
 	return e, nil
 }
 
+// Close removes the cgroups kept for the next attempts (see Reuse in
+// cgroup_linux.go). Attempts may still run after it: their cgroups are
+// then removed as each ends.
+func (e *Executor) Close() error {
+	if e.cgroups == nil {
+		return nil
+	}
+	return e.cgroups.closeIdle()
+}
+
 // Limits reports how memory and CPU limits are enforced.
 func (e *Executor) Limits() executor.LimitSupport { return e.limits }
 

@@ -22,6 +22,11 @@ func newExecutor(t testing.TB, opts Options) *Executor {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	t.Cleanup(func() {
+		if err := e.Close(); err != nil {
+			t.Errorf("close executor: %v", err)
+		}
+	})
 	return e
 }
 

@@ -58,9 +58,10 @@ func (r *attemptRun) finish() executor.Result {
 		} else {
 			limitHit = n > 0
 		}
-		if err := r.cg.remove(); err != nil {
+		if err := r.e.cgroups.release(r.cg); err != nil {
 			r.e.log.Warn("executor: remove cgroup", "err", err)
 		}
+		r.cg = nil
 	}
 	if r.a.OutputPath != "" {
 		res.Outputs, res.OutputErrors = readOutputs(r.a.OutputPath, r.a.Redact)

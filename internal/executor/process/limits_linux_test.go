@@ -42,7 +42,7 @@ func TestMemoryLimit(t *testing.T) {
 			t.Errorf("took %v: the limit did not stop it", d)
 		}
 		t.Logf("%s: %+v", e.Limits().Cgroup, res)
-		assertRemoved(t, cgroups())
+		assertRemoved(t, e, cgroups())
 	})
 
 	t.Run("polling without cgroups", func(t *testing.T) {
@@ -102,7 +102,7 @@ func TestCgroupEscapee(t *testing.T) {
 	a.MemoryLimit = 256 << 20
 	wantOutcome(t, e.Run(context.Background(), a), executor.Succeeded)
 	assertGone(t, readPID(t, filepath.Join(a.Dir, "pidfile")))
-	assertRemoved(t, cgroups())
+	assertRemoved(t, e, cgroups())
 }
 
 func TestCPULimit(t *testing.T) {
@@ -121,7 +121,7 @@ func TestCPULimit(t *testing.T) {
 	if res.CPUTime <= 0 || res.CPUTime > wall*2/5 {
 		t.Errorf("cpu %v over %v wall, want about a fifth", res.CPUTime, wall)
 	}
-	assertRemoved(t, cgroups())
+	assertRemoved(t, e, cgroups())
 }
 
 func TestLimits(t *testing.T) {
@@ -151,11 +151,15 @@ func recordCgroups(e *Executor) func() []string {
 	}
 }
 
-// assertRemoved checks that the attempt cgroups were used and removed.
-func assertRemoved(t *testing.T, dirs []string) {
+// assertRemoved checks that the attempt cgroups were used and, once e is
+// closed, removed: every one that was not kept for reuse already.
+func assertRemoved(t *testing.T, e *Executor, dirs []string) {
 	t.Helper()
 	if len(dirs) == 0 {
 		t.Fatal("no cgroup was created")
+	}
+	if err := e.Close(); err != nil {
+		t.Errorf("close: %v", err)
 	}
 	for _, d := range dirs {
 		if _, err := os.Stat(d); !os.IsNotExist(err) {

@@ -51,7 +51,7 @@ func TestOOMKilledChildFailsTheAttempt(t *testing.T) {
 	if !strings.HasPrefix(res.Error, "memory limit 32Mi exceeded (peak ") || !strings.Contains(res.Error, "killed by the kernel") {
 		t.Errorf("error %q, want the limit and the kernel's kills", res.Error)
 	}
-	assertRemoved(t, cgroups())
+	assertRemoved(t, e, cgroups())
 }
 
 // Under the limit, a cgroup counts no kill and the attempt succeeds.

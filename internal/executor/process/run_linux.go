@@ -148,7 +148,8 @@ func (r *attemptRun) prepare() error {
 
 // setupCgroup gives every attempt its own cgroup where one can be made,
 // limits or not: it is what holds, and at the end kills, a process that
-// left the process group. A cgroup that cannot be made is logged and the
+// left the process group. It is an ended attempt's, emptied, where one
+// with the same limits is kept (see Reuse in cgroup_linux.go). A cgroup that cannot be made is logged and the
 // attempt runs without: its memory limit then falls back to polling, and
 // its escapees are found by their environment.
 func (r *attemptRun) setupCgroup() error {
@@ -156,13 +157,13 @@ func (r *attemptRun) setupCgroup() error {
 	if s == nil {
 		return nil
 	}
-	cg, err := s.create(a.MemoryLimit, a.MilliCPU)
+	cg, reused, err := s.get(a.MemoryLimit, a.MilliCPU)
 	if err != nil {
 		r.e.log.Warn("executor: create cgroup; limits fall back", "err", err)
 		return nil
 	}
 	r.cg = cg
-	if r.e.cgroupCreated != nil {
+	if r.e.cgroupCreated != nil && !reused {
 		r.e.cgroupCreated(cg.dirs)
 	}
 	if cg.fd >= 0 {
