@@ -42,6 +42,18 @@ type attemptCgroup struct {
 	// reusable is false once a figure could not be read or reset, or a
 	// process would not die: such a cgroup is removed, never reused.
 	reusable bool
+
+	// The control files read or written at every attempt, by path, open
+	// while the cgroup exists: a kept cgroup's figures cost one pread(2)
+	// each, not an open, two reads and a close.
+	filesMu sync.Mutex
+	files   map[controlFile]int
+}
+
+// controlFile is a control file as opened: for reading or for writing.
+type controlFile struct {
+	path string
+	mode int
 }
 
 // cgroupKey is the limits a cgroup was made with: a kept cgroup serves
@@ -154,10 +166,10 @@ func (cg *attemptCgroup) resetForReuse() bool {
 		return true
 	case cg.version != "v1":
 		return false
-	case readInt(filepath.Join(cg.memDir, "memory.usage_in_bytes")) > reuseResidual:
+	case cg.readInt(filepath.Join(cg.memDir, "memory.usage_in_bytes")) > reuseResidual:
 		return false
 	}
-	return writeFile(filepath.Join(cg.memDir, "memory.max_usage_in_bytes"), "0") == nil
+	return cg.write(filepath.Join(cg.memDir, "memory.max_usage_in_bytes"), "0") == nil
 }
 
 // killTimeout bounds how long the end of an attempt waits for its cgroup
@@ -269,7 +281,7 @@ func cpuQuota(milliCPU int64) int64 {
 // into its cgroup).
 func (cg *attemptCgroup) join(pid int) error {
 	for _, dir := range cg.dirs {
-		if err := writeFile(filepath.Join(dir, "cgroup.procs"), strconv.Itoa(pid)); err != nil {
+		if err := cg.write(filepath.Join(dir, "cgroup.procs"), strconv.Itoa(pid)); err != nil {
 			return fmt.Errorf("join %s: %w", dir, err)
 		}
 	}
@@ -281,6 +293,8 @@ func (cg *attemptCgroup) pids() []int {
 	seen := map[int]bool{}
 	var pids []int
 	for _, dir := range cg.dirs {
+		// Opened afresh: v1 keeps the list an open file read first for
+		// a second, and a kept descriptor would see processes gone.
 		data, _ := readFile(filepath.Join(dir, "cgroup.procs"))
 		for _, f := range strings.Fields(string(data)) {
 			if pid, err := strconv.Atoi(f); err == nil && !seen[pid] {
@@ -342,17 +356,17 @@ func (cg *attemptCgroup) usage() (peak int64, cpu time.Duration) {
 	var total time.Duration
 	if cg.version == "v2" {
 		if cg.memDir != "" {
-			peak = readInt(filepath.Join(cg.memDir, "memory.peak"))
+			peak = cg.readInt(filepath.Join(cg.memDir, "memory.peak"))
 		}
-		usec, ok := readKeyed(filepath.Join(cg.acctDir, "cpu.stat"), "usage_usec")
+		usec, ok := cg.readKeyed(filepath.Join(cg.acctDir, "cpu.stat"), "usage_usec")
 		cg.reusable = cg.reusable && ok
 		total = time.Duration(usec) * time.Microsecond
 	} else {
 		if cg.memDir != "" {
-			peak = readInt(filepath.Join(cg.memDir, "memory.max_usage_in_bytes"))
+			peak = cg.readInt(filepath.Join(cg.memDir, "memory.max_usage_in_bytes"))
 		}
 		if cg.acctDir != "" {
-			total = time.Duration(readInt(filepath.Join(cg.acctDir, "cpuacct.usage")))
+			total = time.Duration(cg.readInt(filepath.Join(cg.acctDir, "cpuacct.usage")))
 		}
 	}
 	cpu, cg.cpuBase = total-cg.cpuBase, total
@@ -374,12 +388,12 @@ func (cg *attemptCgroup) oomKills() (n int64, exact bool) {
 	}
 	var total int64
 	if cg.version == "v2" {
-		total, _ = readKeyed(filepath.Join(cg.memDir, "memory.events"), "oom_kill")
-	} else if k, ok := readKeyed(filepath.Join(cg.memDir, "memory.oom_control"), "oom_kill"); ok {
+		total, _ = cg.readKeyed(filepath.Join(cg.memDir, "memory.events"), "oom_kill")
+	} else if k, ok := cg.readKeyed(filepath.Join(cg.memDir, "memory.oom_control"), "oom_kill"); ok {
 		total = k
 	} else {
 		cg.reusable = false
-		if readInt(filepath.Join(cg.memDir, "memory.failcnt")) > 0 {
+		if cg.readInt(filepath.Join(cg.memDir, "memory.failcnt")) > 0 {
 			return 1, false
 		}
 		return 0, false
@@ -398,6 +412,12 @@ func (cg *attemptCgroup) remove() error {
 		_ = syscall.Close(cg.fd)
 		cg.fd = -1
 	}
+	cg.filesMu.Lock()
+	for _, fd := range cg.files {
+		_ = syscall.Close(fd)
+	}
+	cg.files = nil
+	cg.filesMu.Unlock()
 	var errs []error
 	for _, dir := range cg.dirs {
 		var err error
@@ -417,8 +437,70 @@ func (cg *attemptCgroup) remove() error {
 	return errors.Join(errs...)
 }
 
-func readInt(path string) int64 {
-	data, err := readFile(path)
+// file returns the kept descriptor of control file path, opening it on
+// first use.
+func (cg *attemptCgroup) file(path string, mode int) (int, error) {
+	cg.filesMu.Lock()
+	defer cg.filesMu.Unlock()
+	key := controlFile{path, mode}
+	if fd, ok := cg.files[key]; ok {
+		return fd, nil
+	}
+	fd, err := openRetry(path, mode|syscall.O_CLOEXEC)
+	if err != nil {
+		return -1, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	if cg.files == nil {
+		cg.files = map[controlFile]int{}
+	}
+	cg.files[key] = fd
+	return fd, nil
+}
+
+// read reads control file path whole. Every cgroup file is a seq_file,
+// which a read fills as far as it can: a short read is the end.
+func (cg *attemptCgroup) read(path string) ([]byte, error) {
+	fd, err := cg.file(path, syscall.O_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 0, 512)
+	for {
+		n, err := syscall.Pread(fd, buf[len(buf):cap(buf)], int64(len(buf)))
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		buf = buf[:len(buf)+n]
+		if len(buf) < cap(buf) {
+			return buf, nil
+		}
+		buf = append(buf, 0)[:len(buf)]
+	}
+}
+
+// write writes value to control file path in one write(2).
+func (cg *attemptCgroup) write(path, value string) error {
+	fd, err := cg.file(path, syscall.O_WRONLY)
+	if err != nil {
+		return err
+	}
+	for {
+		_, err := syscall.Write(fd, []byte(value))
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return &os.PathError{Op: "write", Path: path, Err: err}
+		}
+		return nil
+	}
+}
+
+func (cg *attemptCgroup) readInt(path string) int64 {
+	data, err := cg.read(path)
 	if err != nil {
 		return 0
 	}
@@ -427,8 +509,8 @@ func readInt(path string) int64 {
 }
 
 // readKeyed reads the value of key from a flat-keyed file ("key value" lines).
-func readKeyed(path, key string) (int64, bool) {
-	data, err := readFile(path)
+func (cg *attemptCgroup) readKeyed(path, key string) (int64, bool) {
+	data, err := cg.read(path)
 	if err != nil {
 		return 0, false
 	}
