@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
@@ -68,7 +67,7 @@ func printAlerts(w io.Writer, alerts []api.AlertView) error {
 		fmt.Fprintln(w, "no alerts")
 		return nil
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "ID\tSTATE\tALERT\tPIPELINE\tENV\tSEVERITY\tSINCE\tSUMMARY")
 	for _, a := range alerts {
 		since := a.StartsAt
@@ -137,7 +136,7 @@ func printMap(w io.Writer, m map[string]string) {
 }
 
 func printDeliveries(w io.Writer, ds []api.DeliveryView) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "  AT\tCHANNEL\tTYPE\tKIND\tRESULT\tATTEMPTS\tERROR")
 	for _, d := range ds {
 		result := "ok"
@@ -278,7 +277,7 @@ func printSilences(w io.Writer, ss []api.SilenceView) error {
 		fmt.Fprintln(w, "no silences")
 		return nil
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "ID\tACTIVE\tMATCHERS\tBY\tUNTIL\tREASON")
 	for _, s := range ss {
 		until := s.EndsAt.Local().Format("2006-01-02 15:04")

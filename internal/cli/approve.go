@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
@@ -250,7 +249,7 @@ func newDeploymentsCmd() *cobra.Command {
 }
 
 func printDeployments(w io.Writer, ds []record.Deployment) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "ID\tPIPELINE\tENV\tREVISION\tSTATE\tRISK\tGATES\tBY\tCREATED\tWHY\tENDED")
 	for _, d := range ds {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Pipeline, d.Env,
@@ -403,7 +402,7 @@ func printReleases(w io.Writer, pipeline, env string, rs []record.Release) error
 		fmt.Fprintf(w, "no releases of %s into %s yet: a run of a revision deployed there whose tasks go into %s records one\n", pipeline, env, env)
 		return nil
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "RELEASE\tRUN\tKIND\tRESULT\tAT\tSTARTED BY\tAPPROVED BY\tPARAMS\tREPORTED")
 	for _, r := range rs {
 		result := "succeeded"

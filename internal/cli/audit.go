@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
@@ -51,7 +50,7 @@ func newAuditCmd() *cobra.Command {
 }
 
 func printAudit(w io.Writer, evs []record.AuditEvent) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "TIME\tACTOR\tACTION\tPIPELINE\tENV\tREVISION\tDEPLOYMENT\tREASON\tDETAIL")
 	for _, e := range evs {
 		dep := "-"

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
@@ -213,7 +212,7 @@ func printRevisions(w io.Writer, pipeline string, revs []record.Revision) error 
 		fmt.Fprintf(w, "no revisions of %s yet: gantry deploy %s --env ENV makes one\n", pipeline, pipeline)
 		return nil
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "REVISION\tCREATED\tBY\tSTAGING\tCHECK\tMESSAGE")
 	for _, r := range revs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", deploy.Short(r.Hash), r.CreatedAt.Local().Format(time.DateTime),

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"text/tabwriter"
 
 	"github.com/gantryhq/gantry/internal/api"
 	"github.com/gantryhq/gantry/internal/deploy"
@@ -63,7 +62,7 @@ func printDeadLetters(w io.Writer, dls []record.DeadLetter) error {
 		fmt.Fprintln(w, "no dead letters")
 		return nil
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "ID\tPIPELINE\tRUN\tTASK\tATTEMPTS\tAT\tREPLAYED\tERROR")
 	for _, d := range dls {
 		replayed := "-"

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"text/tabwriter"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
@@ -126,7 +125,7 @@ func printPipelines(w io.Writer, ps []api.Pipeline) error {
 		fmt.Fprintln(w, "no pipelines")
 		return nil
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "PIPELINE\tSTATE\tSCHEDULE\tNEXT RUN\tLAST RUN\tLAST SUCCESS\tFRESHNESS")
 	for _, p := range ps {
 		sched := orDash(p.Cron)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/engine"
@@ -72,7 +71,7 @@ func printSummary(ctx context.Context, w io.Writer, r reader, run record.Run) er
 		last[a.Task] = a
 	}
 	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "TASK\tSTATE\tATTEMPTS\tDURATION\tPEAK MEM\tCPU\tOUTPUTS")
 	for _, t := range tasks {
 		a, ok := last[t.Task]

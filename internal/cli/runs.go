@@ -7,7 +7,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
@@ -179,7 +178,7 @@ func printRuns(w io.Writer, runs []record.Run) error {
 		fmt.Fprintln(w, "no runs")
 		return nil
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "RUN\tPIPELINE\tSTATE\tTRIGGER\tENV\tREVISION\tINTERVAL START\tSTARTED\tDURATION\tERROR")
 	for _, r := range runs {
 		dur := "-"

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
@@ -78,7 +77,7 @@ func newTokenListCmd() *cobra.Command {
 }
 
 func printTokens(w io.Writer, ts []record.Token) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "ID\tUSER\tROLE\tCREATED\tBY\tREVOKED")
 	for _, t := range ts {
 		revoked := "-"

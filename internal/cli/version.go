@@ -5,7 +5,6 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 )
@@ -65,7 +64,7 @@ func newVersionCmd() *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error {
 			b := buildInfo()
 			return render(c, b, func(w io.Writer) error {
-				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+				tw := newTable(w)
 				fmt.Fprintf(tw, "gantry\t%s\n", b.Version)
 				fmt.Fprintf(tw, "go\t%s\n", b.GoVersion)
 				fmt.Fprintf(tw, "platform\t%s\n", b.Platform)

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/api"
@@ -85,7 +84,7 @@ func printWorkers(w io.Writer, list api.WorkerList) error {
 		fmt.Fprintln(w, "no workers registered")
 		return nil
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "WORKER\tHOST\tSTATE\tSLOTS\tRUNNING\tLABELS\tLAST HEARTBEAT\tROLE")
 	for _, v := range list.Workers {
 		slots := "-"

@@ -32,7 +32,7 @@ const gatePrefix = "read _ <&3; exec 3<&-\n"
 // carries the attempt's GANTRY_OUTPUT (and GANTRY_ATTEMPT_ID) in its
 // environment.
 func (e *Executor) Run(ctx context.Context, a executor.Attempt) (res executor.Result) {
-	r := &attemptRun{e: e, a: a}
+	r := &attemptRun{e: e, a: a, gate: -1}
 	defer func() {
 		if p := recover(); p != nil {
 			r.abort()
@@ -74,7 +74,7 @@ type attemptRun struct {
 	log    *lazyFile
 	copier *lineWriter // nil on the fast path
 	cg     *attemptCgroup
-	gate   *os.File // v1: the write end the shell waits on
+	gate   int // v1: the write end the shell waits on; -1 when none
 	poller *rssPoller
 
 	pid        int
@@ -135,11 +135,13 @@ func (r *attemptRun) prepare() error {
 		return err
 	}
 	if r.cg != nil && r.cg.version == "v1" {
-		gateR, gateW, err := os.Pipe()
-		if err != nil {
+		// Blocking descriptors, kept out of the runtime's poller: the
+		// shell reads its end, and this end is only ever closed.
+		var fds [2]int
+		if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
 			return fmt.Errorf("gate pipe: %w", err)
 		}
-		r.cmd.ExtraFiles, r.gate = []*os.File{gateR}, gateW
+		r.cmd.ExtraFiles, r.gate = []*os.File{os.NewFile(uintptr(fds[0]), "gate")}, fds[1]
 		script = gatePrefix + script
 	}
 	r.cmd.Args = []string{"sh", "-c", script}
@@ -193,11 +195,11 @@ func (r *attemptRun) start() error {
 		return err
 	}
 	r.pid, r.startedAt = r.cmd.Process.Pid, time.Now()
-	if r.gate != nil {
+	if r.gate >= 0 {
 		_ = r.cmd.ExtraFiles[0].Close()
 		err := r.cg.join(r.pid)
-		_ = r.gate.Close() // releases the shell
-		r.gate = nil
+		_ = syscall.Close(r.gate) // releases the shell
+		r.gate = -1
 		if err != nil {
 			r.abort()
 			return fmt.Errorf("cgroup: %w", err)
@@ -219,8 +221,8 @@ func (r *attemptRun) cleanup() {
 			_ = f.Close()
 		}
 	}
-	if r.gate != nil {
-		_ = r.gate.Close()
+	if r.gate >= 0 {
+		_ = syscall.Close(r.gate)
 	}
 	if r.cg != nil {
 		_ = r.cg.remove()
