@@ -58,6 +58,14 @@ var varNames = []string{"Interval", "Params", "RunID", "Task", "Attempt", "Env",
 //
 // The command is readable as it is; the values are in env.
 func Render(run string, v Vars) (cmd string, env []string, err error) {
+	if !strings.Contains(run, "{{") {
+		// No action: the command is its text, as executing it would
+		// print, without parsing a template for every attempt.
+		if err := checkReserved(run); err != nil {
+			return "", nil, err
+		}
+		return run, nil, nil
+	}
 	var vals []string
 	t, err := parseTemplate(run, func(x any) string {
 		vals = append(vals, fmt.Sprint(x))
@@ -84,11 +92,19 @@ func Render(run string, v Vars) (cmd string, env []string, err error) {
 	return cmd, env, nil
 }
 
+// checkReserved refuses the characters Render marks values with.
+func checkReserved(run string) error {
+	if strings.ContainsAny(run, string([]rune{markOpen, markClose})) {
+		return errors.New("contains reserved characters U+E000/U+E001")
+	}
+	return nil
+}
+
 // parseTemplate parses run and routes the output of every printing action
 // through quote.
 func parseTemplate(run string, quote func(any) string) (*template.Template, error) {
-	if strings.ContainsAny(run, string([]rune{markOpen, markClose})) {
-		return nil, errors.New("contains reserved characters U+E000/U+E001")
+	if err := checkReserved(run); err != nil {
+		return nil, err
 	}
 	t, err := template.New("run").Option("missingkey=error").
 		Funcs(template.FuncMap{quoteFunc: quote}).Parse(run)

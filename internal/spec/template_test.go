@@ -75,6 +75,16 @@ func TestRenderRefuses(t *testing.T) {
 	}
 }
 
+func TestRenderPlainCommand(t *testing.T) {
+	t.Parallel()
+	// No action: the text as it is, dollar signs, quotes and all.
+	run := `echo "$HOME" '{ x }' \n`
+	got, env, err := Render(run, Vars{})
+	if err != nil || got != run || len(env) != 0 {
+		t.Fatalf("Render(%q) = %q, %q, %v", run, got, env, err)
+	}
+}
+
 func TestRenderInterpretsRunOnce(t *testing.T) {
 	t.Parallel()
 	// A value that looks like a template is data, never executed.
