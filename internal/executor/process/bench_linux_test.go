@@ -61,6 +61,35 @@ func BenchmarkRunTrue(b *testing.B) {
 	}
 }
 
+// BenchmarkAttemptCPU is this process's own CPU (user and system) per
+// attempt of `true`: the executor with a cgroup as this machine gives
+// one, without, and a bare exec of `sh -c true` for the floor. Each runs
+// alone, so a difference is the executor's own cost.
+func BenchmarkAttemptCPU(b *testing.B) {
+	run := func(b *testing.B, e *Executor, a executor.Attempt) {
+		defer reportCPU(b)()
+		for b.Loop() {
+			if res := e.Run(context.Background(), a); res.Outcome != executor.Succeeded {
+				b.Fatalf("run: %+v", res)
+			}
+		}
+	}
+	b.Run("executor", func(b *testing.B) { run(b, newExecutor(b, Options{}), attempt(b, "true")) })
+	b.Run("no-cgroup", func(b *testing.B) {
+		a := attempt(b, "true")
+		a.OutputPath = "" // nothing to find escapees by: no /proc scan
+		run(b, newExecutor(b, Options{DisableCgroups: true}), a)
+	})
+	b.Run("raw", func(b *testing.B) {
+		defer reportCPU(b)()
+		for b.Loop() {
+			if err := exec.Command("sh", "-c", "true").Run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
 // BenchmarkCgroupLifecycle is what a cgroup adds to an attempt that leaves
 // nothing behind: create it, find it empty at the end, remove it.
 func BenchmarkCgroupLifecycle(b *testing.B) {
