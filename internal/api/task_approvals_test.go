@@ -43,6 +43,7 @@ func TestTaskApprovalRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer proc.Close()
 	ax := approval.New(st, time.Second) // the service kicks it; the poll is the safety net
 	eng := engine.New(engine.Config{Store: st, Executors: executor.Set{process.Kind: proc, spec.KindApproval: ax}, LogDir: filepath.Join(dir, "logs")})
 	svc := deploy.New(deploy.Options{Store: st, Kick: ax.Kick})

@@ -23,6 +23,7 @@ func TestExecutorsRunEveryKindSpecAccepts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer set.Close()
 	if got, want := set.Kinds(), spec.Kinds(); !slices.Equal(got, want) {
 		t.Errorf("executors for kinds %v, spec accepts %v", got, want)
 	}

@@ -14,6 +14,7 @@ func BenchmarkChain100(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer exe.Close()
 	bn := &bencher{dir: b.TempDir(), exe: exe, open: app.OpenStore}
 	for b.Loop() {
 		if _, err := bn.gantry(context.Background(), 100, 1, true); err != nil {

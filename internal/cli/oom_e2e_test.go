@@ -20,6 +20,7 @@ func needMemoryCgroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer exes.Close()
 	ls, _ := exes.Limits(spec.KindProcess)
 	if ls.Memory {
 		return

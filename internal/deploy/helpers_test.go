@@ -146,6 +146,7 @@ func runBundle(ctx context.Context, st store.Store, logDir string, b *deploy.Bun
 	if err != nil {
 		return record.Run{}, err
 	}
+	defer exe.Close()
 	eng := engine.New(engine.Config{Store: st, Executors: executor.Set{process.Kind: exe}, LogDir: logDir, KillGrace: time.Second})
 	end := time.Now().UTC().Truncate(24 * time.Hour)
 	return eng.Run(ctx, engine.Request{

@@ -65,6 +65,7 @@ func newHarness(t *testing.T, mod func(*engine.Config)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = exe.Close() })
 	h := &harness{t: t, dir: dir, store: st, clock: &fakeClock{}}
 	cfg := engine.Config{
 		Store: st, Executors: executor.Set{process.Kind: exe}, Clock: h.clock, LogDir: filepath.Join(dir, "logs"),

@@ -145,6 +145,7 @@ func TestShipNeverSeesASecretSplitAcrossWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer e.Close()
 	dir := t.TempDir()
 	const secret = "sk-live-7hd93ke0"
 	path := filepath.Join(dir, "attempt.log")

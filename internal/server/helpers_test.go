@@ -101,6 +101,7 @@ func newEnv(t *testing.T, files map[string]string) *env {
 	if err != nil {
 		t.Fatalf("executor: %v", err)
 	}
+	t.Cleanup(func() { _ = exe.Close() }) // after every server stopped
 	e.exe = executor.Set{process.Kind: exe}
 	t.Cleanup(func() {
 		if t.Failed() {

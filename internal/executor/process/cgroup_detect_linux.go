@@ -226,17 +226,24 @@ func probe(dir, file string) error {
 }
 
 // removeStale removes attempt cgroups left by executors that died; a
-// directory is named after the pid that made it and is kept while that
-// process lives.
+// directory is named after the pid that made it and that process's start
+// time (<pid>-<start>-<n>; before, <pid>-<n>), and is kept while that
+// process lives: not while another process has its pid.
 func removeStale(dir string) {
 	entries, _ := os.ReadDir(dir)
 	for _, ent := range entries {
-		owner, _, _ := strings.Cut(ent.Name(), "-")
-		pid, err := strconv.Atoi(owner)
-		if !ent.IsDir() || err != nil || syscall.Kill(pid, 0) != syscall.ESRCH {
+		parts := strings.Split(ent.Name(), "-")
+		pid, err := strconv.Atoi(parts[0])
+		if !ent.IsDir() || err != nil || len(parts) < 2 {
 			continue
 		}
-		_ = syscall.Rmdir(filepath.Join(dir, ent.Name())) // busy: still has processes
+		alive := syscall.Kill(pid, 0) != syscall.ESRCH
+		if start, err := strconv.ParseUint(parts[1], 10, 64); err == nil && len(parts) == 3 && alive {
+			alive = startTicks(pid) == start
+		}
+		if !alive {
+			_ = syscall.Rmdir(filepath.Join(dir, ent.Name())) // busy: still has processes
+		}
 	}
 }
 

@@ -42,6 +42,12 @@ type attemptCgroup struct {
 	// reusable is false once a figure could not be read or reset, or a
 	// process would not die: such a cgroup is removed, never reused.
 	reusable bool
+	// The inotify watches on its directories that tell a kept cgroup
+	// something other than Gantry changed (see Reuse); nil when none.
+	pool *cgroupPool
+	wds  []int32
+	// tainted is set, under pool.mu, once a watch saw such a change.
+	tainted bool
 
 	// The control files read or written at every attempt, by path, open
 	// while the cgroup exists: a kept cgroup's figures cost one pread(2)
@@ -56,129 +62,16 @@ type controlFile struct {
 	mode int
 }
 
-// cgroupKey is the limits a cgroup was made with: a kept cgroup serves
-// only an attempt with the same ones.
-type cgroupKey struct{ memLimit, milliCPU int64 }
-
-// Reuse. Making a cgroup and removing it again (mkdir and rmdir of one
-// directory per hierarchy, each of which the kernel sets up and tears
-// down for every controller) costs more of Gantry's own CPU than the rest
-// of a short attempt. So the cgroup of an attempt that ended with nothing
-// left in it is kept for the next attempt with the same limits, when every
-// figure the next one reports can start again from nothing:
-//
-//   - CPU time (cpu.stat, cpuacct.usage) and the oom_kill count are
-//     cumulative: each attempt reports what it added since the previous
-//     attempt's end, when the cgroup was empty.
-//   - v1's peak (memory.max_usage_in_bytes) is reset by writing 0 to it,
-//     which sets it to what the cgroup still has charged: page cache the
-//     earlier attempts left. The cgroup is kept only while that is at most
-//     reuseResidual, so an attempt's peak is never over by more; a task
-//     that leaves more (it wrote a big file, say) gets a fresh cgroup.
-//   - v2's peak (memory.peak) cannot be reset before Linux 6.12: a v2
-//     cgroup with the memory controller is never reused.
-//   - Before Linux 4.13 v1 counts no OOM kills, only a limit's hits: such
-//     a cgroup is never reused either.
-//   - A v2 cgroup that had to be killed through cgroup.kill (something
-//     outlived the leader) is not reused: the kernel kills every child
-//     cloned into it afterwards. One frozen to be killed pid by pid is
-//     not reused either.
-//
-// At most maxIdleCgroups are kept; Executor.Close removes them, and a
-// process that dies with some kept leaves them to removeStale.
-const (
-	reuseResidual  = 1 << 20
-	maxIdleCgroups = 64
-)
-
-// cgroupPool keeps the empty cgroups of ended attempts, by their limits.
-type cgroupPool struct {
-	mu     sync.Mutex
-	idle   map[cgroupKey][]*attemptCgroup
-	n      int
-	closed bool
-}
-
-// get returns an empty cgroup with these limits: a kept one, or a new one.
-// reused says which.
-func (s *cgroupSetup) get(memLimit, milliCPU int64) (cg *attemptCgroup, reused bool, err error) {
-	key := cgroupKey{memLimit, milliCPU}
-	p := &s.pool
-	p.mu.Lock()
-	if list := p.idle[key]; len(list) > 0 {
-		cg = list[len(list)-1]
-		p.idle[key] = list[:len(list)-1]
-		p.n--
-	}
-	p.mu.Unlock()
-	if cg != nil {
-		return cg, true, nil
-	}
-	cg, err = s.create(memLimit, milliCPU)
-	return cg, false, err
-}
-
-// release ends an attempt's use of cg: it is kept for another attempt when
-// it can serve one (see Reuse), else removed. Call it after usage and
-// oomKills.
-func (s *cgroupSetup) release(cg *attemptCgroup) error {
-	if cg.resetForReuse() {
-		p := &s.pool
-		p.mu.Lock()
-		if !p.closed && p.n < maxIdleCgroups {
-			if p.idle == nil {
-				p.idle = map[cgroupKey][]*attemptCgroup{}
-			}
-			p.idle[cg.key] = append(p.idle[cg.key], cg)
-			p.n++
-			p.mu.Unlock()
-			return nil
-		}
-		p.mu.Unlock()
-	}
-	return cg.remove()
-}
-
-// closeIdle removes every kept cgroup; those released later are removed
-// at once.
-func (s *cgroupSetup) closeIdle() error {
-	p := &s.pool
-	p.mu.Lock()
-	idle := p.idle
-	p.idle, p.n, p.closed = nil, 0, true
-	p.mu.Unlock()
-	var errs []error
-	for _, list := range idle {
-		for _, cg := range list {
-			errs = append(errs, cg.remove())
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// resetForReuse readies cg for the next attempt and reports whether it
-// can serve one.
-func (cg *attemptCgroup) resetForReuse() bool {
-	switch {
-	case !cg.reusable || len(cg.dirs) == 0:
-		return false
-	case cg.memDir == "":
-		return true
-	case cg.version != "v1":
-		return false
-	case cg.readInt(filepath.Join(cg.memDir, "memory.usage_in_bytes")) > reuseResidual:
-		return false
-	}
-	return cg.write(filepath.Join(cg.memDir, "memory.max_usage_in_bytes"), "0") == nil
-}
-
 // killTimeout bounds how long the end of an attempt waits for its cgroup
 // to empty: a process in uninterruptible sleep dies only when it wakes.
 const killTimeout = 5 * time.Second
 
 // create makes the attempt's cgroup with its limits set.
 func (s *cgroupSetup) create(memLimit, milliCPU int64) (cg *attemptCgroup, err error) {
-	name := fmt.Sprintf("%d-%d", os.Getpid(), cgroupSeq.Add(1))
+	// The pid and its start time: a Gantry that gets the pid of one that
+	// died (a container's first process, restarted) makes other names, and
+	// removeStale knows that one's for stale.
+	name := fmt.Sprintf("%d-%d-%d", os.Getpid(), ownStart(), cgroupSeq.Add(1))
 	cg = &attemptCgroup{version: s.version, fd: -1, key: cgroupKey{memLimit, milliCPU}, reusable: true}
 	defer func() {
 		if err != nil {
@@ -188,8 +81,15 @@ func (s *cgroupSetup) create(memLimit, milliCPU int64) (cg *attemptCgroup, err e
 	if s.version == "v2" {
 		return cg, cg.createV2(s, filepath.Join(s.v2Base, name), memLimit, milliCPU)
 	}
-	return cg, cg.createV1(s, name, memLimit, milliCPU)
+	if err := cg.createV1(s, name, memLimit, milliCPU); err != nil {
+		return cg, err
+	}
+	s.pool.watch(cg) // after Gantry's own writes
+	return cg, nil
 }
+
+// ownStart is this process's start time, in clock ticks since boot.
+var ownStart = sync.OnceValue(func() uint64 { return startTicks(os.Getpid()) })
 
 func (cg *attemptCgroup) createV2(s *cgroupSetup, dir string, memLimit, milliCPU int64) error {
 	if err := cg.mkdir(dir); err != nil {
@@ -295,7 +195,10 @@ func (cg *attemptCgroup) pids() []int {
 	for _, dir := range cg.dirs {
 		// Opened afresh: v1 keeps the list an open file read first for
 		// a second, and a kept descriptor would see processes gone.
-		data, _ := readFile(filepath.Join(dir, "cgroup.procs"))
+		data, err := readFile(filepath.Join(dir, "cgroup.procs"))
+		if err != nil {
+			cg.reusable = false // unknown, so not known to be empty
+		}
 		for _, f := range strings.Fields(string(data)) {
 			if pid, err := strconv.Atoi(f); err == nil && !seen[pid] {
 				seen[pid] = true
@@ -408,6 +311,7 @@ func (cg *attemptCgroup) oomKills() (n int64, exact bool) {
 // remove deletes the cgroup's directories. A directory whose last
 // process is still exiting is busy for a moment, so removal is retried.
 func (cg *attemptCgroup) remove() error {
+	cg.pool.unwatch(cg)
 	if cg.fd >= 0 {
 		_ = syscall.Close(cg.fd)
 		cg.fd = -1
@@ -499,12 +403,18 @@ func (cg *attemptCgroup) write(path, value string) error {
 	}
 }
 
+// readInt reads a file holding one number; 0 where it cannot, and then
+// the cgroup is not reused: a figure not read is not known to be clean.
 func (cg *attemptCgroup) readInt(path string) int64 {
 	data, err := cg.read(path)
 	if err != nil {
+		cg.reusable = false
 		return 0
 	}
-	n, _ := strconv.ParseInt(string(bytes.TrimSpace(data)), 10, 64)
+	n, err := strconv.ParseInt(string(bytes.TrimSpace(data)), 10, 64)
+	if err != nil {
+		cg.reusable = false
+	}
 	return n
 }
 

@@ -15,7 +15,9 @@
 //
 // The cgroup setup is detected once, in New. Every attempt, limits or not,
 // gets a cgroup of its own under the executor's own cgroup
-// (<own>/gantry/<pid>-<n>):
+// (<own>/gantry/<pid>-<start>-<n>); on v1, an emptied one that an earlier
+// attempt with the same limits used and nothing changed since (see Reuse
+// in cgroup_reuse_linux.go):
 //
 //   - cgroup v2, when the unified hierarchy has the memory or cpu
 //     controller delegated: the child is cloned straight into its cgroup
