@@ -136,6 +136,9 @@ func (p *cgroupPool) drain() {
 		if err != nil || n <= 0 {
 			return // EAGAIN: nothing more
 		}
+		// A read returns every queued event that fits: with room left
+		// for another, the queue was empty, and no second read is due.
+		more := n > len(buf)-(unix.SizeofInotifyEvent+unix.NAME_MAX+1)
 		for off := 0; off+unix.SizeofInotifyEvent <= n; {
 			ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
 			nameAt := off + unix.SizeofInotifyEvent
@@ -157,6 +160,9 @@ func (p *cgroupPool) drain() {
 			if ev.Mask&unix.IN_IGNORED != 0 || !ownWrites[name] {
 				cg.tainted = true
 			}
+		}
+		if !more {
+			return
 		}
 	}
 }
