@@ -56,13 +56,7 @@ func TestRunContainsEscapees(t *testing.T) {
 		name string
 		exec func(t *testing.T) *Executor
 	}{
-		{"cgroup", func(t *testing.T) *Executor {
-			e := newExecutor(t, Options{})
-			if e.cgroups == nil {
-				t.Skipf("no writable cgroup: %s", e.Limits().Note)
-			}
-			return e
-		}},
+		{"cgroup", cgroupExecutor},
 		{"cgroup v2 without controllers", func(t *testing.T) *Executor { return v2OnlyExecutor(t) }},
 		{"environment scan", func(t *testing.T) *Executor { return newExecutor(t, Options{DisableCgroups: true}) }},
 	}
@@ -247,6 +241,16 @@ func startOther(t *testing.T, env ...string) int {
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	return cmd.Process.Pid
+}
+
+// cgroupExecutor returns an executor with the cgroup this machine gives;
+// it skips where there is none.
+func cgroupExecutor(t *testing.T) *Executor {
+	e := newExecutor(t, Options{})
+	if e.cgroups == nil {
+		t.Skipf("no writable cgroup: %s", e.Limits().Note)
+	}
+	return e
 }
 
 // v2OnlyExecutor returns an executor whose attempts run in cgroups of a

@@ -27,13 +27,7 @@ func TestCgroupReuse(t *testing.T) {
 		name string
 		exec func(*testing.T) *Executor
 	}{
-		{"this machine", func(t *testing.T) *Executor {
-			e := newExecutor(t, Options{})
-			if e.cgroups == nil {
-				t.Skipf("no writable cgroup: %s", e.Limits().Note)
-			}
-			return e
-		}},
+		{"this machine", cgroupExecutor},
 		{"cgroup v2 without controllers", func(t *testing.T) *Executor { return v2OnlyExecutor(t) }},
 	} {
 		t.Run(b.name, func(t *testing.T) {
