@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // cgroupSetup is where this process may create attempt cgroups, found once
@@ -239,7 +241,10 @@ func removeStale(dir string) {
 		}
 		alive := syscall.Kill(pid, 0) != syscall.ESRCH
 		if start, err := strconv.ParseUint(parts[1], 10, 64); err == nil && len(parts) == 3 && alive {
-			alive = startTicks(pid) == start
+			// Unknown (another user's /proc hidden): left alone.
+			if now := startTicks(pid); now != 0 {
+				alive = now == start
+			}
 		}
 		if !alive {
 			_ = syscall.Rmdir(filepath.Join(dir, ent.Name())) // busy: still has processes
@@ -281,6 +286,26 @@ func readFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
+	return readClose(fd, path)
+}
+
+// readFileAt is readFile of name in the directory dirfd.
+func readFileAt(dirfd int, name string) ([]byte, error) {
+	var fd int
+	var err error
+	for {
+		if fd, err = unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_CLOEXEC, 0); err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: name, Err: err}
+	}
+	return readClose(fd, name)
+}
+
+// readClose reads fd to its end and closes it.
+func readClose(fd int, path string) ([]byte, error) {
 	defer syscall.Close(fd)
 	buf := make([]byte, 0, 512)
 	for {

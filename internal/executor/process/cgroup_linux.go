@@ -27,6 +27,10 @@ var cgroupSeq atomic.Uint64
 type attemptCgroup struct {
 	version string
 	dirs    []string // every directory, for joining, killing and removal
+	// dirFDs are dirs opened (O_PATH), which follow a directory the task
+	// renames: its processes are listed, and it is removed, wherever it
+	// went. -1 where one could not be opened.
+	dirFDs []int
 	memDir  string   // memory controller; "" when not joined
 	acctDir string   // CPU accounting; "" when not joined
 	fd      int      // v2: the directory, for CLONE_INTO_CGROUP; -1 on v1
@@ -46,8 +50,9 @@ type attemptCgroup struct {
 	// something other than Gantry changed (see Reuse); nil when none.
 	pool *cgroupPool
 	wds  []int32
-	// tainted is set, under pool.mu, once a watch saw such a change.
-	tainted bool
+	// tainted is set, under pool.mu, once a watch saw such a change; kept
+	// while the cgroup waits in the pool.
+	tainted, kept bool
 
 	// The control files read or written at every attempt, by path, open
 	// while the cgroup exists: a kept cgroup's figures cost one pread(2)
@@ -112,11 +117,10 @@ func (cg *attemptCgroup) createV2(s *cgroupSetup, dir string, memLimit, milliCPU
 	}
 	_, err := os.Stat(filepath.Join(dir, "cgroup.kill"))
 	cg.canKill = err == nil
-	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", dir, err)
+	if cg.dirFDs[0] < 0 {
+		return fmt.Errorf("open %s: cannot", dir)
 	}
-	cg.fd = fd
+	cg.fd = cg.dirFDs[0] // closed with dirFDs
 	return nil
 }
 
@@ -169,7 +173,11 @@ func (cg *attemptCgroup) mkdir(dir string) error {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return err
 	}
-	cg.dirs = append(cg.dirs, dir)
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		fd = -1
+	}
+	cg.dirs, cg.dirFDs = append(cg.dirs, dir), append(cg.dirFDs, fd)
 	return nil
 }
 
@@ -192,10 +200,16 @@ func (cg *attemptCgroup) join(pid int) error {
 func (cg *attemptCgroup) pids() []int {
 	seen := map[int]bool{}
 	var pids []int
-	for _, dir := range cg.dirs {
+	for i, dir := range cg.dirs {
 		// Opened afresh: v1 keeps the list an open file read first for
 		// a second, and a kept descriptor would see processes gone.
-		data, err := readFile(filepath.Join(dir, "cgroup.procs"))
+		var data []byte
+		var err error
+		if fd := cg.dirFDs[i]; fd >= 0 {
+			data, err = readFileAt(fd, "cgroup.procs")
+		} else {
+			data, err = readFile(filepath.Join(dir, "cgroup.procs"))
+		}
 		if err != nil {
 			cg.reusable = false // unknown, so not known to be empty
 		}
@@ -312,10 +326,7 @@ func (cg *attemptCgroup) oomKills() (n int64, exact bool) {
 // process is still exiting is busy for a moment, so removal is retried.
 func (cg *attemptCgroup) remove() error {
 	cg.pool.unwatch(cg)
-	if cg.fd >= 0 {
-		_ = syscall.Close(cg.fd)
-		cg.fd = -1
-	}
+	cg.fd = -1 // one of dirFDs
 	cg.filesMu.Lock()
 	for _, fd := range cg.files {
 		_ = syscall.Close(fd)
@@ -323,7 +334,15 @@ func (cg *attemptCgroup) remove() error {
 	cg.files = nil
 	cg.filesMu.Unlock()
 	var errs []error
-	for _, dir := range cg.dirs {
+	for i, dir := range cg.dirs {
+		if fd := cg.dirFDs[i]; fd >= 0 {
+			// Where the directory is now: a task may have renamed it.
+			if now, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err == nil && filepath.IsAbs(now) && now != dir {
+				_ = syscall.Rmdir(dir) // what the task made in its place
+				dir = now
+			}
+			_ = syscall.Close(fd)
+		}
 		var err error
 		for i := 0; i < 50; i++ {
 			// rmdir(2) itself: os.Remove tries unlink(2) first, which
@@ -337,7 +356,7 @@ func (cg *attemptCgroup) remove() error {
 			errs = append(errs, fmt.Errorf("remove %s: %w", dir, err))
 		}
 	}
-	cg.dirs = nil
+	cg.dirs, cg.dirFDs = nil, nil
 	return errors.Join(errs...)
 }
 

@@ -52,11 +52,15 @@ const (
 	maxIdleCgroups = 32
 )
 
-// watchMask is what taints a watched cgroup directory.
-const watchMask = unix.IN_MODIFY | unix.IN_ATTRIB | unix.IN_CREATE | unix.IN_MOVED_TO
+// watchMask is what taints a watched cgroup directory: a change to a
+// file, a child cgroup, the directory renamed or removed.
+const watchMask = unix.IN_MODIFY | unix.IN_ATTRIB | unix.IN_CREATE | unix.IN_MOVED_TO |
+	unix.IN_MOVE_SELF | unix.IN_DELETE_SELF
 
 // ownWrites are the files Gantry itself writes in a cgroup in use: a
-// change to them taints nothing.
+// change to them taints nothing then. Once the cgroup is kept, any change
+// at all does: a process that moves itself into a kept cgroup would be in
+// the next attempt's.
 var ownWrites = map[string]bool{"cgroup.procs": true, "tasks": true, "memory.max_usage_in_bytes": true}
 
 // cgroupPool keeps the empty cgroups of ended attempts, by their limits,
@@ -157,7 +161,7 @@ func (p *cgroupPool) drain() {
 			if i := indexNUL(name); i >= 0 {
 				name = name[:i]
 			}
-			if ev.Mask&unix.IN_IGNORED != 0 || !ownWrites[name] {
+			if cg.kept || ev.Mask&unix.IN_IGNORED != 0 || !ownWrites[name] {
 				cg.tainted = true
 			}
 		}
@@ -188,6 +192,7 @@ func (s *cgroupSetup) get(memLimit, milliCPU int64) (cg *attemptCgroup, reused b
 		c := list[len(list)-1]
 		p.idle[key] = list[:len(list)-1]
 		p.n--
+		c.kept = false
 		if c.tainted {
 			stale = append(stale, c)
 		} else {
@@ -212,7 +217,9 @@ func (s *cgroupSetup) release(cg *attemptCgroup) error {
 	if cg.resetForReuse() {
 		p := &s.pool
 		p.mu.Lock()
+		p.drain() // what happened while it was in use, by its rules
 		if !p.closed && p.n < maxIdleCgroups && !cg.tainted {
+			cg.kept = true
 			if p.idle == nil {
 				p.idle = map[cgroupKey][]*attemptCgroup{}
 			}

@@ -269,3 +269,106 @@ func TestRemoveStale(t *testing.T) {
 		}
 	}
 }
+
+// tamperSetup is an executor on cgroup v1 with the memory and cpuacct
+// hierarchies, the number of cgroups it has made, and a run whose tasks
+// find the two gantry folders in $BASEM and $BASEA and their own cgroup's
+// name in $n.
+func tamperSetup(t *testing.T) (*Executor, func() int, func(string) executor.Result) {
+	t.Helper()
+	e := newExecutor(t, Options{})
+	if e.cgroups == nil || e.cgroups.version != "v1" || e.cgroups.v1Memory == "" || e.cgroups.v1CPUAcct == "" {
+		t.Skipf("cgroups are kept only on v1; this test needs its memory and cpuacct hierarchies: %s", e.Limits().Note)
+	}
+	var mu sync.Mutex
+	n := 0
+	e.cgroupCreated = func([]string) {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+	}
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return n
+	}
+	return e, count, func(command string) executor.Result {
+		t.Helper()
+		a := attempt(t, `n=$(sed -n 's/^[0-9]*:memory:.*\///p' /proc/self/cgroup); `+command)
+		a.Env = append(a.Env, "BASEM="+e.cgroups.v1Memory, "BASEA="+e.cgroups.v1CPUAcct)
+		return e.Run(context.Background(), a)
+	}
+}
+
+// readPid waits for a process of a task to write its pid to file, and
+// kills it when the test ends.
+func readPid(t *testing.T, file string) int {
+	t.Helper()
+	var pid int
+	waitFor(t, func() bool {
+		data, err := os.ReadFile(file)
+		if err != nil || !strings.HasSuffix(string(data), "\n") {
+			return false
+		}
+		pid, err = strconv.Atoi(strings.TrimSpace(string(data)))
+		return err == nil
+	})
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	return pid
+}
+
+// TestCgroupReuseAfterIntruder: a process of an attempt leaves its cgroup
+// for the parent, so the attempt ends empty and its cgroup is kept, and
+// then moves itself back in. The next attempt does not get that cgroup.
+func TestCgroupReuseAfterIntruder(t *testing.T) {
+	t.Parallel()
+	_, count, run := tamperSetup(t)
+	dir := t.TempDir()
+	left, back, pidFile := filepath.Join(dir, "left"), filepath.Join(dir, "back"), filepath.Join(dir, "pid")
+	res := run(`setsid sh -c 'echo $$ > "$BASEM/cgroup.procs"; echo $$ > "$BASEA/cgroup.procs"; : > ` + left + `
+		while [ ! -e ` + back + ` ]; do sleep 0.01; done
+		echo $$ > "$BASEM/$0/cgroup.procs"; echo $$ > "$BASEA/$0/cgroup.procs"; echo $$ > ` + pidFile + `
+		exec sh -c "while :; do :; done"' "$n" </dev/null >/dev/null 2>&1 &
+		while [ ! -e ` + left + ` ]; do sleep 0.01; done`)
+	wantOutcome(t, res, executor.Succeeded)
+	if err := os.WriteFile(back, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	intruder := readPid(t, pidFile)
+	before := count()
+	quick := run("true")
+	wantOutcome(t, quick, executor.Succeeded)
+	if count() != before+1 {
+		t.Errorf("the next attempt was given the cgroup process %d moved itself back into (CPU %v)", intruder, quick.CPUTime)
+	}
+}
+
+// TestCgroupRenamedByItsTask: a task renames its cgroup's directories and
+// makes empty ones under their names. Its processes are still found and
+// killed where the directories went, the next attempt is not joined into
+// them, and nothing is left once the executor is closed.
+func TestCgroupRenamedByItsTask(t *testing.T) {
+	t.Parallel()
+	e, _, run := tamperSetup(t)
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	res := run(`for b in "$BASEM" "$BASEA"; do mv "$b/$n" "$b/$n.x" && mkdir "$b/$n" || exit 1; done
+		setsid sleep 1000 </dev/null >/dev/null 2>&1 & echo $! > ` + pidFile)
+	wantOutcome(t, res, executor.Succeeded)
+	assertGone(t, readPid(t, pidFile))
+	out := filepath.Join(t.TempDir(), "cgroup")
+	wantOutcome(t, run(`grep memory /proc/self/cgroup > `+out), executor.Succeeded)
+	if data, _ := os.ReadFile(out); strings.Contains(string(data), ".x") {
+		t.Errorf("the next attempt ran in the renamed cgroup: %s", data)
+	}
+	if err := e.Close(); err != nil {
+		t.Errorf("close: %v", err)
+	}
+	for _, base := range []string{e.cgroups.v1Memory, e.cgroups.v1CPUAcct} {
+		ents, _ := os.ReadDir(base)
+		for _, ent := range ents {
+			if strings.HasPrefix(ent.Name(), strconv.Itoa(os.Getpid())+"-") && strings.HasSuffix(ent.Name(), ".x") {
+				t.Errorf("%s left behind", filepath.Join(base, ent.Name()))
+			}
+		}
+	}
+}
