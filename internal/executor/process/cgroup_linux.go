@@ -30,10 +30,10 @@ type attemptCgroup struct {
 	// dirFDs are dirs opened (O_PATH), which follow a directory the task
 	// renames: its processes are listed, and it is removed, wherever it
 	// went. -1 where one could not be opened.
-	dirFDs []int
-	memDir  string   // memory controller; "" when not joined
-	acctDir string   // CPU accounting; "" when not joined
-	fd      int      // v2: the directory, for CLONE_INTO_CGROUP; -1 on v1
+	dirFDs  []int
+	memDir  string // memory controller; "" when not joined
+	acctDir string // CPU accounting; "" when not joined
+	fd      int    // v2: the directory, for CLONE_INTO_CGROUP; -1 on v1
 	// v2: the kernel (5.14+) kills the whole cgroup through cgroup.kill;
 	// older ones are frozen and killed pid by pid.
 	canKill bool
