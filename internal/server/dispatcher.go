@@ -243,13 +243,15 @@ func (s *Server) upstreamsDone(ctx context.Context, p *pipeline, run *record.Run
 			continue
 		}
 		if !errors.Is(err, store.ErrNotFound) {
-			s.log.Error("dispatch: check upstream", "run_id", run.ID, "upstream", up, "err", err)
+			if ctx.Err() == nil {
+				s.log.Error("dispatch: check upstream", "run_id", run.ID, "upstream", up, "err", err)
+			}
 			return false
 		}
 		if run.State != record.RunWaiting {
 			run.State = record.RunWaiting
 			run.Error = "waiting for " + up + " to succeed for this interval"
-			if err := s.cfg.Store.Apply(ctx, &store.Batch{Run: run}); err != nil {
+			if err := s.cfg.Store.Apply(ctx, &store.Batch{Run: run}); err != nil && ctx.Err() == nil {
 				s.log.Error("dispatch: record waiting", "run_id", run.ID, "err", err)
 			}
 		}
@@ -277,6 +279,11 @@ func (s *Server) start(ctx context.Context, p *pipeline, run record.Run) {
 		s.mu.Unlock()
 		switch {
 		case errors.Is(err, engine.ErrSuspended):
+			return
+		case err != nil && ctx.Err() != nil:
+			// This process stopped dispatching (it stops, or another
+			// leads): the run stays as it is for whoever dispatches next.
+			s.log.Info("run left to the next dispatcher", "run_id", run.ID, "pipeline", run.Pipeline, "why", err)
 			return
 		case err != nil:
 			// The store failed: the run stays as it is and is tried again
