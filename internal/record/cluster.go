@@ -50,3 +50,47 @@ type LogChunk struct {
 	Data      []byte
 	CreatedAt time.Time
 }
+
+// ClaimState is where a claim is in its life.
+type ClaimState string
+
+// Claim states. A claim is queued until a worker claims it; claimed while
+// that worker renews its lease; then done (the worker recorded a result),
+// lost (its lease expired, or the worker handed it back) or cancelled
+// (while still queued).
+const (
+	ClaimQueued    ClaimState = "queued"
+	ClaimClaimed   ClaimState = "claimed"
+	ClaimDone      ClaimState = "done"
+	ClaimLost      ClaimState = "lost"
+	ClaimCancelled ClaimState = "cancelled"
+)
+
+// Final reports whether nothing more happens to a claim in state s.
+func (s ClaimState) Final() bool {
+	return s == ClaimDone || s == ClaimLost || s == ClaimCancelled
+}
+
+// Claim is a task attempt offered to every worker: queued by the process
+// that runs the run, taken by one worker, which holds it under a lease it
+// renews while the attempt runs. Token grows by one at each claiming, and
+// a worker's renewals and result are refused unless they carry the token
+// it claimed with, while its lease lives.
+type Claim struct {
+	AttemptID int64 // the attempt it runs: one claim per attempt
+	RunID     int64
+	Task      string
+	Pool      string            // the pipeline's pool, "" when none: queue depth is told by pool
+	Labels    map[string]string // a worker claims it only when its own labels include these
+	// Payload is what the worker needs to run the attempt, encoded by the
+	// process that queued it; never a secret's value.
+	Payload    []byte
+	State      ClaimState
+	Worker     string // who claimed it; "" while queued
+	Token      int64
+	Cancel     string // why the worker is asked to end the attempt; "" when it is not
+	Result     []byte // the worker's result, once done
+	QueuedAt   time.Time
+	ClaimedAt  time.Time // zero while queued
+	LeaseUntil time.Time // zero while queued
+}

@@ -93,6 +93,8 @@ type Store interface {
 	// LeaseStore holds leases, the workers registry and shipped log
 	// chunks (cluster.go).
 	LeaseStore
+	// ClaimStore holds the task attempts offered to workers (claims.go).
+	ClaimStore
 
 	// Close releases the store's connections.
 	Close() error

@@ -22,6 +22,9 @@ func (plain) FencedTx() string                               { return "" }
 func (plain) LastInsertID() bool                             { return false }
 func (plain) ForUpdate() string                              { return "" }
 func (plain) IndexHint(string) string                        { return "" }
+func (plain) SkipLocked() string                             { return "" }
+func (plain) LabelsWithin(string) string                     { return "1 = 1" }
+func (plain) Notify(string) string                           { return "" }
 func (plain) LockKey(context.Context, *sql.Tx, string) error { return nil }
 func (plain) TimeArg(t time.Time) any                        { return t }
 

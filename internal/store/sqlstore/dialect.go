@@ -49,4 +49,15 @@ type Dialect interface {
 	// index (SQLite's INDEXED BY, for partial indexes its planner, knowing
 	// no statistics, passes over), or "".
 	IndexHint(index string) string
+	// SkipLocked is the clause that locks the rows a SELECT reads for the
+	// rest of its transaction, passing over rows another transaction has
+	// locked ("" when writers are serialised anyway).
+	SkipLocked() string
+	// LabelsWithin is the condition that column col, a JSON object of
+	// labels, is included in the JSON object given as its one placeholder.
+	LabelsWithin(col string) string
+	// Notify is a statement, with one placeholder for the payload, that
+	// tells the processes listening on channel once the transaction
+	// commits; "" when no other process shares the store.
+	Notify(channel string) string
 }

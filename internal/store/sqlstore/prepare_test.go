@@ -24,6 +24,9 @@ func (oneWriter) MapErr(err error) error                         { return err }
 func (oneWriter) LockKey(context.Context, *sql.Tx, string) error { return nil }
 func (oneWriter) ForUpdate() string                              { return "" }
 func (oneWriter) IndexHint(string) string                        { return "" }
+func (oneWriter) SkipLocked() string                             { return "" }
+func (oneWriter) LabelsWithin(string) string                     { return "1 = 1" }
+func (oneWriter) Notify(string) string                           { return "" }
 
 // TestPrepareWhileTxHoldsTheConnection runs a statement never run before
 // while a transaction holds the one write connection and then runs a

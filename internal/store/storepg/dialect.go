@@ -17,6 +17,13 @@ func (dialect) ForUpdate() string          { return " FOR UPDATE" }
 func (dialect) LastInsertID() bool         { return false }
 func (dialect) IndexHint(string) string    { return "" }
 func (dialect) TimeArg(t time.Time) any    { return timeArg(t) }
+func (dialect) SkipLocked() string         { return " FOR UPDATE SKIP LOCKED" }
+
+// LabelsWithin is jsonb containment.
+func (dialect) LabelsWithin(col string) string { return col + " <@ ?::jsonb" }
+
+// Notify is pg_notify, delivered at commit.
+func (dialect) Notify(channel string) string { return "SELECT pg_notify('" + channel + "', ?)" }
 
 // FencedTx bounds how long a fenced transaction may sit idle: a leader
 // paused inside it loses the transaction (and the lease row's lock) after

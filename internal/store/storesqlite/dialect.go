@@ -15,6 +15,17 @@ func (dialect) Prepare() bool              { return true }
 func (dialect) MapErr(err error) error     { return mapErr(err) }
 func (dialect) ForUpdate() string          { return "" }
 func (dialect) LastInsertID() bool         { return true }
+func (dialect) SkipLocked() string         { return "" }
+
+// Notify is "": one process uses a SQLite store.
+func (dialect) Notify(string) string { return "" }
+
+// LabelsWithin holds when no label of col is missing from, or different
+// in, the given object. Label keys are [A-Za-z0-9_./-] (spec checks
+// them), so a key needs no escaping inside the JSON path.
+func (dialect) LabelsWithin(col string) string {
+	return `NOT EXISTS (SELECT 1 FROM json_each(` + col + `) l WHERE json_extract(?, '$."' || l.key || '"') IS NOT l.value)`
+}
 
 // IndexHint names the index: SQLite, knowing no statistics, would otherwise
 // walk a pipeline's runs through runs_pipeline_id instead of the few in

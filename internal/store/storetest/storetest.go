@@ -56,6 +56,7 @@ func Run(t *testing.T, open Opener) {
 	cases = append(cases, alertCases...)
 	cases = append(cases, summaryCases...)
 	cases = append(cases, clusterCases...)
+	cases = append(cases, claimCases...)
 	cases = append(cases, taskApprovalCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
