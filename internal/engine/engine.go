@@ -285,6 +285,7 @@ func (e *Engine) newRunner(req Request, run record.Run) (*runner, error) {
 				continue
 			}
 			t.env = append(t.env, ev.Name+"="+v)
+			t.secrets = append(t.secrets, executor.SecretEnv{Key: ev.Name, Secret: ev.Secret, Environment: st.Environment})
 			if v != "" {
 				t.redact = append(t.redact, v)
 			}

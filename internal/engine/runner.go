@@ -31,6 +31,7 @@ type task struct {
 	cur        *record.TaskAttempt
 	env        []string // literal and secret env, resolved once
 	redact     []string // secret values to hide from logs
+	secrets    []executor.SecretEnv
 	logDir     string
 	dirty      bool   // state changed since the last commit
 	release    func() // gives back the pool slot its attempt holds; nil when none
@@ -507,6 +508,7 @@ func (r *runner) attempt(t *task) (executor.Attempt, error) {
 		LogLimit:    r.e.cfg.LogLimit,
 		OutputPath:  outputPath(t.cur.LogPath),
 		Redact:      t.redact,
+		Secrets:     t.secrets,
 		RunID:       r.run.ID,
 		AttemptID:   t.cur.ID,
 		Task:        st.ID,

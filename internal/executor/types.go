@@ -43,6 +43,10 @@ type Attempt struct {
 	// attempt's output goes: log, follower, outputs and output errors. A
 	// multi-line value is also found with CRLF line ends and line by line.
 	Redact []string
+	// Secrets names where the values of Env's secret entries came from,
+	// so that an attempt run on another machine (executor/remote) is sent
+	// the references and never the values.
+	Secrets []SecretEnv
 	// Started, when set, is called once the attempt is running, with
 	// what Result.PID will hold.
 	Started func(pid int, at time.Time)
@@ -57,6 +61,15 @@ type Attempt struct {
 	StartedAt time.Time
 	// Approval is the approval kind's question; nil for other kinds.
 	Approval *Approval
+}
+
+// SecretEnv is an entry of an attempt's Env whose value is a secret.
+type SecretEnv struct {
+	Key    string // the variable
+	Secret string // the secret's name
+	// Environment is the task's environment, whose secrets source (if it
+	// has one) resolved it; "" for the project's.
+	Environment string `json:",omitempty"`
 }
 
 // Approval is what an approval task asks.
@@ -77,6 +90,9 @@ const (
 	TimedOut       Outcome = Outcome(record.TaskTimedOut)
 	MemoryExceeded Outcome = Outcome(record.TaskMemoryExceeded)
 	Cancelled      Outcome = Outcome(record.TaskCancelled)
+	// Lost is an attempt whose runner went away (a worker that stopped
+	// renewing its claim): retried within the task's retry budget.
+	Lost Outcome = Outcome(record.TaskLost)
 )
 
 // Result is what happened to one attempt.

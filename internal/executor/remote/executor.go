@@ -1,0 +1,267 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/executor"
+	"github.com/gantryhq/gantry/internal/logs"
+	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/store"
+)
+
+// Store is what the package needs of the store: claims, and the log
+// chunks workers ship.
+type Store interface {
+	store.ClaimStore
+	logs.ChunkWriter
+}
+
+// DefaultPoll is how often a claim is looked at when no event says so:
+// the safety net under LISTEN/NOTIFY, and the only way on a store that
+// cannot tell other processes.
+const DefaultPoll = time.Second
+
+// Executor queues attempts as claims and waits for a worker to end them.
+// It is safe for concurrent use.
+type Executor struct {
+	Store Store
+	// Root is the project's folder here: an attempt's working directory
+	// is sent relative to it. LogDir likewise for its log.
+	Root, LogDir string
+	Poll         time.Duration // 0: DefaultPoll
+	Logger       *slog.Logger
+
+	once    sync.Once
+	mu      sync.Mutex
+	waiters map[int64]chan struct{}
+}
+
+func (x *Executor) poll() time.Duration {
+	if x.Poll > 0 {
+		return x.Poll
+	}
+	return DefaultPoll
+}
+
+func (x *Executor) log() *slog.Logger {
+	if x.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return x.Logger
+}
+
+// listen starts, once, the one subscription to claim events that wakes
+// every waiter for the claim that ended.
+func (x *Executor) listen() {
+	x.once.Do(func() {
+		x.waiters = map[int64]chan struct{}{}
+		ev, err := x.Store.ClaimEvents(context.Background())
+		if err != nil {
+			x.log().Warn("claim events: waiting on polls alone", "err", err)
+			return
+		}
+		if ev == nil {
+			return
+		}
+		go func() {
+			for id := range ev {
+				x.mu.Lock()
+				if ch, ok := x.waiters[id]; ok {
+					select {
+					case ch <- struct{}{}:
+					default:
+					}
+				}
+				x.mu.Unlock()
+			}
+		}()
+	})
+}
+
+func (x *Executor) wait(id int64) (<-chan struct{}, func()) {
+	x.listen()
+	ch := make(chan struct{}, 1)
+	x.mu.Lock()
+	x.waiters[id] = ch
+	x.mu.Unlock()
+	return ch, func() {
+		x.mu.Lock()
+		delete(x.waiters, id)
+		x.mu.Unlock()
+	}
+}
+
+// Run queues a and returns once a worker ended it, its claim was lost, or
+// it was cancelled before any worker took it. Cancelling ctx asks the
+// worker to end it; Run still waits for the worker's result (or the
+// claim's lease to end), so that nothing of it runs once Run returns.
+func (x *Executor) Run(ctx context.Context, a executor.Attempt) executor.Result {
+	start := time.Now()
+	failed := func(err error) executor.Result {
+		return executor.Result{Outcome: executor.Failed, ExitCode: -1, Error: err.Error(), StartedAt: start, FinishedAt: time.Now()}
+	}
+	p, err := encode(a, x.Root, x.LogDir)
+	if err != nil {
+		return failed(err)
+	}
+	ended, stop := x.wait(a.AttemptID)
+	defer stop()
+	c := record.Claim{AttemptID: a.AttemptID, RunID: a.RunID, Task: a.Task, Payload: p}
+	for try := 0; ; try++ {
+		err := x.Store.EnqueueClaim(ctx, &c)
+		if err == nil || errors.Is(err, store.ErrConflict) {
+			break // queued (maybe by the try before, whose answer was lost)
+		}
+		if ctx.Err() != nil {
+			return executor.Result{Outcome: outcomeOfEnd(ctx), ExitCode: -1, Error: "ended before a worker was asked", StartedAt: start, FinishedAt: time.Now()}
+		}
+		x.log().Warn("queue an attempt for a worker; trying again", "attempt_id", a.AttemptID, "err", err)
+		sleep(ctx, backoff(try))
+	}
+	if a.Started != nil {
+		a.Started(0, start)
+	}
+	res, err := x.await(ctx, a.AttemptID, ended)
+	if err != nil {
+		return failed(err)
+	}
+	return res
+}
+
+// await follows attempt id's claim to its end.
+func (x *Executor) await(ctx context.Context, id int64, ended <-chan struct{}) (executor.Result, error) {
+	t := time.NewTicker(x.poll())
+	defer t.Stop()
+	done := ctx.Done()
+	asked := false
+	for {
+		c, err := x.Store.GetClaim(context.WithoutCancel(ctx), id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return executor.Result{}, fmt.Errorf("the attempt's claim is gone from the store")
+		case err != nil:
+			x.log().Warn("look at an attempt's claim; trying again", "attempt_id", id, "err", err)
+		case c.State.Final():
+			res := x.result(ctx, c)
+			if err := x.Store.DeleteClaim(context.WithoutCancel(ctx), id); err != nil {
+				x.log().Warn("delete an ended claim", "attempt_id", id, "err", err)
+			}
+			return res, nil
+		case c.State == record.ClaimClaimed && !time.Now().Before(c.LeaseUntil):
+			// Its worker stopped renewing: anyone may mark it lost.
+			if _, err := x.Store.ExpireClaims(context.WithoutCancel(ctx), time.Now()); err != nil {
+				x.log().Warn("expire claims", "err", err)
+			}
+			continue
+		}
+		if asked || ctx.Err() == nil {
+			select {
+			case <-done:
+			case <-ended:
+			case <-t.C:
+			}
+		}
+		if ctx.Err() != nil && !asked {
+			why := "cancelled"
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				why = "timed out"
+			}
+			if _, err := x.Store.CancelClaim(context.WithoutCancel(ctx), id, why); err != nil && !errors.Is(err, store.ErrNotFound) {
+				x.log().Warn("ask a worker to end an attempt; asking again", "attempt_id", id, "err", err)
+				continue
+			}
+			asked, done = true, nil
+		}
+	}
+}
+
+// result is what an ended claim says of its attempt.
+func (x *Executor) result(ctx context.Context, c record.Claim) executor.Result {
+	now := time.Now()
+	switch c.State {
+	case record.ClaimCancelled:
+		return executor.Result{Outcome: outcomeOfEnd(ctx), ExitCode: -1, Error: c.Cancel + " before a worker took it", StartedAt: c.QueuedAt, FinishedAt: now}
+	case record.ClaimLost:
+		return executor.Result{Outcome: executor.Lost, ExitCode: -1, StartedAt: c.ClaimedAt, FinishedAt: now,
+			Error: fmt.Sprintf("lost: worker %s let its claim go (it stopped, or could not renew its lease)", c.Worker)}
+	}
+	var res executor.Result
+	if err := json.Unmarshal(c.Result, &res); err != nil {
+		return executor.Result{Outcome: executor.Failed, ExitCode: -1, StartedAt: c.ClaimedAt, FinishedAt: now,
+			Error: fmt.Sprintf("worker %s recorded a result that does not decode: %v", c.Worker, err)}
+	}
+	if res.Outcome == executor.Cancelled && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		res.Outcome = executor.TimedOut // the run's timeout, which the worker was told as a cancel
+	}
+	return res
+}
+
+// outcomeOfEnd is how an attempt ended by ctx ended.
+func outcomeOfEnd(ctx context.Context) executor.Outcome {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return executor.TimedOut
+	}
+	return executor.Cancelled
+}
+
+// Reap ends what is left of an attempt whose runner stopped: a queued
+// claim is cancelled, a claimed one is asked to end and waited for (until
+// its worker reports or its lease ends). It reports whether a worker had
+// taken it.
+func (x *Executor) Reap(ctx context.Context, h executor.Handle) (bool, error) {
+	id := attemptOf(h)
+	if id == 0 {
+		return false, nil
+	}
+	c, err := x.Store.CancelClaim(ctx, id, "its run was recovered by another process")
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if c.State == record.ClaimCancelled && c.Worker == "" {
+		return false, x.Store.DeleteClaim(ctx, id)
+	}
+	ended, stop := x.wait(id)
+	defer stop()
+	if _, err := x.await(ctx, id, ended); err != nil {
+		return true, err
+	}
+	return true, ctx.Err()
+}
+
+func attemptOf(h executor.Handle) int64 {
+	for _, m := range h.Marks {
+		if v, ok := strings.CutPrefix(m, "GANTRY_ATTEMPT_ID="); ok {
+			id, _ := strconv.ParseInt(v, 10, 64)
+			return id
+		}
+	}
+	return 0
+}
+
+// backoff is the pause before try+1 of a store call that failed.
+func backoff(try int) time.Duration {
+	return min(100*time.Millisecond<<min(try, 5), 3*time.Second)
+}
+
+// sleep waits d or until ctx ends, and reports whether ctx ended.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return true
+	case <-t.C:
+		return false
+	}
+}
