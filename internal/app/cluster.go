@@ -61,8 +61,23 @@ func (p *parts) startCluster(ctx context.Context, cfg Config) error {
 		return err
 	}
 	host, _ := os.Hostname()
-	reg := &server.WorkerRegistration{Store: p.st, Worker: record.Worker{ID: id, Host: host},
-		Running: p.srv.Running, Logger: cfg.Logger.With("component", "workers")}
+	running := p.srv.Running
+	slots := 0
+	if p.exe != nil {
+		if slots, err = serveSlots(); err != nil {
+			return err
+		}
+		if slots > 0 {
+			w := newWorker(p.st, id, p.dir, p.project, p.exe, slots, nil, ttl, cfg.Logger)
+			if err := w.Start(ctx); err != nil {
+				return err
+			}
+			p.started = append(p.started, stopFunc(func() { w.Stop(cfg.Grace / 2) }))
+			running = w.Running
+		}
+	}
+	reg := &server.WorkerRegistration{Store: p.st, Worker: record.Worker{ID: id, Host: host, Slots: slots},
+		Running: running, Logger: cfg.Logger.With("component", "workers")}
 	if err := reg.Start(ctx); err != nil {
 		return fmt.Errorf("register as a worker: %w", err)
 	}

@@ -114,6 +114,11 @@ type parts struct {
 	ln        net.Listener
 	hs        *http.Server
 	started   []interface{ Stop() } // stopped in reverse
+	// exe and project, on a store workers share, are what this server's
+	// own worker runs tasks with.
+	exe     executor.Set
+	project *spec.Project
+	dir     string
 }
 
 // stopFunc is a function that stops something, as a service.
@@ -152,7 +157,14 @@ func build(ctx context.Context, cfg Config, dir string, project *spec.Project, e
 	if cfg.Env != "" && project.Environment(cfg.Env) == nil {
 		return nil, usageError{fmt.Sprintf("--env %s: gantry.yaml declares no such environment", cfg.Env)}
 	}
-	p.srv = newServer(cfg, dir, project, p.st, readiness{health, excl}, exe)
+	engineExe := exe
+	if excl.pg != nil {
+		// Workers sharing the store run the tasks, this server among them
+		// (startCluster).
+		engineExe = routedSet(exe, p.st, dir, log)
+		p.exe, p.project, p.dir = exe, project, dir
+	}
+	p.srv = newServer(cfg, dir, project, p.st, readiness{health, excl}, engineExe)
 	if excl.pg != nil {
 		// Many servers share a PostgreSQL store: each serves the logs of
 		// attempts the leader ran.

@@ -114,6 +114,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newExportCmd(),
 		newBenchCmd(),
 		newServeCmd(),
+		newWorkerCmd(),
 		newWorkersCmd(),
 		newTriggerCmd(),
 		newCancelCmd(),

@@ -1,6 +1,9 @@
 package record
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Lease is a named lease one process holds at a time: the leader lease
 // ("leader") says which `gantry serve` schedules, evaluates alerts and runs
@@ -93,4 +96,18 @@ type Claim struct {
 	QueuedAt   time.Time
 	ClaimedAt  time.Time // zero while queued
 	LeaseUntil time.Time // zero while queued
+}
+
+// CheckLabelKey refuses a worker label key that is not 1 to 63 of
+// A-Z a-z 0-9 _ . / - (a key is matched inside a JSON path on SQLite).
+func CheckLabelKey(k string) error {
+	ok := k != "" && len(k) <= 63
+	for i := 0; ok && i < len(k); i++ {
+		c := k[i]
+		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '/' || c == '-'
+	}
+	if !ok {
+		return fmt.Errorf("label %q: a key is 1 to 63 of A-Z, a-z, 0-9, _ . / -", k)
+	}
+	return nil
 }

@@ -43,6 +43,10 @@ type Worker struct {
 	Logger       *slog.Logger
 	// Ship tunes the log shipping; zero: the defaults.
 	Ship logs.ShipOptions
+	// Prepare, when set, is called with an attempt's working directory
+	// before it runs, and may write it (a deployed revision's files, from
+	// the store); an error fails the attempt.
+	Prepare func(ctx context.Context, dir string) error
 
 	running atomic.Int64
 	cancel  context.CancelFunc
@@ -266,6 +270,12 @@ func (w *Worker) execute(ctx context.Context, log *slog.Logger, c record.Claim) 
 			a.Redact = append(a.Redact, v)
 		}
 	}
+	if w.Prepare != nil {
+		if err := w.Prepare(ctx, a.Dir); err != nil {
+			return failed(fmt.Errorf("prepare the working directory: %w", err))
+		}
+	}
+	a.Env = append(a.Env, "GANTRY_WORKER="+w.ID)
 	if err := os.MkdirAll(filepath.Dir(a.LogPath), 0o700); err != nil {
 		return failed(fmt.Errorf("make the log folder: %w", err))
 	}

@@ -58,17 +58,11 @@ func (s *Store) EnqueueClaim(ctx context.Context, c *record.Claim) error {
 	return nil
 }
 
-// checkLabels refuses a label key outside [A-Za-z0-9_./-] (1 to 63
-// bytes): a key is matched inside a JSON path on SQLite.
+// checkLabels refuses a label key record.CheckLabelKey refuses.
 func checkLabels(labels map[string]string) error {
 	for k := range labels {
-		ok := k != "" && len(k) <= 63
-		for i := 0; ok && i < len(k); i++ {
-			c := k[i]
-			ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '/' || c == '-'
-		}
-		if !ok {
-			return fmt.Errorf("label %q: a key is 1 to 63 of A-Z, a-z, 0-9, _ . / -", k)
+		if err := record.CheckLabelKey(k); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -1,0 +1,180 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/deploy"
+	"github.com/gantryhq/gantry/internal/executor"
+	"github.com/gantryhq/gantry/internal/executor/process"
+	"github.com/gantryhq/gantry/internal/executor/remote"
+	"github.com/gantryhq/gantry/internal/spec"
+	"github.com/gantryhq/gantry/internal/store"
+)
+
+// WorkerSlotsEnv sets how many attempts `gantry serve` runs itself as a
+// worker on PostgreSQL (default DefaultServeSlots; 0: none, only
+// `gantry worker` processes run tasks).
+const WorkerSlotsEnv = "GANTRY_WORKER_SLOTS"
+
+// DefaultServeSlots is how many attempts a `gantry serve` runs at once as
+// a worker: enough that pipelines' own parallelism, not the server,
+// bounds them.
+const DefaultServeSlots = 32
+
+// routed runs an attempt through the store's claims, for any worker,
+// when a worker can find its files (its working directory is in the
+// project's folder, a deployed revision's included, and its log under the
+// log folder), and here otherwise (a staging run's throwaway workspace,
+// whose files the run's tasks share).
+type routed struct {
+	remote *remote.Executor
+	local  executor.Executor
+}
+
+func (r routed) Run(ctx context.Context, a executor.Attempt) executor.Result {
+	if inside(r.remote.Root, a.Dir) && inside(r.remote.LogDir, a.LogPath) {
+		return r.remote.Run(ctx, a)
+	}
+	return r.local.Run(ctx, a)
+}
+
+// Reap ends a recovered attempt wherever it ran: on a worker if it was
+// claimed, else here.
+func (r routed) Reap(ctx context.Context, h executor.Handle) (bool, error) {
+	if found, err := r.remote.Reap(ctx, h); found || err != nil {
+		return found, err
+	}
+	return r.local.Reap(ctx, h)
+}
+
+// Limits is the local executor's: the workers run the same kind.
+func (r routed) Limits() executor.LimitSupport {
+	if l, ok := r.local.(interface{ Limits() executor.LimitSupport }); ok {
+		return l.Limits()
+	}
+	return executor.LimitSupport{}
+}
+
+func (r routed) Close() error {
+	if c, ok := r.local.(interface{ Close() error }); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+func inside(root, path string) bool {
+	if path == "" {
+		return true
+	}
+	rel, err := filepath.Rel(root, path)
+	return err == nil && (rel == "." || filepath.IsLocal(rel))
+}
+
+// routedSet is exe with its process attempts routed through st's claims
+// (the engine's side), for a server on a store that workers share.
+func routedSet(exe executor.Set, st store.Store, dir string, log *slog.Logger) executor.Set {
+	out := make(executor.Set, len(exe))
+	for k, x := range exe {
+		out[k] = x
+	}
+	rx := &remote.Executor{Store: st, Root: dir, LogDir: LogDir(dir), Logger: log.With("component", "claims")}
+	out[process.Kind] = routed{remote: rx, local: exe[process.Kind]}
+	return out
+}
+
+// newWorker is a worker of this machine's project folder dir on st.
+func newWorker(st store.Store, id, dir string, project *spec.Project, exe executor.Set, slots int, labels map[string]string, ttl time.Duration, log *slog.Logger) *remote.Worker {
+	return &remote.Worker{
+		Store: st, ID: id, Labels: labels, Slots: slots, TTL: claimTTL(ttl),
+		Executors: executor.Set{process.Kind: exe[process.Kind]},
+		Root:      dir, LogDir: LogDir(dir),
+		Secrets: workerSecrets(dir, project), Prepare: prepareRevision(st, dir),
+		Logger: log.With("component", "worker"),
+	}
+}
+
+// workerSecrets resolves a worker's secret references as the engine
+// does: through the task's environment's own source when it has one,
+// else the project's.
+func workerSecrets(dir string, project *spec.Project) remote.SecretFunc {
+	own := Secrets(dir, project)
+	return func(env, name string) (string, error) {
+		if e := project.Environment(env); env != "" && e != nil && e.Secrets != nil {
+			return EnvSecrets(dir)(*e.Secrets)(name)
+		}
+		return own(name)
+	}
+}
+
+// prepareRevision writes a deployed revision's files from the store when
+// an attempt runs in a revision folder this machine does not have yet.
+func prepareRevision(st store.Store, dir string) func(ctx context.Context, wd string) error {
+	revs := filepath.Join(dir, StateDir, "revisions")
+	return func(ctx context.Context, wd string) error {
+		rel, err := filepath.Rel(revs, wd)
+		if err != nil || !filepath.IsLocal(rel) {
+			return nil // the working tree's files: this machine's own
+		}
+		hash, _, _ := strings.Cut(filepath.ToSlash(rel), "/")
+		target := filepath.Join(revs, hash)
+		if _, err := os.Stat(target); err == nil {
+			return nil
+		}
+		if err := os.MkdirAll(revs, 0o755); err != nil {
+			return err
+		}
+		tmp, err := os.MkdirTemp(revs, hash+".tmp-")
+		if err != nil {
+			return err
+		}
+		svc := deploy.New(deploy.Options{Store: st})
+		if err := svc.Materialize(ctx, hash, tmp); err != nil {
+			deploy.RemoveAll(tmp)
+			return fmt.Errorf("write revision %s: %w", deploy.Short(hash), err)
+		}
+		if err := deploy.Seal(tmp); err != nil {
+			deploy.RemoveAll(tmp)
+			return err
+		}
+		if err := os.Rename(tmp, target); err != nil {
+			deploy.RemoveAll(tmp)
+			if _, serr := os.Stat(target); serr == nil {
+				return nil // written meanwhile for another attempt
+			}
+			return err
+		}
+		return nil
+	}
+}
+
+// serveSlots is $GANTRY_WORKER_SLOTS, else DefaultServeSlots.
+func serveSlots() (int, error) {
+	v := os.Getenv(WorkerSlotsEnv)
+	if v == "" {
+		return DefaultServeSlots, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, usageError{fmt.Sprintf("$%s %q: want a number of attempts, 0 or more", WorkerSlotsEnv, v)}
+	}
+	return n, nil
+}
+
+// claimTTL is the claims' lease: the leader lease's TTL, so that a gone
+// process's attempts and its leadership end together.
+func claimTTL(ttl time.Duration) time.Duration {
+	if ttl > 0 {
+		return ttl
+	}
+	return remote.DefaultTTL
+}
+
+var errNoWorkerStore = errors.New("gantry worker needs a PostgreSQL store shared with gantry serve (--store postgres://…)")

@@ -1,0 +1,164 @@
+package cli_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// workerProc is a running `gantry worker`.
+type workerProc struct {
+	cmd    *exec.Cmd
+	log    string
+	exited chan error
+}
+
+// startWorker starts gantry worker on dir's copy of the project and waits
+// until it says it started. It is stopped with SIGTERM at the end.
+func startWorker(t *testing.T, dir string, env []string, args ...string) *workerProc {
+	t.Helper()
+	w := &workerProc{log: filepath.Join(t.TempDir(), "worker.log"), exited: make(chan error, 1)}
+	lf, err := os.Create(w.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lf.Close()
+	w.cmd = exec.Command(gantryBin, append([]string{"worker", "--project", dir}, args...)...)
+	w.cmd.Dir = dir
+	w.cmd.Env = baseEnv(env...)
+	w.cmd.Stdout, w.cmd.Stderr = lf, lf
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { w.exited <- w.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = w.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-w.exited:
+		case <-time.After(20 * time.Second):
+			_ = w.cmd.Process.Kill()
+			t.Errorf("gantry worker did not stop on SIGTERM\n%s", tail(w.log, 30))
+		}
+	})
+	waitFor(t, 30*time.Second, "the worker to start", func() bool {
+		select {
+		case err := <-w.exited:
+			w.exited <- err
+			t.Fatalf("gantry worker exited: %v\n%s", err, tail(w.log, 30))
+		default:
+		}
+		return strings.Contains(readFileOr(w.log), `msg="worker started"`)
+	})
+	return w
+}
+
+// workerProject is a project whose one task records, per attempt, the
+// worker and shell pid that ran it; its first attempt hangs.
+func workerProject(t *testing.T, marks string) string {
+	t.Helper()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "gantry.yaml"), "project: workers\n")
+	writeFile(t, filepath.Join(dir, "pipelines", "slow.yaml"), `pipeline: slow
+tasks:
+  - id: a
+    retries: {attempts: 3, backoff: constant, initial: 10ms}
+    run: |
+      echo "$GANTRY_WORKER $$" > `+marks+`/ran.$GANTRY_ATTEMPT
+      if [ "$GANTRY_ATTEMPT" = 1 ]; then sleep 120; fi
+      echo "finished on $GANTRY_WORKER"
+`)
+	return dir
+}
+
+// A worker killed with -9 mid-task: its claim's lease runs out, the
+// attempt is recorded lost and retried on the other worker, and the task
+// succeeds once. The server runs no tasks itself ($GANTRY_WORKER_SLOTS=0):
+// both attempts ran on `gantry worker` processes, each in its own copy of
+// the project, and the log of the one that succeeded is read through the
+// server from what its worker shipped.
+func TestWorkerKilledMidTaskIsRetriedElsewhere(t *testing.T) {
+	t.Parallel()
+	store := pgSchemaURL(t)
+	marks := t.TempDir()
+	env := []string{"GANTRY_LEASE_TTL=2s"}
+	s := serve(t, workerProject(t, marks), append(env, "GANTRY_WORKER_SLOTS=0"), "--store", store)
+	w1 := startWorker(t, workerProject(t, marks), env, "--store", store, "--slots", "2")
+	w2 := startWorker(t, workerProject(t, marks), env, "--store", store, "--slots", "2")
+	byPid := map[int]*workerProc{w1.cmd.Process.Pid: w1, w2.cmd.Process.Pid: w2}
+
+	s.must("trigger", "slow")
+	var first []string
+	waitFor(t, 30*time.Second, "the first attempt to run on a worker", func() bool {
+		first = strings.Fields(readFileOr(filepath.Join(marks, "ran.1")))
+		return len(first) == 2
+	})
+	// The killed worker's task is left behind (it was the worker's child);
+	// the test ends it, after the fact.
+	if shell, err := strconv.Atoi(first[1]); err == nil {
+		t.Cleanup(func() { _ = syscall.Kill(-shell, syscall.SIGKILL) })
+	}
+	var victim *workerProc
+	for pid, w := range byPid {
+		if strings.Contains(first[0], "-"+strconv.Itoa(pid)+"-") {
+			victim = w
+		}
+	}
+	if victim == nil {
+		t.Fatalf("attempt 1 ran on %q, neither worker (pids %v)", first[0], byPid)
+	}
+	killed := time.Now()
+	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+
+	c, err := pgx.Connect(t.Context(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	var state string
+	waitFor(t, 30*time.Second, "the run to end", func() bool {
+		err := c.QueryRow(t.Context(), `SELECT state FROM runs WHERE pipeline = 'slow'`).Scan(&state)
+		return err == nil && (state == "succeeded" || state == "failed")
+	})
+	if state != "succeeded" {
+		t.Fatalf("the run %s\n--- server\n%s", state, tail(s.log, 30))
+	}
+	if d := time.Since(killed); d > 15*time.Second {
+		t.Errorf("the run took %s after the kill, want about the 2s lease", d)
+	}
+	rows, err := c.Query(t.Context(), `SELECT attempt, state FROM task_attempts ORDER BY attempt`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var n int
+		var st string
+		if err := rows.Scan(&n, &st); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, strconv.Itoa(n)+":"+st)
+	}
+	if strings.Join(got, " ") != "1:lost 2:succeeded" {
+		t.Errorf("attempts %v, want 1:lost 2:succeeded (the task succeeded once)", got)
+	}
+	second := strings.Fields(readFileOr(filepath.Join(marks, "ran.2")))
+	if len(second) != 2 || second[0] == first[0] {
+		t.Errorf("attempt 2 ran on %v, want the other worker than %s", second, first[0])
+	}
+	r := s.must("logs", "1", "a")
+	wantContains(t, "attempt 2's log through the server", r.stdout, "finished on "+second[0])
+	var left int
+	if err := c.QueryRow(t.Context(), `SELECT count(*) FROM claims`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("%d claims left in the store (%v)", left, err)
+	}
+}
