@@ -509,6 +509,7 @@ func (r *runner) attempt(t *task) (executor.Attempt, error) {
 		OutputPath:  outputPath(t.cur.LogPath),
 		Redact:      t.redact,
 		Secrets:     t.secrets,
+		Labels:      st.Worker,
 		RunID:       r.run.ID,
 		AttemptID:   t.cur.ID,
 		Task:        st.ID,

@@ -43,6 +43,10 @@ type Attempt struct {
 	// attempt's output goes: log, follower, outputs and output errors. A
 	// multi-line value is also found with CRLF line ends and line by line.
 	Redact []string
+	// Labels are what a worker must carry to run the attempt (spec
+	// `worker: {labels: …}`), for an executor that hands attempts to
+	// workers; nil: any worker.
+	Labels map[string]string
 	// Secrets names where the values of Env's secret entries came from,
 	// so that an attempt run on another machine (executor/remote) is sent
 	// the references and never the values.

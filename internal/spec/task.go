@@ -6,7 +6,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-var taskKeys = []string{"id", "kind", "needs", "run", "workdir", "approval", "environment", "teardown", "env", "retries", "timeout", "resources"}
+var taskKeys = []string{"id", "kind", "needs", "run", "workdir", "approval", "environment", "teardown", "env", "retries", "timeout", "resources", "worker"}
 
 // tasks decodes `tasks:` and merges the pipeline's defaults into each.
 func (d *decoder) tasks(n *yaml.Node, path string, defs TaskDefaults) []Task {
@@ -66,6 +66,8 @@ func (d *decoder) task(n *yaml.Node, path string, defs TaskDefaults) Task {
 			t.Timeout, _ = d.duration(v, p)
 		case "resources":
 			t.Resources = d.resources(v, p)
+		case "worker":
+			t.Worker = d.worker(v, p)
 		}
 	}
 	if !hasID {
@@ -190,4 +192,30 @@ func (d *decoder) environment(n *yaml.Node, path string) (name string, ephemeral
 		d.errorf(n, path, "missing `name:` (the environment: {name: staging, ephemeral: true})")
 	}
 	return name, ephemeral
+}
+
+// worker decodes `worker: {labels: {KEY: VALUE}}`.
+func (d *decoder) worker(n *yaml.Node, path string) map[string]string {
+	fields, ok := d.mapping(n, path, []string{"labels"})
+	if !ok {
+		return nil
+	}
+	var out map[string]string
+	for _, f := range fields {
+		labels, ok := d.mapping(f.Value, f.Path, nil)
+		if !ok {
+			continue
+		}
+		out = make(map[string]string, len(labels))
+		for _, l := range labels {
+			if !workerLabelRe.MatchString(l.Key) {
+				d.errorf(l.KeyNode, l.Path, "label %q: a key is 1 to 63 of A-Z, a-z, 0-9, _ . / -", l.Key)
+				continue
+			}
+			if v, ok := d.scalar(l.Value, l.Path, "a value"); ok {
+				out[l.Key] = v
+			}
+		}
+	}
+	return out
 }

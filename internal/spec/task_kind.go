@@ -32,7 +32,7 @@ type taskKind struct {
 // taskKinds holds every kind a task may have. A new kind is an entry here,
 // its block's keys in taskKeys and its fields on Task.
 var taskKinds = map[string]taskKind{
-	KindProcess:  {keys: []string{"run", "workdir"}, required: "run", missing: "missing `run:` (the shell command to run)"},
+	KindProcess:  {keys: []string{"run", "workdir", "worker"}, required: "run", missing: "missing `run:` (the shell command to run)"},
 	KindApproval: {keys: []string{"approval"}, required: "approval", missing: "missing `approval:` (who must approve: {required: 1, approvers: [...]})"},
 }
 

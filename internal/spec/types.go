@@ -103,6 +103,9 @@ type Task struct {
 	// Run and Workdir are the process kind's block.
 	Run     string // a shell command; may hold templates, see Render
 	Workdir string // relative to the project folder, or absolute; see Pipeline.WorkDir
+	// Worker is `worker: {labels: …}`: on a store workers share, only a
+	// worker whose labels include these runs the task; nil: any.
+	Worker map[string]string
 	// Approval is the approval kind's block: how many of whom must
 	// approve (Required is at least 1).
 	Approval *Approval

@@ -114,7 +114,7 @@ func (x *Executor) Run(ctx context.Context, a executor.Attempt) executor.Result 
 	}
 	ended, stop := x.wait(a.AttemptID)
 	defer stop()
-	c := record.Claim{AttemptID: a.AttemptID, RunID: a.RunID, Task: a.Task, Payload: p}
+	c := record.Claim{AttemptID: a.AttemptID, RunID: a.RunID, Task: a.Task, Labels: a.Labels, Payload: p}
 	for try := 0; ; try++ {
 		err := x.Store.EnqueueClaim(ctx, &c)
 		if err == nil || errors.Is(err, store.ErrConflict) {

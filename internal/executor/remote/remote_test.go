@@ -84,6 +84,11 @@ func newCluster(t *testing.T, s backing) *cluster {
 
 func (c *cluster) worker(id string, slots int, ttl time.Duration) *remote.Worker {
 	c.t.Helper()
+	return c.labelledWorker(id, slots, ttl, nil)
+}
+
+func (c *cluster) labelledWorker(id string, slots int, ttl time.Duration, labels map[string]string) *remote.Worker {
+	c.t.Helper()
 	proc, err := process.New(process.Options{})
 	if err != nil {
 		c.t.Fatal(err)
@@ -91,7 +96,7 @@ func (c *cluster) worker(id string, slots int, ttl time.Duration) *remote.Worker
 	c.t.Cleanup(func() { proc.Close() })
 	root := c.t.TempDir()
 	w := &remote.Worker{
-		Store: c.s, ID: id, Slots: slots, TTL: ttl, Poll: 50 * time.Millisecond,
+		Store: c.s, ID: id, Labels: labels, Slots: slots, TTL: ttl, Poll: 50 * time.Millisecond,
 		Executors: executor.Set{process.Kind: proc}, Root: root, LogDir: filepath.Join(root, "logs"),
 		Secrets: func(env, name string) (string, error) {
 			if name == "warehouse_password" && env == "" {
@@ -325,6 +330,30 @@ func TestWorkersShareTheLine(t *testing.T) {
 		entries, err := os.ReadDir(ran)
 		if err != nil || len(entries) != n {
 			t.Errorf("%d attempts ran, want %d (%v)", len(entries), n, err)
+		}
+	})
+}
+
+// An attempt with worker labels runs only on a worker that carries them.
+func TestLabelsPickTheWorker(t *testing.T) {
+	eachStore(t, func(t *testing.T, s backing) {
+		c := newCluster(t, s)
+		c.worker("plain", 4, 5*time.Second)
+		c.labelledWorker("gpu-box", 4, 5*time.Second, map[string]string{"gpu": "true", "zone": "eu-1"})
+		for range 4 {
+			a := c.attempt(`echo "on $GANTRY_WORKER"`)
+			a.Labels = map[string]string{"gpu": "true"}
+			res := c.x.Run(t.Context(), a)
+			if res.Outcome != executor.Succeeded {
+				t.Fatalf("result = %+v", res)
+			}
+			log, _, err := s.ReadLog(t.Context(), a.AttemptID, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.TrimSpace(string(log)); got != "on gpu-box" {
+				t.Errorf("a gpu attempt ran %q, want on gpu-box", got)
+			}
 		}
 	})
 }
