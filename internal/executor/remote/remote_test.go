@@ -69,7 +69,7 @@ func (r *recording) EnqueueClaim(ctx context.Context, c *record.Claim) error {
 // cluster is an Executor and the folders of "this machine"; workers get
 // folders of their own, as on other machines.
 type cluster struct {
-	t    *testing.T
+	t    testing.TB
 	s    backing
 	x    *remote.Executor
 	root string
@@ -77,7 +77,7 @@ type cluster struct {
 	mu   sync.Mutex
 }
 
-func newCluster(t *testing.T, s backing) *cluster {
+func newCluster(t testing.TB, s backing) *cluster {
 	root := t.TempDir()
 	return &cluster{t: t, s: s, root: root, x: &remote.Executor{Store: s, Root: root, LogDir: filepath.Join(root, ".gantry", "logs"), Poll: 50 * time.Millisecond}}
 }
@@ -88,6 +88,11 @@ func (c *cluster) worker(id string, slots int, ttl time.Duration) *remote.Worker
 }
 
 func (c *cluster) labelledWorker(id string, slots int, ttl time.Duration, labels map[string]string) *remote.Worker {
+	c.t.Helper()
+	return c.startWorker(id, slots, ttl, labels, nil)
+}
+
+func (c *cluster) startWorker(id string, slots int, ttl time.Duration, labels map[string]string, claimed func(time.Duration)) *remote.Worker {
 	c.t.Helper()
 	proc, err := process.New(process.Options{})
 	if err != nil {
@@ -104,7 +109,8 @@ func (c *cluster) labelledWorker(id string, slots int, ttl time.Duration, labels
 			}
 			return "", fmt.Errorf("no secret %q", name)
 		},
-		Ship: logs.ShipOptions{Every: 20 * time.Millisecond},
+		Ship:    logs.ShipOptions{Every: 20 * time.Millisecond},
+		Claimed: claimed,
 	}
 	if err := w.Start(c.t.Context()); err != nil {
 		c.t.Fatal(err)

@@ -47,6 +47,10 @@ type Worker struct {
 	// before it runs, and may write it (a deployed revision's files, from
 	// the store); an error fails the attempt.
 	Prepare func(ctx context.Context, dir string) error
+	// Claimed, when set, is told how long each claim waited between being
+	// queued and claimed (both by this machine's clock when the queueing
+	// process runs here; across machines, as far as clocks agree).
+	Claimed func(wait time.Duration)
 
 	running atomic.Int64
 	cancel  context.CancelFunc
@@ -123,6 +127,9 @@ func (w *Worker) loop(ctx context.Context, ev <-chan int64) {
 			}
 			try, got = 0, len(cs)
 			for _, c := range cs {
+				if w.Claimed != nil {
+					w.Claimed(c.ClaimedAt.Sub(c.QueuedAt))
+				}
 				w.start(c)
 			}
 		}
