@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,7 +41,7 @@ type routed struct {
 }
 
 func (r routed) Run(ctx context.Context, a executor.Attempt) executor.Result {
-	if inside(r.remote.Root, a.Dir) && inside(r.remote.LogDir, a.LogPath) {
+	if inside(r.remote.Root, a.Dir) && inside(r.remote.LogDir, a.LogPath) && !throwaway(a.Env) {
 		return r.remote.Run(ctx, a)
 	}
 	return r.local.Run(ctx, a)
@@ -68,6 +69,13 @@ func (r routed) Close() error {
 		return c.Close()
 	}
 	return nil
+}
+
+// throwaway reports whether an attempt works in its run's throwaway
+// environment (GANTRY_ENV_DIR), a folder on this machine that the run's
+// tasks share.
+func throwaway(env []string) bool {
+	return slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "GANTRY_ENV_DIR=") })
 }
 
 func inside(root, path string) bool {

@@ -37,7 +37,10 @@ type Executor struct {
 	// is sent relative to it. LogDir likewise for its log.
 	Root, LogDir string
 	Poll         time.Duration // 0: DefaultPoll
-	Logger       *slog.Logger
+	// GiveUp bounds the wait, once an attempt was asked to end, for its
+	// worker to report; past it the attempt is lost. 0: 2 minutes.
+	GiveUp time.Duration
+	Logger *slog.Logger
 
 	once    sync.Once
 	mu      sync.Mutex
@@ -49,6 +52,13 @@ func (x *Executor) poll() time.Duration {
 		return x.Poll
 	}
 	return DefaultPoll
+}
+
+func (x *Executor) giveUp() time.Duration {
+	if x.GiveUp > 0 {
+		return x.GiveUp
+	}
+	return defaultGiveUp
 }
 
 func (x *Executor) log() *slog.Logger {
@@ -136,31 +146,61 @@ func (x *Executor) Run(ctx context.Context, a executor.Attempt) executor.Result 
 	return res
 }
 
+// Bounds of the wait for a claim's end.
+const (
+	// queuedWarn is how long a claim may wait for a worker before the
+	// wait is reported (no worker runs, or none has the task's labels).
+	queuedWarn = 30 * time.Second
+	// defaultGiveUp is Executor.GiveUp's default.
+	defaultGiveUp = 2 * time.Minute
+)
+
 // await follows attempt id's claim to its end.
 func (x *Executor) await(ctx context.Context, id int64, ended <-chan struct{}) (executor.Result, error) {
 	t := time.NewTicker(x.poll())
 	defer t.Stop()
+	wctx := context.WithoutCancel(ctx)
 	done := ctx.Done()
 	asked := false
+	var giveUp time.Time // once asked to end
+	queuedSince, warned := time.Now(), false
+	failures := 0
 	for {
-		c, err := x.Store.GetClaim(context.WithoutCancel(ctx), id)
+		if !giveUp.IsZero() && time.Now().After(giveUp) {
+			return executor.Result{Outcome: executor.Lost, ExitCode: -1, FinishedAt: time.Now(),
+				Error: fmt.Sprintf("lost: its worker did not report its end within %s of being asked to stop", x.giveUp())}, nil
+		}
+		c, err := x.Store.GetClaim(wctx, id)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return executor.Result{}, fmt.Errorf("the attempt's claim is gone from the store")
 		case err != nil:
-			x.log().Warn("look at an attempt's claim; trying again", "attempt_id", id, "err", err)
+			failures++
+			if failures == 1 || failures%20 == 0 {
+				x.log().Warn("look at an attempt's claim; trying again", "attempt_id", id, "err", err, "tries", failures)
+			}
+			sleep(wctx, backoff(failures))
 		case c.State.Final():
 			res := x.result(ctx, c)
-			if err := x.Store.DeleteClaim(context.WithoutCancel(ctx), id); err != nil {
+			if err := x.Store.DeleteClaim(wctx, id); err != nil {
 				x.log().Warn("delete an ended claim", "attempt_id", id, "err", err)
 			}
 			return res, nil
 		case c.State == record.ClaimClaimed && !time.Now().Before(c.LeaseUntil):
 			// Its worker stopped renewing: anyone may mark it lost.
-			if _, err := x.Store.ExpireClaims(context.WithoutCancel(ctx), time.Now()); err != nil {
+			failures = 0
+			if _, err := x.Store.ExpireClaims(wctx, time.Now()); err != nil {
 				x.log().Warn("expire claims", "err", err)
+				sleep(wctx, backoff(1))
 			}
 			continue
+		default:
+			failures = 0
+			if c.State == record.ClaimQueued && !warned && time.Since(queuedSince) > queuedWarn {
+				warned = true
+				x.log().Warn("no worker has claimed the attempt yet: is a gantry worker running, with the task's worker labels?",
+					"attempt_id", id, "task", c.Task, "labels", c.Labels, "waiting", time.Since(queuedSince).Round(time.Second))
+			}
 		}
 		if asked || ctx.Err() == nil {
 			select {
@@ -170,12 +210,16 @@ func (x *Executor) await(ctx context.Context, id int64, ended <-chan struct{}) (
 			}
 		}
 		if ctx.Err() != nil && !asked {
+			if giveUp.IsZero() {
+				giveUp = time.Now().Add(x.giveUp())
+			}
 			why := "cancelled"
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				why = "timed out"
 			}
-			if _, err := x.Store.CancelClaim(context.WithoutCancel(ctx), id, why); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if _, err := x.Store.CancelClaim(wctx, id, why); err != nil && !errors.Is(err, store.ErrNotFound) {
 				x.log().Warn("ask a worker to end an attempt; asking again", "attempt_id", id, "err", err)
+				sleep(wctx, backoff(1))
 				continue
 			}
 			asked, done = true, nil

@@ -1,7 +1,6 @@
 package remote
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -68,17 +67,28 @@ func encode(a executor.Attempt, root, logDir string) ([]byte, error) {
 	}
 	// Whatever carried it (a command rendered from a secret, an env entry
 	// the references do not name), a value to redact is never written.
-	// Each is looked for as it is and as JSON would escape it.
+	// The free text is looked in, not what Gantry makes (IDs, times,
+	// paths), where a short value ("1", "true") would be found by chance.
 	for _, v := range a.Redact {
 		if v == "" {
 			continue
 		}
-		esc, _ := json.Marshal(v)
-		if bytes.Contains(b, []byte(v)) || bytes.Contains(b, bytes.Trim(esc, `"`)) {
+		if strings.Contains(p.Command, v) || slices.ContainsFunc(p.Env, func(kv string) bool {
+			k, val, _ := strings.Cut(kv, "=")
+			return !gantryMade[k] && strings.Contains(val, v)
+		}) {
 			return nil, fmt.Errorf("the attempt would be sent to a worker with a secret's value in it (its command or an env entry that is not a secret reference); it is not queued")
 		}
 	}
 	return b, nil
+}
+
+// gantryMade are the env entries Gantry makes from IDs, names and times,
+// never from a secret.
+var gantryMade = map[string]bool{
+	"GANTRY_PIPELINE": true, "GANTRY_RUN_ID": true, "GANTRY_TASK": true, "GANTRY_ATTEMPT": true,
+	"GANTRY_ATTEMPT_ID": true, "GANTRY_INTERVAL_START": true, "GANTRY_INTERVAL_END": true,
+	"GANTRY_ENV": true, "GANTRY_ENV_NAME": true,
 }
 
 // under is path relative to root, "" for root itself; a path outside

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -106,6 +107,9 @@ func (c *cluster) startWorker(id string, slots int, ttl time.Duration, labels ma
 		Secrets: func(env, name string) (string, error) {
 			if name == "warehouse_password" && env == "" {
 				return "hunter2-line1\nline2", nil
+			}
+			if name == "flag" {
+				return "1", nil
 			}
 			return "", fmt.Errorf("no secret %q", name)
 		},
@@ -360,6 +364,98 @@ func TestLabelsPickTheWorker(t *testing.T) {
 			if got := strings.TrimSpace(string(log)); got != "on gpu-box" {
 				t.Errorf("a gpu attempt ran %q, want on gpu-box", got)
 			}
+		}
+	})
+}
+
+// cutOff is a store whose renewals never answer, as behind a black-holed
+// network, and whose reads fail once down is set.
+type cutOff struct {
+	backing
+	down atomic.Bool
+}
+
+func (s *cutOff) RenewClaim(ctx context.Context, id, token int64, ttl time.Duration, at time.Time) (string, error) {
+	<-ctx.Done()
+	return "", ctx.Err()
+}
+
+func (s *cutOff) GetClaim(ctx context.Context, id int64) (record.Claim, error) {
+	if s.down.Load() {
+		return record.Claim{}, errors.New("connection refused")
+	}
+	return s.backing.GetClaim(ctx, id)
+}
+
+func (s *cutOff) CancelClaim(ctx context.Context, id int64, why string) (record.Claim, error) {
+	if s.down.Load() {
+		return record.Claim{}, errors.New("connection refused")
+	}
+	return s.backing.CancelClaim(ctx, id, why)
+}
+
+// A worker cut off from the store (its renewals hang) ends the task
+// before its lease ends, whatever the store does: the attempt is lost and
+// retried, and the task never runs past the lease.
+func TestCutOffWorkerEndsTheTaskInTime(t *testing.T) {
+	eachStore(t, func(t *testing.T, s backing) {
+		cs := &cutOff{backing: s}
+		c := newCluster(t, cs)
+		w := c.worker("w1", 1, 900*time.Millisecond)
+		marker := filepath.Join(t.TempDir(), "finished")
+		a := c.attempt("sleep 3; touch " + marker)
+		res := c.x.Run(t.Context(), a)
+		if res.Outcome != executor.Lost {
+			t.Errorf("result = %+v, want lost", res)
+		}
+		waitFor(t, "the worker to end the task", func() bool { return w.Running() == 0 })
+		time.Sleep(3500 * time.Millisecond) // past when the task would have finished
+		if _, err := os.Stat(marker); err == nil {
+			t.Error("the cut-off worker let the task run past its lease, to its end")
+		}
+	})
+}
+
+// With the store gone once the attempt is cancelled, Run still returns:
+// lost, after GiveUp, not never.
+func TestRunReturnsWhenTheStoreIsGone(t *testing.T) {
+	eachStore(t, func(t *testing.T, s backing) {
+		cs := &cutOff{backing: s}
+		c := newCluster(t, cs)
+		c.x.GiveUp = time.Second
+		a := c.attempt("true") // no worker: it stays queued
+		ctx, cancel := context.WithCancel(t.Context())
+		go func() {
+			waitFor(t, "the claim", func() bool { _, err := s.GetClaim(t.Context(), a.AttemptID); return err == nil })
+			cs.down.Store(true)
+			cancel()
+		}()
+		done := make(chan executor.Result, 1)
+		go func() { done <- c.x.Run(ctx, a) }()
+		select {
+		case res := <-done:
+			if res.Outcome != executor.Lost {
+				t.Errorf("result = %+v, want lost", res)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("Run did not return 20s after its cancel, with the store gone")
+		}
+	})
+}
+
+// A secret as short as "1" does not keep an attempt from its worker: only
+// the command and env values are looked in, not IDs and times.
+func TestShortSecretStillRuns(t *testing.T) {
+	eachStore(t, func(t *testing.T, s backing) {
+		c := newCluster(t, s)
+		c.worker("w1", 1, 5*time.Second)
+		a := c.attempt("true")
+		a.Env = append(a.Env, "FLAG=1")
+		a.Secrets = []executor.SecretEnv{{Key: "FLAG", Secret: "flag"}}
+		a.Redact = []string{"1"}
+		res := c.x.Run(t.Context(), a)
+		if res.Outcome != executor.Succeeded {
+			t.Errorf("a one-character secret: %+v, want it run", res)
 		}
 	})
 }

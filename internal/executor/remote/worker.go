@@ -183,49 +183,14 @@ func (w *Worker) start(c record.Claim) {
 func (w *Worker) run(ctx context.Context, j *job) {
 	c := j.c
 	log := w.log().With("attempt_id", c.AttemptID, "run_id", c.RunID, "task", c.Task)
-	leaseEnd := c.LeaseUntil
 	var lost atomic.Bool
+	var leaseEnd atomic.Int64 // unix nanoseconds
+	leaseEnd.Store(c.LeaseUntil.UnixNano())
 	renewDone := make(chan struct{})
 	renewCtx, stopRenew := context.WithCancel(context.Background())
 	go func() {
 		defer close(renewDone)
-		t := time.NewTicker(w.ttl() / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-renewCtx.Done():
-				return
-			case <-t.C:
-			}
-			now := time.Now()
-			why, err := w.Store.RenewClaim(renewCtx, c.AttemptID, c.Token, w.ttl(), now)
-			switch {
-			case err == nil:
-				leaseEnd = now.Add(w.ttl())
-				if why != "" {
-					log.Info("asked to end the attempt", "why", why)
-					j.cancel()
-				}
-			case errors.Is(err, store.ErrFenced):
-				log.Warn("the claim's lease is no longer this worker's: ending the attempt, recording nothing")
-				lost.Store(true)
-				j.cancel()
-				return
-			case renewCtx.Err() != nil:
-				return
-			default:
-				// The store does not answer: the attempt goes on while the
-				// lease it holds lives, and ends before another worker may
-				// take it again.
-				log.Warn("renew the claim's lease", "err", err)
-				if !time.Now().Add(w.ttl() / 6).Before(leaseEnd) {
-					log.Warn("could not renew the claim's lease in time: ending the attempt, recording nothing")
-					lost.Store(true)
-					j.cancel()
-					return
-				}
-			}
-		}
+		w.renew(renewCtx, log, j, &leaseEnd, &lost)
 	}()
 	res := w.execute(ctx, log, c)
 	stopRenew()
@@ -233,13 +198,67 @@ func (w *Worker) run(ctx context.Context, j *job) {
 	if lost.Load() {
 		return
 	}
-	if j.handBack.Load() {
-		if err := w.Store.HandBackClaim(context.Background(), c.AttemptID, c.Token); err != nil {
-			log.Warn("hand the attempt back", "err", err)
+	end := time.Unix(0, leaseEnd.Load())
+	if j.handBack.Load() && res.Outcome == executor.Cancelled {
+		// Ended by Stop's grace: another worker runs it again at once.
+		hctx, cancel := context.WithDeadline(context.Background(), end)
+		defer cancel()
+		if err := w.Store.HandBackClaim(hctx, c.AttemptID, c.Token); err != nil {
+			log.Warn("hand the attempt back (it is retried once its lease ends)", "err", err)
 		}
 		return
 	}
-	w.complete(log, c, res, leaseEnd)
+	w.complete(log, c, res, end)
+}
+
+// renew keeps j's lease while the attempt runs. Each renewal must answer
+// before the lease would end, and whatever the store does, the attempt is
+// ended once the lease is about to: a worker cut off from the store never
+// runs an attempt past the lease another worker may then take it under.
+func (w *Worker) renew(ctx context.Context, log *slog.Logger, j *job, leaseEnd *atomic.Int64, lost *atomic.Bool) {
+	ttl := w.ttl()
+	margin := ttl / 6
+	endOf := func() time.Time { return time.Unix(0, leaseEnd.Load()) }
+	expiry := time.NewTimer(time.Until(endOf()) - margin)
+	defer expiry.Stop()
+	tick := time.NewTicker(ttl / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-expiry.C:
+			log.Warn("could not renew the claim's lease in time: ending the attempt, recording nothing (it is retried)")
+			lost.Store(true)
+			j.cancel()
+			return
+		case <-tick.C:
+		}
+		now := time.Now()
+		rctx, cancel := context.WithDeadline(ctx, endOf().Add(-margin))
+		why, err := w.Store.RenewClaim(rctx, j.c.AttemptID, j.c.Token, ttl, now)
+		cancel()
+		switch {
+		case err == nil:
+			leaseEnd.Store(now.Add(ttl).UnixNano())
+			expiry.Reset(time.Until(endOf()) - margin)
+			if why != "" {
+				log.Info("asked to end the attempt", "why", why)
+				j.cancel()
+			}
+		case errors.Is(err, store.ErrFenced):
+			log.Warn("the claim's lease is no longer this worker's: ending the attempt, recording nothing")
+			lost.Store(true)
+			j.cancel()
+			return
+		case ctx.Err() != nil:
+			return
+		default:
+			// The store does not answer: the attempt goes on while the
+			// lease lives (the expiry timer ends it before the lease does).
+			log.Warn("renew the claim's lease", "err", err)
+		}
+	}
 }
 
 // execute runs the attempt c carries and returns its result.
@@ -302,8 +321,10 @@ func (w *Worker) complete(log *slog.Logger, c record.Claim, res executor.Result,
 	if err != nil {
 		b, _ = json.Marshal(executor.Result{Outcome: executor.Failed, ExitCode: -1, Error: "encode the result: " + err.Error()})
 	}
+	ctx, cancel := context.WithDeadline(context.Background(), leaseEnd)
+	defer cancel()
 	for try := 0; ; try++ {
-		err := w.Store.CompleteClaim(context.Background(), c.AttemptID, c.Token, b, time.Now())
+		err := w.Store.CompleteClaim(ctx, c.AttemptID, c.Token, b, time.Now())
 		switch {
 		case err == nil:
 			log.Info("attempt ended", "outcome", res.Outcome)
@@ -316,7 +337,7 @@ func (w *Worker) complete(log *slog.Logger, c record.Claim, res executor.Result,
 			return
 		}
 		log.Warn("record the attempt's result; trying again", "err", err)
-		time.Sleep(backoff(try))
+		sleep(ctx, backoff(try))
 	}
 }
 
