@@ -56,6 +56,11 @@ func (r routed) Reap(ctx context.Context, h executor.Handle) (bool, error) {
 	return r.local.Reap(ctx, h)
 }
 
+// Adopt takes over an attempt queued for workers.
+func (r routed) Adopt(ctx context.Context, h executor.Handle) (func(context.Context) executor.Result, error) {
+	return r.remote.Adopt(ctx, h)
+}
+
 // Limits is the local executor's: the workers run the same kind.
 func (r routed) Limits() executor.LimitSupport {
 	if l, ok := r.local.(interface{ Limits() executor.LimitSupport }); ok {

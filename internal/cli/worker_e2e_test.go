@@ -162,3 +162,72 @@ func TestWorkerKilledMidTaskIsRetriedElsewhere(t *testing.T) {
 		t.Errorf("%d claims left in the store (%v)", left, err)
 	}
 }
+
+// The leading server killed with -9 while a worker runs a task of its
+// run: the replica that leads next takes the attempt over instead of
+// killing it, and records the result the worker reports — one attempt,
+// succeeded, the task run once.
+func TestLeaderKilledWhileAWorkerRunsItsTask(t *testing.T) {
+	t.Parallel()
+	store := pgSchemaURL(t)
+	marks := t.TempDir()
+	env := []string{"GANTRY_LEASE_TTL=2s", "GANTRY_WORKER_SLOTS=0"}
+	project := func() string {
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "gantry.yaml"), "project: workers\n")
+		writeFile(t, filepath.Join(dir, "pipelines", "slow.yaml"), `pipeline: slow
+tasks:
+  - id: a
+    retries: {attempts: 3, backoff: constant, initial: 10ms}
+    run: |
+      echo "$GANTRY_WORKER" >> `+marks+`/ran
+      while [ ! -e `+marks+`/go ]; do sleep 0.05; done
+      echo "finished attempt $GANTRY_ATTEMPT"
+`)
+		return dir
+	}
+	a := serve(t, project(), env, "--store", store)
+	waitFor(t, 30*time.Second, "the first server to lead", func() bool { _, self := a.leader(); return self })
+	b := serve(t, project(), env, "--store", store)
+	startWorker(t, project(), []string{"GANTRY_LEASE_TTL=2s"}, "--store", store)
+
+	a.must("trigger", "slow")
+	waitFor(t, 30*time.Second, "the task to run on the worker", func() bool { return readFileOr(filepath.Join(marks, "ran")) != "" })
+	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the replica to lead", func() bool { _, self := b.leader(); return self })
+	writeFile(t, filepath.Join(marks, "go"), "")
+
+	c, err := pgx.Connect(t.Context(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	var state string
+	waitFor(t, 30*time.Second, "the run to end", func() bool {
+		err := c.QueryRow(t.Context(), `SELECT state FROM runs WHERE pipeline = 'slow'`).Scan(&state)
+		return err == nil && (state == "succeeded" || state == "failed")
+	})
+	rows, err := c.Query(t.Context(), `SELECT attempt, state FROM task_attempts ORDER BY attempt`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var n int
+		var st string
+		if err := rows.Scan(&n, &st); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, strconv.Itoa(n)+":"+st)
+	}
+	if state != "succeeded" || strings.Join(got, " ") != "1:succeeded" {
+		t.Errorf("run %s with attempts %v, want succeeded with 1:succeeded (taken over, not killed and run again)\n--- replica\n%s", state, got, tail(b.log, 30))
+	}
+	if ran := strings.Fields(readFileOr(filepath.Join(marks, "ran"))); len(ran) != 1 {
+		t.Errorf("the task started %d times (%v), want once", len(ran), ran)
+	}
+	r := b.must("logs", "1", "a")
+	wantContains(t, "the attempt's log through the replica", r.stdout, "finished attempt 1")
+}

@@ -38,10 +38,7 @@ func executorFor(execs executor.Set, kind string) (executor.Executor, error) {
 // looks for. When p is nil or no longer has the task, every executor is
 // asked, as none touches what is not this attempt's.
 func ReapAttempt(ctx context.Context, execs executor.Set, p *spec.Pipeline, a record.TaskAttempt) (bool, error) {
-	h := executor.Handle{PID: a.PID, Marks: []string{
-		"GANTRY_ATTEMPT_ID=" + strconv.FormatInt(a.ID, 10),
-		"GANTRY_OUTPUT=" + outputPath(a.LogPath),
-	}}
+	h := handleOf(a)
 	var t *spec.Task
 	if p != nil {
 		t = p.Task(a.Task)
@@ -62,4 +59,26 @@ func ReapAttempt(ctx context.Context, execs executor.Set, p *spec.Pipeline, a re
 		}
 	}
 	return found, nil
+}
+
+// handleOf is what finds a's processes again.
+func handleOf(a record.TaskAttempt) executor.Handle {
+	return executor.Handle{PID: a.PID, Marks: []string{
+		"GANTRY_ATTEMPT_ID=" + strconv.FormatInt(a.ID, 10),
+		"GANTRY_OUTPUT=" + outputPath(a.LogPath),
+	}}
+}
+
+// adoptAttempt returns what waits for a, an attempt of task t that runs
+// elsewhere, when the executor of its kind can take it over; nil when not.
+func adoptAttempt(ctx context.Context, execs executor.Set, t *spec.Task, a record.TaskAttempt) (func(context.Context) executor.Result, error) {
+	x, err := executorFor(execs, kindOf(t))
+	if err != nil {
+		return nil, nil
+	}
+	ad, ok := x.(executor.Adopter)
+	if !ok {
+		return nil, nil
+	}
+	return ad.Adopt(ctx, handleOf(a))
 }

@@ -143,6 +143,18 @@ func (r *runner) restorePending(t *task, now time.Time) {
 // as lost, having the executor of its task's kind kill what is left of it
 // first, and lets the usual rules decide whether it is retried.
 func (r *runner) recoverAttempt(ctx context.Context, t *task, a record.TaskAttempt) {
+	// An attempt a worker runs, or ran, is taken over: its result (maybe
+	// recorded already) is waited for, not thrown away.
+	wait, err := adoptAttempt(ctx, r.e.cfg.Executors, t.spec, a)
+	if err != nil {
+		r.e.cfg.Logger.Warn("take over an attempt a worker runs; reaping it instead", "run_id", r.run.ID, "task", t.spec.ID, "err", err)
+	}
+	if wait != nil {
+		t.cur = &a
+		r.running++
+		r.adopted = append(r.adopted, adoption{idx: t.idx, wait: wait})
+		return
+	}
 	msg := "lost: Gantry stopped while it ran"
 	killed, err := ReapAttempt(ctx, r.e.cfg.Executors, r.req.Pipeline, a)
 	switch {

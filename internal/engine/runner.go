@@ -50,6 +50,12 @@ type task struct {
 // people, taking no parallelism or pool slot.
 func (t *task) asks() bool { return t.spec.Kind == spec.KindApproval }
 
+// adoption is an attempt taken over on recovery and what waits for it.
+type adoption struct {
+	idx  int
+	wait func(context.Context) executor.Result
+}
+
 type attemptDone struct {
 	idx int
 	res executor.Result
@@ -82,6 +88,7 @@ type runner struct {
 	batch   store.Batch
 	dirty   []int
 	starts  []int
+	adopted []adoption // attempts taken over on recovery, to wait for
 	events  []Event
 	ended   []record.TaskAttempt // attempts finished since the last commit
 	results chan attemptDone
@@ -427,6 +434,14 @@ func (r *runner) start(runCtx, ctx context.Context) {
 		}()
 	}
 	r.starts = r.starts[:0]
+	for _, ad := range r.adopted {
+		actx := runCtx
+		if r.tasks[ad.idx].spec.Teardown {
+			actx = ctx
+		}
+		go func() { r.results <- attemptDone{idx: ad.idx, res: ad.wait(actx)} }()
+	}
+	r.adopted = r.adopted[:0]
 }
 
 // attempt builds the executor's view of t's current attempt.

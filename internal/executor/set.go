@@ -19,6 +19,17 @@ type Executor interface {
 	Reap(ctx context.Context, h Handle) (found bool, err error)
 }
 
+// Adopter is an Executor whose attempts run elsewhere (on workers) and
+// outlive the process that started them: the process that recovers a run
+// takes such an attempt over instead of reaping it.
+type Adopter interface {
+	// Adopt returns what waits for the attempt h names to end and reports
+	// its result, or nil when there is nothing to take over (the attempt
+	// is then reaped and lost). Cancelling the wait's context asks the
+	// attempt to end, as for Run.
+	Adopt(ctx context.Context, h Handle) (wait func(context.Context) Result, err error)
+}
+
 // Handle is what the executor of an attempt's kind is given to find the
 // attempt again once the Gantry that started it has stopped. The engine
 // builds it from what it recorded and does not look inside.

@@ -256,6 +256,30 @@ func outcomeOfEnd(ctx context.Context) executor.Outcome {
 	return executor.Cancelled
 }
 
+// Adopt takes over an attempt a process that stopped queued: one still
+// queued or claimed is waited for like Run's, and one that ended already
+// reports what its worker recorded. None queued is nil.
+func (x *Executor) Adopt(ctx context.Context, h executor.Handle) (func(context.Context) executor.Result, error) {
+	id := attemptOf(h)
+	if id == 0 {
+		return nil, nil
+	}
+	if _, err := x.Store.GetClaim(ctx, id); errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) executor.Result {
+		ended, stop := x.wait(id)
+		defer stop()
+		res, err := x.await(ctx, id, ended)
+		if err != nil {
+			return executor.Result{Outcome: executor.Lost, ExitCode: -1, FinishedAt: time.Now(), Error: "lost: " + err.Error()}
+		}
+		return res
+	}, nil
+}
+
 // Reap ends what is left of an attempt whose runner stopped: a queued
 // claim is cancelled, a claimed one is asked to end and waited for (until
 // its worker reports or its lease ends). It reports whether a worker had
