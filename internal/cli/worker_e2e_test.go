@@ -91,8 +91,9 @@ func TestWorkerKilledMidTaskIsRetriedElsewhere(t *testing.T) {
 	env := []string{"GANTRY_LEASE_TTL=2s"}
 	s := serve(t, workerProject(t, marks), append(env, "GANTRY_WORKER_SLOTS=0"), "--store", store)
 	w1 := startWorker(t, workerProject(t, marks), env, "--store", store, "--slots", "2")
-	w2 := startWorker(t, workerProject(t, marks), env, "--store", store, "--slots", "2")
+	w2 := startWorker(t, workerProject(t, marks), env, "--store", store, "--slots", "3", "--labels", "zone=eu-1")
 	byPid := map[int]*workerProc{w1.cmd.Process.Pid: w1, w2.cmd.Process.Pid: w2}
+	wantMatch(t, "gantry workers", s.must("workers").stdout, `-`+strconv.Itoa(w2.cmd.Process.Pid)+`-\S+\s+\S+\s+active\s+3\s+0\s+zone=eu-1\s`)
 
 	s.must("trigger", "slow")
 	var first []string
