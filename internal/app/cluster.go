@@ -69,6 +69,7 @@ func (p *parts) startCluster(ctx context.Context, cfg Config) error {
 		}
 		if slots > 0 {
 			w := newWorker(p.st, id, p.dir, p.project, p.exe, slots, nil, ttl, cfg.Logger)
+			w.Claimed = p.claims.Claimed
 			if err := w.Start(ctx); err != nil {
 				return err
 			}

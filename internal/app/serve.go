@@ -119,6 +119,7 @@ type parts struct {
 	exe     executor.Set
 	project *spec.Project
 	dir     string
+	claims  *monitor.Claims
 }
 
 // stopFunc is a function that stops something, as a service.
@@ -161,7 +162,10 @@ func build(ctx context.Context, cfg Config, dir string, project *spec.Project, e
 	if excl.pg != nil {
 		// Workers sharing the store run the tasks, this server among them
 		// (startCluster).
-		engineExe = routedSet(exe, p.st, dir, log)
+		if p.claims, err = monitor.RegisterClaims(p.reg, p.st.ClaimDepth); err != nil {
+			return nil, err
+		}
+		engineExe = routedSet(exe, p.st, dir, p.claims, log)
 		p.exe, p.project, p.dir = exe, project, dir
 	}
 	p.srv = newServer(cfg, dir, project, p.st, readiness{health, excl}, engineExe)

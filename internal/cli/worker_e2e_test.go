@@ -158,6 +158,9 @@ func TestWorkerKilledMidTaskIsRetriedElsewhere(t *testing.T) {
 	}
 	r := s.must("logs", "1", "a")
 	wantContains(t, "attempt 2's log through the server", r.stdout, "finished on "+second[0])
+	m := s.metrics()
+	wantContains(t, "the server's /metrics", m, "gantry_claims_lost_total 1")
+	wantContains(t, "the server's /metrics", m, `gantry_claims_queued{pool=""} 0`)
 	var left int
 	if err := c.QueryRow(t.Context(), `SELECT count(*) FROM claims`).Scan(&left); err != nil || left != 0 {
 		t.Errorf("%d claims left in the store (%v)", left, err)

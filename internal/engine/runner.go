@@ -525,6 +525,7 @@ func (r *runner) attempt(t *task) (executor.Attempt, error) {
 		Redact:      t.redact,
 		Secrets:     t.secrets,
 		Labels:      st.Worker,
+		Pool:        r.req.Pipeline.Concurrency.Pool,
 		RunID:       r.run.ID,
 		AttemptID:   t.cur.ID,
 		Task:        st.ID,

@@ -47,6 +47,8 @@ type Attempt struct {
 	// `worker: {labels: …}`), for an executor that hands attempts to
 	// workers; nil: any worker.
 	Labels map[string]string
+	// Pool is the pipeline's pool, "" when none: queue depth is told by it.
+	Pool string
 	// Secrets names where the values of Env's secret entries came from,
 	// so that an attempt run on another machine (executor/remote) is sent
 	// the references and never the values.

@@ -40,6 +40,8 @@ type Executor struct {
 	// GiveUp bounds the wait, once an attempt was asked to end, for its
 	// worker to report; past it the attempt is lost. 0: 2 minutes.
 	GiveUp time.Duration
+	// Lost, when set, is told of each attempt lost with its worker.
+	Lost   func()
 	Logger *slog.Logger
 
 	once    sync.Once
@@ -124,7 +126,7 @@ func (x *Executor) Run(ctx context.Context, a executor.Attempt) executor.Result 
 	}
 	ended, stop := x.wait(a.AttemptID)
 	defer stop()
-	c := record.Claim{AttemptID: a.AttemptID, RunID: a.RunID, Task: a.Task, Labels: a.Labels, Payload: p}
+	c := record.Claim{AttemptID: a.AttemptID, RunID: a.RunID, Task: a.Task, Pool: a.Pool, Labels: a.Labels, Payload: p}
 	for try := 0; ; try++ {
 		err := x.Store.EnqueueClaim(ctx, &c)
 		if err == nil || errors.Is(err, store.ErrConflict) {
@@ -142,6 +144,9 @@ func (x *Executor) Run(ctx context.Context, a executor.Attempt) executor.Result 
 	res, err := x.await(ctx, a.AttemptID, ended)
 	if err != nil {
 		return failed(err)
+	}
+	if res.Outcome == executor.Lost && x.Lost != nil {
+		x.Lost()
 	}
 	return res
 }
