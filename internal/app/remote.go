@@ -94,12 +94,12 @@ func inside(root, path string) bool {
 
 // routedSet is exe with its process attempts routed through st's claims
 // (the engine's side), for a server on a store that workers share.
-func routedSet(exe executor.Set, st store.Store, dir string, m *monitor.Claims, log *slog.Logger) executor.Set {
+func routedSet(exe executor.Set, st store.Store, dir string, ttl time.Duration, m *monitor.Claims, log *slog.Logger) executor.Set {
 	out := make(executor.Set, len(exe))
 	for k, x := range exe {
 		out[k] = x
 	}
-	rx := &remote.Executor{Store: st, Root: dir, LogDir: LogDir(dir), Lost: m.Lost, Logger: log.With("component", "claims")}
+	rx := &remote.Executor{Store: st, Root: dir, LogDir: LogDir(dir), TTL: claimTTL(ttl), Lost: m.Lost, Logger: log.With("component", "claims")}
 	out[process.Kind] = routed{remote: rx, local: exe[process.Kind]}
 	return out
 }

@@ -165,7 +165,11 @@ func build(ctx context.Context, cfg Config, dir string, project *spec.Project, e
 		if p.claims, err = monitor.RegisterClaims(p.reg, p.st.ClaimDepth); err != nil {
 			return nil, err
 		}
-		engineExe = routedSet(exe, p.st, dir, p.claims, log)
+		ttl, err := leaseTTL(cfg)
+		if err != nil {
+			return nil, err
+		}
+		engineExe = routedSet(exe, p.st, dir, ttl, p.claims, log)
 		p.exe, p.project, p.dir = exe, project, dir
 	}
 	p.srv = newServer(cfg, dir, project, p.st, readiness{health, excl}, engineExe)

@@ -26,15 +26,17 @@ type ClaimStore interface {
 	// an empty slice, not an error.
 	ClaimNext(ctx context.Context, worker string, labels map[string]string, n int, ttl time.Duration, at time.Time) ([]record.Claim, error)
 	// RenewClaim extends the lease of attempt's claim to at+ttl when worker
-	// holds it with token and it lives at at, and returns why the worker
-	// is asked to end the attempt ("" when it is not). Otherwise it is
-	// ErrFenced: the lease is no longer the worker's, and the attempt must
-	// stop.
+	// holds it with token (claimed, not marked lost), and returns why the
+	// worker is asked to end the attempt ("" when it is not). Otherwise it
+	// is ErrFenced: the claim is no longer the worker's, and the attempt
+	// must stop. A lease past its end that nobody marked lost (a store
+	// outage kept everyone from renewing and from expiring) is renewed.
 	RenewClaim(ctx context.Context, attemptID, token int64, ttl time.Duration, at time.Time) (cancel string, err error)
 	// CompleteClaim records the worker's result and marks the claim done,
-	// when the worker holds it with token and its lease lives at at;
-	// otherwise it is ErrFenced and records nothing: a worker that lost
-	// its lease cannot record an outcome.
+	// when the worker holds it with token; otherwise it is ErrFenced and
+	// records nothing: a worker whose claim was marked lost (and so may
+	// run again elsewhere) cannot record an outcome. at is when the
+	// worker records it.
 	CompleteClaim(ctx context.Context, attemptID, token int64, result []byte, at time.Time) error
 	// HandBackClaim marks the claim lost at once, when the worker holds it
 	// with token (a draining worker gives up an attempt it will not end),
@@ -46,7 +48,8 @@ type ClaimStore interface {
 	// is none.
 	CancelClaim(ctx context.Context, attemptID int64, why string) (record.Claim, error)
 	// ExpireClaims marks lost every claimed claim whose lease ended by at,
-	// and returns them.
+	// and returns them. Only then may the attempt run again: the claim's
+	// worker can no longer renew it or record a result.
 	ExpireClaims(ctx context.Context, at time.Time) ([]record.Claim, error)
 	// GetClaim returns attempt's claim, or ErrNotFound.
 	GetClaim(ctx context.Context, attemptID int64) (record.Claim, error)

@@ -40,6 +40,11 @@ type Executor struct {
 	// GiveUp bounds the wait, once an attempt was asked to end, for its
 	// worker to report; past it the attempt is lost. 0: 2 minutes.
 	GiveUp time.Duration
+	// TTL is the claims' lease, as the workers renew it (0: DefaultTTL). A
+	// claim is marked lost once its lease ended a TTL ago while the store
+	// answered this process for a whole TTL: a worker alive through a store
+	// outage has renewed it by then.
+	TTL time.Duration
 	// Lost, when set, is told of each attempt lost with its worker.
 	Lost   func()
 	Logger *slog.Logger
@@ -54,6 +59,13 @@ func (x *Executor) poll() time.Duration {
 		return x.Poll
 	}
 	return DefaultPoll
+}
+
+func (x *Executor) ttl() time.Duration {
+	if x.TTL > 0 {
+		return x.TTL
+	}
+	return DefaultTTL
 }
 
 func (x *Executor) giveUp() time.Duration {
@@ -170,12 +182,19 @@ func (x *Executor) await(ctx context.Context, id int64, ended <-chan struct{}) (
 	var giveUp time.Time // once asked to end
 	queuedSince, warned := time.Now(), false
 	failures := 0
+	upSince := time.Now() // since when the store has answered
 	for {
 		if !giveUp.IsZero() && time.Now().After(giveUp) {
 			return executor.Result{Outcome: executor.Lost, ExitCode: -1, FinishedAt: time.Now(),
 				Error: fmt.Sprintf("lost: its worker did not report its end within %s of being asked to stop", x.giveUp())}, nil
 		}
 		c, err := x.Store.GetClaim(wctx, id)
+		if err == nil {
+			if failures > 0 {
+				upSince = time.Now() // the store answers again
+			}
+			failures = 0
+		}
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return executor.Result{}, fmt.Errorf("the attempt's claim is gone from the store")
@@ -191,16 +210,15 @@ func (x *Executor) await(ctx context.Context, id int64, ended <-chan struct{}) (
 				x.log().Warn("delete an ended claim", "attempt_id", id, "err", err)
 			}
 			return res, nil
-		case c.State == record.ClaimClaimed && !time.Now().Before(c.LeaseUntil):
-			// Its worker stopped renewing: anyone may mark it lost.
-			failures = 0
-			if _, err := x.Store.ExpireClaims(wctx, time.Now()); err != nil {
+		case c.State == record.ClaimClaimed && !time.Now().Before(c.LeaseUntil.Add(x.ttl())) && time.Since(upSince) >= x.ttl():
+			// Its worker stopped renewing while the store answered: anyone
+			// may mark it lost.
+			if _, err := x.Store.ExpireClaims(wctx, time.Now().Add(-x.ttl())); err != nil {
 				x.log().Warn("expire claims", "err", err)
 				sleep(wctx, backoff(1))
 			}
 			continue
 		default:
-			failures = 0
 			if c.State == record.ClaimQueued && !warned && time.Since(queuedSince) > queuedWarn {
 				warned = true
 				x.log().Warn("no worker has claimed the attempt yet: is a gantry worker running, with the task's worker labels?",

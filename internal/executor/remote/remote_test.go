@@ -95,6 +95,7 @@ func (c *cluster) labelledWorker(id string, slots int, ttl time.Duration, labels
 
 func (c *cluster) startWorker(id string, slots int, ttl time.Duration, labels map[string]string, claimed func(time.Duration)) *remote.Worker {
 	c.t.Helper()
+	c.x.TTL = ttl // as a server's and its workers' is
 	proc, err := process.New(process.Options{})
 	if err != nil {
 		c.t.Fatal(err)
@@ -216,6 +217,7 @@ func TestSecretValueIsNeverQueued(t *testing.T) {
 func TestWorkerGoneLosesItsClaim(t *testing.T) {
 	eachStore(t, func(t *testing.T, s backing) {
 		c := newCluster(t, s)
+		c.x.TTL = time.Second
 		a := c.attempt("true")
 		go func() {
 			for {

@@ -198,7 +198,7 @@ func (w *Worker) run(ctx context.Context, j *job) {
 	if lost.Load() {
 		return
 	}
-	end := time.Unix(0, leaseEnd.Load())
+	end := time.Unix(0, leaseEnd.Load()).Add(w.ttl()) // no one takes it before then
 	if j.handBack.Load() && res.Outcome == executor.Cancelled {
 		// Ended by Stop's grace: another worker runs it again at once.
 		hctx, cancel := context.WithDeadline(context.Background(), end)
@@ -211,14 +211,16 @@ func (w *Worker) run(ctx context.Context, j *job) {
 	w.complete(log, c, res, end)
 }
 
-// renew keeps j's lease while the attempt runs. Each renewal must answer
-// before the lease would end, and whatever the store does, the attempt is
-// ended once the lease is about to: a worker cut off from the store never
-// runs an attempt past the lease another worker may then take it under.
+// renew keeps j's lease while the attempt runs. Another process marks a
+// claim lost only once its lease ended a TTL ago (Executor), so a store
+// outage shorter than that costs nothing: renewals resume when the store
+// answers. Whatever the store does, the attempt is ended before that
+// point: a worker cut off from the store never runs an attempt past the
+// moment another worker may take it again.
 func (w *Worker) renew(ctx context.Context, log *slog.Logger, j *job, leaseEnd *atomic.Int64, lost *atomic.Bool) {
 	ttl := w.ttl()
 	margin := ttl / 6
-	endOf := func() time.Time { return time.Unix(0, leaseEnd.Load()) }
+	endOf := func() time.Time { return time.Unix(0, leaseEnd.Load()).Add(ttl) }
 	expiry := time.NewTimer(time.Until(endOf()) - margin)
 	defer expiry.Stop()
 	tick := time.NewTicker(ttl / 3)
@@ -228,7 +230,7 @@ func (w *Worker) renew(ctx context.Context, log *slog.Logger, j *job, leaseEnd *
 		case <-ctx.Done():
 			return
 		case <-expiry.C:
-			log.Warn("could not renew the claim's lease in time: ending the attempt, recording nothing (it is retried)")
+			log.Warn("could not renew the claim's lease before another worker may take it: ending the attempt, recording nothing (it is retried)")
 			lost.Store(true)
 			j.cancel()
 			return
@@ -337,7 +339,7 @@ func (w *Worker) complete(log *slog.Logger, c record.Claim, res executor.Result,
 			return
 		}
 		log.Warn("record the attempt's result; trying again", "err", err)
-		sleep(ctx, backoff(try))
+		sleep(ctx, min(backoff(try), 500*time.Millisecond))
 	}
 }
 

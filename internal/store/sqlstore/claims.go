@@ -130,8 +130,8 @@ func (s *Store) RenewClaim(ctx context.Context, attemptID, token int64, ttl time
 	}
 	var cancel string
 	err := s.db.writeRow(ctx, `UPDATE claims SET lease_until = ?
-		WHERE attempt_id = ? AND token = ? AND state = 'claimed' AND lease_until > ?
-		RETURNING cancel`, s.t(at.Add(ttl)), attemptID, token, s.t(at)).Scan(&cancel)
+		WHERE attempt_id = ? AND token = ? AND state = 'claimed'
+		RETURNING cancel`, s.t(at.Add(ttl)), attemptID, token).Scan(&cancel)
 	if errors.Is(err, store.ErrNotFound) {
 		err = store.ErrFenced
 	}
@@ -151,8 +151,8 @@ func (s *Store) CompleteClaim(ctx context.Context, attemptID, token int64, resul
 	}
 	err := s.db.WriteTx(ctx, func(tx *Tx) error {
 		err := tx.ExecOne(`UPDATE claims SET state = 'done', result = ?
-			WHERE attempt_id = ? AND token = ? AND state = 'claimed' AND lease_until > ?`,
-			result, attemptID, token, s.t(at))
+			WHERE attempt_id = ? AND token = ? AND state = 'claimed'`,
+			result, attemptID, token)
 		if errors.Is(err, store.ErrNotFound) {
 			return store.ErrFenced
 		}

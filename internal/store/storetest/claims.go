@@ -16,6 +16,7 @@ import (
 var claimCases = []testCase{
 	{"ClaimLifecycle", testClaimLifecycle},
 	{"ClaimLeaseExpiry", testClaimLeaseExpiry},
+	{"ClaimOutage", testClaimOutage},
 	{"ClaimLabels", testClaimLabels},
 	{"ClaimCancelQueued", testClaimCancelQueued},
 	{"ClaimRace", testClaimRace},
@@ -98,8 +99,29 @@ func testClaimLifecycle(t *testing.T, s store.Store) {
 	must(t, s.DeleteClaim(ctx(t), 1)) // none is not an error
 }
 
-// A lease that is not renewed ends: the worker can neither renew it nor
-// record a result, and ExpireClaims marks it lost, not before.
+// A lease that is not renewed ends, and ExpireClaims marks it lost, not
+// before; then its worker can neither renew it nor record a result. Until
+// then (a store outage kept the worker from renewing, and everyone from
+// expiring) the worker renews it and records its result as usual.
+func testClaimOutage(t *testing.T, s store.Store) {
+	now := time.Now()
+	enqueue(t, s, 12, "", nil)
+	got, err := s.ClaimNext(ctx(t), "w1", nil, 1, 10*time.Second, now)
+	must(t, err)
+	equal(t, "claimed", claimIDs(got), []int64{12})
+	after := now.Add(25 * time.Second) // the store was down past the lease's end
+	_, err = s.RenewClaim(ctx(t), 12, 1, 10*time.Second, after)
+	must(t, err)
+	expired, err := s.ExpireClaims(ctx(t), after.Add(5*time.Second))
+	must(t, err)
+	if len(expired) != 0 {
+		t.Errorf("a renewed lease expired: %v", claimIDs(expired))
+	}
+	must(t, s.CompleteClaim(ctx(t), 12, 1, []byte("ok"), after.Add(40*time.Second)))
+}
+
+// A lease that is not renewed ends: ExpireClaims marks it lost, not
+// before, and then its worker can neither renew it nor record a result.
 func testClaimLeaseExpiry(t *testing.T, s store.Store) {
 	now := time.Now()
 	enqueue(t, s, 10, "", nil)
@@ -114,9 +136,6 @@ func testClaimLeaseExpiry(t *testing.T, s store.Store) {
 		t.Errorf("expired while the leases live: %v", claimIDs(expired))
 	}
 	late := now.Add(11 * time.Second)
-	_, err = s.RenewClaim(ctx(t), 10, 1, 10*time.Second, late)
-	isErr(t, "renewing an ended lease", err, store.ErrFenced)
-	isErr(t, "a result after the lease ended", s.CompleteClaim(ctx(t), 10, 1, []byte("ok"), late), store.ErrFenced)
 
 	// The worker hands 11 back: lost at once, and then no longer its.
 	isErr(t, "handing back with another token", s.HandBackClaim(ctx(t), 11, 9), store.ErrFenced)
@@ -126,6 +145,9 @@ func testClaimLeaseExpiry(t *testing.T, s store.Store) {
 	expired, err = s.ExpireClaims(ctx(t), late)
 	must(t, err)
 	equal(t, "expired", claimIDs(expired), []int64{10})
+	_, err = s.RenewClaim(ctx(t), 10, 1, 10*time.Second, late)
+	isErr(t, "renewing a claim marked lost", err, store.ErrFenced)
+	isErr(t, "a result for a claim marked lost", s.CompleteClaim(ctx(t), 10, 1, []byte("ok"), late), store.ErrFenced)
 	for _, id := range []int64{10, 11} {
 		c, err := s.GetClaim(ctx(t), id)
 		must(t, err)
