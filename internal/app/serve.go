@@ -78,12 +78,8 @@ func Serve(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	project, err := LoadProjectFile(dir)
+	project, err := loadProject(dir)
 	if err != nil {
-		var errs spec.Errors
-		if errors.As(err, &errs) {
-			return fmt.Errorf("gantry.yaml is not valid:\n%s", errs.Error())
-		}
 		return err
 	}
 	url := StoreURL(cfg.Store, dir, project)
@@ -99,6 +95,19 @@ func Serve(ctx context.Context, cfg Config) error {
 	}
 	defer p.close()
 	return p.serve(ctx, cfg, dir, url, excl)
+}
+
+// loadProject reads dir's gantry.yaml, saying it is invalid when it is.
+func loadProject(dir string) (*spec.Project, error) {
+	project, err := LoadProjectFile(dir)
+	if err != nil {
+		var errs spec.Errors
+		if errors.As(err, &errs) {
+			return nil, fmt.Errorf("gantry.yaml is not valid:\n%s", errs.Error())
+		}
+		return nil, err
+	}
+	return project, nil
 }
 
 // parts is a built server: its services, and once started its listener.

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/server"
-	"github.com/gantryhq/gantry/internal/spec"
 )
 
 // WorkerConfig is a `gantry worker`.
@@ -62,12 +60,8 @@ func Worker(ctx context.Context, cfg WorkerConfig) error {
 	if err != nil {
 		return err
 	}
-	project, err := LoadProjectFile(dir)
+	project, err := loadProject(dir)
 	if err != nil {
-		var errs spec.Errors
-		if errors.As(err, &errs) {
-			return fmt.Errorf("gantry.yaml is not valid:\n%s", errs.Error())
-		}
 		return err
 	}
 	url := StoreURL(cfg.Store, dir, project)

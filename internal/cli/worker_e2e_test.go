@@ -136,19 +136,7 @@ func TestWorkerKilledMidTaskIsRetriedElsewhere(t *testing.T) {
 	if d := time.Since(killed); d > 15*time.Second {
 		t.Errorf("the run took %s after the kill, want about the 2s lease", d)
 	}
-	rows, err := c.Query(t.Context(), `SELECT attempt, state FROM task_attempts ORDER BY attempt`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for rows.Next() {
-		var n int
-		var st string
-		if err := rows.Scan(&n, &st); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, strconv.Itoa(n)+":"+st)
-	}
+	got := attemptStates(t, c)
 	if strings.Join(got, " ") != "1:lost 2:succeeded" {
 		t.Errorf("attempts %v, want 1:lost 2:succeeded (the task succeeded once)", got)
 	}
@@ -213,6 +201,20 @@ tasks:
 		err := c.QueryRow(t.Context(), `SELECT state FROM runs WHERE pipeline = 'slow'`).Scan(&state)
 		return err == nil && (state == "succeeded" || state == "failed")
 	})
+	got := attemptStates(t, c)
+	if state != "succeeded" || strings.Join(got, " ") != "1:succeeded" {
+		t.Errorf("run %s with attempts %v, want succeeded with 1:succeeded (taken over, not killed and run again)\n--- replica\n%s", state, got, tail(b.log, 30))
+	}
+	if ran := strings.Fields(readFileOr(filepath.Join(marks, "ran"))); len(ran) != 1 {
+		t.Errorf("the task started %d times (%v), want once", len(ran), ran)
+	}
+	r := b.must("logs", "1", "a")
+	wantContains(t, "the attempt's log through the replica", r.stdout, "finished attempt 1")
+}
+
+// attemptStates lists the store's attempts as attempt:state, in order.
+func attemptStates(t *testing.T, c *pgx.Conn) []string {
+	t.Helper()
 	rows, err := c.Query(t.Context(), `SELECT attempt, state FROM task_attempts ORDER BY attempt`)
 	if err != nil {
 		t.Fatal(err)
@@ -226,12 +228,8 @@ tasks:
 		}
 		got = append(got, strconv.Itoa(n)+":"+st)
 	}
-	if state != "succeeded" || strings.Join(got, " ") != "1:succeeded" {
-		t.Errorf("run %s with attempts %v, want succeeded with 1:succeeded (taken over, not killed and run again)\n--- replica\n%s", state, got, tail(b.log, 30))
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
-	if ran := strings.Fields(readFileOr(filepath.Join(marks, "ran"))); len(ran) != 1 {
-		t.Errorf("the task started %d times (%v), want once", len(ran), ran)
-	}
-	r := b.must("logs", "1", "a")
-	wantContains(t, "the attempt's log through the replica", r.stdout, "finished attempt 1")
+	return got
 }

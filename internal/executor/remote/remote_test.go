@@ -277,15 +277,7 @@ func TestFencedWorkerRecordsNothing(t *testing.T) {
 				t.Error(err)
 			}
 		}()
-		res := c.x.Run(t.Context(), a)
-		if res.Outcome != executor.Lost {
-			t.Errorf("result = %+v, want lost", res)
-		}
-		waitFor(t, "the worker to end the task", func() bool { return w.Running() == 0 })
-		time.Sleep(3500 * time.Millisecond) // past when the task would have finished
-		if _, err := os.Stat(marker); err == nil {
-			t.Error("the fenced worker let the task run to its end")
-		}
+		wantLostAndEnded(t, c.x.Run(t.Context(), a), w, marker)
 	})
 }
 
@@ -406,15 +398,7 @@ func TestCutOffWorkerEndsTheTaskInTime(t *testing.T) {
 		w := c.worker("w1", 1, 900*time.Millisecond)
 		marker := filepath.Join(t.TempDir(), "finished")
 		a := c.attempt("sleep 3; touch " + marker)
-		res := c.x.Run(t.Context(), a)
-		if res.Outcome != executor.Lost {
-			t.Errorf("result = %+v, want lost", res)
-		}
-		waitFor(t, "the worker to end the task", func() bool { return w.Running() == 0 })
-		time.Sleep(3500 * time.Millisecond) // past when the task would have finished
-		if _, err := os.Stat(marker); err == nil {
-			t.Error("the cut-off worker let the task run past its lease, to its end")
-		}
+		wantLostAndEnded(t, c.x.Run(t.Context(), a), w, marker)
 	})
 }
 
@@ -460,4 +444,19 @@ func TestShortSecretStillRuns(t *testing.T) {
 			t.Errorf("a one-character secret: %+v, want it run", res)
 		}
 	})
+}
+
+// wantLostAndEnded fails t unless res is lost and w ended the task before
+// it could touch marker. Once w runs nothing its executor has returned,
+// which it does only when nothing of the attempt is left running: a
+// marker not there then never appears.
+func wantLostAndEnded(t *testing.T, res executor.Result, w *remote.Worker, marker string) {
+	t.Helper()
+	if res.Outcome != executor.Lost {
+		t.Errorf("result = %+v, want lost", res)
+	}
+	waitFor(t, "the worker to end the task", func() bool { return w.Running() == 0 })
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the worker let the task run to its end after its claim was no longer its")
+	}
 }

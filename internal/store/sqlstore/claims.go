@@ -149,29 +149,19 @@ func (s *Store) CompleteClaim(ctx context.Context, attemptID, token int64, resul
 	if result == nil {
 		result = []byte{}
 	}
-	err := s.db.WriteTx(ctx, func(tx *Tx) error {
-		err := tx.ExecOne(`UPDATE claims SET state = 'done', result = ?
-			WHERE attempt_id = ? AND token = ? AND state = 'claimed'`,
-			result, attemptID, token)
-		if errors.Is(err, store.ErrNotFound) {
-			return store.ErrFenced
-		}
-		if err != nil {
-			return err
-		}
-		return s.notify(tx, ClaimsEndedChannel, attemptID)
-	})
+	err := s.endClaim(ctx, attemptID, token, record.ClaimDone, result)
 	if err != nil {
 		return fmt.Errorf("complete the claim of attempt %d: %w", attemptID, err)
 	}
 	return nil
 }
 
-// HandBackClaim gives a held claim up as lost; see store.ClaimStore.
-func (s *Store) HandBackClaim(ctx context.Context, attemptID, token int64) error {
-	err := s.db.WriteTx(ctx, func(tx *Tx) error {
-		err := tx.ExecOne(`UPDATE claims SET state = 'lost' WHERE attempt_id = ? AND token = ? AND state = 'claimed'`,
-			attemptID, token)
+// endClaim ends a claim token holds in state with result (nil: none),
+// and tells the listening processes; otherwise it is store.ErrFenced.
+func (s *Store) endClaim(ctx context.Context, attemptID, token int64, state record.ClaimState, result []byte) error {
+	return s.db.WriteTx(ctx, func(tx *Tx) error {
+		err := tx.ExecOne(`UPDATE claims SET state = ?, result = coalesce(?, result)
+			WHERE attempt_id = ? AND token = ? AND state = 'claimed'`, state, result, attemptID, token)
 		if errors.Is(err, store.ErrNotFound) {
 			return store.ErrFenced
 		}
@@ -180,7 +170,11 @@ func (s *Store) HandBackClaim(ctx context.Context, attemptID, token int64) error
 		}
 		return s.notify(tx, ClaimsEndedChannel, attemptID)
 	})
-	if err != nil {
+}
+
+// HandBackClaim gives a held claim up as lost; see store.ClaimStore.
+func (s *Store) HandBackClaim(ctx context.Context, attemptID, token int64) error {
+	if err := s.endClaim(ctx, attemptID, token, record.ClaimLost, nil); err != nil {
 		return fmt.Errorf("hand back the claim of attempt %d: %w", attemptID, err)
 	}
 	return nil
