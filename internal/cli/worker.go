@@ -51,6 +51,9 @@ retried at once by another worker.`,
 			if slots < 1 {
 				return usageErr("--slots %d: want 1 or more", slots)
 			}
+			if leaseTTL < 0 || grace < 0 {
+				return usageErr("--lease-ttl and --grace: want positive durations")
+			}
 			ls, err := app.ParseLabels(labels)
 			if err != nil {
 				return usageErr("%v", err)

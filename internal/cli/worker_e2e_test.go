@@ -233,3 +233,32 @@ func attemptStates(t *testing.T, c *pgx.Conn) []string {
 	}
 	return got
 }
+
+// gantry worker refuses what it cannot work with, saying what, with exit
+// 2 and nothing started: a store workers cannot share, bad labels, bad
+// durations and slots, a missing project.
+func TestWorkerBadInput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "gantry.yaml"), "project: workers\n")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "gantry worker needs a PostgreSQL store shared with gantry serve"},
+		{[]string{"--store", "postgres://x@127.0.0.1:1/x", "--labels", "gpu"}, `--labels "gpu": want key=value pairs`},
+		{[]string{"--store", "postgres://x@127.0.0.1:1/x", "--labels", `a"b=1`}, `label "a\"b": a key is 1 to 63`},
+		{[]string{"--store", "postgres://x@127.0.0.1:1/x", "--labels", "a=1,a=2"}, "a is given twice"},
+		{[]string{"--store", "postgres://x@127.0.0.1:1/x", "--slots", "0"}, "--slots 0: want 1 or more"},
+		{[]string{"--store", "postgres://x@127.0.0.1:1/x", "--lease-ttl", "-3s"}, "want positive durations"},
+		{[]string{"--project", filepath.Join(dir, "missing")}, "no such file or directory"},
+	} {
+		r := gantryEnv(t, dir, nil, append([]string{"worker"}, tt.args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, tt.want) || strings.Contains(r.stderr, "goroutine") {
+			t.Errorf("gantry worker %v: exit %d, stderr %q; want exit 2 saying %q", tt.args, r.code, r.stderr, tt.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".gantry", "gantry.db")); err == nil {
+		t.Error("a refused worker created a store")
+	}
+}
