@@ -120,16 +120,7 @@ func TestWorkerKilledMidTaskIsRetriedElsewhere(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c, err := pgx.Connect(t.Context(), store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
-	var state string
-	waitFor(t, 30*time.Second, "the run to end", func() bool {
-		err := c.QueryRow(t.Context(), `SELECT state FROM runs WHERE pipeline = 'slow'`).Scan(&state)
-		return err == nil && (state == "succeeded" || state == "failed")
-	})
+	c, state := slowRunEnded(t, store)
 	if state != "succeeded" {
 		t.Fatalf("the run %s\n--- server\n%s", state, tail(s.log, 30))
 	}
@@ -191,16 +182,7 @@ tasks:
 	waitFor(t, 30*time.Second, "the replica to lead", func() bool { _, self := b.leader(); return self })
 	writeFile(t, filepath.Join(marks, "go"), "")
 
-	c, err := pgx.Connect(t.Context(), store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
-	var state string
-	waitFor(t, 30*time.Second, "the run to end", func() bool {
-		err := c.QueryRow(t.Context(), `SELECT state FROM runs WHERE pipeline = 'slow'`).Scan(&state)
-		return err == nil && (state == "succeeded" || state == "failed")
-	})
+	c, state := slowRunEnded(t, store)
 	got := attemptStates(t, c)
 	if state != "succeeded" || strings.Join(got, " ") != "1:succeeded" {
 		t.Errorf("run %s with attempts %v, want succeeded with 1:succeeded (taken over, not killed and run again)\n--- replica\n%s", state, got, tail(b.log, 30))
@@ -261,4 +243,21 @@ func TestWorkerBadInput(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, ".gantry", "gantry.db")); err == nil {
 		t.Error("a refused worker created a store")
 	}
+}
+
+// slowRunEnded connects to store, waits for the run of pipeline slow to
+// end, and returns the connection (closed with the test) and its state.
+func slowRunEnded(t *testing.T, store string) (*pgx.Conn, string) {
+	t.Helper()
+	c, err := pgx.Connect(t.Context(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	var state string
+	waitFor(t, 30*time.Second, "the run to end", func() bool {
+		err := c.QueryRow(t.Context(), `SELECT state FROM runs WHERE pipeline = 'slow'`).Scan(&state)
+		return err == nil && (state == "succeeded" || state == "failed")
+	})
+	return c, state
 }
