@@ -8,10 +8,12 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/gantryhq/gantry/internal/app"
 	"github.com/gantryhq/gantry/internal/cli"
 )
 
 func main() {
+	app.RunTaskGuardIfAsked()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

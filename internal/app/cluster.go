@@ -68,12 +68,25 @@ func (p *parts) startCluster(ctx context.Context, cfg Config) error {
 			return err
 		}
 		if slots > 0 {
-			w := newWorker(p.st, id, p.dir, p.project, p.exe, slots, nil, ttl, cfg.Logger)
-			w.Claimed = p.claims.Claimed
-			if err := w.Start(ctx); err != nil {
+			w, err := newWorker(p.st, id, p.dir, p.project, slots, nil, ttl, cfg.Logger)
+			if err != nil {
 				return err
 			}
-			p.started = append(p.started, stopFunc(func() { w.Stop(cfg.Grace / 2) }))
+			w.Claimed = p.claims.Claimed
+			if err := w.Start(ctx); err != nil {
+				w.Stop(0)
+				return err
+			}
+			stopping := make(chan struct{})
+			go func() {
+				select {
+				case <-w.Died():
+					cfg.Logger.Error(guardLost, "component", "worker")
+					w.Worker.Stop(0) // other workers, and this server's replicas, go on
+				case <-stopping:
+				}
+			}()
+			p.started = append(p.started, stopFunc(func() { close(stopping); w.Stop(cfg.Grace / 2) }))
 			running = w.Running
 		}
 	}

@@ -104,16 +104,60 @@ func routedSet(exe executor.Set, st store.Store, dir string, ttl time.Duration, 
 	return out
 }
 
+// localWorker is a worker of this machine's project folder, with a
+// process executor of its own whose attempts a process.Guard watches: a
+// worker killed with -9, or stopped, leaves no task running beside the
+// retry another worker makes.
+type localWorker struct {
+	*remote.Worker
+	exe   executor.Set
+	guard *process.Guard
+}
+
 // newWorker is a worker of this machine's project folder dir on st.
-func newWorker(st store.Store, id, dir string, project *spec.Project, exe executor.Set, slots int, labels map[string]string, ttl time.Duration, log *slog.Logger) *remote.Worker {
-	return &remote.Worker{
+func newWorker(st store.Store, id, dir string, project *spec.Project, slots int, labels map[string]string, ttl time.Duration, log *slog.Logger) (*localWorker, error) {
+	bin, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("task guard: %w", err)
+	}
+	g, err := process.StartGuard(bin)
+	if err != nil {
+		return nil, err
+	}
+	proc, err := process.New(process.Options{Logger: log, Guard: g})
+	if err != nil {
+		_ = g.Close()
+		return nil, err
+	}
+	lw := &localWorker{exe: executor.Set{process.Kind: proc}, guard: g}
+	lw.Worker = &remote.Worker{
 		Store: st, ID: id, Labels: labels, Slots: slots, TTL: claimTTL(ttl),
-		Executors: executor.Set{process.Kind: exe[process.Kind]},
-		Root:      dir, LogDir: LogDir(dir),
+		Executors: lw.exe, Deadline: g.Until,
+		Root: dir, LogDir: LogDir(dir),
 		Secrets: workerSecrets(dir, project), Prepare: prepareRevision(st, dir),
 		Logger: log.With("component", "worker"),
 	}
+	return lw, nil
 }
+
+// Died is closed when the guard has exited.
+func (lw *localWorker) Died() <-chan struct{} { return lw.guard.Done() }
+
+// Stop drains the worker (see remote.Worker.Stop), then ends its
+// executor and its guard.
+func (lw *localWorker) Stop(grace time.Duration) {
+	lw.Worker.Stop(grace)
+	_ = lw.exe.Close()
+	_ = lw.guard.Close()
+}
+
+// RunTaskGuardIfAsked makes this process a worker's task guard when a
+// worker started it as one (see process.Guard), and then exits; it
+// returns at once otherwise. main calls it first.
+func RunTaskGuardIfAsked() { process.RunGuardIfAsked() }
+
+// guardLost is what a worker says when its guard dies under it.
+const guardLost = "the task guard exited: this worker stops claiming and ends its attempts, as they could outlive it"
 
 // workerSecrets resolves a worker's secret references as the engine
 // does: through the task's environment's own source when it has one,

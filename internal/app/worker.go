@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -88,16 +89,14 @@ func Worker(ctx context.Context, cfg WorkerConfig) error {
 		return err
 	}
 	defer st.Close()
-	exe, err := Executors(log, nil)
+	id := processID()
+	w, err := newWorker(st, id, dir, project, slots, cfg.Labels, ttl, log)
 	if err != nil {
 		return err
 	}
-	defer exe.Close()
-	for _, note := range exe.LimitNotes() {
+	for _, note := range w.exe.LimitNotes() {
 		log.Warn(note)
 	}
-	id := processID()
-	w := newWorker(st, id, dir, project, exe, slots, cfg.Labels, ttl, log)
 	host, _ := os.Hostname()
 	reg := &server.WorkerRegistration{Store: st, Worker: record.Worker{ID: id, Host: host, Labels: cfg.Labels, Slots: slots},
 		Running: w.Running, Logger: log.With("component", "workers")}
@@ -106,6 +105,7 @@ func Worker(ctx context.Context, cfg WorkerConfig) error {
 	}
 	defer reg.Stop()
 	if err := w.Start(ctx); err != nil {
+		w.Stop(0)
 		return err
 	}
 	keys := slices.Sorted(func(yield func(string) bool) {
@@ -116,7 +116,13 @@ func Worker(ctx context.Context, cfg WorkerConfig) error {
 		}
 	})
 	log.Info("worker started", "id", id, "slots", slots, "labels", strings.Join(keys, ","), "project", dir, "store", Redact(url))
-	<-ctx.Done()
+	var died error
+	select {
+	case <-ctx.Done():
+	case <-w.Died():
+		log.Error(guardLost)
+		died, grace = errors.New(guardLost), 0
+	}
 	log.Info("draining: claiming no more; running attempts get the grace period, then are handed back", "running", w.Running(), "grace", grace)
 	drain := reg.Worker
 	drain.State, drain.Running, drain.HeartbeatAt = record.WorkerDraining, w.Running(), time.Now()
@@ -125,5 +131,5 @@ func Worker(ctx context.Context, cfg WorkerConfig) error {
 	}
 	w.Stop(grace)
 	log.Info("worker stopped")
-	return nil
+	return died
 }

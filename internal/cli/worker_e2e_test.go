@@ -61,7 +61,10 @@ func startWorker(t *testing.T, dir string, env []string, args ...string) *worker
 }
 
 // workerProject is a project whose one task records, per attempt, the
-// worker and shell pid that ran it; its first attempt hangs.
+// worker and shell pid that ran it; its first attempt hangs. Each attempt
+// holds a lock on marks/lock while any of its processes lives (its
+// children inherit the descriptor): one that finds it taken writes
+// marks/overlap and fails.
 func workerProject(t *testing.T, marks string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -71,6 +74,8 @@ tasks:
   - id: a
     retries: {attempts: 3, backoff: constant, initial: 10ms}
     run: |
+      exec 9>>`+marks+`/lock
+      flock -n 9 || { echo "attempt $GANTRY_ATTEMPT ran beside a live one" >> `+marks+`/overlap; exit 1; }
       echo "$GANTRY_WORKER $$" > `+marks+`/ran.$GANTRY_ATTEMPT
       if [ "$GANTRY_ATTEMPT" = 1 ]; then sleep 120; fi
       echo "finished on $GANTRY_WORKER"
@@ -78,14 +83,27 @@ tasks:
 	return dir
 }
 
-// A worker killed with -9 mid-task: its claim's lease runs out, the
-// attempt is recorded lost and retried on the other worker, and the task
-// succeeds once. The server runs no tasks itself ($GANTRY_WORKER_SLOTS=0):
-// both attempts ran on `gantry worker` processes, each in its own copy of
-// the project, and the log of the one that succeeded is read through the
-// server from what its worker shipped.
+// A worker killed with -9 mid-task, or stopped (SIGSTOP): its task is
+// ended by the worker's guard (at once when it is killed; before the
+// lease lets anyone else take it when it is stopped), its claim's lease
+// runs out, the attempt is recorded lost and retried on the other worker,
+// and the task succeeds once, never running beside itself. The server
+// runs no tasks itself ($GANTRY_WORKER_SLOTS=0): both attempts ran on
+// `gantry worker` processes, each in its own copy of the project, and the
+// log of the one that succeeded is read through the server from what its
+// worker shipped. A stopped worker that wakes after all that records
+// nothing.
 func TestWorkerKilledMidTaskIsRetriedElsewhere(t *testing.T) {
 	t.Parallel()
+	for name, sig := range map[string]syscall.Signal{"kill": syscall.SIGKILL, "stop": syscall.SIGSTOP} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			workerLostMidTask(t, sig)
+		})
+	}
+}
+
+func workerLostMidTask(t *testing.T, sig syscall.Signal) {
 	store := pgSchemaURL(t)
 	marks := t.TempDir()
 	env := []string{"GANTRY_LEASE_TTL=2s"}
@@ -101,11 +119,11 @@ func TestWorkerKilledMidTaskIsRetriedElsewhere(t *testing.T) {
 		first = strings.Fields(readFileOr(filepath.Join(marks, "ran.1")))
 		return len(first) == 2
 	})
-	// The killed worker's task is left behind (it was the worker's child);
-	// the test ends it, after the fact.
-	if shell, err := strconv.Atoi(first[1]); err == nil {
-		t.Cleanup(func() { _ = syscall.Kill(-shell, syscall.SIGKILL) })
+	shell, err := strconv.Atoi(first[1])
+	if err != nil {
+		t.Fatalf("ran.1: %v", first)
 	}
+	t.Cleanup(func() { _ = syscall.Kill(-shell, syscall.SIGKILL) }) // should the guard fail
 	var victim *workerProc
 	for pid, w := range byPid {
 		if strings.Contains(first[0], "-"+strconv.Itoa(pid)+"-") {
@@ -116,10 +134,22 @@ func TestWorkerKilledMidTaskIsRetriedElsewhere(t *testing.T) {
 		t.Fatalf("attempt 1 ran on %q, neither worker (pids %v)", first[0], byPid)
 	}
 	killed := time.Now()
-	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := victim.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
-
+	if sig == syscall.SIGSTOP {
+		t.Cleanup(func() { _ = victim.cmd.Process.Signal(syscall.SIGCONT) }) // so that it stops on SIGTERM
+	}
+	// The guard ends the task: at once when its worker is killed, within
+	// two lease TTLs (4s) when it is stopped, before anyone else may take
+	// the attempt.
+	lock := filepath.Join(marks, "lock")
+	waitFor(t, 8*time.Second, "the lost worker's task to be ended by its guard", func() bool {
+		return strings.HasPrefix(lockHolders(lock), "none found")
+	})
+	if d := time.Since(killed); sig == syscall.SIGKILL && d > 2*time.Second {
+		t.Errorf("the task lived %s after its worker was killed, want its guard to end it at once", d)
+	}
 	c, state := slowRunEnded(t, store)
 	if state != "succeeded" {
 		t.Fatalf("the run %s\n--- server\n%s", state, tail(s.log, 30))
@@ -130,6 +160,9 @@ func TestWorkerKilledMidTaskIsRetriedElsewhere(t *testing.T) {
 	got := attemptStates(t, c)
 	if strings.Join(got, " ") != "1:lost 2:succeeded" {
 		t.Errorf("attempts %v, want 1:lost 2:succeeded (the task succeeded once)", got)
+	}
+	if o := readFileOr(filepath.Join(marks, "overlap")); o != "" {
+		t.Errorf("an attempt ran beside another: %s", o)
 	}
 	second := strings.Fields(readFileOr(filepath.Join(marks, "ran.2")))
 	if len(second) != 2 || second[0] == first[0] {
@@ -143,6 +176,17 @@ func TestWorkerKilledMidTaskIsRetriedElsewhere(t *testing.T) {
 	var left int
 	if err := c.QueryRow(t.Context(), `SELECT count(*) FROM claims`).Scan(&left); err != nil || left != 0 {
 		t.Errorf("%d claims left in the store (%v)", left, err)
+	}
+	if sig == syscall.SIGSTOP {
+		// Woken, the stopped worker finds its claim is no longer its own.
+		_ = victim.cmd.Process.Signal(syscall.SIGCONT)
+		waitFor(t, 10*time.Second, "the woken worker to see it lost the claim", func() bool {
+			return strings.Contains(readFileOr(victim.log), "no longer this worker's") ||
+				strings.Contains(readFileOr(victim.log), "could not renew the claim's lease")
+		})
+		if got := attemptStates(t, c); strings.Join(got, " ") != "1:lost 2:succeeded" {
+			t.Errorf("after the stopped worker woke: attempts %v, want 1:lost 2:succeeded", got)
+		}
 	}
 }
 

@@ -29,6 +29,9 @@ type Options struct {
 	// environment variables that tasks must not inherit. nil means
 	// DefaultHideEnv.
 	HideEnv []string
+	// Guard, when set, is told about every attempt, so that it kills the
+	// attempt's processes should this process die or stop (see Guard).
+	Guard *Guard
 }
 
 // DefaultHideEnv keeps secret values and store credentials from tasks: a
@@ -42,6 +45,7 @@ type Executor struct {
 	sh      string       // shellPath
 	env     []string     // the environment every task inherits
 	cgroups *cgroupSetup // nil: none usable
+	guard   *Guard       // nil: none
 	limits  executor.LimitSupport
 	// followMu serialises writes to Attempt.Follow, which several attempts
 	// may share (a terminal, say).
@@ -54,7 +58,7 @@ type Executor struct {
 // Executor. A missing or read-only cgroup hierarchy is not an error: limits
 // fall back to polling, and Limits says so.
 func New(opts Options) (*Executor, error) {
-	e := &Executor{log: opts.Logger}
+	e := &Executor{log: opts.Logger, guard: opts.Guard}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}

@@ -31,3 +31,19 @@ func (e *Executor) Run(context.Context, executor.Attempt) executor.Result {
 func (e *Executor) Reap(context.Context, executor.Handle) (bool, error) { return false, nil }
 
 func (*cgroupSetup) closeIdle() error { return nil }
+
+// Guard is Linux's only: see guard_linux.go.
+type Guard struct{ done chan struct{} }
+
+// StartGuard reports that guards need Linux.
+func StartGuard(string) (*Guard, error) {
+	return nil, errors.New("task guard: not supported on " + runtime.GOOS)
+}
+
+// RunGuardIfAsked does nothing here.
+func RunGuardIfAsked() {}
+
+func (g *Guard) Done() <-chan struct{}  { return g.done }
+func (g *Guard) Until(int64, time.Time) {}
+func (g *Guard) Close() error           { return nil }
+func (g *Guard) Err() error             { return nil }

@@ -13,6 +13,9 @@ import (
 // Result.
 func (r *attemptRun) finish() executor.Result {
 	r.killRest()
+	if r.e.guard != nil {
+		r.e.guard.ended(r.guardID) // before the reap: the pid is still ours
+	}
 	var polledPeak int64
 	if r.poller != nil {
 		polledPeak = r.poller.Stop()

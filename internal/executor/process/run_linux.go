@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -32,7 +33,10 @@ const gatePrefix = "read _ <&3; exec 3<&-\n"
 // carries the attempt's GANTRY_OUTPUT (and GANTRY_ATTEMPT_ID) in its
 // environment.
 func (e *Executor) Run(ctx context.Context, a executor.Attempt) (res executor.Result) {
-	r := &attemptRun{e: e, a: a, gate: -1}
+	r := &attemptRun{e: e, a: a, gate: -1, guardID: a.AttemptID}
+	if r.guardID == 0 {
+		r.guardID = -guardSeq.Add(1)
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			r.abort()
@@ -51,6 +55,10 @@ func (e *Executor) Run(ctx context.Context, a executor.Attempt) (res executor.Re
 	if err := r.prepare(); err != nil {
 		r.cleanup()
 		return failed("start: " + err.Error())
+	}
+	if g := e.guard; g != nil {
+		g.register(r.guardID, r.cg, r.marks())
+		defer g.ended(r.guardID) // the paths that never reach finish
 	}
 	if err := r.start(); err != nil {
 		r.cleanup()
@@ -77,6 +85,7 @@ type attemptRun struct {
 	gate   int // v1: the write end the shell waits on; -1 when none
 	poller *rssPoller
 
+	guardID    int64 // the attempt's ID with the Guard: its AttemptID, or a negative sequence
 	pid        int
 	parentRSS  int64 // Gantry's own high-water mark when the attempt started
 	startedAt  time.Time
@@ -195,6 +204,9 @@ func (r *attemptRun) start() error {
 		return err
 	}
 	r.pid, r.startedAt = r.cmd.Process.Pid, time.Now()
+	if r.e.guard != nil {
+		r.e.guard.started(r.guardID, r.pid)
+	}
 	if r.gate >= 0 {
 		_ = r.cmd.ExtraFiles[0].Close()
 		err := r.cg.join(r.pid)
@@ -238,6 +250,9 @@ func (r *attemptRun) abort() {
 		return
 	}
 	r.killRest()
+	if r.e.guard != nil {
+		r.e.guard.ended(r.guardID)
+	}
 	if r.poller != nil {
 		r.poller.Stop()
 		r.poller = nil
@@ -258,6 +273,9 @@ func waitExited(pid int) {
 		}
 	}
 }
+
+// guardSeq numbers the attempts without an AttemptID for the Guard.
+var guardSeq atomic.Int64
 
 // devNull is /dev/null, opened once for the process's life and given to
 // every attempt as its stdin; nil (os/exec then opens one) if it cannot

@@ -51,6 +51,12 @@ type Worker struct {
 	// queued and claimed (both by this machine's clock when the queueing
 	// process runs here; across machines, as far as clocks agree).
 	Claimed func(wait time.Duration)
+	// Deadline, when set, is told the time by which each attempt's
+	// processes must be gone whatever becomes of this worker (its
+	// claim's lease end, less a margin), at the start and at every
+	// renewal: a process of its own (process.Guard) kills them then, and
+	// should this process die.
+	Deadline func(attemptID int64, by time.Time)
 
 	running atomic.Int64
 	cancel  context.CancelFunc
@@ -221,6 +227,14 @@ func (w *Worker) renew(ctx context.Context, log *slog.Logger, j *job, leaseEnd *
 	ttl := w.ttl()
 	margin := ttl / 6
 	endOf := func() time.Time { return time.Unix(0, leaseEnd.Load()).Add(ttl) }
+	guard := func() {
+		if w.Deadline != nil {
+			// Later than the worker's own expiry, still before anyone
+			// may take the attempt.
+			w.Deadline(j.c.AttemptID, endOf().Add(-margin/2))
+		}
+	}
+	guard()
 	expiry := time.NewTimer(time.Until(endOf()) - margin)
 	defer expiry.Stop()
 	tick := time.NewTicker(ttl / 3)
@@ -244,6 +258,7 @@ func (w *Worker) renew(ctx context.Context, log *slog.Logger, j *job, leaseEnd *
 		case err == nil:
 			leaseEnd.Store(now.Add(ttl).UnixNano())
 			expiry.Reset(time.Until(endOf()) - margin)
+			guard()
 			if why != "" {
 				log.Info("asked to end the attempt", "why", why)
 				j.cancel()

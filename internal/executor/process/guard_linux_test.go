@@ -1,0 +1,172 @@
+package process
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gantryhq/gantry/internal/executor"
+)
+
+// guardedHelperEnv makes the test binary a process that runs one guarded
+// attempt until it is killed (guardedHelper).
+const guardedHelperEnv = "GANTRY_TEST_GUARDED_HELPER"
+
+func TestMain(m *testing.M) {
+	RunGuardIfAsked()
+	if dir := os.Getenv(guardedHelperEnv); dir != "" {
+		guardedHelper(dir)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// guardedHelper runs, under a guard, an attempt that leaves a process
+// outside its process group, and writes the guard's pid to dir/guard.pid.
+// It never returns: the test kills it.
+func guardedHelper(dir string) {
+	g, err := StartGuard(os.Args[0])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	e, err := New(Options{Guard: g, DisableCgroups: os.Getenv("GANTRY_TEST_NO_CGROUPS") == "1"})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "guard.pid"), []byte(strconv.Itoa(g.cmd.Process.Pid)), 0o644); err != nil {
+		os.Exit(2)
+	}
+	res := e.Run(context.Background(), executor.Attempt{
+		AttemptID: 7, Dir: dir, Command: leaveAndSleep,
+		LogPath: filepath.Join(dir, "task.log"), OutputPath: filepath.Join(dir, "task.out"),
+	})
+	fmt.Fprintf(os.Stderr, "the attempt ended under a live helper: %+v\n", res)
+	os.Exit(3)
+}
+
+// leaveAndSleep writes the shell's pid and that of a process that left
+// its process group, then sleeps.
+const leaveAndSleep = `setsid sh -c 'echo $$ > escaped.pid.tmp; mv escaped.pid.tmp escaped.pid; exec sleep 1000' &
+echo $$ > shell.pid.tmp; mv shell.pid.tmp shell.pid
+sleep 1000`
+
+// The process that runs the executor killed with -9 mid-attempt: its
+// guard kills every process of the attempt, the one that left the
+// process group too, and exits. Nothing of the attempt outlives it, so
+// the retry another worker makes never runs beside it.
+func TestGuardEndsTheAttemptsOfAKilledProcess(t *testing.T) {
+	t.Parallel()
+	for name, noCgroups := range map[string]string{"cgroups": "0", "no cgroups": "1"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			cmd := exec.Command(os.Args[0])
+			cmd.Env = append(os.Environ(), guardedHelperEnv+"="+dir, "GANTRY_TEST_NO_CGROUPS="+noCgroups)
+			cmd.Stderr = os.Stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			waitFor(t, func() bool {
+				select {
+				case err := <-exited:
+					t.Fatalf("the helper exited before it was killed: %v", err)
+				default:
+				}
+				return fileExists(filepath.Join(dir, "shell.pid")) && fileExists(filepath.Join(dir, "escaped.pid"))
+			})
+			shell, escaped := readPID(t, filepath.Join(dir, "shell.pid")), readPID(t, filepath.Join(dir, "escaped.pid"))
+			guard := readPID(t, filepath.Join(dir, "guard.pid"))
+			t.Cleanup(func() {
+				_ = syscall.Kill(-shell, syscall.SIGKILL)
+				_ = syscall.Kill(escaped, syscall.SIGKILL)
+				_ = syscall.Kill(guard, syscall.SIGKILL)
+			})
+			if !running(shell) || !running(escaped) {
+				t.Fatal("the attempt is not running before the kill")
+			}
+			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			<-exited
+			assertGone(t, shell)
+			assertGone(t, escaped)
+			assertGone(t, guard)
+		})
+	}
+}
+
+// An attempt whose deadline passes without being moved on is killed by
+// the guard, whatever the process that runs it does (here it does
+// nothing: it could be stopped); one whose deadline is moved on runs to
+// its end.
+func TestGuardKillsAnAttemptAtItsDeadline(t *testing.T) {
+	t.Parallel()
+	g, err := StartGuard(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = g.Close() })
+	e := newExecutor(t, Options{Guard: g})
+
+	t.Run("passed", func(t *testing.T) {
+		t.Parallel()
+		a := attempt(t, leaveAndSleep)
+		a.AttemptID = 101
+		deadline := time.Now().Add(300 * time.Millisecond)
+		g.Until(a.AttemptID, deadline)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // only if the guard fails
+		defer cancel()
+		res := e.Run(ctx, a)
+		if res.Outcome != executor.Failed || res.Signal != "killed" {
+			t.Errorf("outcome %s, signal %q, want failed, killed", res.Outcome, res.Signal)
+		}
+		if res.FinishedAt.Before(deadline) {
+			t.Errorf("killed %s before its deadline", deadline.Sub(res.FinishedAt))
+		}
+		assertGone(t, readPID(t, filepath.Join(a.Dir, "escaped.pid")))
+	})
+	t.Run("moved on", func(t *testing.T) {
+		t.Parallel()
+		a := attempt(t, "sleep 0.6")
+		a.AttemptID = 102
+		g.Until(a.AttemptID, time.Now().Add(200*time.Millisecond))
+		g.Until(a.AttemptID, time.Now().Add(time.Hour))
+		if res := e.Run(context.Background(), a); res.Outcome != executor.Succeeded {
+			t.Errorf("outcome %s (%s), want succeeded: the deadline was moved on", res.Outcome, res.Error)
+		}
+	})
+}
+
+// A guard that dies is seen through Done, and telling it more afterwards
+// neither blocks nor panics: it reports the error.
+func TestGuardDeathIsSeen(t *testing.T) {
+	t.Parallel()
+	g, err := StartGuard(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-g.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Done not closed 5s after the guard was killed")
+	}
+	g.Until(1, time.Now())
+	g.Until(2, time.Now())
+	if g.Err() == nil {
+		t.Error("Err is nil after telling a dead guard")
+	}
+	_ = g.Close()
+}
