@@ -1,7 +1,10 @@
 package cli_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -304,4 +307,164 @@ func slowRunEnded(t *testing.T, store string) (*pgx.Conn, string) {
 		return err == nil && (state == "succeeded" || state == "failed")
 	})
 	return c, state
+}
+
+// Chaos: 3 workers run 20 runs of a 50-task pipeline while workers are
+// killed with -9 at random moments and replaced. Every run succeeds, every
+// task has exactly one succeeded attempt, no task ever ran beside itself
+// (each holds a lock on a file of its own while any of its processes
+// lives; one that finds it taken writes marks/overlap and fails), and
+// once it is over no process of any attempt is left. Most tasks take
+// 50ms; the last of each run takes 6s on its first attempt, longer than
+// a killed worker's claim takes to be retried, and every other kill hits
+// a worker running one of those: were its task left running, the retry
+// would find the lock taken.
+func TestWorkersKilledAtRandomLoseNoTask(t *testing.T) {
+	t.Parallel()
+	const runs, tasks, workers, kills = 20, 50, 3, 6
+	store := pgSchemaURL(t)
+	marks := t.TempDir()
+	locks, long := filepath.Join(marks, "locks"), filepath.Join(marks, "long")
+	for _, d := range []string{locks, long} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	project := func() string {
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "gantry.yaml"), "project: chaos\n")
+		var b strings.Builder
+		b.WriteString("pipeline: wide\nconcurrency: {max_active_runs: 20, parallelism: 6}\ntasks:\n")
+		for i := range tasks {
+			fmt.Fprintf(&b, "  - id: t%02d\n", i)
+			if i >= 10 {
+				fmt.Fprintf(&b, "    needs: [t%02d]\n", i-10)
+			}
+			b.WriteString("    retries: {attempts: 10, backoff: constant, initial: 10ms}\n")
+			b.WriteString("    run: |\n")
+			fmt.Fprintf(&b, "      exec 9>>%s/$GANTRY_RUN_ID.$GANTRY_TASK\n", locks)
+			fmt.Fprintf(&b, "      flock -n 9 || { echo \"run $GANTRY_RUN_ID $GANTRY_TASK attempt $GANTRY_ATTEMPT\" >> %s/overlap; exit 1; }\n", marks)
+			fmt.Fprintf(&b, "      if [ $GANTRY_TASK = t%02d ] && [ $GANTRY_ATTEMPT = 1 ]; then\n", tasks-1)
+			fmt.Fprintf(&b, "        echo \"$GANTRY_WORKER\" > %s/$GANTRY_RUN_ID; sleep 6; rm -f %s/$GANTRY_RUN_ID\n", long, long)
+			b.WriteString("      else sleep 0.05; fi\n")
+		}
+		writeFile(t, filepath.Join(dir, "pipelines", "wide.yaml"), b.String())
+		return dir
+	}
+	env := []string{"GANTRY_LEASE_TTL=2s"}
+	s := serve(t, project(), append(env, "GANTRY_WORKER_SLOTS=0"), "--store", store)
+	live := make([]*workerProc, workers)
+	for i := range live {
+		live[i] = startWorker(t, project(), env, "--store", store, "--slots", "4")
+	}
+	for range runs {
+		s.must("trigger", "wide")
+	}
+	c, err := pgx.Connect(t.Context(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	ended := func() int {
+		var n int
+		_ = c.QueryRow(t.Context(), `SELECT count(*) FROM runs WHERE state IN ('succeeded', 'failed', 'cancelled')`).Scan(&n)
+		return n
+	}
+
+	seed := time.Now().UnixNano()
+	rng := rand.New(rand.NewPCG(uint64(seed), 0))
+	t.Logf("chaos seed %d", seed)
+	// runningLong is the index in live of a worker running a long task.
+	runningLong := func() (int, bool) {
+		entries, _ := os.ReadDir(long)
+		for _, e := range entries {
+			id := readFileOr(filepath.Join(long, e.Name()))
+			for i, w := range live {
+				if strings.Contains(id, "-"+strconv.Itoa(w.cmd.Process.Pid)+"-") {
+					return i, true
+				}
+			}
+		}
+		return 0, false
+	}
+	var hitLong int
+	for k := 0; k < kills && ended() < runs; k++ {
+		time.Sleep(time.Duration(300+rng.IntN(1200)) * time.Millisecond) // a random moment
+		i := rng.IntN(workers)
+		if k%2 == 1 {
+			waitFor(t, time.Minute, "a worker to run a long task", func() bool {
+				var ok bool
+				i, ok = runningLong()
+				return ok
+			})
+			hitLong++
+		}
+		w := live[i]
+		if err := w.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		err := <-w.exited
+		w.exited <- err // for its cleanup
+		live[i] = startWorker(t, project(), env, "--store", store, "--slots", "4")
+	}
+	waitFor(t, 3*time.Minute, "every run to end", func() bool { return ended() == runs })
+
+	rows, err := c.Query(t.Context(), `SELECT r.id, r.state, rt.task,
+		  count(a.id) FILTER (WHERE a.state = 'succeeded'),
+		  count(a.id) FILTER (WHERE a.state = 'lost')
+		FROM runs r JOIN run_tasks rt ON rt.run_id = r.id LEFT JOIN task_attempts a ON a.run_id = r.id AND a.task = rt.task
+		GROUP BY r.id, r.state, rt.task`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen, lost int
+	failed := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var state, task string
+		var ok, l int
+		if err := rows.Scan(&id, &state, &task, &ok, &l); err != nil {
+			t.Fatal(err)
+		}
+		seen, lost = seen+1, lost+l
+		if state != "succeeded" {
+			failed[id] = state
+		}
+		if ok != 1 {
+			t.Errorf("run %d task %s has %d succeeded attempts, want exactly 1", id, task, ok)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if seen != runs*tasks || len(failed) > 0 {
+		t.Errorf("%d run tasks, want %d; runs not succeeded: %v\n--- server\n%s", seen, runs*tasks, failed, tail(s.log, 30))
+	}
+	if o := readFileOr(filepath.Join(marks, "overlap")); o != "" {
+		t.Errorf("tasks ran beside themselves:\n%s", o)
+	}
+	if left := openUnder(locks); len(left) > 0 {
+		t.Errorf("processes of attempts left running: %v", left)
+	}
+	t.Logf("%d kills (%d of a worker running a 6s task), %d attempts lost and retried", kills, hitLong, lost)
+}
+
+// openUnder lists the processes holding a file under dir open.
+func openUnder(dir string) []string {
+	entries, _ := os.ReadDir("/proc")
+	var out []string
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+		for _, fd := range fds {
+			if l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); strings.HasPrefix(l, dir+"/") {
+				cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+				out = append(out, fmt.Sprintf("pid %d (%s) holds %s", pid, bytes.ReplaceAll(bytes.TrimRight(cmdline, "\x00"), []byte{0}, []byte{' '}), l))
+			}
+		}
+	}
+	return out
 }
