@@ -7,16 +7,20 @@ package cli_test
 // while the store is down.
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // outagePipeline is a chain of six tasks of 0.3 s each, with no retries: a
@@ -251,4 +255,62 @@ tasks:
 		code, _ := s.readyz()
 		return code == http.StatusOK
 	})
+}
+
+// PostgreSQL restarted while two server replicas and two `gantry worker`
+// processes share it, with runs in flight whose tasks only the workers
+// run: every process reconnects, every run finishes with each task done
+// once, no attempt is lost (a claim rides out an outage shorter than its
+// lease's grace), and the workers are back in `gantry workers` as active.
+func TestWorkersRidePostgresRestart(t *testing.T) {
+	t.Parallel()
+	pg := startPrivatePostgres(t)
+	serverDir := t.TempDir()
+	// Every copy of the project writes where the first server's copy is.
+	pipeline := strings.ReplaceAll(outagePipeline, `"done.$GANTRY_RUN_ID"`, `"`+serverDir+`/done.$GANTRY_RUN_ID"`)
+	copyOf := func(dir string) string {
+		writeFile(t, filepath.Join(dir, "pipelines", "chain.yaml"), pipeline)
+		return dir
+	}
+	env := []string{"GANTRY_LEASE_TTL=2s", "GANTRY_WORKER_SLOTS=0"}
+	a := serve(t, copyOf(serverDir), env, "--store", pg.URL)
+	b := serve(t, copyOf(t.TempDir()), env, "--store", pg.URL)
+	w1 := startWorker(t, copyOf(t.TempDir()), env[:1], "--store", pg.URL)
+	w2 := startWorker(t, copyOf(t.TempDir()), env[:1], "--store", pg.URL)
+
+	a.triggerChain(3)
+	pg.Restart()
+	a.wantAllSucceeded(3)
+	// After the restart, through the other replica.
+	b.must("trigger", "chain")
+	b.must("trigger", "chain")
+	a.wantAllSucceeded(5)
+
+	for _, s := range []*served{a, b} {
+		if code, body := s.readyz(); code != http.StatusOK {
+			t.Errorf("/readyz after the restart: %d %s", code, body)
+		}
+	}
+	workers := b.must("workers").stdout
+	for _, w := range []*workerProc{w1, w2} {
+		wantMatch(t, "gantry workers", workers, `-`+strconv.Itoa(w.cmd.Process.Pid)+`-\S+\s+\S+\s+active\s`)
+	}
+	c, err := pgx.Connect(t.Context(), pg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	var attempts, lost, onWorkers int
+	if err := c.QueryRow(t.Context(), `SELECT count(*), count(*) FILTER (WHERE state = 'lost') FROM task_attempts`).Scan(&attempts, &lost); err != nil {
+		t.Fatal(err)
+	}
+	if attempts != 5*6 || lost != 0 {
+		t.Errorf("%d attempts, %d lost; want 30, none lost (each task done once, through the restart)", attempts, lost)
+	}
+	for _, w := range []*workerProc{w1, w2} {
+		onWorkers += strings.Count(readFileOr(w.log), `msg="attempt ended"`)
+	}
+	if onWorkers != attempts {
+		t.Errorf("the workers logged %d ended attempts, want all %d", onWorkers, attempts)
+	}
 }
