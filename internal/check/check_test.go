@@ -123,11 +123,18 @@ func newChecker(t *testing.T, env string) *check.Checker {
 		Secrets:   check.SecretScannerFunc(fakeScanner),
 		Now:       func() time.Time { return today },
 		TestFires: fakeTestFires,
+		Workers:   fakeWorkers,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// fakeWorkers are the active registered workers the golden cases see: one
+// in zone eu-1, one with a GPU in us-1.
+func fakeWorkers() ([]map[string]string, bool) {
+	return []map[string]string{{"zone": "eu-1"}, {"zone": "us-1", "gpu": "true"}}, true
 }
 
 // TestCheckGolden runs the gate over every testdata case. A case is the

@@ -55,6 +55,10 @@ type Options struct {
 	// TestFires returns when an alert route last had a test-fire every
 	// channel took (ok false: never). nil skips the alert-test-fire rule.
 	TestFires func(route string) (last time.Time, ok bool)
+	// Workers returns the labels of every active registered worker (ok
+	// false: the store has no workers to go by, as on SQLite, or could
+	// not say). nil skips the worker-labels rule.
+	Workers func() (labels []map[string]string, ok bool)
 }
 
 // Checker runs the readiness gate. It is safe for concurrent use.
@@ -100,6 +104,9 @@ type run struct {
 	routes     *routing.Tree   // built on first use
 	// modeSuppressed are the coverage findings alerts.suppress took.
 	modeSuppressed []Suppressed
+	// The active workers' labels, asked for on first use.
+	workerLabels           []map[string]string
+	workersRead, workersOK bool
 }
 
 // Check runs every rule over the project in dir. It returns an error only
@@ -127,6 +134,7 @@ func (c *Checker) Check(ctx context.Context, dir string) (*Report, error) {
 	for _, p := range r.pipelines {
 		r.checkPipeline(p)
 		r.checkTestFire(p)
+		r.checkWorkerLabels(p)
 	}
 	r.checkUpstreams()
 	r.checkDeployGates()

@@ -126,7 +126,7 @@ func runCheck(c *cobra.Command, dir string, fl checkFlags) error {
 		return err
 	}
 	defer hist.close()
-	opts.TestFires = hist.last
+	opts.TestFires, opts.Workers = hist.last, hist.workers
 	checker, err := check.New(opts)
 	if err != nil {
 		stop()

@@ -11,6 +11,7 @@ import (
 	"github.com/gantryhq/gantry/internal/api/apiclient"
 	"github.com/gantryhq/gantry/internal/app"
 	"github.com/gantryhq/gantry/internal/check"
+	"github.com/gantryhq/gantry/internal/record"
 	"github.com/gantryhq/gantry/internal/store"
 	"github.com/spf13/cobra"
 )
@@ -29,7 +30,10 @@ func gate(root *cobra.Command, st store.Store) func(ctx context.Context, dir, en
 type testFireHistory struct {
 	source string                               // what the report says of it
 	last   func(route string) (time.Time, bool) // nil: not read
-	close  func()
+	// workers are the active workers' labels, from the same place (nil:
+	// not read).
+	workers func() ([]map[string]string, bool)
+	close   func()
 
 	mu  sync.Mutex
 	err error // a server's answer that failed during the check
@@ -51,6 +55,7 @@ func openTestFires(c *cobra.Command, dir, storeURL string) (*testFireHistory, er
 		}
 		h.source = "test-fire history: read from the store " + app.Redact(storeURL) + " (--store)"
 		h.last, h.close = app.TestFires(ctx, st), func() { st.Close() }
+		h.workers = app.WorkerLabels(ctx, st)
 		return h, nil
 	}
 	t := targetOf(c, dir)
@@ -64,15 +69,38 @@ func openTestFires(c *cobra.Command, dir, storeURL string) (*testFireHistory, er
 	h.last = func(route string) (time.Time, bool) {
 		at, ok, err := cl.LastTestFire(ctx, route)
 		if err != nil {
-			h.mu.Lock()
-			if h.err == nil {
-				h.err = remoteErr(t.url, fmt.Errorf("read the test-fires of route %s: %w", route, err))
-			}
-			h.mu.Unlock()
+			h.fail(remoteErr(t.url, fmt.Errorf("read the test-fires of route %s: %w", route, err)))
 		}
 		return at, ok
 	}
+	h.workers = func() ([]map[string]string, bool) {
+		list, err := cl.ListWorkers(ctx)
+		if err != nil {
+			h.fail(remoteErr(t.url, fmt.Errorf("read the registered workers: %w", err)))
+			return nil, false
+		}
+		if len(list.Workers) == 0 {
+			return nil, false
+		}
+		ws := make([]record.Worker, 0, len(list.Workers))
+		now := time.Now()
+		for _, v := range list.Workers {
+			// By the server's clock, which the heartbeat age is measured on.
+			ws = append(ws, record.Worker{Labels: v.Labels, Slots: v.Slots, State: v.State,
+				HeartbeatAt: now.Add(-time.Duration(v.HeartbeatAge * float64(time.Second)))})
+		}
+		return app.ActiveLabels(ws, now), true
+	}
 	return h, nil
+}
+
+// fail keeps the first error the server answered.
+func (h *testFireHistory) fail(err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.err == nil {
+		h.err = err
+	}
 }
 
 // failure is the first error the server answered during the check.

@@ -468,3 +468,36 @@ func openUnder(dir string) []string {
 	}
 	return out
 }
+
+// The gate warns when a task selects workers by labels that no active
+// registered worker carries, read through the server (GANTRY_SERVER) or
+// from the store (--store), and stops warning once such a worker runs.
+func TestGateWarnsWhenNoWorkerCarriesATasksLabels(t *testing.T) {
+	t.Parallel()
+	store := pgSchemaURL(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "gantry.yaml"), "project: labels\n")
+	writeFile(t, filepath.Join(dir, "pipelines", "gpu.yaml"), `pipeline: gpu
+tasks:
+  - id: plain
+    run: "true"
+  - id: train
+    run: "true"
+    worker: {labels: {gpu: "true"}}
+`)
+	s := serve(t, dir, []string{"GANTRY_WORKER_SLOTS=0"}, "--store", store)
+	other := t.TempDir()
+	writeFile(t, filepath.Join(other, "gantry.yaml"), "project: labels\n")
+	startWorker(t, other, nil, "--store", store, "--labels", "zone=eu-1")
+	finding := `tasks\[1\] "train" selects workers labelled gpu=true, but none of the 1 active registered workers carries them`
+	for _, args := range [][]string{{"check"}, {"check", "--store", store}} {
+		r := s.gantry(args...)
+		wantMatch(t, strings.Join(args, " "), r.stdout, `(?m)^\s+7:\d+\s+warning\s+worker-labels\s+`+finding)
+	}
+	startWorker(t, other, nil, "--store", store, "--labels", "gpu=true,zone=us-1")
+	for _, args := range [][]string{{"check"}, {"check", "--store", store}} {
+		if r := s.gantry(args...); strings.Contains(r.stdout, "worker-labels") {
+			t.Errorf("%s with a gpu worker running still warns:\n%s", strings.Join(args, " "), r.stdout)
+		}
+	}
+}
