@@ -68,7 +68,7 @@ func (p *parts) startCluster(ctx context.Context, cfg Config) error {
 			return err
 		}
 		if slots > 0 {
-			w, err := newWorker(p.st, id, p.dir, p.project, slots, nil, ttl, cfg.Logger)
+			w, err := newWorker(p.st, p.url, id, p.dir, p.project, slots, nil, ttl, cfg.Logger)
 			if err != nil {
 				return err
 			}

@@ -114,13 +114,14 @@ type localWorker struct {
 	guard *process.Guard
 }
 
-// newWorker is a worker of this machine's project folder dir on st.
-func newWorker(st store.Store, id, dir string, project *spec.Project, slots int, labels map[string]string, ttl time.Duration, log *slog.Logger) (*localWorker, error) {
+// newWorker is a worker of this machine's project folder dir on st, the
+// store at url.
+func newWorker(st store.Store, url, id, dir string, project *spec.Project, slots int, labels map[string]string, ttl time.Duration, log *slog.Logger) (*localWorker, error) {
 	bin, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("task guard: %w", err)
 	}
-	g, err := process.StartGuard(bin)
+	g, err := process.StartGuard(bin, url)
 	if err != nil {
 		return nil, err
 	}
@@ -132,8 +133,9 @@ func newWorker(st store.Store, id, dir string, project *spec.Project, slots int,
 	lw := &localWorker{exe: executor.Set{process.Kind: proc}, guard: g}
 	lw.Worker = &remote.Worker{
 		Store: st, ID: id, Labels: labels, Slots: slots, TTL: claimTTL(ttl),
-		Executors: lw.exe, Deadline: g.Until,
-		Root: dir, LogDir: LogDir(dir),
+		Executors: lw.exe,
+		Deadline:  func(id int64, by time.Time, token int64) { g.Until(id, by, strconv.FormatInt(token, 10)) },
+		Root:      dir, LogDir: LogDir(dir),
 		Secrets: workerSecrets(dir, project), Prepare: prepareRevision(st, dir),
 		Logger: log.With("component", "worker"),
 	}
@@ -154,7 +156,53 @@ func (lw *localWorker) Stop(grace time.Duration) {
 // RunTaskGuardIfAsked makes this process a worker's task guard when a
 // worker started it as one (see process.Guard), and then exits; it
 // returns at once otherwise. main calls it first.
-func RunTaskGuardIfAsked() { process.RunGuardIfAsked() }
+func RunTaskGuardIfAsked() { process.RunGuardIfAsked(handBack) }
+
+// handBack is a task guard's Reporter: the attempts it killed, all their
+// processes gone, have their claims handed back in the store at url (the
+// tag is the claim's token), so that they are retried now rather than
+// once their leases end. A claim its worker recorded or lost meanwhile is
+// fenced and left alone. It tries for as long as a claim's lease grace
+// lasts at most; the leases' expiry covers what it could not do.
+func handBack(url string, killed []process.Killed) {
+	if url == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), remote.DefaultTTL)
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("component", "task guard")
+	var st store.Store
+	for try := 0; st == nil; try++ {
+		var err error
+		if st, err = OpenStore(ctx, url); err != nil {
+			if ctx.Err() != nil {
+				log.Warn("open the store to hand killed attempts back (they are retried once their leases end)", "err", err)
+				return
+			}
+			time.Sleep(min(time.Duration(try+1)*100*time.Millisecond, time.Second))
+		}
+	}
+	defer st.Close()
+	for _, k := range killed {
+		token, err := strconv.ParseInt(k.Tag, 10, 64)
+		if err != nil {
+			continue
+		}
+		for try := 0; ; try++ {
+			err := st.HandBackClaim(ctx, k.ID, token)
+			if err == nil {
+				log.Info("killed an attempt whose worker ended and handed its claim back: it is retried now", "attempt_id", k.ID)
+			}
+			if err == nil || errors.Is(err, store.ErrFenced) || ctx.Err() != nil {
+				if err != nil && !errors.Is(err, store.ErrFenced) {
+					log.Warn("hand a killed attempt back (it is retried once its lease ends)", "attempt_id", k.ID, "err", err)
+				}
+				break
+			}
+			time.Sleep(min(time.Duration(try+1)*100*time.Millisecond, time.Second))
+		}
+	}
+}
 
 // guardLost is what a worker says when its guard dies under it.
 const guardLost = "the task guard exited: this worker stops claiming and ends its attempts, as they could outlive it"

@@ -94,6 +94,7 @@ func Serve(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer p.close()
+	p.url = url
 	return p.serve(ctx, cfg, dir, url, excl)
 }
 
@@ -128,6 +129,7 @@ type parts struct {
 	exe     executor.Set
 	project *spec.Project
 	dir     string
+	url     string // the store's
 	claims  *monitor.Claims
 }
 

@@ -90,7 +90,7 @@ func Worker(ctx context.Context, cfg WorkerConfig) error {
 	}
 	defer st.Close()
 	id := processID()
-	w, err := newWorker(st, id, dir, project, slots, cfg.Labels, ttl, log)
+	w, err := newWorker(st, url, id, dir, project, slots, cfg.Labels, ttl, log)
 	if err != nil {
 		return err
 	}

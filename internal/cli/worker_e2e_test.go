@@ -153,6 +153,10 @@ func workerLostMidTask(t *testing.T, sig syscall.Signal) {
 	if d := time.Since(killed); sig == syscall.SIGKILL && d > 2*time.Second {
 		t.Errorf("the task lived %s after its worker was killed, want its guard to end it at once", d)
 	}
+	// and hands the claim back, so the retry need not wait for the lease.
+	waitFor(t, 10*time.Second, "the guard to hand the claim back", func() bool {
+		return strings.Contains(readFileOr(victim.log), "handed its claim back")
+	})
 	c, state := slowRunEnded(t, store)
 	if state != "succeeded" {
 		t.Fatalf("the run %s\n--- server\n%s", state, tail(s.log, 30))

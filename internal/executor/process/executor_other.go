@@ -36,14 +36,23 @@ func (*cgroupSetup) closeIdle() error { return nil }
 type Guard struct{ done chan struct{} }
 
 // StartGuard reports that guards need Linux.
-func StartGuard(string) (*Guard, error) {
+func StartGuard(string, string) (*Guard, error) {
 	return nil, errors.New("task guard: not supported on " + runtime.GOOS)
 }
 
 // RunGuardIfAsked does nothing here.
-func RunGuardIfAsked() {}
+func RunGuardIfAsked(Reporter) {}
 
 func (g *Guard) Done() <-chan struct{}  { return g.done }
 func (g *Guard) Until(int64, time.Time) {}
 func (g *Guard) Close() error           { return nil }
 func (g *Guard) Err() error             { return nil }
+
+// Killed is Linux's only: see guard_linux.go.
+type Killed struct {
+	ID  int64
+	Tag string
+}
+
+// Reporter is Linux's only: see guard_linux.go.
+type Reporter func(config string, killed []Killed)

@@ -31,6 +31,10 @@ import (
 //     stopped or starved and could not renew, or did renew but could not
 //     end the attempt.
 //
+// Once an attempt's processes are all gone, the guard tells its Reporter
+// (in the guard's own process: app's hands the claims back, so that they
+// are retried at once rather than when their leases end).
+//
 // The guard ignores SIGINT, SIGTERM and SIGHUP and has a process group of
 // its own, so a terminal's ^C or a service manager's SIGTERM lets the
 // worker drain first. A guard that dies is seen through Done.
@@ -48,7 +52,9 @@ const guardEnv = "GANTRY_PROCESS_GUARD"
 
 // guardMsg is one line on the pipe.
 type guardMsg struct {
-	Op      string   `json:"op"` // add, pid, until, del
+	Op      string   `json:"op"` // config (first), add, pid, until, del
+	Config  string   `json:"config,omitempty"`
+	Tag     string   `json:"tag,omitempty"` // until's
 	ID      int64    `json:"id"`
 	PID     int      `json:"pid,omitempty"`
 	Version string   `json:"cg_version,omitempty"`
@@ -58,9 +64,22 @@ type guardMsg struct {
 	Until   int64    `json:"until,omitempty"` // unix nanoseconds
 }
 
-// StartGuard starts exe (this binary: os.Executable) as a guard. Its
-// output goes to stderr.
-func StartGuard(exe string) (*Guard, error) {
+// Killed is an attempt a guard killed: its ID, and the tag its worker
+// last gave it (Until).
+type Killed struct {
+	ID  int64
+	Tag string
+}
+
+// Reporter is told, in a guard's own process, of the attempts the guard
+// killed, once every process of theirs is gone; config is what StartGuard
+// was given. It may take a while (the guard waits), but not forever.
+type Reporter func(config string, killed []Killed)
+
+// StartGuard starts exe (this binary: os.Executable) as a guard, handing
+// config to its Reporter (it goes through the pipe, not the
+// environment). Its output goes to stderr.
+func StartGuard(exe, config string) (*Guard, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("task guard: %w", err)
@@ -75,6 +94,7 @@ func StartGuard(exe string) (*Guard, error) {
 		return nil, fmt.Errorf("task guard: %w", err)
 	}
 	g := &Guard{cmd: cmd, w: w, enc: json.NewEncoder(w), done: make(chan struct{})}
+	g.send(guardMsg{Op: "config", Config: config})
 	go func() {
 		_ = cmd.Wait()
 		close(g.done)
@@ -87,9 +107,10 @@ func (g *Guard) Done() <-chan struct{} { return g.done }
 
 // Until sets the time by which attempt id's processes must be gone; the
 // guard kills them then unless moved on. It may come before the attempt
-// starts.
-func (g *Guard) Until(id int64, t time.Time) {
-	g.send(guardMsg{Op: "until", ID: id, Until: t.UnixNano()})
+// starts. tag is handed to the Reporter with the attempt, should the
+// guard kill it.
+func (g *Guard) Until(id int64, t time.Time, tag string) {
+	g.send(guardMsg{Op: "until", ID: id, Until: t.UnixNano(), Tag: tag})
 }
 
 // Close tells the guard this process is ending on purpose, which kills
@@ -145,30 +166,49 @@ func (g *Guard) started(id int64, pid int) { g.send(guardMsg{Op: "pid", ID: id, 
 func (g *Guard) ended(id int64) { g.send(guardMsg{Op: "del", ID: id}) }
 
 // RunGuardIfAsked makes this process a guard when StartGuard started it:
-// it serves the pipe on stdin and exits. It returns at once otherwise.
-// Call it first thing in main (and in a test binary's TestMain).
-func RunGuardIfAsked() {
+// it serves the pipe on stdin, telling report (nil: nobody) what it
+// kills, and exits. It returns at once otherwise. Call it first thing in
+// main (and in a test binary's TestMain).
+func RunGuardIfAsked(report Reporter) {
 	if os.Getenv(guardEnv) != "1" {
 		return
 	}
 	signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
-	serveGuard(os.Stdin, os.Stderr)
+	serveGuard(os.Stdin, os.Stderr, report)
 	os.Exit(0)
 }
 
 // guarded is one attempt a guard watches.
 type guarded struct {
 	m       guardMsg // add's, with pid
+	tag     string   // the last until's
 	timer   *time.Timer
 	expired bool
 }
 
 // serveGuard reads r until it ends, killing attempts whose deadline
 // passes, then kills what is left and returns.
-func serveGuard(r io.Reader, errOut io.Writer) {
+func serveGuard(r io.Reader, errOut io.Writer, report Reporter) {
 	var mu sync.Mutex
 	live := map[int64]*guarded{}
 	var kills sync.WaitGroup
+	var config string
+	// reported are the attempts killed since the last report: at the end
+	// they go in one report, after every kill has ended.
+	var reportMu, flushMu sync.Mutex
+	var reported []Killed
+	flush := func() {
+		flushMu.Lock() // one report at a time
+		defer flushMu.Unlock()
+		reportMu.Lock()
+		ks := reported
+		reported = nil
+		reportMu.Unlock()
+		if len(ks) > 0 && report != nil {
+			report(config, ks)
+		}
+	}
+	ending := false
 	// kill kills attempt id's processes; mu is held. An attempt whose
 	// deadline passed stays listed, expired, until the worker says it
 	// ended: a process group or cgroup it reports after that is killed
@@ -181,15 +221,27 @@ func serveGuard(r io.Reader, errOut io.Writer) {
 		if g.timer != nil {
 			g.timer.Stop()
 		}
+		first := !g.expired // reported once, at the first kill
 		g.expired = true
 		if g.m.PID == 0 && len(g.m.Cgroups) == 0 && len(g.m.Marks) == 0 {
 			delete(live, id) // a deadline for an attempt that never started, or had ended
 			return
 		}
-		m := g.m
+		m, tag, last := g.m, g.tag, ending
 		kills.Go(func() {
 			if err := killGuarded(m); err != nil {
+				// Not reported: what lives on may still run.
 				fmt.Fprintf(errOut, "gantry task guard: attempt %d (%s): %v\n", id, why, err)
+				return
+			}
+			if !first {
+				return
+			}
+			reportMu.Lock()
+			reported = append(reported, Killed{ID: id, Tag: tag})
+			reportMu.Unlock()
+			if !last {
+				flush()
 			}
 		})
 	}
@@ -211,6 +263,8 @@ func serveGuard(r io.Reader, errOut io.Writer) {
 		}
 		mu.Lock()
 		switch m.Op {
+		case "config":
+			config = m.Config
 		case "add":
 			g := get(m.ID)
 			g.m.Version, g.m.CanKill, g.m.Cgroups, g.m.Marks = m.Version, m.CanKill, m.Cgroups, m.Marks
@@ -231,6 +285,7 @@ func serveGuard(r io.Reader, errOut io.Writer) {
 			if g.timer != nil {
 				g.timer.Stop()
 			}
+			g.tag = m.Tag
 			g.timer = time.AfterFunc(time.Until(time.Unix(0, m.Until)), func() {
 				mu.Lock()
 				defer mu.Unlock()
@@ -249,11 +304,13 @@ func serveGuard(r io.Reader, errOut io.Writer) {
 		mu.Unlock()
 	}
 	mu.Lock()
+	ending = true
 	for id := range live {
 		kill(id, "its worker ended")
 	}
 	mu.Unlock()
 	kills.Wait()
+	flush()
 }
 
 // killGuarded kills every process of the attempt m describes and returns

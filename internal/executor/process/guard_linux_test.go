@@ -19,7 +19,7 @@ import (
 const guardedHelperEnv = "GANTRY_TEST_GUARDED_HELPER"
 
 func TestMain(m *testing.M) {
-	RunGuardIfAsked()
+	RunGuardIfAsked(reportToFile)
 	if dir := os.Getenv(guardedHelperEnv); dir != "" {
 		guardedHelper(dir)
 		return
@@ -27,15 +27,32 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// reportToFile is the tests' Reporter: it appends "id tag" lines to the
+// file named by config, when there is one.
+func reportToFile(config string, killed []Killed) {
+	if config == "" {
+		return
+	}
+	f, err := os.OpenFile(config, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	for _, k := range killed {
+		fmt.Fprintf(f, "%d %s\n", k.ID, k.Tag)
+	}
+}
+
 // guardedHelper runs, under a guard, an attempt that leaves a process
 // outside its process group, and writes the guard's pid to dir/guard.pid.
 // It never returns: the test kills it.
 func guardedHelper(dir string) {
-	g, err := StartGuard(os.Args[0])
+	g, err := StartGuard(os.Args[0], filepath.Join(dir, "report"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	g.Until(7, time.Now().Add(time.Hour), "fence-7")
 	e, err := New(Options{Guard: g, DisableCgroups: os.Getenv("GANTRY_TEST_NO_CGROUPS") == "1"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -101,6 +118,10 @@ func TestGuardEndsTheAttemptsOfAKilledProcess(t *testing.T) {
 			assertGone(t, shell)
 			assertGone(t, escaped)
 			assertGone(t, guard)
+			// Told once they were gone, with the worker's tag.
+			if got := readFileOr(filepath.Join(dir, "report")); got != "7 fence-7\n" {
+				t.Errorf("the guard reported %q, want attempt 7 with its tag", got)
+			}
 		})
 	}
 }
@@ -111,11 +132,11 @@ func TestGuardEndsTheAttemptsOfAKilledProcess(t *testing.T) {
 // its end.
 func TestGuardKillsAnAttemptAtItsDeadline(t *testing.T) {
 	t.Parallel()
-	g, err := StartGuard(os.Args[0])
+	report := filepath.Join(t.TempDir(), "report")
+	g, err := StartGuard(os.Args[0], report)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = g.Close() })
 	e := newExecutor(t, Options{Guard: g})
 
 	t.Run("passed", func(t *testing.T) {
@@ -123,7 +144,7 @@ func TestGuardKillsAnAttemptAtItsDeadline(t *testing.T) {
 		a := attempt(t, leaveAndSleep)
 		a.AttemptID = 101
 		deadline := time.Now().Add(300 * time.Millisecond)
-		g.Until(a.AttemptID, deadline)
+		g.Until(a.AttemptID, deadline, "fence-101")
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // only if the guard fails
 		defer cancel()
 		res := e.Run(ctx, a)
@@ -135,12 +156,22 @@ func TestGuardKillsAnAttemptAtItsDeadline(t *testing.T) {
 		}
 		assertGone(t, readPID(t, filepath.Join(a.Dir, "escaped.pid")))
 	})
+	t.Cleanup(func() {
+		// Closed once both ran: only the attempt killed at its deadline
+		// is reported, once.
+		if err := g.Close(); err != nil {
+			t.Error(err)
+		}
+		if got := readFileOr(report); got != "101 fence-101\n" {
+			t.Errorf("the guard reported %q, want only attempt 101, once", got)
+		}
+	})
 	t.Run("moved on", func(t *testing.T) {
 		t.Parallel()
 		a := attempt(t, "sleep 0.6")
 		a.AttemptID = 102
-		g.Until(a.AttemptID, time.Now().Add(200*time.Millisecond))
-		g.Until(a.AttemptID, time.Now().Add(time.Hour))
+		g.Until(a.AttemptID, time.Now().Add(200*time.Millisecond), "fence-102")
+		g.Until(a.AttemptID, time.Now().Add(time.Hour), "fence-102")
 		if res := e.Run(context.Background(), a); res.Outcome != executor.Succeeded {
 			t.Errorf("outcome %s (%s), want succeeded: the deadline was moved on", res.Outcome, res.Error)
 		}
@@ -151,7 +182,7 @@ func TestGuardKillsAnAttemptAtItsDeadline(t *testing.T) {
 // neither blocks nor panics: it reports the error.
 func TestGuardDeathIsSeen(t *testing.T) {
 	t.Parallel()
-	g, err := StartGuard(os.Args[0])
+	g, err := StartGuard(os.Args[0], "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,10 +194,15 @@ func TestGuardDeathIsSeen(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Done not closed 5s after the guard was killed")
 	}
-	g.Until(1, time.Now())
-	g.Until(2, time.Now())
+	g.Until(1, time.Now(), "")
+	g.Until(2, time.Now(), "")
 	if g.Err() == nil {
 		t.Error("Err is nil after telling a dead guard")
 	}
 	_ = g.Close()
+}
+
+func readFileOr(path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
 }

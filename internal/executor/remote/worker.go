@@ -54,9 +54,10 @@ type Worker struct {
 	// Deadline, when set, is told the time by which each attempt's
 	// processes must be gone whatever becomes of this worker (its
 	// claim's lease end, less a margin), at the start and at every
-	// renewal: a process of its own (process.Guard) kills them then, and
-	// should this process die.
-	Deadline func(attemptID int64, by time.Time)
+	// renewal, with the claim's token: a process of its own
+	// (process.Guard) kills them then, and should this process die, and
+	// may then hand the claim back with the token.
+	Deadline func(attemptID int64, by time.Time, token int64)
 
 	running atomic.Int64
 	cancel  context.CancelFunc
@@ -231,7 +232,7 @@ func (w *Worker) renew(ctx context.Context, log *slog.Logger, j *job, leaseEnd *
 		if w.Deadline != nil {
 			// Later than the worker's own expiry, still before anyone
 			// may take the attempt.
-			w.Deadline(j.c.AttemptID, endOf().Add(-margin/2))
+			w.Deadline(j.c.AttemptID, endOf().Add(-margin/2), j.c.Token)
 		}
 	}
 	guard()
