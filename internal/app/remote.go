@@ -133,14 +133,22 @@ func newWorker(st store.Store, url, id, dir string, project *spec.Project, slots
 	lw := &localWorker{exe: executor.Set{process.Kind: proc}, guard: g}
 	lw.Worker = &remote.Worker{
 		Store: st, ID: id, Labels: labels, Slots: slots, TTL: claimTTL(ttl),
-		Executors: lw.exe,
-		Deadline:  func(id int64, by time.Time, token int64) { g.Until(id, by, strconv.FormatInt(token, 10)) },
-		Root:      dir, LogDir: LogDir(dir),
+		Executors: lw.exe, Guard: claimGuard{g},
+		Root: dir, LogDir: LogDir(dir),
 		Secrets: workerSecrets(dir, project), Prepare: prepareRevision(st, dir),
 		Logger: log.With("component", "worker"),
 	}
 	return lw, nil
 }
+
+// claimGuard is a process.Guard as a worker's remote.Guard: the tag is
+// the claim's token, which handBack reads.
+type claimGuard struct{ g *process.Guard }
+
+func (c claimGuard) Hold(id int64, by time.Time, token int64) {
+	c.g.Until(id, by, strconv.FormatInt(token, 10))
+}
+func (c claimGuard) Release(id int64) { c.g.Release(id) }
 
 // Died is closed when the guard has exited.
 func (lw *localWorker) Died() <-chan struct{} { return lw.guard.Done() }

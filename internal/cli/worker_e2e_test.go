@@ -188,8 +188,9 @@ func workerLostMidTask(t *testing.T, sig syscall.Signal) {
 		// Woken, the stopped worker finds its claim is no longer its own.
 		_ = victim.cmd.Process.Signal(syscall.SIGCONT)
 		waitFor(t, 10*time.Second, "the woken worker to see it lost the claim", func() bool {
-			return strings.Contains(readFileOr(victim.log), "no longer this worker's") ||
-				strings.Contains(readFileOr(victim.log), "could not renew the claim's lease")
+			log := readFileOr(victim.log)
+			return strings.Contains(log, "no longer this worker's") || strings.Contains(log, "could not renew the claim's lease") ||
+				strings.Contains(log, "its result is not recorded")
 		})
 		if got := attemptStates(t, c); strings.Join(got, " ") != "1:lost 2:succeeded" {
 			t.Errorf("after the stopped worker woke: attempts %v, want 1:lost 2:succeeded", got)

@@ -47,6 +47,7 @@ func (g *Guard) Done() <-chan struct{}  { return g.done }
 func (g *Guard) Until(int64, time.Time) {}
 func (g *Guard) Close() error           { return nil }
 func (g *Guard) Err() error             { return nil }
+func (g *Guard) Release(int64)          {}
 
 // Killed is Linux's only: see guard_linux.go.
 type Killed struct {

@@ -52,7 +52,7 @@ const guardEnv = "GANTRY_PROCESS_GUARD"
 
 // guardMsg is one line on the pipe.
 type guardMsg struct {
-	Op      string   `json:"op"` // config (first), add, pid, until, del
+	Op      string   `json:"op"` // config (first), add, pid, ended, until, release
 	Config  string   `json:"config,omitempty"`
 	Tag     string   `json:"tag,omitempty"` // until's
 	ID      int64    `json:"id"`
@@ -163,7 +163,13 @@ func (g *Guard) started(id int64, pid int) { g.send(guardMsg{Op: "pid", ID: id, 
 
 // ended tells the guard attempt id's processes are gone; sent before the
 // leader is reaped, so its pid was never anyone else's.
-func (g *Guard) ended(id int64) { g.send(guardMsg{Op: "del", ID: id}) }
+func (g *Guard) ended(id int64) { g.send(guardMsg{Op: "ended", ID: id}) }
+
+// Release tells the guard the worker is done with attempt id (its result
+// recorded, or its claim given up): nothing is reported for it any more.
+// Until holds it until then, processes or not: a worker that dies
+// between its attempt's end and recording it has it reported too.
+func (g *Guard) Release(id int64) { g.send(guardMsg{Op: "release", ID: id}) }
 
 // RunGuardIfAsked makes this process a guard when StartGuard started it:
 // it serves the pipe on stdin, telling report (nil: nobody) what it
@@ -209,10 +215,11 @@ func serveGuard(r io.Reader, errOut io.Writer, report Reporter) {
 		}
 	}
 	ending := false
-	// kill kills attempt id's processes; mu is held. An attempt whose
-	// deadline passed stays listed, expired, until the worker says it
-	// ended: a process group or cgroup it reports after that is killed
-	// at once.
+	// kill kills attempt id's processes, if it has any, and reports it
+	// when its worker holds it (Until gave a tag); mu is held. An attempt
+	// whose deadline passed stays listed, expired, until the worker
+	// releases it: a process group or cgroup it reports after that is
+	// killed at once.
 	kill := func(id int64, why string) {
 		g := live[id]
 		if g == nil {
@@ -223,18 +230,21 @@ func serveGuard(r io.Reader, errOut io.Writer, report Reporter) {
 		}
 		first := !g.expired // reported once, at the first kill
 		g.expired = true
-		if g.m.PID == 0 && len(g.m.Cgroups) == 0 && len(g.m.Marks) == 0 {
-			delete(live, id) // a deadline for an attempt that never started, or had ended
+		noProcs := g.m.PID == 0 && len(g.m.Cgroups) == 0 && len(g.m.Marks) == 0
+		if noProcs && g.tag == "" {
+			delete(live, id)
 			return
 		}
 		m, tag, last := g.m, g.tag, ending
 		kills.Go(func() {
-			if err := killGuarded(m); err != nil {
+			if noProcs {
+				// Nothing to kill: not started, or ended but not recorded.
+			} else if err := killGuarded(m); err != nil {
 				// Not reported: what lives on may still run.
 				fmt.Fprintf(errOut, "gantry task guard: attempt %d (%s): %v\n", id, why, err)
 				return
 			}
-			if !first {
+			if !first || tag == "" {
 				return
 			}
 			reportMu.Lock()
@@ -293,7 +303,20 @@ func serveGuard(r io.Reader, errOut io.Writer, report Reporter) {
 					kill(id, "its deadline passed")
 				}
 			})
-		case "del":
+		case "ended":
+			g := live[m.ID]
+			if g == nil {
+				break
+			}
+			if g.tag == "" { // no worker holds it: done with
+				if g.timer != nil {
+					g.timer.Stop()
+				}
+				delete(live, m.ID)
+				break
+			}
+			g.m.PID, g.m.Cgroups, g.m.Marks = 0, nil, nil
+		case "release":
 			if g := live[m.ID]; g != nil {
 				if g.timer != nil {
 					g.timer.Stop()

@@ -148,6 +148,7 @@ func TestGuardKillsAnAttemptAtItsDeadline(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // only if the guard fails
 		defer cancel()
 		res := e.Run(ctx, a)
+		g.Release(a.AttemptID)
 		if res.Outcome != executor.Failed || res.Signal != "killed" {
 			t.Errorf("outcome %s, signal %q, want failed, killed", res.Outcome, res.Signal)
 		}
@@ -157,13 +158,13 @@ func TestGuardKillsAnAttemptAtItsDeadline(t *testing.T) {
 		assertGone(t, readPID(t, filepath.Join(a.Dir, "escaped.pid")))
 	})
 	t.Cleanup(func() {
-		// Closed once both ran: only the attempt killed at its deadline
-		// is reported, once.
+		// Closed once all ran: the attempt killed at its deadline is
+		// reported, once, and at the close the one never released.
 		if err := g.Close(); err != nil {
 			t.Error(err)
 		}
-		if got := readFileOr(report); got != "101 fence-101\n" {
-			t.Errorf("the guard reported %q, want only attempt 101, once", got)
+		if got := readFileOr(report); got != "101 fence-101\n103 fence-103\n" {
+			t.Errorf("the guard reported %q, want attempts 101 then 103, once each", got)
 		}
 	})
 	t.Run("moved on", func(t *testing.T) {
@@ -174,6 +175,18 @@ func TestGuardKillsAnAttemptAtItsDeadline(t *testing.T) {
 		g.Until(a.AttemptID, time.Now().Add(time.Hour), "fence-102")
 		if res := e.Run(context.Background(), a); res.Outcome != executor.Succeeded {
 			t.Errorf("outcome %s (%s), want succeeded: the deadline was moved on", res.Outcome, res.Error)
+		}
+		g.Release(a.AttemptID)
+	})
+	t.Run("ended, not released", func(t *testing.T) {
+		// A worker that dies after its attempt ended but before recording
+		// it: the guard reports it, with nothing to kill.
+		t.Parallel()
+		a := attempt(t, "true")
+		a.AttemptID = 103
+		g.Until(a.AttemptID, time.Now().Add(time.Hour), "fence-103")
+		if res := e.Run(context.Background(), a); res.Outcome != executor.Succeeded {
+			t.Errorf("outcome %s (%s), want succeeded", res.Outcome, res.Error)
 		}
 	})
 }

@@ -51,13 +51,8 @@ type Worker struct {
 	// queued and claimed (both by this machine's clock when the queueing
 	// process runs here; across machines, as far as clocks agree).
 	Claimed func(wait time.Duration)
-	// Deadline, when set, is told the time by which each attempt's
-	// processes must be gone whatever becomes of this worker (its
-	// claim's lease end, less a margin), at the start and at every
-	// renewal, with the claim's token: a process of its own
-	// (process.Guard) kills them then, and should this process die, and
-	// may then hand the claim back with the token.
-	Deadline func(attemptID int64, by time.Time, token int64)
+	// Guard, when set, is told of every claim this worker holds.
+	Guard Guard
 
 	running atomic.Int64
 	cancel  context.CancelFunc
@@ -67,6 +62,18 @@ type Worker struct {
 
 	mu     sync.Mutex
 	active map[int64]*job
+}
+
+// Guard is a process of its own (process.Guard) that sees to a worker's
+// claims when the worker cannot: it kills a claimed attempt's processes
+// by the time Hold gives (the claim's lease end, less a margin), or at
+// once should the worker die, and then hands the claim back with its
+// token, unless the worker released it first.
+type Guard interface {
+	// Hold is told at the claim and at every renewal.
+	Hold(attemptID int64, by time.Time, token int64)
+	// Release is told once the claim's end is recorded (or given up).
+	Release(attemptID int64)
 }
 
 // job is one claimed attempt this worker runs.
@@ -164,6 +171,11 @@ func cmpOr(d, def time.Duration) time.Duration {
 }
 
 func (w *Worker) start(c record.Claim) {
+	if w.Guard != nil {
+		// Before anything runs: the renewals move it on.
+		ttl := w.ttl()
+		w.Guard.Hold(c.AttemptID, c.LeaseUntil.Add(ttl-ttl/12), c.Token)
+	}
 	jctx, cancel := context.WithCancel(context.Background())
 	j := &job{c: c, cancel: cancel}
 	w.mu.Lock()
@@ -172,6 +184,9 @@ func (w *Worker) start(c record.Claim) {
 	w.running.Add(1)
 	w.wg.Go(func() {
 		defer func() {
+			if w.Guard != nil {
+				w.Guard.Release(c.AttemptID)
+			}
 			w.mu.Lock()
 			delete(w.active, c.AttemptID)
 			w.mu.Unlock()
@@ -229,13 +244,12 @@ func (w *Worker) renew(ctx context.Context, log *slog.Logger, j *job, leaseEnd *
 	margin := ttl / 6
 	endOf := func() time.Time { return time.Unix(0, leaseEnd.Load()).Add(ttl) }
 	guard := func() {
-		if w.Deadline != nil {
+		if w.Guard != nil {
 			// Later than the worker's own expiry, still before anyone
 			// may take the attempt.
-			w.Deadline(j.c.AttemptID, endOf().Add(-margin/2), j.c.Token)
+			w.Guard.Hold(j.c.AttemptID, endOf().Add(-margin/2), j.c.Token)
 		}
 	}
-	guard()
 	expiry := time.NewTimer(time.Until(endOf()) - margin)
 	defer expiry.Stop()
 	tick := time.NewTicker(ttl / 3)
