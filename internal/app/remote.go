@@ -173,12 +173,13 @@ func RunTaskGuardIfAsked() { process.RunGuardIfAsked(handBack) }
 // fenced and left alone. It tries for as long as a claim's lease grace
 // lasts at most; the leases' expiry covers what it could not do.
 func handBack(url string, killed []process.Killed) {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("component", "task guard")
 	if url == "" {
+		log.Warn("no store to hand killed attempts back to (they are retried once their leases end)", "attempts", len(killed))
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), remote.DefaultTTL)
 	defer cancel()
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("component", "task guard")
 	var st store.Store
 	for try := 0; st == nil; try++ {
 		var err error

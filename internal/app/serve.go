@@ -89,12 +89,11 @@ func Serve(ctx context.Context, cfg Config) error {
 	}
 	defer excl.Close()
 	excl.Watch(cfg.Logger)
-	p, err := build(ctx, cfg, dir, project, excl)
+	p, err := build(ctx, cfg, dir, url, project, excl)
 	if err != nil {
 		return err
 	}
 	defer p.close()
-	p.url = url
 	return p.serve(ctx, cfg, dir, url, excl)
 }
 
@@ -149,12 +148,12 @@ func (p *parts) close() {
 
 // build makes the server's parts on the held store and starts them. On
 // error what it started is stopped again.
-func build(ctx context.Context, cfg Config, dir string, project *spec.Project, excl *ExclusiveStore) (_ *parts, err error) {
+func build(ctx context.Context, cfg Config, dir, url string, project *spec.Project, excl *ExclusiveStore) (_ *parts, err error) {
 	log := cfg.Logger
 	// Every write that moves runs is watched: /readyz and
 	// gantry_store_writes_failing say when the store stops taking them.
 	health := &store.Health{}
-	p := &parts{st: store.WithHealth(excl, health), excl: excl}
+	p := &parts{st: store.WithHealth(excl, health), excl: excl, url: url}
 	exe, err := Executors(log, p.st)
 	if err != nil {
 		return nil, err

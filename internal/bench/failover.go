@@ -104,11 +104,24 @@ type replica struct {
 }
 
 func startReplica(ctx context.Context, o FailoverOptions, dir string) (*replica, error) {
+	var args []string
+	if o.LeaseTTL > 0 {
+		args = append(args, "--lease-ttl", o.LeaseTTL.String())
+	}
+	return startServe(ctx, o.Gantry, o.Store, dir, map[string]string{"tick.yaml": failoverPipeline}, nil, args...)
+}
+
+// startServe starts `gantry serve` of a project in dir holding pipelines
+// (file name → YAML) on store, with env added, and waits until it is
+// ready.
+func startServe(ctx context.Context, gantry, store, dir string, pipelines map[string]string, env []string, extra ...string) (*replica, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "pipelines"), 0o755); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "pipelines", "tick.yaml"), []byte(failoverPipeline), 0o644); err != nil {
-		return nil, err
+	for name, yaml := range pipelines {
+		if err := os.WriteFile(filepath.Join(dir, "pipelines", name), []byte(yaml), 0o644); err != nil {
+			return nil, err
+		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -116,11 +129,9 @@ func startReplica(ctx context.Context, o FailoverOptions, dir string) (*replica,
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	args := []string{"serve", "--project", dir, "--addr", addr, "--store", o.Store, "--log-level", "warn"}
-	if o.LeaseTTL > 0 {
-		args = append(args, "--lease-ttl", o.LeaseTTL.String())
-	}
-	cmd := exec.Command(o.Gantry, args...)
+	args := append([]string{"serve", "--project", dir, "--addr", addr, "--store", store, "--log-level", "warn"}, extra...)
+	cmd := exec.Command(gantry, args...)
+	cmd.Env = append(os.Environ(), env...)
 	logf, err := os.Create(filepath.Join(dir, "serve.log"))
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"strings"
+	"time"
 
 	"github.com/gantryhq/gantry/internal/app"
 	"github.com/gantryhq/gantry/internal/bench"
@@ -63,7 +64,7 @@ scale, and this process's peak memory.`,
 			return nil
 		},
 	}
-	c.AddCommand(newBenchServerCmd(), newBenchFailoverCmd())
+	c.AddCommand(newBenchServerCmd(), newBenchFailoverCmd(), newBenchClusterCmd())
 	c.Flags().IntVar(&repeats, "repeats", 5, "measurements per figure (the median is kept)")
 	c.Flags().IntSliceVar(&scale, "scale", []int{100, 1000, 10000}, "task counts for the flatness test")
 	c.Flags().IntVar(&chain, "chain", 1000, "length of the long chain whose own CPU per task is judged")
@@ -99,6 +100,54 @@ func newBenchServerCmd() *cobra.Command {
 	c.Flags().IntVar(&o.Samples, "samples", 100, "latency samples")
 	c.Flags().IntVar(&o.Pipelines, "pipelines", 1000, "pipelines in the history project")
 	c.Flags().IntVar(&o.History, "history", 100000, "runs of history")
+	return c
+}
+
+func newBenchClusterCmd() *cobra.Command {
+	var o bench.ClusterOptions
+	c := &cobra.Command{
+		Use:   "cluster",
+		Short: "Measure task throughput through 1, 2 and 4 gantry worker processes on a PostgreSQL store",
+		Long: `Cluster starts one gantry serve that runs no task itself
+($GANTRY_WORKER_SLOTS=0) on the PostgreSQL store named by --store (use an
+empty schema of its own), then gantry worker processes of one slot each, and
+times runs of --tasks independent tasks that each sleep --sleep, for each
+count of workers in --workers. It prints tasks per second and the ratio to
+one worker's.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if !strings.HasPrefix(o.Store, "postgres://") && !strings.HasPrefix(o.Store, "postgresql://") {
+				return usageErr("--store: want a postgres:// URL (workers share a PostgreSQL store)")
+			}
+			if o.Tasks < 1 || o.Repeats < 1 || o.Sleep <= 0 {
+				return usageErr("--tasks and --repeats must be at least 1, --sleep positive")
+			}
+			for _, n := range o.Workers {
+				if n < 1 || n > 64 {
+					return usageErr("--workers %d: want 1 to 64", n)
+				}
+			}
+			self, err := os.Executable()
+			if err != nil {
+				return failed(err)
+			}
+			dir, err := os.MkdirTemp("", "gantry-bench-cluster-")
+			if err != nil {
+				return failed(err)
+			}
+			defer os.RemoveAll(dir)
+			o.Dir, o.Gantry, o.OpenStore = dir, self, app.OpenStore
+			if err := bench.RunCluster(c.Context(), c.OutOrStdout(), o); err != nil {
+				return failed(err)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&o.Store, "store", "", "the PostgreSQL store the processes share (postgres://…)")
+	c.Flags().IntSliceVar(&o.Workers, "workers", []int{1, 2, 4}, "worker process counts to measure")
+	c.Flags().IntVar(&o.Tasks, "tasks", 40, "independent tasks per run")
+	c.Flags().DurationVar(&o.Sleep, "sleep", 50*time.Millisecond, "how long each task sleeps")
+	c.Flags().IntVar(&o.Repeats, "repeats", 3, "runs per worker count (the median is kept)")
 	return c
 }
 

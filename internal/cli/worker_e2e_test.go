@@ -506,3 +506,37 @@ tasks:
 		}
 	}
 }
+
+// The leading server, itself a worker, killed with -9 while it runs a
+// task: its guard kills the task and hands the claim back, and the
+// replica that leads next retries it at once on its own worker: attempts
+// 1:lost 2:succeeded, never side by side.
+func TestLeaderKilledWhileItRunsATaskItself(t *testing.T) {
+	t.Parallel()
+	store := pgSchemaURL(t)
+	marks := t.TempDir()
+	env := []string{"GANTRY_LEASE_TTL=2s"}
+	a := serve(t, workerProject(t, marks), env, "--store", store)
+	waitFor(t, 30*time.Second, "the first server to lead", func() bool { _, self := a.leader(); return self })
+	// The replica runs no task until the leader is gone.
+	b := serve(t, workerProject(t, marks), append(env, "GANTRY_WORKER_SLOTS=0"), "--store", store)
+	a.must("trigger", "slow")
+	waitFor(t, 30*time.Second, "the first attempt to run on the leader", func() bool {
+		return len(strings.Fields(readFileOr(filepath.Join(marks, "ran.1")))) == 2
+	})
+	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the killed leader's guard to hand the claim back", func() bool {
+		return strings.Contains(readFileOr(a.log), "handed its claim back")
+	})
+	// Only the replica is left to run the retry: give it a worker.
+	startWorker(t, workerProject(t, marks), env, "--store", store)
+	c, state := slowRunEnded(t, store)
+	if got := attemptStates(t, c); state != "succeeded" || strings.Join(got, " ") != "1:lost 2:succeeded" {
+		t.Errorf("run %s with attempts %v, want succeeded with 1:lost 2:succeeded\n--- replica\n%s", state, got, tail(b.log, 30))
+	}
+	if o := readFileOr(filepath.Join(marks, "overlap")); o != "" {
+		t.Errorf("an attempt ran beside another: %s", o)
+	}
+}
