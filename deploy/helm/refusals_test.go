@@ -22,10 +22,16 @@ func TestRefusals(t *testing.T) {
 		values string
 		want   string
 	}{
-		{"two replicas", `replicaCount: 2`,
-			"replicaCount 2: one server per store"},
-		{"workers", `workers: {enabled: true}`,
-			"gantry worker is not available yet"},
+		{"two replicas on SQLite", `replicaCount: 2`,
+			"replicaCount 2 with the SQLite store: one server per SQLite store"},
+		{"two replicas on one volume", `{replicaCount: 2, store: {type: postgres, postgres: {url: {secretKeyRef: {name: db, key: url}}}}}`,
+			"replicaCount 2 with persistence.enabled: one volume cannot be every replica's state"},
+		{"workers on SQLite", `workers: {enabled: true}`,
+			"workers.enabled needs store.type=postgres"},
+		{"worker label with a comma", `{store: {type: postgres, postgres: {url: {secretKeyRef: {name: db, key: url}}}}, workers: {enabled: true, labels: {zone: "a,b=c"}}}`,
+			"/workers/labels/zone"},
+		{"worker slots 0", `{store: {type: postgres, postgres: {url: {secretKeyRef: {name: db, key: url}}}}, workers: {enabled: true, slots: 0}}`,
+			"/workers/slots"},
 		{"sqlite without a volume", `persistence: {enabled: false}`,
 			"persistence.enabled=false with the SQLite store"},
 		{"postgres without its secret", `store: {type: postgres}`,

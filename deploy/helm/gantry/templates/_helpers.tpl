@@ -78,11 +78,14 @@ no object renders from values the chart would run wrongly.
 */}}
 {{- define "gantry.validate" -}}
 {{- $v := .Values }}
-{{- if gt (int $v.replicaCount) 1 }}
-{{- fail (printf "replicaCount %d: one server per store — two gantry serve on one store would both schedule, and scale-out (gantry worker on PostgreSQL) is not built yet; use 1" (int $v.replicaCount)) }}
+{{- if and (gt (int $v.replicaCount) 1) (eq $v.store.type "sqlite") }}
+{{- fail (printf "replicaCount %d with the SQLite store: one server per SQLite store (the file is locked); replicas share a PostgreSQL store, so set store.type=postgres or use 1" (int $v.replicaCount)) }}
 {{- end }}
-{{- if $v.workers.enabled }}
-{{- fail "workers.enabled: gantry worker is not available yet; the server runs every task itself" }}
+{{- if and (gt (int $v.replicaCount) 1) $v.persistence.enabled }}
+{{- fail (printf "replicaCount %d with persistence.enabled: one volume cannot be every replica's state; with PostgreSQL, task logs are shipped to the store, so set persistence.enabled=false" (int $v.replicaCount)) }}
+{{- end }}
+{{- if and $v.workers.enabled (ne $v.store.type "postgres") }}
+{{- fail "workers.enabled needs store.type=postgres: gantry worker claims tasks from the PostgreSQL store the servers share" }}
 {{- end }}
 {{- if and (eq $v.store.type "sqlite") (not $v.persistence.enabled) }}
 {{- fail "persistence.enabled=false with the SQLite store would lose every record when the pod goes; enable persistence or use store.type=postgres" }}
@@ -123,4 +126,78 @@ no object renders from values the chart would run wrongly.
 {{- if or (not (regexMatch (printf "^%s(/%s)*$" $segment $segment) $path)) (regexMatch "^\\.gantry(/|$)" $path) (gt (len $path) 200) }}
 {{- fail (printf "%s: %q is no clean relative path in the project outside .gantry/" $where $path) }}
 {{- end }}
+{{- end }}
+
+{{/* The init container that copies the project into place (server and workers). */}}
+{{- define "gantry.projectInit" -}}
+initContainers:
+  # The ConfigMap's mount is read-only and made of symlinks; gantry
+  # needs a plain, writable project folder.
+  - name: project
+    image: {{ include "gantry.image" . | quote }}
+    imagePullPolicy: {{ .Values.image.pullPolicy }}
+    command: ["sh", "-c"]
+    args:
+      - cp -RL /config/. /project/ && rm -rf /project/..?*
+    securityContext:
+      {{- include "gantry.containerSecurityContext" . | nindent 6 }}
+    resources:
+      {{- toYaml .Values.initResources | nindent 6 }}
+    volumeMounts:
+      - {name: config, mountPath: /config, readOnly: true}
+      - {name: project, mountPath: /project}
+{{- end }}
+
+{{/* The store's and the secrets' environment (server and workers); empty when none. */}}
+{{- define "gantry.env" -}}
+{{- $pg := .Values.store.postgres }}
+{{- if or (eq .Values.store.type "postgres") .Values.secretEnv }}
+env:
+  {{- if eq .Values.store.type "postgres" }}
+  - name: GANTRY_STORE
+    valueFrom:
+      secretKeyRef: {{ toJson (pick $pg.url.secretKeyRef "name" "key") }}
+  {{- with (dig "password" "secretKeyRef" dict $pg) }}
+  - name: PGPASSWORD
+    valueFrom:
+      secretKeyRef: {{ toJson (pick . "name" "key") }}
+  {{- end }}
+  {{- end }}
+  {{- range $name, $src := .Values.secretEnv }}
+  - name: {{ $name }}
+    valueFrom:
+      secretKeyRef: {{ toJson (pick $src.secretKeyRef "name" "key") }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The project's ConfigMap volume (server and workers). */}}
+{{- define "gantry.configVolume" -}}
+- name: config
+  configMap:
+    name: {{ include "gantry.configMapName" . }}
+    # Scripts in the project must stay executable. Without items every
+    # key of an existing ConfigMap is a file at the project's top.
+    defaultMode: 0555
+    {{- $files := include "gantry.projectFiles" . | fromJson }}
+    {{- if $files }}
+    items:
+      {{- range $path, $_ := $files }}
+      - key: {{ include "gantry.fileKey" $path | quote }}
+        path: {{ $path | quote }}
+      {{- end }}
+    {{- else if .Values.project.existingConfigMap.items }}
+    items:
+      {{- range .Values.project.existingConfigMap.items }}
+      - key: {{ .key | quote }}
+        path: {{ .path | quote }}
+      {{- end }}
+    {{- end }}
+{{- end }}
+
+{{/* The labels that pick the workers' pods; never change them on upgrade. */}}
+{{- define "gantry.workerSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "gantry.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: worker
 {{- end }}
