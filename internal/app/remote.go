@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -121,7 +122,11 @@ func newWorker(st store.Store, url, id, dir string, project *spec.Project, slots
 	if err != nil {
 		return nil, fmt.Errorf("task guard: %w", err)
 	}
-	g, err := process.StartGuard(bin, url)
+	config, err := json.Marshal(guardConfig{Store: url, Worker: id})
+	if err != nil {
+		return nil, err
+	}
+	g, err := process.StartGuard(bin, string(config))
 	if err != nil {
 		return nil, err
 	}
@@ -166,15 +171,24 @@ func (lw *localWorker) Stop(grace time.Duration) {
 // returns at once otherwise. main calls it first.
 func RunTaskGuardIfAsked() { process.RunGuardIfAsked(handBack) }
 
-// handBack is a task guard's Reporter: the attempts it killed, all their
-// processes gone, have their claims handed back in the store at url (the
-// tag is the claim's token), so that they are retried now rather than
-// once their leases end. A claim its worker recorded or lost meanwhile is
-// fenced and left alone. It tries for as long as a claim's lease grace
-// lasts at most; the leases' expiry covers what it could not do.
-func handBack(url string, killed []process.Killed) {
+// guardConfig is what a worker hands its task guard: the store, and the
+// worker's ID there.
+type guardConfig struct {
+	Store  string `json:"store"`
+	Worker string `json:"worker"`
+}
+
+// handBack is a task guard's Reporter, in the guard's process: the
+// attempts it killed at their deadline, all their processes gone, have
+// their claims handed back (the tag is the claim's token), and once the
+// worker itself is gone every claim it still held, so that they are
+// retried now rather than once their leases end. A claim its worker
+// recorded or lost meanwhile is fenced and left alone. It tries for a
+// claim TTL at most; the leases' expiry covers what it could not do.
+func handBack(config string, killed []process.Killed, ended bool) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("component", "task guard")
-	if url == "" {
+	var cfg guardConfig
+	if err := json.Unmarshal([]byte(config), &cfg); err != nil || cfg.Store == "" {
 		log.Warn("no store to hand killed attempts back to (they are retried once their leases end)", "attempts", len(killed))
 		return
 	}
@@ -183,7 +197,7 @@ func handBack(url string, killed []process.Killed) {
 	var st store.Store
 	for try := 0; st == nil; try++ {
 		var err error
-		if st, err = OpenStore(ctx, url); err != nil {
+		if st, err = OpenStore(ctx, cfg.Store); err != nil {
 			if ctx.Err() != nil {
 				log.Warn("open the store to hand killed attempts back (they are retried once their leases end)", "err", err)
 				return
@@ -192,24 +206,43 @@ func handBack(url string, killed []process.Killed) {
 		}
 	}
 	defer st.Close()
+	retry := func(what string, f func() error) {
+		for try := 0; ; try++ {
+			err := f()
+			if err == nil || errors.Is(err, store.ErrFenced) {
+				return
+			}
+			if ctx.Err() != nil {
+				log.Warn(what+" (retried once the lease ends)", "err", err)
+				return
+			}
+			time.Sleep(min(time.Duration(try+1)*100*time.Millisecond, time.Second))
+		}
+	}
+	if ended {
+		// Everything the worker held: what it ran is gone, and it never
+		// starts an attempt it has not told the guard of.
+		retry("hand back a dead worker's claims", func() error {
+			ids, err := st.HandBackWorkerClaims(ctx, cfg.Worker)
+			for _, id := range ids {
+				log.Info("the worker ended: killed what it ran and handed its claim back, to be retried now", "attempt_id", id)
+			}
+			return err
+		})
+		return
+	}
 	for _, k := range killed {
 		token, err := strconv.ParseInt(k.Tag, 10, 64)
 		if err != nil {
 			continue
 		}
-		for try := 0; ; try++ {
+		retry("hand back an attempt killed at its deadline", func() error {
 			err := st.HandBackClaim(ctx, k.ID, token)
 			if err == nil {
-				log.Info("killed an attempt whose worker ended and handed its claim back: it is retried now", "attempt_id", k.ID)
+				log.Info("killed an attempt whose lease was ending and handed its claim back, to be retried now", "attempt_id", k.ID)
 			}
-			if err == nil || errors.Is(err, store.ErrFenced) || ctx.Err() != nil {
-				if err != nil && !errors.Is(err, store.ErrFenced) {
-					log.Warn("hand a killed attempt back (it is retried once its lease ends)", "attempt_id", k.ID, "err", err)
-				}
-				break
-			}
-			time.Sleep(min(time.Duration(try+1)*100*time.Millisecond, time.Second))
-		}
+			return err
+		})
 	}
 }
 

@@ -187,10 +187,15 @@ func workerLostMidTask(t *testing.T, sig syscall.Signal) {
 	if sig == syscall.SIGSTOP {
 		// Woken, the stopped worker finds its claim is no longer its own.
 		_ = victim.cmd.Process.Signal(syscall.SIGCONT)
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("--- the stopped worker\n%s", tail(victim.log, 20))
+			}
+		})
 		waitFor(t, 10*time.Second, "the woken worker to see it lost the claim", func() bool {
 			log := readFileOr(victim.log)
 			return strings.Contains(log, "no longer this worker's") || strings.Contains(log, "could not renew the claim's lease") ||
-				strings.Contains(log, "its result is not recorded")
+				strings.Contains(log, "its result is not recorded") || strings.Contains(log, "could not record the attempt's result")
 		})
 		if got := attemptStates(t, c); strings.Join(got, " ") != "1:lost 2:succeeded" {
 			t.Errorf("after the stopped worker woke: attempts %v, want 1:lost 2:succeeded", got)

@@ -42,6 +42,11 @@ type ClaimStore interface {
 	// with token (a draining worker gives up an attempt it will not end),
 	// so it is retried without waiting out the lease; otherwise ErrFenced.
 	HandBackClaim(ctx context.Context, attemptID, token int64) error
+	// HandBackWorkerClaims marks lost at once every claim worker holds,
+	// and returns their attempts' IDs: a dead worker's task guard, once
+	// it has killed what the worker ran, gives them up so that they are
+	// retried without waiting out their leases.
+	HandBackWorkerClaims(ctx context.Context, worker string) ([]int64, error)
 	// CancelClaim asks for attempt's claim to end: a queued one is
 	// cancelled at once, a claimed one is told why at its worker's next
 	// renewal. It returns the claim as it then is; ErrNotFound when there

@@ -56,4 +56,4 @@ type Killed struct {
 }
 
 // Reporter is Linux's only: see guard_linux.go.
-type Reporter func(config string, killed []Killed)
+type Reporter func(config string, killed []Killed, ended bool)

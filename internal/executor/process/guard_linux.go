@@ -73,8 +73,11 @@ type Killed struct {
 
 // Reporter is told, in a guard's own process, of the attempts the guard
 // killed, once every process of theirs is gone; config is what StartGuard
-// was given. It may take a while (the guard waits), but not forever.
-type Reporter func(config string, killed []Killed)
+// was given. ended says the worker itself is gone (its pipe closed): the
+// last report, made even when nothing was killed, after which nothing of
+// any attempt the worker told of still runs. It may take a while (the
+// guard waits), but not forever.
+type Reporter func(config string, killed []Killed, ended bool)
 
 // StartGuard starts exe (this binary: os.Executable) as a guard, handing
 // config to its Reporter (it goes through the pipe, not the
@@ -203,15 +206,15 @@ func serveGuard(r io.Reader, errOut io.Writer, report Reporter) {
 	// they go in one report, after every kill has ended.
 	var reportMu, flushMu sync.Mutex
 	var reported []Killed
-	flush := func() {
+	flush := func(ended bool) {
 		flushMu.Lock() // one report at a time
 		defer flushMu.Unlock()
 		reportMu.Lock()
 		ks := reported
 		reported = nil
 		reportMu.Unlock()
-		if len(ks) > 0 && report != nil {
-			report(config, ks)
+		if (len(ks) > 0 || ended) && report != nil {
+			report(config, ks, ended)
 		}
 	}
 	ending := false
@@ -251,7 +254,7 @@ func serveGuard(r io.Reader, errOut io.Writer, report Reporter) {
 			reported = append(reported, Killed{ID: id, Tag: tag})
 			reportMu.Unlock()
 			if !last {
-				flush()
+				flush(false)
 			}
 		})
 	}
@@ -333,7 +336,7 @@ func serveGuard(r io.Reader, errOut io.Writer, report Reporter) {
 	}
 	mu.Unlock()
 	kills.Wait()
-	flush()
+	flush(true)
 }
 
 // killGuarded kills every process of the attempt m describes and returns

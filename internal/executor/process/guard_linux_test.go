@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 
 // reportToFile is the tests' Reporter: it appends "id tag" lines to the
 // file named by config, when there is one.
-func reportToFile(config string, killed []Killed) {
+func reportToFile(config string, killed []Killed, ended bool) {
 	if config == "" {
 		return
 	}
@@ -40,6 +40,9 @@ func reportToFile(config string, killed []Killed) {
 	defer f.Close()
 	for _, k := range killed {
 		fmt.Fprintf(f, "%d %s\n", k.ID, k.Tag)
+	}
+	if ended {
+		fmt.Fprintln(f, "ended")
 	}
 }
 
@@ -119,7 +122,7 @@ func TestGuardEndsTheAttemptsOfAKilledProcess(t *testing.T) {
 			assertGone(t, escaped)
 			assertGone(t, guard)
 			// Told once they were gone, with the worker's tag.
-			if got := readFileOr(filepath.Join(dir, "report")); got != "7 fence-7\n" {
+			if got := readFileOr(filepath.Join(dir, "report")); got != "7 fence-7\nended\n" {
 				t.Errorf("the guard reported %q, want attempt 7 with its tag", got)
 			}
 		})
@@ -163,7 +166,7 @@ func TestGuardKillsAnAttemptAtItsDeadline(t *testing.T) {
 		if err := g.Close(); err != nil {
 			t.Error(err)
 		}
-		if got := readFileOr(report); got != "101 fence-101\n103 fence-103\n" {
+		if got := readFileOr(report); got != "101 fence-101\n103 fence-103\nended\n" {
 			t.Errorf("the guard reported %q, want attempts 101 then 103, once each", got)
 		}
 	})

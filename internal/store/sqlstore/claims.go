@@ -180,6 +180,32 @@ func (s *Store) HandBackClaim(ctx context.Context, attemptID, token int64) error
 	return nil
 }
 
+// HandBackWorkerClaims gives up every claim a worker holds; see
+// store.ClaimStore.
+func (s *Store) HandBackWorkerClaims(ctx context.Context, worker string) ([]int64, error) {
+	var ids []int64
+	err := s.db.WriteTx(ctx, func(tx *Tx) error {
+		rows, err := tx.Query(`UPDATE claims SET state = 'lost' WHERE worker = ? AND state = 'claimed' RETURNING attempt_id`, worker)
+		if ids, err = Collect(rows, err, func(r Scanner) (int64, error) {
+			var id int64
+			return id, r.Scan(&id)
+		}); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := s.notify(tx, ClaimsEndedChannel, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hand back the claims of worker %s: %w", worker, err)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
 // CancelClaim asks a claim to end; see store.ClaimStore.
 func (s *Store) CancelClaim(ctx context.Context, attemptID int64, why string) (record.Claim, error) {
 	if why == "" {

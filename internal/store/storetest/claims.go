@@ -16,6 +16,7 @@ import (
 var claimCases = []testCase{
 	{"ClaimLifecycle", testClaimLifecycle},
 	{"ClaimLeaseExpiry", testClaimLeaseExpiry},
+	{"ClaimHandBackWorker", testClaimHandBackWorker},
 	{"ClaimOutage", testClaimOutage},
 	{"ClaimLabels", testClaimLabels},
 	{"ClaimCancelQueued", testClaimCancelQueued},
@@ -122,6 +123,41 @@ func testClaimOutage(t *testing.T, s store.Store) {
 
 // A lease that is not renewed ends: ExpireClaims marks it lost, not
 // before, and then its worker can neither renew it nor record a result.
+// A dead worker's claims are handed back at once, all and only its own
+// that it still holds: not another worker's, not one it recorded.
+func testClaimHandBackWorker(t *testing.T, s store.Store) {
+	now := time.Now()
+	for _, id := range []int64{30, 31, 32, 33} {
+		enqueue(t, s, id, "", nil)
+	}
+	got, err := s.ClaimNext(ctx(t), "w1", nil, 3, time.Minute, now)
+	must(t, err)
+	equal(t, "w1 claimed", claimIDs(got), []int64{30, 31, 32})
+	got, err = s.ClaimNext(ctx(t), "w2", nil, 1, time.Minute, now)
+	must(t, err)
+	equal(t, "w2 claimed", claimIDs(got), []int64{33})
+	must(t, s.CompleteClaim(ctx(t), 31, got[0].Token, []byte("ok"), now))
+
+	ids, err := s.HandBackWorkerClaims(ctx(t), "w1")
+	must(t, err)
+	equal(t, "handed back", ids, []int64{30, 32})
+	for id, want := range map[int64]record.ClaimState{30: record.ClaimLost, 31: record.ClaimDone, 32: record.ClaimLost, 33: record.ClaimClaimed} {
+		c, err := s.GetClaim(ctx(t), id)
+		must(t, err)
+		if c.State != want {
+			t.Errorf("claim %d %s, want %s", id, c.State, want)
+		}
+	}
+	_, err = s.RenewClaim(ctx(t), 30, 1, time.Minute, now)
+	isErr(t, "renewing a claim handed back", err, store.ErrFenced)
+	ids, err = s.HandBackWorkerClaims(ctx(t), "w1")
+	must(t, err)
+	equal(t, "handed back again", len(ids), 0)
+	ids, err = s.HandBackWorkerClaims(ctx(t), "w1' OR 1=1 --")
+	must(t, err)
+	equal(t, "a hostile worker name", len(ids), 0)
+}
+
 func testClaimLeaseExpiry(t *testing.T, s store.Store) {
 	now := time.Now()
 	enqueue(t, s, 10, "", nil)
