@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/deploy"
@@ -68,26 +70,26 @@ func (p *parts) startCluster(ctx context.Context, cfg Config) error {
 			return err
 		}
 		if slots > 0 {
-			w, err := newWorker(p.st, p.url, id, p.dir, p.project, slots, nil, ttl, cfg.Logger)
+			start := func() (*localWorker, error) {
+				w, err := newWorker(p.st, p.url, id, p.dir, p.project, slots, nil, ttl, cfg.Logger)
+				if err != nil {
+					return nil, err
+				}
+				w.Claimed = p.claims.Claimed
+				if err := w.Start(ctx); err != nil {
+					w.Stop(0)
+					return nil, err
+				}
+				return w, nil
+			}
+			w, err := start()
 			if err != nil {
 				return err
 			}
-			w.Claimed = p.claims.Claimed
-			if err := w.Start(ctx); err != nil {
-				w.Stop(0)
-				return err
-			}
-			stopping := make(chan struct{})
-			go func() {
-				select {
-				case <-w.Died():
-					cfg.Logger.Error(guardLost, "component", "worker")
-					w.Worker.Stop(0) // other workers, and this server's replicas, go on
-				case <-stopping:
-				}
-			}()
-			p.started = append(p.started, stopFunc(func() { close(stopping); w.Stop(cfg.Grace / 2) }))
-			running = w.Running
+			sw := &serveWorker{cur: w, start: start, log: cfg.Logger.With("component", "worker"), stopping: make(chan struct{})}
+			go sw.watch()
+			p.started = append(p.started, stopFunc(func() { sw.Stop(cfg.Grace / 2) }))
+			running = sw.Running
 		}
 	}
 	reg := &server.WorkerRegistration{Store: p.st, Worker: record.Worker{ID: id, Host: host, Slots: slots},
@@ -142,3 +144,73 @@ func (c cluster) Leader(ctx context.Context) (string, bool, error) {
 }
 
 func (c cluster) Workers(ctx context.Context) ([]record.Worker, error) { return c.st.ListWorkers(ctx) }
+
+// serveWorker is a server's own worker, started again with a new guard
+// when its guard dies: its attempts are ended and handed back, and the
+// server runs tasks again rather than go on saying it does.
+type serveWorker struct {
+	start    func() (*localWorker, error)
+	log      *slog.Logger
+	stopping chan struct{}
+
+	mu      sync.Mutex
+	cur     *localWorker
+	stopped bool
+}
+
+func (sw *serveWorker) watch() {
+	for {
+		sw.mu.Lock()
+		w := sw.cur
+		sw.mu.Unlock()
+		select {
+		case <-sw.stopping:
+			return
+		case <-w.Died():
+		}
+		sw.log.Error(guardLost + "; starting it again with a new guard")
+		w.Stop(0)
+		for try := 0; ; try++ {
+			nw, err := sw.start()
+			if err == nil {
+				sw.mu.Lock()
+				if sw.stopped {
+					sw.mu.Unlock()
+					nw.Stop(0)
+					return
+				}
+				sw.cur = nw
+				sw.mu.Unlock()
+				sw.log.Info("the worker runs again under a new guard")
+				break
+			}
+			sw.log.Error("start the worker again; trying again", "err", err)
+			select {
+			case <-sw.stopping:
+				return
+			case <-time.After(min(time.Duration(try+1)*time.Second, 30*time.Second)):
+			}
+		}
+	}
+}
+
+// Running is how many attempts the current worker runs.
+func (sw *serveWorker) Running() int {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	return sw.cur.Running()
+}
+
+// Stop drains the current worker; no other is started after it.
+func (sw *serveWorker) Stop(grace time.Duration) {
+	sw.mu.Lock()
+	if sw.stopped {
+		sw.mu.Unlock()
+		return
+	}
+	sw.stopped = true
+	close(sw.stopping)
+	w := sw.cur
+	sw.mu.Unlock()
+	w.Stop(grace)
+}

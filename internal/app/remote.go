@@ -122,23 +122,33 @@ func newWorker(st store.Store, url, id, dir string, project *spec.Project, slots
 	if err != nil {
 		return nil, fmt.Errorf("task guard: %w", err)
 	}
-	config, err := json.Marshal(guardConfig{Store: url, Worker: id})
+	config, err := json.Marshal(guardConfig{Store: url, Worker: id, TTL: claimTTL(ttl)})
 	if err != nil {
 		return nil, err
 	}
 	g, err := process.StartGuard(bin, string(config))
-	if err != nil {
+	switch {
+	case errors.Is(err, process.ErrGuardUnsupported):
+		log.Warn(err.Error() + ": a killed worker's tasks outlive it until their leases end")
+		g = nil
+	case err != nil:
 		return nil, err
 	}
 	proc, err := process.New(process.Options{Logger: log, Guard: g})
 	if err != nil {
-		_ = g.Close()
+		if g != nil {
+			_ = g.Close()
+		}
 		return nil, err
 	}
 	lw := &localWorker{exe: executor.Set{process.Kind: proc}, guard: g}
+	var guard remote.Guard
+	if g != nil {
+		guard = claimGuard{g}
+	}
 	lw.Worker = &remote.Worker{
 		Store: st, ID: id, Labels: labels, Slots: slots, TTL: claimTTL(ttl),
-		Executors: lw.exe, Guard: claimGuard{g},
+		Executors: lw.exe, Guard: guard,
 		Root: dir, LogDir: LogDir(dir),
 		Secrets: workerSecrets(dir, project), Prepare: prepareRevision(st, dir),
 		Logger: log.With("component", "worker"),
@@ -155,15 +165,22 @@ func (c claimGuard) Hold(id int64, by time.Time, token int64) {
 }
 func (c claimGuard) Release(id int64) { c.g.Release(id) }
 
-// Died is closed when the guard has exited.
-func (lw *localWorker) Died() <-chan struct{} { return lw.guard.Done() }
+// Died is closed when the guard has exited; nil (never) without one.
+func (lw *localWorker) Died() <-chan struct{} {
+	if lw.guard == nil {
+		return nil
+	}
+	return lw.guard.Done()
+}
 
 // Stop drains the worker (see remote.Worker.Stop), then ends its
 // executor and its guard.
 func (lw *localWorker) Stop(grace time.Duration) {
 	lw.Worker.Stop(grace)
 	_ = lw.exe.Close()
-	_ = lw.guard.Close()
+	if lw.guard != nil {
+		_ = lw.guard.Close()
+	}
 }
 
 // RunTaskGuardIfAsked makes this process a worker's task guard when a
@@ -174,8 +191,9 @@ func RunTaskGuardIfAsked() { process.RunGuardIfAsked(handBack) }
 // guardConfig is what a worker hands its task guard: the store, and the
 // worker's ID there.
 type guardConfig struct {
-	Store  string `json:"store"`
-	Worker string `json:"worker"`
+	Store  string        `json:"store"`
+	Worker string        `json:"worker"`
+	TTL    time.Duration `json:"ttl"` // how long a report may try
 }
 
 // handBack is a task guard's Reporter, in the guard's process: the
@@ -185,14 +203,15 @@ type guardConfig struct {
 // retried now rather than once their leases end. A claim its worker
 // recorded or lost meanwhile is fenced and left alone. It tries for a
 // claim TTL at most; the leases' expiry covers what it could not do.
-func handBack(config string, killed []process.Killed, ended bool) {
+func handBack(config string, rep process.Report) {
+	killed, ended := rep.Killed, rep.Ended
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("component", "task guard")
 	var cfg guardConfig
-	if err := json.Unmarshal([]byte(config), &cfg); err != nil || cfg.Store == "" {
+	if err := json.Unmarshal([]byte(config), &cfg); err != nil || cfg.Store == "" || cfg.TTL <= 0 {
 		log.Warn("no store to hand killed attempts back to (they are retried once their leases end)", "attempts", len(killed))
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), remote.DefaultTTL)
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.TTL)
 	defer cancel()
 	var st store.Store
 	for try := 0; st == nil; try++ {
@@ -223,7 +242,7 @@ func handBack(config string, killed []process.Killed, ended bool) {
 		// Everything the worker held: what it ran is gone, and it never
 		// starts an attempt it has not told the guard of.
 		retry("hand back a dead worker's claims", func() error {
-			ids, err := st.HandBackWorkerClaims(ctx, cfg.Worker)
+			ids, err := st.HandBackWorkerClaims(ctx, cfg.Worker, rep.Survivors)
 			for _, id := range ids {
 				log.Info("the worker ended: killed what it ran and handed its claim back, to be retried now", "attempt_id", id)
 			}

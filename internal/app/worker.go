@@ -101,6 +101,7 @@ func Worker(ctx context.Context, cfg WorkerConfig) error {
 	reg := &server.WorkerRegistration{Store: st, Worker: record.Worker{ID: id, Host: host, Labels: cfg.Labels, Slots: slots},
 		Running: w.Running, Logger: log.With("component", "workers")}
 	if err := reg.Start(ctx); err != nil {
+		w.Stop(0)
 		return fmt.Errorf("register as a worker: %w", err)
 	}
 	defer reg.Stop()

@@ -98,19 +98,29 @@ tasks:
 // nothing.
 func TestWorkerKilledMidTaskIsRetriedElsewhere(t *testing.T) {
 	t.Parallel()
-	for name, sig := range map[string]syscall.Signal{"kill": syscall.SIGKILL, "stop": syscall.SIGSTOP} {
+	for name, tc := range map[string]struct {
+		sig                   syscall.Signal
+		serverTTL, workersTTL string
+	}{
+		"kill": {syscall.SIGKILL, "2s", "2s"},
+		"stop": {syscall.SIGSTOP, "2s", "2s"},
+		// The workers' leases are theirs: a server with a shorter TTL
+		// of its own waits for the claim's, by which the guard has
+		// ended the task.
+		"stop-workers-ttl-longer": {syscall.SIGSTOP, "1s", "3s"},
+	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			workerLostMidTask(t, sig)
+			workerLostMidTask(t, tc.sig, tc.serverTTL, tc.workersTTL)
 		})
 	}
 }
 
-func workerLostMidTask(t *testing.T, sig syscall.Signal) {
+func workerLostMidTask(t *testing.T, sig syscall.Signal, serverTTL, workersTTL string) {
 	store := pgSchemaURL(t)
 	marks := t.TempDir()
-	env := []string{"GANTRY_LEASE_TTL=2s"}
-	s := serve(t, workerProject(t, marks), append(env, "GANTRY_WORKER_SLOTS=0"), "--store", store)
+	env := []string{"GANTRY_LEASE_TTL=" + workersTTL}
+	s := serve(t, workerProject(t, marks), []string{"GANTRY_LEASE_TTL=" + serverTTL, "GANTRY_WORKER_SLOTS=0"}, "--store", store)
 	w1 := startWorker(t, workerProject(t, marks), env, "--store", store, "--slots", "2")
 	w2 := startWorker(t, workerProject(t, marks), env, "--store", store, "--slots", "3", "--labels", "zone=eu-1")
 	byPid := map[int]*workerProc{w1.cmd.Process.Pid: w1, w2.cmd.Process.Pid: w2}
@@ -147,7 +157,7 @@ func workerLostMidTask(t *testing.T, sig syscall.Signal) {
 	// two lease TTLs (4s) when it is stopped, before anyone else may take
 	// the attempt.
 	lock := filepath.Join(marks, "lock")
-	waitFor(t, 8*time.Second, "the lost worker's task to be ended by its guard", func() bool {
+	waitFor(t, 12*time.Second, "the lost worker's task to be ended by its guard", func() bool {
 		return strings.HasPrefix(lockHolders(lock), "none found")
 	})
 	if d := time.Since(killed); sig == syscall.SIGKILL && d > 2*time.Second {
@@ -544,4 +554,54 @@ func TestLeaderKilledWhileItRunsATaskItself(t *testing.T) {
 	if o := readFileOr(filepath.Join(marks, "overlap")); o != "" {
 		t.Errorf("an attempt ran beside another: %s", o)
 	}
+}
+
+// A server's task guard killed under it: the server says so, starts its
+// worker again under a new guard, and runs tasks as before (it does not
+// go on registered as a worker that runs nothing).
+func TestServeStartsItsWorkerAgainWhenItsGuardDies(t *testing.T) {
+	t.Parallel()
+	store := pgSchemaURL(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "gantry.yaml"), "project: guard\n")
+	writeFile(t, filepath.Join(dir, "pipelines", "p.yaml"), "pipeline: p\ntasks:\n  - id: a\n    run: echo ran on $GANTRY_WORKER\n")
+	s := serve(t, dir, []string{"GANTRY_LEASE_TTL=2s"}, "--store", store)
+	guard := guardOf(t, s.cmd.Process.Pid)
+	if err := syscall.Kill(guard, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the server to start its worker again", func() bool {
+		return strings.Contains(readFileOr(s.log), "the worker runs again under a new guard")
+	})
+	if again := guardOf(t, s.cmd.Process.Pid); again == guard {
+		t.Fatalf("the guard is still pid %d", guard)
+	}
+	s.must("trigger", "p")
+	waitFor(t, 30*time.Second, "the run to succeed on the server's new worker", func() bool {
+		return strings.Contains(s.gantry("runs").stdout, "succeeded")
+	})
+}
+
+// guardOf is the pid of the task guard process pid started.
+func guardOf(t *testing.T, pid int) int {
+	t.Helper()
+	var found int
+	waitFor(t, 10*time.Second, "the server's task guard", func() bool {
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			child, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", child))
+			f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+			env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", child))
+			if len(f) > 1 && f[1] == strconv.Itoa(pid) && bytes.Contains(env, []byte("GANTRY_PROCESS_GUARD=1")) && !isZombie(child) {
+				found = child
+				return true
+			}
+		}
+		return false
+	})
+	return found
 }

@@ -96,6 +96,19 @@ type Claim struct {
 	QueuedAt   time.Time
 	ClaimedAt  time.Time // zero while queued
 	LeaseUntil time.Time // zero while queued
+	// LostAt is when the claim may be marked lost, if its worker has not
+	// renewed it by then: its lease's end plus the worker's own TTL as
+	// grace. Zero while queued, and on a claim taken before it was kept.
+	LostAt time.Time
+}
+
+// MayLoseAt is when c may be marked lost: LostAt, or for a claim without
+// one its lease's end plus grace.
+func (c Claim) MayLoseAt(grace time.Duration) time.Time {
+	if !c.LostAt.IsZero() {
+		return c.LostAt
+	}
+	return c.LeaseUntil.Add(grace)
 }
 
 // CheckLabelKey refuses a worker label key that is not 1 to 63 of

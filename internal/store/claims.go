@@ -42,20 +42,24 @@ type ClaimStore interface {
 	// with token (a draining worker gives up an attempt it will not end),
 	// so it is retried without waiting out the lease; otherwise ErrFenced.
 	HandBackClaim(ctx context.Context, attemptID, token int64) error
-	// HandBackWorkerClaims marks lost at once every claim worker holds,
-	// and returns their attempts' IDs: a dead worker's task guard, once
-	// it has killed what the worker ran, gives them up so that they are
-	// retried without waiting out their leases.
-	HandBackWorkerClaims(ctx context.Context, worker string) ([]int64, error)
+	// HandBackWorkerClaims marks lost at once every claim worker holds
+	// but those of the attempts in except, and returns their attempts'
+	// IDs: a dead worker's task guard, once it has killed what the worker
+	// ran, gives them up so that they are retried without waiting out
+	// their leases (except: attempts some of whose processes would not
+	// die, left to their leases).
+	HandBackWorkerClaims(ctx context.Context, worker string, except []int64) ([]int64, error)
 	// CancelClaim asks for attempt's claim to end: a queued one is
 	// cancelled at once, a claimed one is told why at its worker's next
 	// renewal. It returns the claim as it then is; ErrNotFound when there
 	// is none.
 	CancelClaim(ctx context.Context, attemptID int64, why string) (record.Claim, error)
-	// ExpireClaims marks lost every claimed claim whose lease ended by at,
-	// and returns them. Only then may the attempt run again: the claim's
-	// worker can no longer renew it or record a result.
-	ExpireClaims(ctx context.Context, at time.Time) ([]record.Claim, error)
+	// ExpireClaims marks lost every claimed claim that may be lost by at
+	// (record.Claim.MayLoseAt: its lease's end plus its worker's own TTL,
+	// or plus grace for a claim that does not say), and returns them.
+	// Only then may the attempt run again: the claim's worker can no
+	// longer renew it or record a result, and has ended the attempt.
+	ExpireClaims(ctx context.Context, at time.Time, grace time.Duration) ([]record.Claim, error)
 	// GetClaim returns attempt's claim, or ErrNotFound.
 	GetClaim(ctx context.Context, attemptID int64) (record.Claim, error)
 	// DeleteClaim removes attempt's claim, once its outcome is recorded

@@ -1,9 +1,11 @@
 package process
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -15,6 +17,10 @@ const Kind = "process"
 
 // shellPath is the shell that runs every attempt's command.
 const shellPath = "/bin/sh"
+
+// ErrGuardUnsupported is StartGuard's error where guards cannot run (not
+// Linux).
+var ErrGuardUnsupported = errors.New("task guard: not supported on " + runtime.GOOS)
 
 // Options configure an Executor. The zero value is ready to use.
 type Options struct {

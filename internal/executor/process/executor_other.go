@@ -37,17 +37,17 @@ type Guard struct{ done chan struct{} }
 
 // StartGuard reports that guards need Linux.
 func StartGuard(string, string) (*Guard, error) {
-	return nil, errors.New("task guard: not supported on " + runtime.GOOS)
+	return nil, ErrGuardUnsupported
 }
 
 // RunGuardIfAsked does nothing here.
 func RunGuardIfAsked(Reporter) {}
 
-func (g *Guard) Done() <-chan struct{}  { return g.done }
-func (g *Guard) Until(int64, time.Time) {}
-func (g *Guard) Close() error           { return nil }
-func (g *Guard) Err() error             { return nil }
-func (g *Guard) Release(int64)          {}
+func (g *Guard) Done() <-chan struct{}          { return g.done }
+func (g *Guard) Until(int64, time.Time, string) {}
+func (g *Guard) Close() error                   { return nil }
+func (g *Guard) Err() error                     { return nil }
+func (g *Guard) Release(int64)                  {}
 
 // Killed is Linux's only: see guard_linux.go.
 type Killed struct {
@@ -55,5 +55,12 @@ type Killed struct {
 	Tag string
 }
 
+// Report is Linux's only: see guard_linux.go.
+type Report struct {
+	Killed    []Killed
+	Survivors []int64
+	Ended     bool
+}
+
 // Reporter is Linux's only: see guard_linux.go.
-type Reporter func(config string, killed []Killed, ended bool)
+type Reporter func(config string, r Report)

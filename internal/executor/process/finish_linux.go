@@ -12,10 +12,7 @@ import (
 // finish cleans up after the leader has exited, reaps it and builds the
 // Result.
 func (r *attemptRun) finish() executor.Result {
-	r.killRest()
-	if r.e.guard != nil {
-		r.e.guard.ended(r.guardID) // before the reap: the pid is still ours
-	}
+	r.endGuarded(r.killRest())
 	var polledPeak int64
 	if r.poller != nil {
 		polledPeak = r.poller.Stop()
@@ -101,19 +98,38 @@ func (r *attemptRun) finish() executor.Result {
 // the entries of their environment that only this attempt's processes
 // carry. It runs before the leader is reaped, so -pid is still ours, and
 // before the output is drained, which an escapee could hold open.
-func (r *attemptRun) killRest() {
+func (r *attemptRun) killRest() error {
 	_ = syscall.Kill(-r.pid, syscall.SIGKILL)
 	if r.cg != nil {
-		if err := r.cg.killAll(); err != nil {
+		err := r.cg.killAll()
+		if err != nil {
 			r.e.log.Warn("executor: kill attempt cgroup", "err", err)
 		}
-		return
+		return err
 	}
 	if marks := r.marks(); marks != nil {
-		if err := killMarked(marks, startTicks(r.pid)); err != nil {
+		err := killMarked(marks, startTicks(r.pid))
+		if err != nil {
 			r.e.log.Warn("executor: kill escaped processes", "err", err)
 		}
+		return err
 	}
+	return nil
+}
+
+// endGuarded tells the Guard the attempt's processes are gone, before the
+// leader is reaped (its pid is still ours), when killRest said so. When
+// some would not die the guard keeps them: it tries again should this
+// process die, and never reports the attempt as ended.
+func (r *attemptRun) endGuarded(killErr error) {
+	if r.e.guard == nil {
+		return
+	}
+	if killErr != nil {
+		r.guardKeep = true
+		return
+	}
+	r.e.guard.ended(r.guardID)
 }
 
 // marks are the environment entries that single out the attempt's

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -71,13 +72,23 @@ type Killed struct {
 	Tag string
 }
 
-// Reporter is told, in a guard's own process, of the attempts the guard
-// killed, once every process of theirs is gone; config is what StartGuard
-// was given. ended says the worker itself is gone (its pipe closed): the
-// last report, made even when nothing was killed, after which nothing of
-// any attempt the worker told of still runs. It may take a while (the
-// guard waits), but not forever.
-type Reporter func(config string, killed []Killed, ended bool)
+// Report is what a guard tells its Reporter.
+type Report struct {
+	// Killed are attempts it killed, every process of theirs gone.
+	Killed []Killed
+	// Survivors are attempts some of whose processes would not die (in
+	// uninterruptible sleep, say): their claims must not be given up.
+	Survivors []int64
+	// Ended says the worker itself is gone (its pipe closed): the last
+	// report, made even when nothing was killed. Nothing of any attempt
+	// the worker told of still runs then, Survivors aside.
+	Ended bool
+}
+
+// Reporter is told, in a guard's own process, what the guard did; config
+// is what StartGuard was given. It may take a while (the guard waits),
+// but not forever.
+type Reporter func(config string, r Report)
 
 // StartGuard starts exe (this binary: os.Executable) as a guard, handing
 // config to its Reporter (it goes through the pipe, not the
@@ -131,6 +142,11 @@ func (g *Guard) Close() error {
 	return err
 }
 
+// guardWriteTimeout bounds a write to the guard: one that does not read
+// (stopped, wedged) is taken for dead rather than left to block the
+// worker, whose renewals and own expiry would wait behind it.
+const guardWriteTimeout = 5 * time.Second
+
 func (g *Guard) send(m guardMsg) {
 	if g == nil {
 		return
@@ -140,8 +156,12 @@ func (g *Guard) send(m guardMsg) {
 	if g.err != nil {
 		return
 	}
+	_ = g.w.SetWriteDeadline(time.Now().Add(guardWriteTimeout))
 	if err := g.enc.Encode(m); err != nil {
 		g.err = err
+		// A guard that cannot be told is no guard: ended, it is seen
+		// through Done, and the worker stops.
+		_ = g.cmd.Process.Kill()
 	}
 }
 
@@ -182,7 +202,9 @@ func RunGuardIfAsked(report Reporter) {
 	if os.Getenv(guardEnv) != "1" {
 		return
 	}
-	signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
+	// SIGTTOU too: the guard writes to the worker's stderr from a process
+	// group of its own, which a terminal with tostop would stop.
+	signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE, syscall.SIGTTOU, syscall.SIGTTIN)
 	serveGuard(os.Stdin, os.Stderr, report)
 	os.Exit(0)
 }
@@ -206,15 +228,16 @@ func serveGuard(r io.Reader, errOut io.Writer, report Reporter) {
 	// they go in one report, after every kill has ended.
 	var reportMu, flushMu sync.Mutex
 	var reported []Killed
+	var survivors []int64 // kept: every report says them
 	flush := func(ended bool) {
 		flushMu.Lock() // one report at a time
 		defer flushMu.Unlock()
 		reportMu.Lock()
-		ks := reported
+		rep := Report{Killed: reported, Survivors: slices.Clone(survivors), Ended: ended}
 		reported = nil
 		reportMu.Unlock()
-		if (len(ks) > 0 || ended) && report != nil {
-			report(config, ks, ended)
+		if (len(rep.Killed) > 0 || ended) && report != nil {
+			report(config, rep)
 		}
 	}
 	ending := false
@@ -243,8 +266,11 @@ func serveGuard(r io.Reader, errOut io.Writer, report Reporter) {
 			if noProcs {
 				// Nothing to kill: not started, or ended but not recorded.
 			} else if err := killGuarded(m); err != nil {
-				// Not reported: what lives on may still run.
-				fmt.Fprintf(errOut, "gantry task guard: attempt %d (%s): %v\n", id, why, err)
+				// What lives on may still run: its claim is kept.
+				fmt.Fprintf(errOut, "gantry task guard: attempt %d (%s): %v; its claim is left to its lease\n", id, why, err)
+				reportMu.Lock()
+				survivors = append(survivors, id)
+				reportMu.Unlock()
 				return
 			}
 			if !first || tag == "" {

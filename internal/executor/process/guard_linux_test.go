@@ -2,10 +2,13 @@ package process
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -29,7 +32,7 @@ func TestMain(m *testing.M) {
 
 // reportToFile is the tests' Reporter: it appends "id tag" lines to the
 // file named by config, when there is one.
-func reportToFile(config string, killed []Killed, ended bool) {
+func reportToFile(config string, r Report) {
 	if config == "" {
 		return
 	}
@@ -38,10 +41,13 @@ func reportToFile(config string, killed []Killed, ended bool) {
 		return
 	}
 	defer f.Close()
-	for _, k := range killed {
+	for _, k := range r.Killed {
 		fmt.Fprintf(f, "%d %s\n", k.ID, k.Tag)
 	}
-	if ended {
+	for _, id := range r.Survivors {
+		fmt.Fprintf(f, "survivor %d\n", id)
+	}
+	if r.Ended {
 		fmt.Fprintln(f, "ended")
 	}
 }
@@ -221,4 +227,82 @@ func TestGuardDeathIsSeen(t *testing.T) {
 func readFileOr(path string) string {
 	b, _ := os.ReadFile(path)
 	return string(b)
+}
+
+// An attempt some of whose processes would not die (here a stand-in
+// cgroup holding pid 1, which SIGKILL does not end: a task in
+// uninterruptible sleep behaves alike) is reported a survivor, in the
+// last report too, so its claim is not given up while it may still run.
+func TestGuardReportsSurvivors(t *testing.T) {
+	t.Parallel()
+	cg := t.TempDir()
+	if err := os.WriteFile(filepath.Join(cg, "cgroup.procs"), []byte("1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, w := io.Pipe()
+	reports := make(chan Report, 4)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		serveGuard(r, io.Discard, func(_ string, rep Report) { reports <- rep })
+	}()
+	enc := json.NewEncoder(w)
+	for _, m := range []guardMsg{
+		{Op: "config", Config: "x"},
+		{Op: "until", ID: 7, Until: time.Now().Add(time.Hour).UnixNano(), Tag: "42"},
+		{Op: "add", ID: 7, Version: "v1", Cgroups: []string{cg}},
+	} {
+		if err := enc.Encode(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = w.Close() // the worker dies
+	select {
+	case <-done:
+	case <-time.After(killTimeout + 10*time.Second):
+		t.Fatal("the guard did not end")
+	}
+	close(reports)
+	var got []Report
+	for rep := range reports {
+		got = append(got, rep)
+	}
+	if len(got) != 1 || !got[0].Ended || len(got[0].Killed) != 0 || !slices.Equal(got[0].Survivors, []int64{7}) {
+		t.Errorf("reports %+v, want one, ended, with attempt 7 a survivor and nothing killed", got)
+	}
+}
+
+// A guard that stops reading (stopped, say) is taken for dead once a
+// write to it times out: it is killed, Done closes, and the worker's
+// sends neither block nor panic.
+func TestGuardThatStopsReadingIsTakenForDead(t *testing.T) {
+	t.Parallel()
+	g, err := StartGuard(os.Args[0], "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if err := g.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		for i := range 5000 { // well past a pipe's buffer
+			g.Until(int64(i), time.Now().Add(time.Hour), "tag")
+		}
+	}()
+	select {
+	case <-g.Done():
+	case <-time.After(guardWriteTimeout + 10*time.Second):
+		t.Fatal("Done not closed: a stopped guard blocks the worker")
+	}
+	select {
+	case <-sent:
+	case <-time.After(10 * time.Second):
+		t.Fatal("sends still block after the guard was taken for dead")
+	}
+	if g.Err() == nil {
+		t.Error("Err is nil after a write timed out")
+	}
 }

@@ -58,7 +58,11 @@ func (e *Executor) Run(ctx context.Context, a executor.Attempt) (res executor.Re
 	}
 	if g := e.guard; g != nil {
 		g.register(r.guardID, r.cg, r.marks())
-		defer g.ended(r.guardID) // the paths that never reach finish
+		defer func() { // the paths that never reach finish
+			if !r.guardKeep {
+				g.ended(r.guardID)
+			}
+		}()
 	}
 	if err := r.start(); err != nil {
 		r.cleanup()
@@ -86,6 +90,7 @@ type attemptRun struct {
 	poller *rssPoller
 
 	guardID    int64 // the attempt's ID with the Guard: its AttemptID, or a negative sequence
+	guardKeep  bool  // some of its processes would not die: the Guard keeps them
 	pid        int
 	parentRSS  int64 // Gantry's own high-water mark when the attempt started
 	startedAt  time.Time
@@ -249,10 +254,7 @@ func (r *attemptRun) abort() {
 	if r.pid == 0 || r.reaped {
 		return
 	}
-	r.killRest()
-	if r.e.guard != nil {
-		r.e.guard.ended(r.guardID)
-	}
+	r.endGuarded(r.killRest())
 	if r.poller != nil {
 		r.poller.Stop()
 		r.poller = nil

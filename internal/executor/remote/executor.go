@@ -210,10 +210,12 @@ func (x *Executor) await(ctx context.Context, id int64, ended <-chan struct{}) (
 				x.log().Warn("delete an ended claim", "attempt_id", id, "err", err)
 			}
 			return res, nil
-		case c.State == record.ClaimClaimed && !time.Now().Before(c.LeaseUntil.Add(x.ttl())) && time.Since(upSince) >= x.ttl():
+		case c.State == record.ClaimClaimed && !time.Now().Before(c.MayLoseAt(x.ttl())) && time.Since(upSince) >= x.ttl():
 			// Its worker stopped renewing while the store answered: anyone
-			// may mark it lost.
-			if _, err := x.Store.ExpireClaims(wctx, time.Now().Add(-x.ttl())); err != nil {
+			// may mark it lost. When is the claim's to say, by the
+			// worker's own TTL: a worker started with another one ends
+			// its attempt by then.
+			if _, err := x.Store.ExpireClaims(wctx, time.Now(), x.ttl()); err != nil {
 				x.log().Warn("expire claims", "err", err)
 				sleep(wctx, backoff(1))
 			}

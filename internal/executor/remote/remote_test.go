@@ -273,7 +273,7 @@ func TestFencedWorkerRecordsNothing(t *testing.T) {
 		go func() {
 			waitFor(t, "the worker to run it", func() bool { return w.Running() == 1 })
 			// As if the lease had run out while the worker was cut off.
-			if _, err := s.ExpireClaims(context.Background(), time.Now().Add(time.Hour)); err != nil {
+			if _, err := s.ExpireClaims(context.Background(), time.Now().Add(time.Hour), 0); err != nil {
 				t.Error(err)
 			}
 		}()

@@ -220,7 +220,14 @@ func (w *Worker) run(ctx context.Context, j *job) {
 	if lost.Load() {
 		return
 	}
-	end := time.Unix(0, leaseEnd.Load()).Add(w.ttl()) // no one takes it before then
+	// What the worker records, it records before its own expiry: before
+	// the guard's deadline, and so before anyone may take the attempt.
+	ttl := w.ttl()
+	end := time.Unix(0, leaseEnd.Load()).Add(ttl - ttl/6)
+	if !time.Now().Before(end) {
+		log.Warn("the attempt ended after this worker's claim could be given up: its result is not recorded (it is retried)", "outcome", res.Outcome)
+		return
+	}
 	if j.handBack.Load() && res.Outcome == executor.Cancelled {
 		// Ended by Stop's grace: another worker runs it again at once.
 		hctx, cancel := context.WithDeadline(context.Background(), end)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/record"
@@ -21,7 +22,7 @@ const (
 )
 
 const claimColumns = `attempt_id, run_id, task, pool, labels, payload, state, worker, token, cancel, result,
-	queued_at, claimed_at, lease_until`
+	queued_at, claimed_at, lease_until, lost_at`
 
 // EnqueueClaim inserts c as queued; see store.ClaimStore.
 func (s *Store) EnqueueClaim(ctx context.Context, c *record.Claim) error {
@@ -44,7 +45,7 @@ func (s *Store) EnqueueClaim(ctx context.Context, c *record.Claim) error {
 	}
 	err = s.db.WriteTx(ctx, func(tx *Tx) error {
 		if _, err := tx.Exec(`INSERT INTO claims (`+claimColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, 'queued', '', 0, '', NULL, ?, NULL, NULL)`,
+			VALUES (?, ?, ?, ?, ?, ?, 'queued', '', 0, '', NULL, ?, NULL, NULL, NULL)`,
 			c.AttemptID, c.RunID, c.Task, c.Pool, labels, payload, s.t(c.QueuedAt)); err != nil {
 			return err
 		}
@@ -54,7 +55,7 @@ func (s *Store) EnqueueClaim(ctx context.Context, c *record.Claim) error {
 		return fmt.Errorf("enqueue claim of attempt %d: %w", c.AttemptID, err)
 	}
 	c.State, c.Worker, c.Token, c.Cancel, c.Result = record.ClaimQueued, "", 0, "", nil
-	c.ClaimedAt, c.LeaseUntil = time.Time{}, time.Time{}
+	c.ClaimedAt, c.LeaseUntil, c.LostAt = time.Time{}, time.Time{}, time.Time{}
 	return nil
 }
 
@@ -107,12 +108,12 @@ func (s *Store) ClaimNext(ctx context.Context, worker string, labels map[string]
 			SELECT attempt_id FROM claims` + d.IndexHint("claims_queued") + `
 			WHERE state = 'queued' AND ` + d.LabelsWithin("labels") + `
 			ORDER BY attempt_id LIMIT ?` + d.SkipLocked() + `)
-		UPDATE claims SET state = 'claimed', worker = ?, token = token + 1, claimed_at = ?, lease_until = ?
+		UPDATE claims SET state = 'claimed', worker = ?, token = token + 1, claimed_at = ?, lease_until = ?, lost_at = ?
 		WHERE state = 'queued' AND attempt_id IN (SELECT attempt_id FROM next)
 		RETURNING ` + claimColumns
 	var out []record.Claim
 	err = s.db.WriteTx(ctx, func(tx *Tx) error {
-		rows, err := tx.Query(q, have, n, worker, s.t(at), s.t(at.Add(ttl)))
+		rows, err := tx.Query(q, have, n, worker, s.t(at), s.t(at.Add(ttl)), s.t(at.Add(2*ttl)))
 		out, err = Collect(rows, err, scanClaim)
 		return err
 	})
@@ -129,9 +130,9 @@ func (s *Store) RenewClaim(ctx context.Context, attemptID, token int64, ttl time
 		at = Now()
 	}
 	var cancel string
-	err := s.db.writeRow(ctx, `UPDATE claims SET lease_until = ?
+	err := s.db.writeRow(ctx, `UPDATE claims SET lease_until = ?, lost_at = ?
 		WHERE attempt_id = ? AND token = ? AND state = 'claimed'
-		RETURNING cancel`, s.t(at.Add(ttl)), attemptID, token).Scan(&cancel)
+		RETURNING cancel`, s.t(at.Add(ttl)), s.t(at.Add(2*ttl)), attemptID, token).Scan(&cancel)
 	if errors.Is(err, store.ErrNotFound) {
 		err = store.ErrFenced
 	}
@@ -182,10 +183,17 @@ func (s *Store) HandBackClaim(ctx context.Context, attemptID, token int64) error
 
 // HandBackWorkerClaims gives up every claim a worker holds; see
 // store.ClaimStore.
-func (s *Store) HandBackWorkerClaims(ctx context.Context, worker string) ([]int64, error) {
+func (s *Store) HandBackWorkerClaims(ctx context.Context, worker string, except []int64) ([]int64, error) {
 	var ids []int64
+	q, args := `UPDATE claims SET state = 'lost' WHERE worker = ? AND state = 'claimed'`, []any{worker}
+	if len(except) > 0 {
+		q += ` AND attempt_id NOT IN (?` + strings.Repeat(", ?", len(except)-1) + `)`
+		for _, id := range except {
+			args = append(args, id)
+		}
+	}
 	err := s.db.WriteTx(ctx, func(tx *Tx) error {
-		rows, err := tx.Query(`UPDATE claims SET state = 'lost' WHERE worker = ? AND state = 'claimed' RETURNING attempt_id`, worker)
+		rows, err := tx.Query(q+` RETURNING attempt_id`, args...)
 		if ids, err = Collect(rows, err, func(r Scanner) (int64, error) {
 			var id int64
 			return id, r.Scan(&id)
@@ -240,14 +248,15 @@ func (s *Store) CancelClaim(ctx context.Context, attemptID int64, why string) (r
 
 // ExpireClaims marks lost the claims whose lease ended; see
 // store.ClaimStore.
-func (s *Store) ExpireClaims(ctx context.Context, at time.Time) ([]record.Claim, error) {
+func (s *Store) ExpireClaims(ctx context.Context, at time.Time, grace time.Duration) ([]record.Claim, error) {
 	if at.IsZero() {
 		at = Now()
 	}
 	var out []record.Claim
 	err := s.db.WriteTx(ctx, func(tx *Tx) error {
 		rows, err := tx.Query(`UPDATE claims SET state = 'lost'
-			WHERE state = 'claimed' AND lease_until <= ? RETURNING `+claimColumns, s.t(at))
+			WHERE state = 'claimed' AND (lost_at <= ? OR lost_at IS NULL AND lease_until <= ?) RETURNING `+claimColumns,
+			s.t(at), s.t(at.Add(-grace)))
 		if out, err = Collect(rows, err, scanClaim); err != nil {
 			return err
 		}
@@ -312,12 +321,12 @@ func (s *Store) ClaimEvents(context.Context) (<-chan int64, error) { return nil,
 func scanClaim(sc Scanner) (record.Claim, error) {
 	var c record.Claim
 	var labels JSON[map[string]string]
-	var queued, claimed, lease Time
+	var queued, claimed, lease, lost Time
 	if err := sc.Scan(&c.AttemptID, &c.RunID, &c.Task, &c.Pool, &labels, &c.Payload, &c.State, &c.Worker,
-		&c.Token, &c.Cancel, &c.Result, &queued, &claimed, &lease); err != nil {
+		&c.Token, &c.Cancel, &c.Result, &queued, &claimed, &lease, &lost); err != nil {
 		return c, err
 	}
-	c.Labels, c.QueuedAt, c.ClaimedAt, c.LeaseUntil = labels.V, queued.T, claimed.T, lease.T
+	c.Labels, c.QueuedAt, c.ClaimedAt, c.LeaseUntil, c.LostAt = labels.V, queued.T, claimed.T, lease.T, lost.T
 	if len(c.Labels) == 0 {
 		c.Labels = nil
 	}

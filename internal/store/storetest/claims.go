@@ -113,7 +113,7 @@ func testClaimOutage(t *testing.T, s store.Store) {
 	after := now.Add(25 * time.Second) // the store was down past the lease's end
 	_, err = s.RenewClaim(ctx(t), 12, 1, 10*time.Second, after)
 	must(t, err)
-	expired, err := s.ExpireClaims(ctx(t), after.Add(5*time.Second))
+	expired, err := s.ExpireClaims(ctx(t), after.Add(5*time.Second), 0)
 	must(t, err)
 	if len(expired) != 0 {
 		t.Errorf("a renewed lease expired: %v", claimIDs(expired))
@@ -121,8 +121,6 @@ func testClaimOutage(t *testing.T, s store.Store) {
 	must(t, s.CompleteClaim(ctx(t), 12, 1, []byte("ok"), after.Add(40*time.Second)))
 }
 
-// A lease that is not renewed ends: ExpireClaims marks it lost, not
-// before, and then its worker can neither renew it nor record a result.
 // A dead worker's claims are handed back at once, all and only its own
 // that it still holds: not another worker's, not one it recorded.
 func testClaimHandBackWorker(t *testing.T, s store.Store) {
@@ -133,15 +131,16 @@ func testClaimHandBackWorker(t *testing.T, s store.Store) {
 	got, err := s.ClaimNext(ctx(t), "w1", nil, 3, time.Minute, now)
 	must(t, err)
 	equal(t, "w1 claimed", claimIDs(got), []int64{30, 31, 32})
+	token31 := got[1].Token
 	got, err = s.ClaimNext(ctx(t), "w2", nil, 1, time.Minute, now)
 	must(t, err)
 	equal(t, "w2 claimed", claimIDs(got), []int64{33})
-	must(t, s.CompleteClaim(ctx(t), 31, got[0].Token, []byte("ok"), now))
+	must(t, s.CompleteClaim(ctx(t), 31, token31, []byte("ok"), now))
 
-	ids, err := s.HandBackWorkerClaims(ctx(t), "w1")
+	ids, err := s.HandBackWorkerClaims(ctx(t), "w1", []int64{32}) // 32's processes would not die
 	must(t, err)
-	equal(t, "handed back", ids, []int64{30, 32})
-	for id, want := range map[int64]record.ClaimState{30: record.ClaimLost, 31: record.ClaimDone, 32: record.ClaimLost, 33: record.ClaimClaimed} {
+	equal(t, "handed back", ids, []int64{30})
+	for id, want := range map[int64]record.ClaimState{30: record.ClaimLost, 31: record.ClaimDone, 32: record.ClaimClaimed, 33: record.ClaimClaimed} {
 		c, err := s.GetClaim(ctx(t), id)
 		must(t, err)
 		if c.State != want {
@@ -150,14 +149,19 @@ func testClaimHandBackWorker(t *testing.T, s store.Store) {
 	}
 	_, err = s.RenewClaim(ctx(t), 30, 1, time.Minute, now)
 	isErr(t, "renewing a claim handed back", err, store.ErrFenced)
-	ids, err = s.HandBackWorkerClaims(ctx(t), "w1")
+	ids, err = s.HandBackWorkerClaims(ctx(t), "w1", nil)
+	must(t, err)
+	equal(t, "handed back at last", ids, []int64{32})
+	ids, err = s.HandBackWorkerClaims(ctx(t), "w1", nil)
 	must(t, err)
 	equal(t, "handed back again", len(ids), 0)
-	ids, err = s.HandBackWorkerClaims(ctx(t), "w1' OR 1=1 --")
+	ids, err = s.HandBackWorkerClaims(ctx(t), "w1' OR 1=1 --", nil)
 	must(t, err)
 	equal(t, "a hostile worker name", len(ids), 0)
 }
 
+// A lease that is not renewed ends: ExpireClaims marks it lost, not
+// before, and then its worker can neither renew it nor record a result.
 func testClaimLeaseExpiry(t *testing.T, s store.Store) {
 	now := time.Now()
 	enqueue(t, s, 10, "", nil)
@@ -166,19 +170,30 @@ func testClaimLeaseExpiry(t *testing.T, s store.Store) {
 	must(t, err)
 	equal(t, "claimed", claimIDs(got), []int64{10, 11})
 
-	expired, err := s.ExpireClaims(ctx(t), now.Add(5*time.Second))
+	expired, err := s.ExpireClaims(ctx(t), now.Add(5*time.Second), 0)
 	must(t, err)
 	if len(expired) != 0 {
 		t.Errorf("expired while the leases live: %v", claimIDs(expired))
 	}
-	late := now.Add(11 * time.Second)
+	// Past the lease's end, within the worker's own grace (its TTL): a
+	// process with a shorter TTL of its own must not mark it lost, as the
+	// worker may still be ending the attempt.
+	expired, err = s.ExpireClaims(ctx(t), now.Add(15*time.Second), time.Second)
+	must(t, err)
+	if len(expired) != 0 {
+		t.Errorf("expired within the claiming worker's grace: %v", claimIDs(expired))
+	}
+	if c, err := s.GetClaim(ctx(t), 10); err != nil || !c.LostAt.Equal(c.LeaseUntil.Add(10*time.Second)) {
+		t.Errorf("claim %+v (%v): want LostAt a TTL after LeaseUntil", c, err)
+	}
+	late := now.Add(21 * time.Second)
 
 	// The worker hands 11 back: lost at once, and then no longer its.
 	isErr(t, "handing back with another token", s.HandBackClaim(ctx(t), 11, 9), store.ErrFenced)
 	must(t, s.HandBackClaim(ctx(t), 11, 1))
 	isErr(t, "a result for a claim handed back", s.CompleteClaim(ctx(t), 11, 1, []byte("ok"), now.Add(time.Second)), store.ErrFenced)
 
-	expired, err = s.ExpireClaims(ctx(t), late)
+	expired, err = s.ExpireClaims(ctx(t), late, 0)
 	must(t, err)
 	equal(t, "expired", claimIDs(expired), []int64{10})
 	_, err = s.RenewClaim(ctx(t), 10, 1, 10*time.Second, late)
