@@ -213,6 +213,16 @@ func (s *crashServer) startOnce(deadline time.Time) (held bool, holders string) 
 
 // lockHolders describes the processes that have path open.
 func lockHolders(path string) string {
+	out := fileHolders(func(l string) bool { return l == path })
+	if len(out) == 0 {
+		return "none found (released by now)"
+	}
+	return strings.Join(out, "; ")
+}
+
+// fileHolders describes each open file, and its process, whose path
+// match accepts.
+func fileHolders(match func(path string) bool) []string {
 	entries, _ := os.ReadDir("/proc")
 	var out []string
 	for _, e := range entries {
@@ -222,25 +232,24 @@ func lockHolders(path string) string {
 		}
 		fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 		for _, fd := range fds {
-			if l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); l == path {
-				stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-				cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-				env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-				var attempt string
-				for kv := range bytes.SplitSeq(env, []byte{0}) {
-					if bytes.HasPrefix(kv, []byte("GANTRY_ATTEMPT_ID=")) || bytes.HasPrefix(kv, []byte("GANTRY_TASK=")) {
-						attempt += " " + string(kv)
-					}
-				}
-				out = append(out, fmt.Sprintf("pid %d fd %s cmdline %q stat %q%s", pid, fd.Name(),
-					bytes.ReplaceAll(bytes.TrimRight(cmdline, "\x00"), []byte{0}, []byte{' '}), bytes.TrimSpace(stat), attempt))
+			l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+			if !match(l) {
+				continue
 			}
+			stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+			env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+			var attempt string
+			for kv := range bytes.SplitSeq(env, []byte{0}) {
+				if bytes.HasPrefix(kv, []byte("GANTRY_ATTEMPT_ID=")) || bytes.HasPrefix(kv, []byte("GANTRY_TASK=")) {
+					attempt += " " + string(kv)
+				}
+			}
+			out = append(out, fmt.Sprintf("pid %d fd %s (%s) cmdline %q stat %q%s", pid, fd.Name(), l,
+				bytes.ReplaceAll(bytes.TrimRight(cmdline, "\x00"), []byte{0}, []byte{' '}), bytes.TrimSpace(stat), attempt))
 		}
 	}
-	if len(out) == 0 {
-		return "none found (released by now)"
-	}
-	return strings.Join(out, "; ")
+	return out
 }
 
 // kill kills the server outright and waits for it to be gone.

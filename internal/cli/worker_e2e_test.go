@@ -463,30 +463,10 @@ func TestWorkersKilledAtRandomLoseNoTask(t *testing.T) {
 	if o := readFileOr(filepath.Join(marks, "overlap")); o != "" {
 		t.Errorf("tasks ran beside themselves:\n%s", o)
 	}
-	if left := openUnder(locks); len(left) > 0 {
+	if left := fileHolders(func(l string) bool { return strings.HasPrefix(l, locks+"/") }); len(left) > 0 {
 		t.Errorf("processes of attempts left running: %v", left)
 	}
 	t.Logf("%d kills (%d of a worker running a 6s task), %d attempts lost and retried", kills, hitLong, lost)
-}
-
-// openUnder lists the processes holding a file under dir open.
-func openUnder(dir string) []string {
-	entries, _ := os.ReadDir("/proc")
-	var out []string
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-		for _, fd := range fds {
-			if l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); strings.HasPrefix(l, dir+"/") {
-				cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-				out = append(out, fmt.Sprintf("pid %d (%s) holds %s", pid, bytes.ReplaceAll(bytes.TrimRight(cmdline, "\x00"), []byte{0}, []byte{' '}), l))
-			}
-		}
-	}
-	return out
 }
 
 // The gate warns when a task selects workers by labels that no active

@@ -48,19 +48,3 @@ func (g *Guard) Until(int64, time.Time, string) {}
 func (g *Guard) Close() error                   { return nil }
 func (g *Guard) Err() error                     { return nil }
 func (g *Guard) Release(int64)                  {}
-
-// Killed is Linux's only: see guard_linux.go.
-type Killed struct {
-	ID  int64
-	Tag string
-}
-
-// Report is Linux's only: see guard_linux.go.
-type Report struct {
-	Killed    []Killed
-	Survivors []int64
-	Ended     bool
-}
-
-// Reporter is Linux's only: see guard_linux.go.
-type Reporter func(config string, r Report)

@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/gantryhq/gantry/internal/record"
-	"github.com/gantryhq/gantry/internal/store/storepg"
+	"github.com/gantryhq/gantry/internal/store/storetest"
 )
 
 // fillClaims queues n claims from id from, and n more done ones, in one
@@ -73,29 +71,7 @@ func BenchmarkClaim(b *testing.B) {
 			u := schemaURL(b)
 			s := openAt(b, u)
 			fillClaims(b, u, 1, n)
-			benchClaims(b, s, int64(2*n+1))
+			storetest.BenchClaimLifecycle(b, s, int64(2*n+1))
 		})
-	}
-}
-
-func benchClaims(b *testing.B, s *storepg.Store, next int64) {
-	ctx := b.Context()
-	b.ReportAllocs()
-	for b.Loop() {
-		c := record.Claim{AttemptID: next, RunID: 1, Task: "t", Payload: []byte("{}")}
-		next++
-		if err := s.EnqueueClaim(ctx, &c); err != nil {
-			b.Fatal(err)
-		}
-		got, err := s.ClaimNext(ctx, "w", nil, 1, time.Minute, time.Now())
-		if err != nil || len(got) != 1 {
-			b.Fatalf("claim: %v, %d", err, len(got))
-		}
-		if err := s.CompleteClaim(ctx, got[0].AttemptID, got[0].Token, []byte(`{"outcome":"succeeded"}`), time.Now()); err != nil {
-			b.Fatal(err)
-		}
-		if err := s.DeleteClaim(ctx, got[0].AttemptID); err != nil {
-			b.Fatal(err)
-		}
 	}
 }

@@ -132,24 +132,5 @@ func BenchmarkStore(b *testing.B) {
 // change: the figure behind keeping SQLite's dispatch in-process.
 func BenchmarkClaimLifecycle(b *testing.B) {
 	s, _ := benchStore(b, "")
-	ctx := b.Context()
-	next := int64(1)
-	b.ReportAllocs()
-	for b.Loop() {
-		c := record.Claim{AttemptID: next, RunID: 1, Task: "t", Payload: []byte("{}")}
-		next++
-		if err := s.EnqueueClaim(ctx, &c); err != nil {
-			b.Fatal(err)
-		}
-		got, err := s.ClaimNext(ctx, "w", nil, 1, time.Minute, time.Now())
-		if err != nil || len(got) != 1 {
-			b.Fatalf("claim: %v, %d", err, len(got))
-		}
-		if err := s.CompleteClaim(ctx, got[0].AttemptID, got[0].Token, []byte(`{"outcome":"succeeded"}`), time.Now()); err != nil {
-			b.Fatal(err)
-		}
-		if err := s.DeleteClaim(ctx, got[0].AttemptID); err != nil {
-			b.Fatal(err)
-		}
-	}
+	storetest.BenchClaimLifecycle(b, s, 1)
 }

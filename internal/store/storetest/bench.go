@@ -71,3 +71,28 @@ func benchActivate(b *testing.B, s store.Store) {
 		}
 	}
 }
+
+// BenchClaimLifecycle measures one attempt's way through the claims table
+// per op — queued, claimed, completed, deleted — on s, starting at
+// attempt ID next (IDs below it may be taken).
+func BenchClaimLifecycle(b *testing.B, s store.Store, next int64) {
+	ctx := b.Context()
+	b.ReportAllocs()
+	for b.Loop() {
+		c := record.Claim{AttemptID: next, RunID: 1, Task: "t", Payload: []byte("{}")}
+		next++
+		if err := s.EnqueueClaim(ctx, &c); err != nil {
+			b.Fatal(err)
+		}
+		got, err := s.ClaimNext(ctx, "w", nil, 1, time.Minute, time.Now())
+		if err != nil || len(got) != 1 {
+			b.Fatalf("claim: %v, %d", err, len(got))
+		}
+		if err := s.CompleteClaim(ctx, got[0].AttemptID, got[0].Token, []byte(`{"outcome":"succeeded"}`), time.Now()); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.DeleteClaim(ctx, got[0].AttemptID); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
