@@ -177,6 +177,11 @@ func RunGuardIfAsked(report Reporter) {
 	if os.Getenv(guardEnv) != "1" {
 		return
 	}
+	// Only a worker's pipe makes a guard: the variable set by mistake in
+	// a shell leaves gantry itself, not a process waiting on a terminal.
+	if fi, err := os.Stdin.Stat(); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		return
+	}
 	// SIGTTOU too: the guard writes to the worker's stderr from a process
 	// group of its own, which a terminal with tostop would stop.
 	signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE, syscall.SIGTTOU, syscall.SIGTTIN)
