@@ -49,7 +49,14 @@ func (r *runner) save(ctx, wctx context.Context, cancel context.CancelFunc) erro
 		switch {
 		case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound),
 			!transient && tries >= storeRetryUnknown:
-			r.e.cfg.Logger.Error("store refused the run's next step; the run resumes from the store",
+			log := r.e.cfg.Logger.Error
+			if ctx.Err() != nil {
+				// The run was being stopped (this process no longer
+				// leads, say): the step another process took first is
+				// the fence working, not a fault.
+				log = r.e.cfg.Logger.Info
+			}
+			log("store refused the run's next step; the run resumes from the store",
 				"run_id", r.run.ID, "tries", tries+1, "err", err)
 			return fmt.Errorf("run %d: %w: %w", r.run.ID, ErrStore, err)
 		}
