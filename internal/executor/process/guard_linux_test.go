@@ -185,9 +185,11 @@ func TestGuardKillsAnAttemptAtItsDeadline(t *testing.T) {
 	})
 	t.Run("moved on", func(t *testing.T) {
 		t.Parallel()
-		a := attempt(t, "sleep 0.6")
+		// Past the first deadline, with room for a starved guard to read
+		// the second message before the first would fire.
+		a := attempt(t, "sleep 2")
 		a.AttemptID = 102
-		g.Until(a.AttemptID, time.Now().Add(200*time.Millisecond), "fence-102")
+		g.Until(a.AttemptID, time.Now().Add(1500*time.Millisecond), "fence-102")
 		g.Until(a.AttemptID, time.Now().Add(time.Hour), "fence-102")
 		if res := e.Run(context.Background(), a); res.Outcome != executor.Succeeded {
 			t.Errorf("outcome %s (%s), want succeeded: the deadline was moved on", res.Outcome, res.Error)
