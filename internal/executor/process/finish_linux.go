@@ -17,7 +17,9 @@ func (r *attemptRun) finish() executor.Result {
 	if r.poller != nil {
 		polledPeak = r.poller.Stop()
 	}
-	_ = r.cmd.Wait() // the state is read below; a WaitDelay expiry is not the task's fault
+	r.out.drain(waitDelay)
+	r.out.close()
+	_ = r.cmd.Wait() // the state is read below
 	r.reaped = true
 	if r.copier != nil {
 		r.copier.Flush()

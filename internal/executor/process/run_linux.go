@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,6 +86,7 @@ type attemptRun struct {
 
 	log    *lazyFile
 	copier *lineWriter // nil on the fast path
+	out    *outputPipe
 	cg     *attemptCgroup
 	gate   int // v1: the write end the shell waits on; -1 when none
 	poller *rssPoller
@@ -132,19 +134,23 @@ func (r *attemptRun) prepare() error {
 		Dir:         a.Dir,
 		Env:         env,
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
-		WaitDelay:   waitDelay,
 		// One /dev/null for every attempt: with none, os/exec opens,
 		// configures and closes its own each time (seven calls).
 		Stdin: devNull(),
 	}
 	// Output goes through a pipe to a log file made on the first byte, so
 	// a silent task creates no file at all.
+	var sink io.Writer = r.log
 	if needsCopier(a) {
 		r.copier = newLineWriter(r.log, *a, &r.e.followMu)
-		r.cmd.Stdout, r.cmd.Stderr = r.copier, r.copier
-	} else {
-		r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
+		sink = r.copier
 	}
+	out, err := newOutputPipe(sink)
+	if err != nil {
+		return fmt.Errorf("output pipe: %w", err)
+	}
+	r.out = out
+	r.cmd.Stdout, r.cmd.Stderr = out.w, out.w
 	if err := r.setupCgroup(); err != nil {
 		return err
 	}
@@ -209,6 +215,7 @@ func (r *attemptRun) start() error {
 		return err
 	}
 	r.pid, r.startedAt = r.cmd.Process.Pid, time.Now()
+	r.out.started(r.pid)
 	if r.e.guard != nil {
 		r.e.guard.started(r.guardID, r.pid)
 	}
@@ -241,6 +248,9 @@ func (r *attemptRun) cleanup() {
 	if r.gate >= 0 {
 		_ = syscall.Close(r.gate)
 	}
+	if r.out != nil {
+		r.out.close()
+	}
 	if r.cg != nil {
 		_ = r.cg.remove()
 	}
@@ -261,6 +271,7 @@ func (r *attemptRun) abort() {
 	}
 	_ = r.cmd.Wait()
 	r.reaped = true
+	r.out.close()
 }
 
 // waitExited blocks until process pid has exited, without reaping it: its

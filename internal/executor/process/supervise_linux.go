@@ -10,7 +10,7 @@ import (
 	"github.com/gantryhq/gantry/internal/executor"
 )
 
-// supervise waits for the leader to exit, ending the attempt early on its
+// supervise copies output and waits for the leader to exit, ending the attempt early on its
 // timeout, on ctx, or when its polled memory goes over the limit.
 //
 // It waits on the calling goroutine and reacts to the rest through
@@ -47,7 +47,7 @@ func (r *attemptRun) supervise(ctx context.Context) {
 			}
 		}()
 	}
-	waitExited(r.pid)
+	r.out.wait(r.pid)
 	r.finishedAt = time.Now()
 	for _, stop := range stops {
 		stop()
