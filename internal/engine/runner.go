@@ -429,9 +429,9 @@ func (r *runner) start(runCtx, ctx context.Context) {
 		// crash recovery finds an attempt's processes by the environment
 		// it was given, which a pid written a moment after the fork could
 		// miss anyway, and a write per start would double the commits.
-		go func() {
+		goAttempt(func() {
 			r.results <- attemptDone{idx: idx, res: x.Run(actx, a)}
-		}()
+		})
 	}
 	r.starts = r.starts[:0]
 	for _, ad := range r.adopted {
