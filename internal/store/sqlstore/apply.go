@@ -192,25 +192,29 @@ func (p *Plan) Done() {
 // a second attempt with the same (run, task, attempt) is store.ErrConflict.
 // IDs (and a dead letter's defaulted CreatedAt) are set only on success.
 func (s *Store) Apply(ctx context.Context, b *store.Batch) error {
-	return s.ApplyWith(ctx, b, func(ctx context.Context, p *Plan) error {
-		return s.db.WriteTx(ctx, func(tx *Tx) error {
-			if err := markReplayed(tx, p); err != nil {
-				return err
+	return s.ApplyWith(ctx, b, s.Commit)
+}
+
+// Commit runs p in one write transaction: Apply's commit, for a driver
+// whose own way of running a Plan leaves some plans to it.
+func (s *Store) Commit(ctx context.Context, p *Plan) error {
+	return s.db.WriteTx(ctx, func(tx *Tx) error {
+		if err := markReplayed(tx, p); err != nil {
+			return err
+		}
+		for i := range p.Steps {
+			st := &p.Steps[i]
+			var err error
+			if st.ID != nil {
+				*st.ID, err = tx.Insert(st.SQL, st.Args...)
+			} else {
+				err = tx.ExecOne(st.SQL, st.Args...)
 			}
-			for i := range p.Steps {
-				st := &p.Steps[i]
-				var err error
-				if st.ID != nil {
-					*st.ID, err = tx.Insert(st.SQL, st.Args...)
-				} else {
-					err = tx.ExecOne(st.SQL, st.Args...)
-				}
-				if err != nil {
-					return st.Err(err)
-				}
+			if err != nil {
+				return st.Err(err)
 			}
-			return nil
-		})
+		}
+		return nil
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
@@ -26,8 +27,9 @@ const busyTimeoutMS = 10000
 // Store is a store.Store on one SQLite file. It is safe for concurrent use.
 type Store struct {
 	*sqlstore.Store
-	write *sql.DB // one connection: SQLite has one writer at a time
-	read  *sql.DB // read-only pool
+	write *sql.DB  // one connection: SQLite has one writer at a time
+	read  *sql.DB  // read-only pool
+	stmts rawStmts // Apply's, on write's connection
 
 	closeOnce sync.Once
 	closeErr  error
@@ -148,6 +150,13 @@ func (s *Store) Close() error {
 			errs = append(errs, s.read.Close())
 		}
 		if s.write != nil {
+			// Apply's statements are finalised first; a connection busy
+			// past the wait keeps them, and closes once they are.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if c, err := s.write.Conn(ctx); err == nil {
+				errs = append(errs, c.Raw(s.stmts.close), c.Close())
+			}
+			cancel()
 			errs = append(errs, s.write.Close())
 		}
 		s.closeErr = errors.Join(errs...)
