@@ -3,6 +3,7 @@ package process
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -129,6 +130,11 @@ func TestRun(t *testing.T) {
 		}
 		if strings.Join(res.OutputErrors, "|") != strings.Join(wantErrs, "|") {
 			t.Errorf("output errors = %q, want %q", res.OutputErrors, wantErrs)
+		}
+		// Read into the result, the file itself is removed: it may hold
+		// what a task should not have written.
+		if _, err := os.Stat(a.OutputPath); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("output file after the attempt: %v, want it gone", err)
 		}
 		if got := readLog(t, a); got != "hello\n" {
 			t.Errorf("log = %q", got)

@@ -67,8 +67,6 @@ func (r *attemptRun) finish() executor.Result {
 	}
 	if r.a.OutputPath != "" {
 		res.Outputs, res.OutputErrors = readOutputs(r.a.OutputPath, r.a.Redact)
-		// Parsed into the result: the file itself may hold a secret.
-		_ = syscall.Unlink(r.a.OutputPath)
 	}
 
 	res.ExitCode = ps.ExitCode()

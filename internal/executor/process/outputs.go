@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 
 	"github.com/gantryhq/gantry/internal/record"
 )
@@ -17,16 +18,20 @@ const maxOutputFile = 1 << 20
 // readOutputs parses the key=value lines a task wrote to path, with every
 // secret shape of secrets redacted first: keys and the lines quoted in
 // errors are shown as well as values. Bad lines are reported, not fatal: a
-// task's figures never fail the task.
+// task's figures never fail the task. The file is removed once open: it
+// may hold a secret, and what it says goes into the result. A task that
+// wrote none, the common case, costs one open(2).
 func readOutputs(path string, secrets []string) ([]record.Output, []string) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil // the task reported nothing
 	}
 	if err != nil {
+		_ = syscall.Unlink(path)
 		return nil, []string{fmt.Sprintf("read outputs: %v", err)}
 	}
 	defer f.Close()
+	_ = syscall.Unlink(path) // read below through f
 	// Read past the cap by the longest secret, so that one straddling it
 	// is still seen whole.
 	extra := 0
