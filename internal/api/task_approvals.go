@@ -2,16 +2,18 @@ package api
 
 import (
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/gantryhq/gantry/internal/deploy"
 	"github.com/gantryhq/gantry/internal/record"
+	"github.com/gantryhq/gantry/internal/spec"
 )
 
 // taskNameRe is what a task id in a path may be (spec's task ids and more).
-var taskNameRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+// As a regexp its bounded repetition compiled to 127 instructions at every
+// gantry command's start.
+var taskNameRe = spec.NewCharPattern("A-Za-z0-9_", "A-Za-z0-9_.-", 128)
 
 // TaskApprovalView is an approval task of a run as its approvers see it:
 // the question, who decided so far, and what is being approved.

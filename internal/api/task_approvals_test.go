@@ -109,6 +109,9 @@ func TestTaskApprovalRoutes(t *testing.T) {
 	f.call(tokens["carol"], "POST", reject, rRoute, api.TaskDecisionRequest{}, 400) // no reason
 	f.call(tokens["carol"], "POST", base+"/tasks/no_such_task/approve", aRoute, api.TaskDecisionRequest{}, 404)
 	f.call(tokens["carol"], "POST", base+"/tasks/a%20b%3B/approve", aRoute, api.TaskDecisionRequest{}, 400)
+	f.call(tokens["carol"], "POST", base+"/tasks/"+strings.Repeat("a", 129)+"/approve", aRoute, api.TaskDecisionRequest{}, 400)
+	f.call(tokens["carol"], "POST", base+"/tasks/.hidden/approve", aRoute, api.TaskDecisionRequest{}, 400)
+	f.call(tokens["carol"], "POST", base+"/tasks/"+strings.Repeat("a", 128)+"/approve", aRoute, api.TaskDecisionRequest{}, 404) // a name, of no task
 	f.call(tokens["carol"], "POST", "/api/v1/runs/99999/tasks/approve_prod/approve", aRoute, api.TaskDecisionRequest{}, 404)
 	if err := json.Unmarshal([]byte(f.call(tokens["carol"], "GET", base+"/approvals", "/api/v1/runs/{id}/approvals", nil, 200)), &list); err != nil || len(list.Approvals[0].Decisions) != 0 {
 		t.Fatalf("refused decisions were recorded: %+v %v", list, err)

@@ -368,11 +368,11 @@ func (d *decoder) stringMap(n *yaml.Node, path string) map[string]string {
 }
 
 var (
-	nameRe        = newCharPattern("a-z0-9", "a-z0-9_-", 63)
-	datasetRe     = newCharPattern("A-Za-z0-9", "A-Za-z0-9_.:/-", 200)
-	envVarRe      = newCharPattern("A-Za-z_", "A-Za-z0-9_", 128)
-	secretRe      = newCharPattern("A-Za-z0-9", "A-Za-z0-9_.-", 128)
-	workerLabelRe = newCharPattern("A-Za-z0-9_./-", "A-Za-z0-9_./-", 63)
+	nameRe        = NewCharPattern("a-z0-9", "a-z0-9_-", 63)
+	datasetRe     = NewCharPattern("A-Za-z0-9", "A-Za-z0-9_.:/-", 200)
+	envVarRe      = NewCharPattern("A-Za-z_", "A-Za-z0-9_", 128)
+	secretRe      = NewCharPattern("A-Za-z0-9", "A-Za-z0-9_.-", 128)
+	workerLabelRe = NewCharPattern("A-Za-z0-9_./-", "A-Za-z0-9_./-", 63)
 )
 
 func describeRe(re matcher) string {

@@ -122,7 +122,7 @@ func (d *decoder) pools(n *yaml.Node, path string) []Pool {
 	return out
 }
 
-var envPrefixRe = newCharPattern("A-Z_", "A-Z0-9_", 64)
+var envPrefixRe = NewCharPattern("A-Z_", "A-Z0-9_", 64)
 
 func (d *decoder) secrets(n *yaml.Node, path string) Secrets {
 	var s Secrets
@@ -283,7 +283,7 @@ func (d *decoder) grouping(f field, g *Grouping) {
 	}
 }
 
-var labelRe = newCharPattern("a-zA-Z_", "a-zA-Z0-9_", 63)
+var labelRe = NewCharPattern("a-zA-Z_", "a-zA-Z0-9_", 63)
 
 // routes decodes the named routes: a mapping of name to route.
 func (d *decoder) routes(n *yaml.Node, path string, channels []string) []Route {
