@@ -5,7 +5,9 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gantryhq/gantry/internal/store"
 	"github.com/gantryhq/gantry/internal/store/sqlstore"
@@ -98,7 +100,7 @@ func (r *rawStmts) exec(ctx context.Context, dc any, q string, args ...any) (dri
 			return nil, errors.New("sqlite driver cannot prepare with a context")
 		}
 		var err error
-		if st, err = pc.PrepareContext(ctx, q); err != nil {
+		if st, err = pc.PrepareContext(ctx, withoutReturning(q)); err != nil {
 			return nil, err
 		}
 		r.stmts[q] = st
@@ -119,6 +121,18 @@ func (r *rawStmts) exec(ctx context.Context, dc any, q string, args ...any) (dri
 	res, err := ex.ExecContext(ctx, nv)
 	clear(nv) // holds no argument past the call
 	return res, err
+}
+
+// withoutReturning drops an INSERT's RETURNING id, which the ID steps
+// carry for PostgreSQL: SQLite collects returned rows in a temporary
+// b-tree, opened and freed at every insert, and the raw path reads the
+// id as the insert's rowid anyway (every such table's id is its INTEGER
+// PRIMARY KEY).
+func withoutReturning(q string) string {
+	if s, ok := strings.CutSuffix(strings.TrimRightFunc(q, unicode.IsSpace), "RETURNING id"); ok {
+		return strings.TrimRightFunc(s, unicode.IsSpace)
+	}
+	return q
 }
 
 // driverValue is a as database/sql would give it to the driver, which
