@@ -2,6 +2,7 @@ package storesqlite_test
 
 import (
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -133,4 +134,42 @@ func BenchmarkStore(b *testing.B) {
 func BenchmarkClaimLifecycle(b *testing.B) {
 	s, _ := benchStore(b, "")
 	storetest.BenchClaimLifecycle(b, s, 1)
+}
+
+// BenchmarkOpenNew measures opening a store on a new file, which creates
+// the schema, and closing it; BenchmarkOpenCurrent the same on a file
+// whose schema is current: what every command but a project's first pays.
+func BenchmarkOpenNew(b *testing.B) {
+	dir := b.TempDir()
+	i := 0
+	for b.Loop() {
+		i++
+		s, err := storesqlite.Open(b.Context(), filepath.Join(dir, strconv.Itoa(i)+".db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkOpenCurrent(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "bench.db")
+	s, err := storesqlite.Open(b.Context(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		s, err := storesqlite.Open(b.Context(), path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
