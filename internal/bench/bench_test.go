@@ -17,6 +17,9 @@ func BenchmarkChain100(b *testing.B) {
 	}
 	defer exe.Close()
 	bn := &bencher{dir: b.TempDir(), exe: exe, open: app.OpenStore}
+	if _, _, err := bn.createStore(context.Background()); err != nil {
+		b.Fatal(err)
+	}
 	c0 := selfCPU()
 	for b.Loop() {
 		if _, err := bn.gantry(context.Background(), 100, 1, true); err != nil {

@@ -39,7 +39,7 @@ scale, and this process's peak memory.`,
 			}
 			defer exe.Close()
 			if storeURL != "" && !strings.HasPrefix(storeURL, "postgres://") && !strings.HasPrefix(storeURL, "postgresql://") {
-				return usageErr("--store %q: want a postgres:// URL (without it, each run gets a fresh durable SQLite file)", app.Redact(storeURL))
+				return usageErr("--store %q: want a postgres:// URL (without it, the runs share one durable SQLite file, as a project's runs do)", app.Redact(storeURL))
 			}
 			self, err := os.Executable()
 			if err != nil {

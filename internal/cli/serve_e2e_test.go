@@ -188,7 +188,8 @@ func TestBenchSmoke(t *testing.T) {
 	r := gantryEnv(t, dir, nil, "bench", "--repeats", "1", "--scale", "10,20", "--chain", "20", "--cpuprofile", prof)
 	wantCode(t, r, 0)
 	wantContains(t, "bench", r.stdout, "chain of 100 vs raw sequential loop", "chain of 20 vs raw sequential loop",
-		"own CPU", "µs/task", "start-up: gantry run of a one-task pipeline vs the task", "durable SQLite store")
+		"own CPU", "µs/task", "start-up: gantry run of a one-task pipeline vs the task", "durable SQLite store",
+		"a new project's store: created in")
 	if b, err := os.ReadFile(prof); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
 		t.Errorf("--cpuprofile wrote no gzipped profile to %s (err %v, %d bytes)", prof, err, len(b))
 	}
@@ -204,6 +205,9 @@ func TestBenchPostgres(t *testing.T) {
 	r := gantryEnv(t, t.TempDir(), nil, "bench", "--repeats", "1", "--scale", "10", "--chain", "10", "--store", store)
 	wantCode(t, r, 0)
 	wantContains(t, "bench --store", r.stdout, "PostgreSQL store", "chain of 10 vs raw sequential loop", "own CPU")
+	if strings.Contains(r.stdout, "a new project's store") {
+		t.Errorf("bench --store made a SQLite store it does not use:\n%s", r)
+	}
 	if strings.Contains(r.stdout+r.stderr, "gantry:gantry@") {
 		t.Errorf("bench printed the store's password:\n%s", r)
 	}
